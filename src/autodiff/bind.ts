@@ -1,0 +1,54 @@
+import type { Primitive } from "../core/primitive.js";
+import { Tensor } from "../core/tensor.js";
+import { Node, type Trace } from "./trace.js";
+import { checkForward, anomalyState } from "./anomaly.js";
+
+/**
+ * Applies a primitive: the single entry point every op goes through.
+ *
+ * With no tracer among the inputs it calls the kernel directly, so there is no recording cost outside
+ * transforms. Otherwise the newest trace among the inputs handles the op: it unboxes its own tracers,
+ * applies the primitive one level down (which may itself be traced by an older transform), and boxes
+ * the result — recording a node (reverse) or pushing tangents through the JVP rule (forward).
+ */
+export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
+  let top: Trace | null = null;
+  for (let i = 0; i < x.length; i++) {
+    const tr = x[i]!._trace;
+    if (tr !== null && (top === null || tr.id > top.id)) top = tr;
+  }
+  if (top === null) {
+    const out = prim.impl(x, params);
+    if (anomalyState.enabled) checkForward(prim.name, x, out);
+    return out;
+  }
+  const primals = new Array<Tensor>(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i]!;
+    primals[i] = xi._trace === top ? xi._primal! : xi;
+  }
+  const outPrimal = bind(prim, primals, params);
+  if (prim.nonDifferentiable) return outPrimal;
+  const out = Tensor._box(outPrimal, top);
+  if (top.kind === "reverse") {
+    const parents = new Array<Node | null>(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      parents[i] = xi._trace === top ? xi._node : null;
+    }
+    const node = new Node(prim as Primitive, params, parents, primals, outPrimal);
+    if (anomalyState.enabled) node.callSite = anomalyState.callSite();
+    out._node = node;
+  } else {
+    const tangents = new Array<Tensor | null>(x.length);
+    let any = false;
+    for (let i = 0; i < x.length; i++) {
+      const xi = x[i]!;
+      const t = xi._trace === top ? xi._tangent : null;
+      tangents[i] = t;
+      if (t !== null) any = true;
+    }
+    out._tangent = any ? prim.jvp(primals, tangents, outPrimal, params) : null;
+  }
+  return out;
+}

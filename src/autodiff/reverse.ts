@@ -1,0 +1,108 @@
+import type { Tensor } from "../core/tensor.js";
+import { Node } from "./trace.js";
+import { GradientError } from "../core/errors.js";
+import { fmtShape, sameShape } from "../core/shape.js";
+import { isFloat } from "../core/dtype.js";
+import { add, cast, sumToShape } from "../ops/index.js";
+import { anomalyState, checkForward } from "./anomaly.js";
+
+/** Receives each step of a backward pass, in the order the engine runs it (used by the graph viewer). */
+export interface BackwardObserver {
+  /** `node` received cotangent `ct`; `contributions[i]` is what it sends to input i (already fitted to its shape). */
+  onNode(node: Node, ct: Tensor, contributions: (Tensor | null)[]): void;
+}
+
+let passCounter = 0;
+
+/**
+ * Nodes reachable from `root`, parents before children (a topological order), found by an iterative
+ * depth-first search with an explicit stack so that million-node chains cannot overflow the call stack.
+ * Parents are visited in input order, so the order is deterministic.
+ */
+export function topologicalOrder(root: Node): Node[] {
+  const pass = ++passCounter;
+  const order: Node[] = [];
+  const stack: Node[] = [root];
+  const next: number[] = [0];
+  root.mark = pass;
+  while (stack.length > 0) {
+    const top = stack.length - 1;
+    const node = stack[top]!;
+    const i = next[top]!;
+    if (i < node.parents.length) {
+      next[top] = i + 1;
+      const p = node.parents[i];
+      if (p && p.mark !== pass) {
+        p.mark = pass;
+        stack.push(p);
+        next.push(0);
+      }
+    } else {
+      stack.pop();
+      next.pop();
+      order.push(node);
+    }
+  }
+  return order;
+}
+
+/**
+ * Fits a rule's cotangent to its input: sums over broadcast dimensions, casts to the input's dtype,
+ * and checks the shape, so that no rule has to.
+ * @throws GradientError naming the op and input index when the shape cannot be fitted
+ */
+export function fitCotangent(op: string, index: number, ct: Tensor, x: Tensor): Tensor {
+  let c = ct;
+  if (!sameShape(c.shape, x.shape)) {
+    try {
+      c = sumToShape(c, x.shape);
+    } catch {
+      throw new GradientError(`${op}: the VJP rule returned a cotangent of shape ${fmtShape(ct.shape)} for input ${index}, whose shape is ${fmtShape(x.shape)}`);
+    }
+  }
+  if (c.dtype !== x.dtype && isFloat(x.dtype)) c = cast(c, x.dtype);
+  return c;
+}
+
+/**
+ * Runs reverse mode from `root` with cotangent `ct`: visits nodes in reverse topological order,
+ * applies each node's VJP rule to its accumulated cotangent and adds the results into its parents'
+ * (fan-out accumulation). On return, leaf nodes hold their cotangents in `.ct` (null = zero).
+ * Returns the order used, so callers can read leaves and release the graph.
+ */
+export function backwardPass(root: Node, ct: Tensor, observer?: BackwardObserver): Node[] {
+  const order = topologicalOrder(root);
+  for (const n of order) n.ct = null;
+  root.ct = ct;
+  for (let k = order.length - 1; k >= 0; k--) {
+    const node = order[k]!;
+    const prim = node.prim;
+    if (prim === null) continue; // a leaf keeps its cotangent for the caller
+    if (node.freed) {
+      throw new GradientError(`backward: the graph through ${prim.name} was already released by an earlier backward(); pass { retainGraph: true } to go through it twice`);
+    }
+    const g = node.ct;
+    node.ct = null;
+    if (g === null) continue;
+    const parents = node.parents;
+    const needs = parents.map((p) => p !== null);
+    const raw = prim.vjp(g, node.primals, node.out, node.params, needs);
+    if (!Array.isArray(raw) || raw.length !== parents.length) {
+      throw new GradientError(`${prim.name}: the VJP rule returned ${Array.isArray(raw) ? raw.length : typeof raw} cotangents, expected ${parents.length} (one per input)`);
+    }
+    const contributions: (Tensor | null)[] = new Array(parents.length).fill(null);
+    for (let i = 0; i < parents.length; i++) {
+      const p = parents[i];
+      const c = raw[i];
+      if (!p || c === null || c === undefined) continue;
+      const fitted = fitCotangent(prim.name, i, c, node.primals[i]!);
+      if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite);
+      contributions[i] = fitted;
+      p.ct = p.ct === null ? fitted : add(p.ct, fitted);
+    }
+    if (observer) observer.onNode(node, g, contributions);
+  }
+  return order;
+}
+
+export { Node };

@@ -1,0 +1,52 @@
+import type { Primitive } from "./primitive.js";
+import type { Tensor } from "./tensor.js";
+import { sameShape } from "./shape.js";
+import { add, mul, neg, broadcastTo, cast } from "../ops/index.js";
+
+/**
+ * A local partial derivative ∂out/∂xᵢ: a tensor (broadcastable to the output), a constant
+ * multiplier (1 and -1 avoid a multiply), or null for zero. Computed lazily, only for inputs that need it.
+ */
+export type PartialRule = (x: Tensor[], out: Tensor) => Tensor | number | null;
+
+function scale(p: Tensor | number | null, v: Tensor): Tensor | null {
+  if (p === null) return null;
+  if (p === 1) return v;
+  if (p === -1) return neg(v);
+  return mul(p, v);
+}
+
+/**
+ * Defines an elementwise primitive from its kernel and its local partials, declared once: the
+ * JVP is Σᵢ ∂out/∂xᵢ · tᵢ and the VJP is ∂out/∂xᵢ · ct (JAX's `defjvp`-style helper for elementwise ops).
+ * `formulas` gives the same partials as text for the step-through explanations.
+ */
+export function elementwise(
+  name: string,
+  impl: (x: Tensor[]) => Tensor,
+  partials: readonly PartialRule[],
+  formulas?: (names: string[], outName: string) => string[],
+): Primitive<null> {
+  return {
+    name,
+    impl: (x) => impl(x),
+    partials: (x, out) => partials.map((p) => p(x, out)),
+    ...(formulas ? { formulas: (names: string[], outName: string) => formulas(names, outName) } : {}),
+    jvp(x, t, out) {
+      let acc: Tensor | null = null;
+      for (let i = 0; i < x.length; i++) {
+        const ti = t[i];
+        if (ti === null || ti === undefined) continue;
+        const term = scale(partials[i]!(x, out), ti);
+        if (term === null) continue;
+        acc = acc === null ? term : add(acc, term);
+      }
+      if (acc === null) return null;
+      if (!sameShape(acc.shape, out.shape)) acc = broadcastTo(acc, out.shape);
+      return acc.dtype === out.dtype ? acc : cast(acc, out.dtype);
+    },
+    vjp(ct, x, out, _params, needs) {
+      return partials.map((p, i) => (needs[i] ? scale(p(x, out), ct) : null));
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Tensor } from "./tensor.js";
+
+/**
+ * A primitive op: the unit the engine records and differentiates. Everything else in chainrule
+ * is composed from these. Both rules are required fields, so a primitive without a rule does not compile.
+ *
+ * Conventions (see DESIGN.md): `x` inputs (primal values), `out` output, `t` tangents, `ct` cotangent.
+ * `null` is a symbolic zero. Rules use public differentiable ops only, so higher order works by composition.
+ */
+export interface Primitive<P = unknown> {
+  /** The op's public function name; used unchanged in errors, DOT and the page. */
+  readonly name: string;
+  /** Computes the output from concrete inputs (kernels); throws ShapeError/DTypeError on bad input. */
+  impl(x: Tensor[], params: P): Tensor;
+  /** Forward-mode rule: output tangent from input tangents. Broadcasting of tangents is handled by the ops used. */
+  jvp(x: Tensor[], t: (Tensor | null)[], out: Tensor, params: P): Tensor | null;
+  /**
+   * Reverse-mode rule (pullback): one cotangent per input. A cotangent may have the broadcast (output)
+   * shape; the engine sums it back to the input's shape and checks it. `needs[i]` is false when input i
+   * is a constant at this trace, so the rule may skip it (return null).
+   */
+  vjp(ct: Tensor, x: Tensor[], out: Tensor, params: P, needs: readonly boolean[]): (Tensor | null)[];
+  /**
+   * Elementwise ops only: the local partial derivatives ∂out/∂xᵢ as tensors (null = zero) and as formulas
+   * in terms of the input and output names, for the step-through explanations.
+   */
+  partials?(x: Tensor[], out: Tensor, params: P): (Tensor | number | null)[];
+  formulas?(names: string[], outName: string, params: P): string[];
+  /** True for ops whose output carries no gradient (comparisons, argmax, …). */
+  readonly nonDifferentiable?: boolean;
+}

@@ -1,0 +1,258 @@
+import { Tensor, type NestedArray, type TensorLike } from "../core/tensor.js";
+import { allocate, type DType, type TypedArray } from "../core/dtype.js";
+import { fmtShape, sizeOf, type Shape } from "../core/shape.js";
+import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
+import { Rng } from "../core/random.js";
+import { IMPERATIVE_TRACE, Node } from "../autodiff/trace.js";
+
+/** Options for creating a tensor. */
+export interface TensorOptions {
+  /** Element type; default float32 (bool for nested booleans; int32/float64 inferred from typed arrays). */
+  dtype?: DType;
+  /** Shape for flat data; must match the number of elements. */
+  shape?: readonly number[];
+  /** Display name for the graph viewer and printed programs. */
+  name?: string;
+  /** Make this a leaf whose gradient `backward()` fills into `.grad` (float dtypes only). */
+  requiresGrad?: boolean;
+}
+
+function dtypeOfTypedArray(data: TypedArray): DType {
+  if (data instanceof Float64Array) return "float64";
+  if (data instanceof Int32Array) return "int32";
+  if (data instanceof Uint8Array) return "bool";
+  return "float32";
+}
+
+function checkShape(op: string, shape: readonly number[]): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: shape ${fmtShape(shape)} must contain non-negative integers`);
+  }
+}
+
+/** Walks a nested array, checking it is rectangular and numeric, and returns its shape. */
+function inferShape(value: NestedArray): number[] {
+  const shape: number[] = [];
+  let v: NestedArray = value;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    if (v.length === 0) break;
+    v = v[0]!;
+  }
+  return shape;
+}
+
+function flatten(value: NestedArray, shape: number[], out: TypedArray): void {
+  let k = 0;
+  const walk = (v: NestedArray, dim: number, path: string): void => {
+    if (dim === shape.length) {
+      if (Array.isArray(v)) throw new ShapeError(`tensor: ragged nested array: element at ${path} is an array, expected a number (shape so far ${fmtShape(shape)})`);
+      if (typeof v === "boolean") out[k++] = v ? 1 : 0;
+      else if (typeof v === "number") out[k++] = v;
+      else throw new ValueError(`tensor: element at ${path} is ${JSON.stringify(v) ?? String(v)} (${typeof v}); expected a number or boolean`);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      const got = Array.isArray(v) ? `length ${v.length}` : `a ${typeof v}`;
+      throw new ShapeError(`tensor: ragged nested array: element at ${path} has ${got}, expected an array of length ${shape[dim]} (shape ${fmtShape(shape)})`);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i]!, dim + 1, `${path}[${i}]`);
+  };
+  walk(value, 0, "");
+}
+
+function hasBoolean(value: NestedArray): boolean {
+  let v: NestedArray = value;
+  while (Array.isArray(v)) {
+    if (v.length === 0) return false;
+    v = v[0]!;
+  }
+  return typeof v === "boolean";
+}
+
+/** @internal Makes `t` a requiresGrad leaf on the imperative trace. */
+export function makeLeaf(t: Tensor): Tensor {
+  if (t.dtype !== "float32" && t.dtype !== "float64") {
+    throw new DTypeError(`tensor: requiresGrad needs a float dtype, got ${t.dtype}; create it with { dtype: "float32" }`);
+  }
+  const box = Tensor._box(t, IMPERATIVE_TRACE);
+  const node = new Node(null, null, [], [], t);
+  node.leaf = box;
+  box._node = node;
+  box.name = t.name;
+  return box;
+}
+
+/**
+ * Creates a tensor from a number, boolean, nested array, typed array (not copied) or tensor.
+ * @param value  data; nested arrays must be rectangular
+ * @returns a tensor of the inferred or requested dtype and shape
+ * @throws ShapeError for ragged arrays or a `shape` that does not match the data
+ * @throws ValueError for elements that are not numbers or booleans
+ */
+export function tensor(value: NestedArray | TypedArray | Tensor, options: TensorOptions = {}): Tensor {
+  let out: Tensor;
+  if (value instanceof Tensor) {
+    out = options.dtype && options.dtype !== value.dtype ? castConcrete(value._concreteValue(), options.dtype) : value._concreteValue();
+    if (options.shape) out = Tensor._concrete(out.data, options.shape, out.dtype);
+  } else if (ArrayBuffer.isView(value)) {
+    const data = value as TypedArray;
+    const shape = options.shape ? [...options.shape] : [data.length];
+    checkShape("tensor", shape);
+    if (sizeOf(shape) !== data.length) throw new ShapeError(`tensor: shape ${fmtShape(shape)} needs ${sizeOf(shape)} elements, got ${data.length}`);
+    const own = dtypeOfTypedArray(data);
+    const dtype = options.dtype ?? own;
+    let store: TypedArray = data;
+    if (dtype !== own) {
+      store = allocate(dtype, data.length);
+      store.set(data);
+    }
+    out = Tensor._concrete(store, shape, dtype);
+  } else {
+    const nested = value as NestedArray;
+    const natural = inferShape(nested);
+    const dtype = options.dtype ?? (hasBoolean(nested) ? "bool" : "float32");
+    const data = allocate(dtype, sizeOf(natural));
+    flatten(nested, natural, data);
+    let shape: number[] = natural;
+    if (options.shape) {
+      checkShape("tensor", options.shape);
+      if (sizeOf(options.shape) !== data.length) throw new ShapeError(`tensor: shape ${fmtShape(options.shape)} needs ${sizeOf(options.shape)} elements, got ${data.length}`);
+      shape = [...options.shape];
+    }
+    out = Tensor._concrete(data, shape, dtype);
+  }
+  if (options.name !== undefined) {
+    if (out === value) out = Tensor._concrete(out.data, out.shape, out.dtype);
+    out.name = options.name;
+  }
+  return options.requiresGrad ? makeLeaf(out) : out;
+}
+
+/** A 0-d tensor. Same as `tensor(value, options)` for a number. */
+export function scalar(value: number | boolean, options: Omit<TensorOptions, "shape"> = {}): Tensor {
+  return tensor(value, options);
+}
+
+/** @internal Converts a number to a 0-d tensor of `dtype`; passes tensors through. */
+export function toTensor(x: TensorLike, dtype: DType = "float32"): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== "number") throw new ValueError(`expected a tensor or a number, got ${typeof x}`);
+  const data = allocate(dtype, 1);
+  data[0] = x;
+  return Tensor._concrete(data, [], dtype);
+}
+
+/** @internal Dtype conversion on a concrete tensor (int32 truncates toward zero, bool is x ≠ 0). */
+export function castConcrete(x: Tensor, dtype: DType): Tensor {
+  const src = x.data;
+  const data = allocate(dtype, src.length);
+  if (dtype === "bool") for (let i = 0; i < src.length; i++) data[i] = src[i] !== 0 ? 1 : 0;
+  else data.set(src);
+  return Tensor._concrete(data, x.shape, dtype);
+}
+
+/**
+ * A tensor of `shape` filled with `value`.
+ * @throws ShapeError for negative or fractional dimensions
+ */
+export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
+  checkShape("full", shape);
+  const data = allocate(dtype, sizeOf(shape));
+  if (value !== 0) data.fill(value);
+  return Tensor._concrete(data, [...shape], dtype);
+}
+
+/** Zeros of `shape` (default float32). */
+export function zeros(shape: readonly number[], dtype: DType = "float32"): Tensor {
+  return full(shape, 0, dtype);
+}
+
+/** Ones of `shape` (default float32). */
+export function ones(shape: readonly number[], dtype: DType = "float32"): Tensor {
+  return full(shape, 1, dtype);
+}
+
+/** Zeros with the shape and dtype of `x`. */
+export function zerosLike(x: Tensor): Tensor {
+  return full(x.shape, 0, x.dtype);
+}
+
+/** Ones with the shape and dtype of `x`. */
+export function onesLike(x: Tensor): Tensor {
+  return full(x.shape, 1, x.dtype);
+}
+
+/**
+ * Evenly spaced values in [start, stop) with `step`, like NumPy's arange. `arange(n)` is 0..n-1.
+ * @throws ValueError when step is 0 or a bound is not finite
+ */
+export function arange(start: number, stop?: number, step = 1, dtype: DType = "float32"): Tensor {
+  if (stop === undefined) {
+    stop = start;
+    start = 0;
+  }
+  if (step === 0 || !Number.isFinite(start) || !Number.isFinite(stop) || !Number.isFinite(step)) {
+    throw new ValueError(`arange: start ${start}, stop ${stop}, step ${step}: need finite bounds and a non-zero step`);
+  }
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const data = allocate(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return Tensor._concrete(data, [n], dtype);
+}
+
+/**
+ * `num` evenly spaced values from start to stop inclusive, like NumPy's linspace.
+ * @throws ValueError when num is negative or not an integer
+ */
+export function linspace(start: number, stop: number, num: number, dtype: DType = "float32"): Tensor {
+  if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
+  const data = allocate(dtype, num);
+  const step = num > 1 ? (stop - start) / (num - 1) : 0;
+  for (let i = 0; i < num; i++) data[i] = start + i * step;
+  if (num > 1) data[num - 1] = stop;
+  return Tensor._concrete(data, [num], dtype);
+}
+
+/** The n×m identity matrix (m defaults to n). */
+export function eye(n: number, m = n, dtype: DType = "float32"): Tensor {
+  const out = zeros([n, m], dtype);
+  const data = out.data;
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return out;
+}
+
+/** Options for random tensors: a seed makes the numbers reproducible on every machine. */
+export interface RandomOptions {
+  seed?: number;
+  dtype?: DType;
+}
+
+let defaultSeedCounter = 0;
+
+/**
+ * Standard normal samples (Box–Muller over mulberry32; see `Rng`).
+ * @param shape output shape
+ * @param options.seed same seed → same numbers everywhere; without one, a fresh stream each call
+ */
+export function randn(shape: readonly number[], options: RandomOptions = {}): Tensor {
+  checkShape("randn", shape);
+  const rng = new Rng(options.seed ?? 0x5eed + defaultSeedCounter++);
+  const data = allocate(options.dtype ?? "float32", sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+  return Tensor._concrete(data, [...shape], options.dtype ?? "float32");
+}
+
+/**
+ * Uniform samples in [low, high).
+ * @param options.seed same seed → same numbers everywhere
+ */
+export function uniform(shape: readonly number[], low = 0, high = 1, options: RandomOptions = {}): Tensor {
+  checkShape("uniform", shape);
+  const rng = new Rng(options.seed ?? 0xbeef + defaultSeedCounter++);
+  const data = allocate(options.dtype ?? "float32", sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.next();
+  return Tensor._concrete(data, [...shape], options.dtype ?? "float32");
+}
+
+export type { Shape };

@@ -1,0 +1,160 @@
+import type { Tensor, TensorLike } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { elementwise } from "../core/define.js";
+import { binaryKernels } from "../kernels/binary.js";
+import { unaryKernels } from "../kernels/unary.js";
+import { bind } from "../autodiff/bind.js";
+import { binaryImpl, unaryImpl } from "./elementwise-impl.js";
+import { operand, operands } from "./operands.js";
+import { castAs, where } from "./select.js";
+
+// Local partials are written with public ops so that higher derivatives come from composition.
+// Kink conventions follow PyTorch and are documented on each public function below.
+
+const u = (name: keyof typeof unaryKernels, floatOnly: boolean) => unaryImpl(unaryKernels[name], floatOnly);
+const b = (name: keyof typeof binaryKernels, result: "same" | "float" | "bool") => binaryImpl(name, binaryKernels[name], result);
+
+export const prims = {
+  add: elementwise("add", b("add", "same"), [() => 1, () => 1], () => ["1", "1"]),
+  sub: elementwise("sub", b("sub", "same"), [() => 1, () => -1], () => ["1", "-1"]),
+  mul: elementwise("mul", b("mul", "same"), [(x) => x[1]!, (x) => x[0]!], (n) => [n[1]!, n[0]!]),
+  div: elementwise("div", b("div", "float"), [(x) => reciprocal(x[1]!), (x, out) => neg(div(out, x[1]!))], (n, o) => [`1/${n[1]}`, `-${o}/${n[1]}`]),
+  pow: elementwise(
+    "pow",
+    b("pow", "float"),
+    [
+      (x) => mul(x[1]!, pow(x[0]!, sub(x[1]!, 1))),
+      // d/db a^b = a^b·log a; PyTorch masks it to 0 where a = 0 and b ≥ 0 (the limit), avoiding 0·(-inf).
+      (x, out) => where(castAs(equal(x[0]!, 0), "bool"), 0, mul(out, log(x[0]!))),
+    ],
+    (n, o) => [`${n[1]}·${n[0]}^(${n[1]}-1)`, `${o}·log(${n[0]})`],
+  ),
+  maximum: elementwise(
+    "maximum",
+    b("maximum", "same"),
+    [(x) => tieShare(greater(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!), (x) => tieShare(less(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!)],
+  ),
+  minimum: elementwise(
+    "minimum",
+    b("minimum", "same"),
+    [(x) => tieShare(less(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!), (x) => tieShare(greater(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!)],
+  ),
+  atan2: elementwise(
+    "atan2",
+    b("atan2", "float"),
+    [
+      (x) => div(x[1]!, add(square(x[0]!), square(x[1]!))),
+      (x) => neg(div(x[0]!, add(square(x[0]!), square(x[1]!)))),
+    ],
+  ),
+  neg: elementwise("neg", u("neg", false), [() => -1], () => ["-1"]),
+  abs: elementwise("abs", u("abs", false), [(x) => sign(x[0]!)], (n) => [`sign(${n[0]})`]),
+  sign: elementwise("sign", u("sign", false), [() => null], () => ["0"]),
+  exp: elementwise("exp", u("exp", true), [(_, out) => out], (_, o) => [o]),
+  expm1: elementwise("expm1", u("expm1", true), [(_, out) => add(out, 1)], (_, o) => [`${o}+1`]),
+  log: elementwise("log", u("log", true), [(x) => reciprocal(x[0]!)], (n) => [`1/${n[0]}`]),
+  log1p: elementwise("log1p", u("log1p", true), [(x) => reciprocal(add(x[0]!, 1))], (n) => [`1/(1+${n[0]})`]),
+  sqrt: elementwise("sqrt", u("sqrt", true), [(_, out) => div(0.5, out)], (_, o) => [`1/(2·${o})`]),
+  rsqrt: elementwise("rsqrt", u("rsqrt", true), [(x, out) => mul(-0.5, div(out, x[0]!))], (n, o) => [`-${o}/(2·${n[0]})`]),
+  square: elementwise("square", u("square", false), [(x) => mul(2, x[0]!)], (n) => [`2·${n[0]}`]),
+  reciprocal: elementwise("reciprocal", u("reciprocal", true), [(_, out) => neg(square(out))], (_, o) => [`-${o}²`]),
+  sin: elementwise("sin", u("sin", true), [(x) => cos(x[0]!)], (n) => [`cos(${n[0]})`]),
+  cos: elementwise("cos", u("cos", true), [(x) => neg(sin(x[0]!))], (n) => [`-sin(${n[0]})`]),
+  tan: elementwise("tan", u("tan", true), [(_, out) => add(square(out), 1)], (_, o) => [`1+${o}²`]),
+  tanh: elementwise("tanh", u("tanh", true), [(_, out) => sub(1, square(out))], (_, o) => [`1-${o}²`]),
+  sigmoid: elementwise("sigmoid", u("sigmoid", true), [(_, out) => mul(out, sub(1, out))], (_, o) => [`${o}·(1-${o})`]),
+  relu: elementwise("relu", u("relu", false), [(x) => castAs(greater(x[0]!, 0), x[0]!.dtype)], (n) => [`[${n[0]}>0]`]),
+  equal: comparison("equal"),
+  notEqual: comparison("notEqual"),
+  greater: comparison("greater"),
+  greaterEqual: comparison("greaterEqual"),
+  less: comparison("less"),
+  lessEqual: comparison("lessEqual"),
+} satisfies Record<string, Primitive<null>>;
+
+function comparison(name: "equal" | "notEqual" | "greater" | "greaterEqual" | "less" | "lessEqual"): Primitive<null> {
+  return {
+    name,
+    nonDifferentiable: true,
+    impl: b(name, "bool"),
+    jvp: () => null,
+    vjp: () => [null, null],
+  };
+}
+
+/** 1 where `win`, ½ where `tie`, else 0 — PyTorch's even split of the gradient at ties. */
+function tieShare(win: Tensor, tie: Tensor, like: Tensor): Tensor {
+  const dt = like.dtype === "float64" ? "float64" : "float32";
+  return add(castAs(win, dt), mul(0.5, castAs(tie, dt)));
+}
+
+const bin = (p: Primitive<null>, a: TensorLike, c: TensorLike): Tensor => bind(p, operands(p.name, a, c), null);
+const un = (p: Primitive<null>, x: TensorLike): Tensor => bind(p, [operand(p.name, x)], null);
+
+/** Elementwise a + b with NumPy broadcasting. Any shapes that broadcast; dtype is the wider of the two. @throws ShapeError if shapes do not broadcast */
+export function add(a: TensorLike, c: TensorLike): Tensor { return bin(prims.add, a, c); }
+/** Elementwise a − b with broadcasting. @throws ShapeError if shapes do not broadcast */
+export function sub(a: TensorLike, c: TensorLike): Tensor { return bin(prims.sub, a, c); }
+/** Elementwise a · b with broadcasting. ∂/∂a = b, ∂/∂b = a. @throws ShapeError if shapes do not broadcast */
+export function mul(a: TensorLike, c: TensorLike): Tensor { return bin(prims.mul, a, c); }
+/** Elementwise true division a / b with broadcasting; int inputs give float32 (as PyTorch). Division by 0 gives ±Infinity/NaN per IEEE 754. @throws ShapeError if shapes do not broadcast */
+export function div(a: TensorLike, c: TensorLike): Tensor { return bin(prims.div, a, c); }
+/**
+ * Elementwise a^b with a tensor exponent and broadcasting. ∂/∂a = b·a^(b−1); ∂/∂b = a^b·log a,
+ * set to 0 where a = 0 (PyTorch's convention). Negative a with fractional b gives NaN (IEEE 754).
+ * @throws ShapeError if shapes do not broadcast
+ */
+export function pow(a: TensorLike, c: TensorLike): Tensor { return bin(prims.pow, a, c); }
+/** Elementwise maximum with broadcasting; at ties each input gets half the gradient (PyTorch). NaN propagates. */
+export function maximum(a: TensorLike, c: TensorLike): Tensor { return bin(prims.maximum, a, c); }
+/** Elementwise minimum with broadcasting; at ties each input gets half the gradient (PyTorch). NaN propagates. */
+export function minimum(a: TensorLike, c: TensorLike): Tensor { return bin(prims.minimum, a, c); }
+/** Elementwise atan2(y, x) in radians, in (−π, π], with broadcasting. Gradient at (0, 0) is NaN (0/0), as in PyTorch. */
+export function atan2(y: TensorLike, x: TensorLike): Tensor { return bin(prims.atan2, y, x); }
+/** Elementwise a == b → bool. Not differentiable. */
+export function equal(a: TensorLike, c: TensorLike): Tensor { return bin(prims.equal, a, c); }
+/** Elementwise a != b → bool. Not differentiable. */
+export function notEqual(a: TensorLike, c: TensorLike): Tensor { return bin(prims.notEqual, a, c); }
+/** Elementwise a > b → bool. Not differentiable. */
+export function greater(a: TensorLike, c: TensorLike): Tensor { return bin(prims.greater, a, c); }
+/** Elementwise a >= b → bool. Not differentiable. */
+export function greaterEqual(a: TensorLike, c: TensorLike): Tensor { return bin(prims.greaterEqual, a, c); }
+/** Elementwise a < b → bool. Not differentiable. */
+export function less(a: TensorLike, c: TensorLike): Tensor { return bin(prims.less, a, c); }
+/** Elementwise a <= b → bool. Not differentiable. */
+export function lessEqual(a: TensorLike, c: TensorLike): Tensor { return bin(prims.lessEqual, a, c); }
+
+/** −x. */
+export function neg(x: TensorLike): Tensor { return un(prims.neg, x); }
+/** |x|; derivative sign(x), so abs'(0) = 0 (PyTorch). */
+export function abs(x: TensorLike): Tensor { return un(prims.abs, x); }
+/** −1, 0 or 1 (sign(0) = 0, NaN stays NaN); derivative 0 everywhere. */
+export function sign(x: TensorLike): Tensor { return un(prims.sign, x); }
+/** eˣ; derivative eˣ. Int inputs give float32. */
+export function exp(x: TensorLike): Tensor { return un(prims.exp, x); }
+/** eˣ − 1, accurate near 0; derivative eˣ. */
+export function expm1(x: TensorLike): Tensor { return un(prims.expm1, x); }
+/** Natural log; domain x > 0 (log 0 = −Infinity, negative → NaN, IEEE 754); derivative 1/x. */
+export function log(x: TensorLike): Tensor { return un(prims.log, x); }
+/** log(1 + x), accurate near 0; domain x > −1; derivative 1/(1+x). */
+export function log1p(x: TensorLike): Tensor { return un(prims.log1p, x); }
+/** √x; domain x ≥ 0; derivative 1/(2√x), so sqrt'(0) = +Infinity (PyTorch). */
+export function sqrt(x: TensorLike): Tensor { return un(prims.sqrt, x); }
+/** 1/√x; domain x > 0; derivative −1/(2x√x). */
+export function rsqrt(x: TensorLike): Tensor { return un(prims.rsqrt, x); }
+/** x²; derivative 2x. */
+export function square(x: TensorLike): Tensor { return un(prims.square, x); }
+/** 1/x; derivative −1/x². */
+export function reciprocal(x: TensorLike): Tensor { return un(prims.reciprocal, x); }
+/** sin x (radians); derivative cos x. */
+export function sin(x: TensorLike): Tensor { return un(prims.sin, x); }
+/** cos x (radians); derivative −sin x. */
+export function cos(x: TensorLike): Tensor { return un(prims.cos, x); }
+/** tan x (radians); derivative 1 + tan² x. */
+export function tan(x: TensorLike): Tensor { return un(prims.tan, x); }
+/** tanh x; derivative 1 − tanh² x. */
+export function tanh(x: TensorLike): Tensor { return un(prims.tanh, x); }
+/** Logistic σ(x) = 1/(1+e⁻ˣ), computed without overflow; derivative σ(x)(1−σ(x)). */
+export function sigmoid(x: TensorLike): Tensor { return un(prims.sigmoid, x); }
+/** max(x, 0); derivative 1 for x > 0 and 0 otherwise, so relu'(0) = 0 (PyTorch). */
+export function relu(x: TensorLike): Tensor { return un(prims.relu, x); }

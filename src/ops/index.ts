@@ -1,0 +1,7 @@
+// The op set: primitives (each with its JVP and VJP rule) and composites built from them.
+export * from "./creation.js";
+export * from "./elementwise.js";
+export * from "./select.js";
+export * from "./layout.js";
+export * from "./reduce.js";
+export * from "./linalg.js";

@@ -1,0 +1,115 @@
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { allocate, isFloat, promote } from "../core/dtype.js";
+import { broadcastShapes, fmtShape, sizeOf, stridesOf } from "../core/shape.js";
+import { ShapeError } from "../core/errors.js";
+import { matmulInto } from "../kernels/matmul.js";
+import { bind } from "../autodiff/bind.js";
+import { operand } from "./operands.js";
+import { castConcrete } from "./creation.js";
+import { reshape, transpose } from "./layout.js";
+import { add, mul } from "./elementwise.js";
+import { sum } from "./reduce.js";
+
+/** Swaps the last two dimensions. */
+function mT(x: Tensor): Tensor {
+  const perm = Array.from({ length: x.rank }, (_, i) => i);
+  perm[x.rank - 1] = x.rank - 2;
+  perm[x.rank - 2] = x.rank - 1;
+  return transpose(x, perm);
+}
+
+const matmulPrim: Primitive<null> = {
+  name: "matmul",
+  impl([x, y]) {
+    let a = x!;
+    let b = y!;
+    let dtype = promote(a.dtype, b.dtype);
+    if (!isFloat(dtype)) dtype = "float32";
+    if (a.dtype !== dtype) a = castConcrete(a, dtype);
+    if (b.dtype !== dtype) b = castConcrete(b, dtype);
+    const m = a.shape[a.rank - 2]!, k = a.shape[a.rank - 1]!, n = b.shape[b.rank - 1]!;
+    const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
+    const batch = broadcastShapes("matmul", batchA, batchB);
+    const out = allocate(dtype, sizeOf(batch) * m * n);
+    const nb = sizeOf(batch);
+    // Batch offsets by broadcast strides (0 along broadcast batch dimensions).
+    const offsets = (bs: readonly number[], matSize: number): number[] => {
+      const st = stridesOf(bs);
+      const lead = batch.length - bs.length;
+      const res = new Array<number>(nb);
+      const idx = new Array<number>(batch.length).fill(0);
+      for (let i = 0; i < nb; i++) {
+        let off = 0;
+        for (let d = 0; d < bs.length; d++) if (bs[d] !== 1) off += idx[d + lead]! * st[d]!;
+        res[i] = off * matSize;
+        for (let d = batch.length - 1; d >= 0; d--) {
+          if (++idx[d]! < batch[d]!) break;
+          idx[d] = 0;
+        }
+      }
+      return res;
+    };
+    const offA = offsets(batchA, m * k), offB = offsets(batchB, k * n);
+    for (let i = 0; i < nb; i++) matmulInto(a.data, offA[i]!, b.data, offB[i]!, out, i * m * n, m, k, n);
+    return Tensor._concrete(out, [...batch, m, n], dtype);
+  },
+  jvp([a, b], [ta, tb]) {
+    const l = ta ? matmul(ta, b!) : null;
+    const r = tb ? matmul(a!, tb) : null;
+    return l && r ? add(l, r) : l ?? r;
+  },
+  // The engine sums the cotangents over broadcast batch dimensions.
+  vjp: (ct, [a, b], _out, _p, needs) => [needs[0] ? matmul(ct, mT(b!)) : null, needs[1] ? matmul(mT(a!), ct) : null],
+};
+
+/**
+ * Matrix product with NumPy's rules: 1-D operands are promoted to a row (a) or column (b) vector
+ * and the added dimension removed afterwards; leading batch dimensions broadcast.
+ * @param a shape [..., m, k] or [k]
+ * @param b shape [..., k, n] or [k]
+ * @returns shape [..., m, n] (float; int inputs give float32)
+ * @throws ShapeError when a's last dimension differs from b's second-to-last, or an operand is 0-d
+ */
+export function matmul(a: TensorLike, b: TensorLike): Tensor {
+  let x = operand("matmul", a);
+  let y = operand("matmul", b);
+  if (x.rank === 0 || y.rank === 0) {
+    throw new ShapeError(`matmul: operands must have at least 1 dimension: a is ${fmtShape(x.shape)}, b is ${fmtShape(y.shape)}; use mul for scalars`);
+  }
+  const vecA = x.rank === 1, vecB = y.rank === 1;
+  if (vecA) x = reshape(x, [1, x.shape[0]!]);
+  if (vecB) y = reshape(y, [y.shape[0]!, 1]);
+  if (x.shape[x.rank - 1] !== y.shape[y.rank - 2]) {
+    throw new ShapeError(`matmul: inner dimensions differ: a is ${fmtShape(operand("matmul", a).shape)}, b is ${fmtShape(operand("matmul", b).shape)}`);
+  }
+  broadcastShapes("matmul", x.shape.slice(0, -2), y.shape.slice(0, -2));
+  let out = bind(matmulPrim, [x, y], null);
+  if (vecA || vecB) {
+    const s = out.shape.slice(0, -2);
+    if (!vecA) s.push(out.shape[out.rank - 2]!);
+    if (!vecB) s.push(out.shape[out.rank - 1]!);
+    out = reshape(out, s);
+  }
+  return out;
+}
+
+/**
+ * Inner product of two 1-D tensors (matmul for higher ranks).
+ * @throws ShapeError when lengths differ
+ */
+export function dot(a: TensorLike, b: TensorLike): Tensor {
+  const x = operand("dot", a), y = operand("dot", b);
+  if (x.rank === 1 && y.rank === 1) {
+    if (x.shape[0] !== y.shape[0]) throw new ShapeError(`dot: lengths differ: a is ${fmtShape(x.shape)}, b is ${fmtShape(y.shape)}`);
+    return sum(mul(x, y));
+  }
+  return matmul(x, y);
+}
+
+/** Outer product of two 1-D tensors: shape [m] × [n] → [m, n]. @throws ShapeError for other ranks */
+export function outer(a: TensorLike, b: TensorLike): Tensor {
+  const x = operand("outer", a), y = operand("outer", b);
+  if (x.rank !== 1 || y.rank !== 1) throw new ShapeError(`outer: both operands must be 1-D: a is ${fmtShape(x.shape)}, b is ${fmtShape(y.shape)}`);
+  return mul(reshape(x, [x.shape[0]!, 1]), reshape(y, [1, y.shape[0]!]));
+}

@@ -1,0 +1,112 @@
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { allocate, isFloat } from "../core/dtype.js";
+import { normalizeAxes, sizeOf } from "../core/shape.js";
+import { reduceInto } from "../kernels/layout.js";
+import { bind } from "../autodiff/bind.js";
+import { operand } from "./operands.js";
+import { broadcastTo, reshape } from "./layout.js";
+import { castAs } from "./select.js";
+import { div, equal, mul } from "./elementwise.js";
+
+/** Parameters of a reduction: sorted axes and whether reduced dimensions are kept as size 1. */
+export interface ReduceParams {
+  readonly axes: readonly number[];
+  readonly keepDims: boolean;
+}
+
+function reducedShape(shape: readonly number[], p: ReduceParams): number[] {
+  return p.keepDims ? shape.map((d, i) => (p.axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !p.axes.includes(i));
+}
+
+function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function reduceImpl(kind: "sum" | "max" | "min" | "prod") {
+  return ([x]: Tensor[], p: ReduceParams): Tensor => {
+    const t = x!;
+    // Sums of bools and ints count in int32, as NumPy does for booleans.
+    const dtype = kind === "sum" && !isFloat(t.dtype) ? "int32" : t.dtype;
+    const shape = reducedShape(t.shape, p);
+    const out = allocate(dtype, sizeOf(shape));
+    reduceInto(t.data, t.shape, p.axes, out, kind);
+    return Tensor._concrete(out, shape, dtype);
+  };
+}
+
+/** Expands a reduced cotangent back over the reduced axes. */
+function expand(ct: Tensor, x: Tensor, p: ReduceParams): Tensor {
+  return broadcastTo(reshape(ct, keptShape(x.shape, p.axes)), x.shape);
+}
+
+const sumPrim: Primitive<ReduceParams> = {
+  name: "sum",
+  impl: reduceImpl("sum"),
+  jvp: (_x, [t], _out, p) => (t ? sum(t, p.axes, p.keepDims) : null),
+  vjp: (ct, [x], _out, p) => [expand(ct, x!, p)],
+};
+
+function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
+  // Where several elements tie for the extremum they share the gradient evenly (PyTorch's amax/amin).
+  const share = (x: Tensor, out: Tensor, p: ReduceParams): Tensor => {
+    const mask = castAs(equal(x, expand(out, x, p)), x.dtype);
+    return div(mask, expand(sum(mask, p.axes, true), x, { axes: p.axes, keepDims: true }));
+  };
+  return {
+    name: kind,
+    impl: reduceImpl(kind),
+    jvp: ([x], [t], out, p) => (t ? sum(mul(share(x!, out, p), t), p.axes, p.keepDims) : null),
+    vjp: (ct, [x], out, p) => [mul(share(x!, out, p), expand(ct, x!, p))],
+  };
+}
+
+const maxPrim = extremum("max");
+const minPrim = extremum("min");
+
+type Axis = number | readonly number[] | undefined;
+
+function reduce(prim: Primitive<ReduceParams>, x: TensorLike, axis: Axis, keepDims: boolean): Tensor {
+  const t = operand(prim.name, x);
+  const axes = normalizeAxes(prim.name, axis, t.rank);
+  return bind(prim, [t], { axes, keepDims });
+}
+
+/**
+ * Sum over `axis` (a number or list, negative counts from the end; default all axes).
+ * @param keepDims keep reduced dimensions as size 1
+ * @returns float input → same dtype; int32/bool → int32
+ * @throws ShapeError for an out-of-range or repeated axis
+ */
+export function sum(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
+  return reduce(sumPrim, x, axis, keepDims);
+}
+
+/**
+ * Arithmetic mean over `axis` (default all). Mean over zero elements is NaN, as in NumPy.
+ * @throws ShapeError for an out-of-range or repeated axis
+ */
+export function mean(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
+  const t = operand("mean", x);
+  const axes = normalizeAxes("mean", axis, t.rank);
+  const n = axes.reduce((p, a) => p * t.shape[a]!, 1);
+  const s = sum(isFloat(t.dtype) ? t : castAs(t, "float32"), axes, keepDims);
+  return div(s, n);
+}
+
+/**
+ * Maximum over `axis` (default all); tied maxima share the gradient evenly (PyTorch's amax).
+ * Max over zero elements is −Infinity.
+ * @throws ShapeError for an out-of-range or repeated axis
+ */
+export function max(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
+  return reduce(maxPrim, x, axis, keepDims);
+}
+
+/**
+ * Minimum over `axis` (default all); tied minima share the gradient evenly (PyTorch's amin).
+ * @throws ShapeError for an out-of-range or repeated axis
+ */
+export function min(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
+  return reduce(minPrim, x, axis, keepDims);
+}

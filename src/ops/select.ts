@@ -1,0 +1,93 @@
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { allocate, isFloat, promote, type DType } from "../core/dtype.js";
+import { broadcastShapes, sameShape, sizeOf } from "../core/shape.js";
+import { broadcastInto } from "../kernels/layout.js";
+import { bind } from "../autodiff/bind.js";
+import { castConcrete, zerosLike } from "./creation.js";
+import { operand, operands } from "./operands.js";
+import { DTypeError } from "../core/errors.js";
+import { broadcastTo } from "./layout.js";
+
+const castPrim: Primitive<DType> = {
+  name: "cast",
+  impl: ([x], dtype) => (x!.dtype === dtype ? x! : castConcrete(x!, dtype)),
+  jvp: (_x, [t], _out, dtype) => (t && isFloat(dtype) ? cast(t, dtype) : null),
+  vjp: (ct, [x]) => [isFloat(x!.dtype) && isFloat(ct.dtype) ? cast(ct, x!.dtype) : null],
+};
+
+/**
+ * Converts to `dtype`. Float→int32 truncates toward zero; anything→bool is x ≠ 0.
+ * Gradients flow between float dtypes only (cast to int/bool has zero gradient).
+ */
+export function cast(x: TensorLike, dtype: DType): Tensor {
+  const t = operand("cast", x);
+  return t.dtype === dtype ? t : bind(castPrim, [t], dtype);
+}
+
+/** @internal Same as `cast`; named for use inside rules. */
+export const castAs = cast;
+
+function materialize(x: Tensor, dtype: DType, shape: readonly number[]): Tensor {
+  let t = x.dtype === dtype ? x : castConcrete(x, dtype);
+  if (!sameShape(t.shape, shape)) {
+    const data = allocate(dtype, sizeOf(shape));
+    broadcastInto(t.data, t.shape, data, shape);
+    t = Tensor._concrete(data, shape, dtype);
+  }
+  return t;
+}
+
+const wherePrim: Primitive<null> = {
+  name: "where",
+  impl([c, a, b]) {
+    const dtype = promote(a!.dtype, b!.dtype);
+    const shape = broadcastShapes("where", broadcastShapes("where", c!.shape, a!.shape), b!.shape);
+    const cd = materialize(c!, "bool", shape).data;
+    const ad = materialize(a!, dtype, shape).data;
+    const bd = materialize(b!, dtype, shape).data;
+    const out = allocate(dtype, cd.length);
+    for (let i = 0; i < out.length; i++) out[i] = cd[i] ? ad[i]! : bd[i]!;
+    return Tensor._concrete(out, shape, dtype);
+  },
+  jvp([c], [, ta, tb], out) {
+    if (!ta && !tb) return null;
+    const r = where(c!, ta ?? zerosLike(out), tb ?? zerosLike(out));
+    return sameShape(r.shape, out.shape) ? r : broadcastTo(r, out.shape);
+  },
+  vjp(ct, [c], _out, _p, needs) {
+    return [null, needs[1] ? where(c!, ct, 0) : null, needs[2] ? where(c!, 0, ct) : null];
+  },
+};
+
+/**
+ * Picks `a` where `cond` is true and `b` elsewhere, broadcasting all three (NumPy `where`).
+ * The gradient flows to the chosen side only; `cond` gets none.
+ * @param cond bool tensor (other dtypes are tested for ≠ 0)
+ * @throws ShapeError if the three shapes do not broadcast
+ */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const c = operand("where", cond);
+  const [x, y] = operands("where", a, b);
+  return bind(wherePrim, [c.dtype === "bool" ? c : cast(c, "bool"), x, y], null);
+}
+
+const stopPrim: Primitive<null> = {
+  name: "stopGradient",
+  impl: ([x]) => x!,
+  jvp: () => null,
+  vjp: () => [null],
+};
+
+/**
+ * The identity on values with a zero derivative: gradients do not flow through it (JAX's `stop_gradient`,
+ * PyTorch's `detach`).
+ */
+export function stopGradient(x: TensorLike): Tensor {
+  return bind(stopPrim, [operand("stopGradient", x)], null);
+}
+
+/** @throws DTypeError unless x is float32 or float64 */
+export function requireFloat(op: string, x: Tensor, what = "argument"): void {
+  if (!isFloat(x.dtype)) throw new DTypeError(`${op}: ${what} has dtype ${x.dtype}; it needs float32 or float64 (cast it with .astype("float32"))`);
+}
