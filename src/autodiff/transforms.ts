@@ -146,12 +146,12 @@ function gradCore(op: string, f: (...args: never[]) => unknown, args: unknown[],
  * @returns a function of the same arguments returning gradients shaped like the chosen arguments
  * @throws GradientError when f returns a non-scalar (use `vjp`); DTypeError for int/bool arguments
  */
-export function grad<Args extends unknown[], N extends number | readonly number[] = 0>(
-  f: (...args: Args) => Tensor,
-  options: GradOptions<N> = {},
-): (...args: Args) => Grads<Args, N> {
-  const argnums = (options.argnums ?? 0) as number | readonly number[];
-  return (...args: Args) => gradCore("grad", f as (...a: never[]) => unknown, args, argnums, false).grads as Grads<Args, N>;
+export function grad<Args extends unknown[]>(f: (...args: Args) => Tensor, options?: { argnums?: 0 }): (...args: Args) => TensorTree<Args[0]>;
+export function grad<Args extends unknown[], const N extends number>(f: (...args: Args) => Tensor, options: { argnums: N }): (...args: Args) => TensorTree<Args[N]>;
+export function grad<Args extends unknown[], const N extends readonly number[]>(f: (...args: Args) => Tensor, options: { argnums: N }): (...args: Args) => Grads<Args, N>;
+export function grad(f: (...args: never[]) => Tensor, options: { argnums?: number | readonly number[] } = {}): (...args: unknown[]) => unknown {
+  const argnums = options.argnums ?? 0;
+  return (...args: unknown[]) => gradCore("grad", f, args, argnums, false).grads;
 }
 
 /**
@@ -159,13 +159,21 @@ export function grad<Args extends unknown[], N extends number | readonly number[
  * when f returns `[value, aux]` (JAX's `value_and_grad`).
  * @throws GradientError when the value is not a scalar
  */
-export function valueAndGrad<Args extends unknown[], N extends number | readonly number[] = 0>(
+export function valueAndGrad<Args extends unknown[]>(
   f: (...args: Args) => Tensor,
-  options?: GradOptions<N> & { hasAux?: false },
+  options?: { argnums?: 0; hasAux?: false },
+): (...args: Args) => [Tensor, TensorTree<Args[0]>];
+export function valueAndGrad<Args extends unknown[], const N extends number | readonly number[]>(
+  f: (...args: Args) => Tensor,
+  options: { argnums: N; hasAux?: false },
 ): (...args: Args) => [Tensor, Grads<Args, N>];
-export function valueAndGrad<Args extends unknown[], Aux, N extends number | readonly number[] = 0>(
+export function valueAndGrad<Args extends unknown[], Aux>(
   f: (...args: Args) => [Tensor, Aux],
-  options: GradOptions<N> & { hasAux: true },
+  options: { argnums?: 0; hasAux: true },
+): (...args: Args) => [[Tensor, Aux], TensorTree<Args[0]>];
+export function valueAndGrad<Args extends unknown[], Aux, const N extends number | readonly number[]>(
+  f: (...args: Args) => [Tensor, Aux],
+  options: { argnums: N; hasAux: true },
 ): (...args: Args) => [[Tensor, Aux], Grads<Args, N>];
 export function valueAndGrad(
   f: (...args: never[]) => unknown,

@@ -6,8 +6,42 @@ export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
 
+// Tiny arrays (scalars, mostly) are carved out of shared slabs: a view on an existing ArrayBuffer costs one
+// object, while a fresh ArrayBuffer costs three plus an off-heap allocation, which dominated GC time on
+// long scalar chains. A live tiny tensor pins at most one 4 KiB slab.
+const SLAB_BYTES = 4096;
+const TINY = 4;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function fromSlab(bytesPerElement: number, size: number): ArrayBuffer {
+  const need = bytesPerElement * size;
+  // Keep every view aligned to 8 bytes so Float64Array views are valid.
+  if (slabUsed + need > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  return slab;
+}
+
 /** Allocates zeroed storage of `size` elements for `dtype`. */
 export function allocate(dtype: DType, size: number): TypedArray {
+  if (size <= TINY && size > 0) {
+    const bpe = dtype === "float64" ? 8 : dtype === "bool" ? 1 : 4;
+    const buf = fromSlab(bpe, size);
+    const offset = slabUsed;
+    slabUsed += (bpe * size + 7) & ~7;
+    switch (dtype) {
+      case "float32":
+        return new Float32Array(buf, offset, size);
+      case "float64":
+        return new Float64Array(buf, offset, size);
+      case "int32":
+        return new Int32Array(buf, offset, size);
+      case "bool":
+        return new Uint8Array(buf, offset, size);
+    }
+  }
   switch (dtype) {
     case "float32":
       return new Float32Array(size);

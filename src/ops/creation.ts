@@ -134,13 +134,31 @@ export function scalar(value: number | boolean, options: Omit<TensorOptions, "sh
   return tensor(value, options);
 }
 
+// Tensors are immutable, so the scalars made for plain-number operands (the 2 in x*2) can be shared.
+const constantCache = new Map<number, Tensor>();
+const CACHE_LIMIT = 4096;
+const DTYPE_KEY: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bool: 3 };
+
 /** @internal Converts a number to a 0-d tensor of `dtype`; passes tensors through. */
 export function toTensor(x: TensorLike, dtype: DType = "float32"): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x !== "number") throw new ValueError(`expected a tensor or a number, got ${typeof x}`);
+  const cache = constantCache;
+  // Key on the value and dtype; -0 and NaN are kept out so the cache never changes a result.
+  const cacheable = x === x && !Object.is(x, -0);
+  const key = cacheable ? x * 4 + DTYPE_KEY[dtype] : 0;
+  if (cacheable) {
+    const hit = cache.get(key);
+    if (hit !== undefined && hit.dtype === dtype && hit._data![0] === (dtype === "float32" ? Math.fround(x) : x)) return hit;
+  }
   const data = allocate(dtype, 1);
   data[0] = x;
-  return Tensor._concrete(data, [], dtype);
+  const t = Tensor._concrete(data, [], dtype);
+  if (cacheable && (dtype === "float32" || dtype === "float64")) {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, t);
+  }
+  return t;
 }
 
 /** @internal Dtype conversion on a concrete tensor (int32 truncates toward zero, bool is x ≠ 0). */
