@@ -58,3 +58,22 @@ export function backward(y: Tensor, ctIn: TensorLike | undefined, retainGraph: b
 export function zeroGrad(tensors: Iterable<Tensor>): void {
   for (const t of tensors) t.grad = null;
 }
+
+/**
+ * @internal Replaces the value of a `requiresGrad` leaf in place (what `optimizer.step()` and
+ * `module.loadStateDict()` need: the user keeps holding the same leaf). Graphs recorded earlier keep
+ * the old value; `.grad` is left alone.
+ * @throws GradientError when `leaf` is not a requiresGrad leaf, or `value` has another shape or dtype
+ */
+export function assignLeaf(leaf: Tensor, value: Tensor): void {
+  const node = leaf._node;
+  if (leaf._trace !== IMPERATIVE_TRACE || node === null || node.prim !== null || node.leaf !== leaf) {
+    throw new GradientError("assignLeaf: the target is not a leaf created with { requiresGrad: true }");
+  }
+  const v = value._concreteValue();
+  if (!sameShape(v.shape, leaf.shape) || v.dtype !== leaf.dtype) {
+    throw new GradientError(`assignLeaf: new value has shape ${fmtShape(v.shape)} and dtype ${v.dtype}, expected ${fmtShape(leaf.shape)} and ${leaf.dtype}`);
+  }
+  leaf._primal = v;
+  node.out = v;
+}
