@@ -146,3 +146,15 @@ describe("division and subtraction rules", () => {
     expect(grad((a: Tensor) => sub(1, a))(f64(3)).item()).toBe(-1);
   });
 });
+
+describe("noGrad", () => {
+  it("does not record ops on requiresGrad tensors", async () => {
+    const { noGrad } = await import("../src/index.js");
+    const a = tensor(3, { requiresGrad: true });
+    const y = noGrad(() => mul(a, 2));
+    expect(y.requiresGrad).toBe(false);
+    expect(y.item()).toBe(6);
+    expect(() => y.backward()).toThrow(/does not depend on any tensor created with \{ requiresGrad: true \}/);
+    expect(mul(a, 2).requiresGrad).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import type { Primitive } from "../core/primitive.js";
 import { Tensor } from "../core/tensor.js";
-import { Node, type Trace } from "./trace.js";
+import { IMPERATIVE_TRACE, Node, gradMode, type Trace } from "./trace.js";
 import { checkForward, anomalyState } from "./anomaly.js";
 
 /**
@@ -13,11 +13,19 @@ import { checkForward, anomalyState } from "./anomaly.js";
  */
 export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
   let top: Trace | null = null;
+  let skipped = false;
   for (let i = 0; i < x.length; i++) {
     const tr = x[i]!._trace;
-    if (tr !== null && (top === null || tr.id > top.id)) top = tr;
+    if (tr === null) continue;
+    if (tr === IMPERATIVE_TRACE && !gradMode.enabled) {
+      skipped = true;
+      continue;
+    }
+    if (top === null || tr.id > top.id) top = tr;
   }
   if (top === null) {
+    // Inside noGrad, requiresGrad tensors act as the constants they box.
+    if (skipped) x = x.map((xi) => (xi._trace === IMPERATIVE_TRACE ? xi._primal! : xi));
     const out = prim.impl(x, params);
     if (anomalyState.enabled) checkForward(prim.name, x, out);
     return out;

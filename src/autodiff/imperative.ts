@@ -1,7 +1,7 @@
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import { GradientError } from "../core/errors.js";
 import { fmtShape, sameShape } from "../core/shape.js";
-import { IMPERATIVE_TRACE } from "./trace.js";
+import { IMPERATIVE_TRACE, gradMode } from "./trace.js";
 import { backwardPass } from "./reverse.js";
 import { add, cast, onesLike, toTensor } from "../ops/index.js";
 
@@ -76,4 +76,19 @@ export function assignLeaf(leaf: Tensor, value: Tensor): void {
   }
   leaf._primal = v;
   node.out = v;
+}
+
+/**
+ * Runs `fn` without recording ops on `requiresGrad` tensors (PyTorch's `torch.no_grad()`): inside it they
+ * act as plain constants, e.g. for an optimizer's parameter update or for evaluation. Functional
+ * transforms (grad, jvp, …) still work inside. Restores the previous mode even if `fn` throws.
+ */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradMode.enabled;
+  gradMode.enabled = false;
+  try {
+    return fn();
+  } finally {
+    gradMode.enabled = prev;
+  }
 }

@@ -21,6 +21,9 @@ export class Trace {
 /** The trace behind `requiresGrad` tensors and `loss.backward()`: below every functional transform. */
 export const IMPERATIVE_TRACE = new Trace("reverse", 0);
 
+/** Whether ops on `requiresGrad` tensors are recorded; switched off inside `noGrad`. */
+export const gradMode = { enabled: true };
+
 let nodeCounter = 0;
 
 /**
