@@ -1,0 +1,306 @@
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import type { DType } from "../core/dtype.js";
+import { ValueError } from "../core/errors.js";
+import { Node, Trace } from "../autodiff/trace.js";
+import { backwardPass, topologicalOrder } from "../autodiff/reverse.js";
+import { add, onesLike, toTensor } from "../ops/index.js";
+import { graphToJSON, type GraphJSON } from "./export-json.js";
+import { graphToDot, type DotOptions } from "./export-dot.js";
+import { graphToText } from "./export-text.js";
+
+/** Elements up to which a value is kept in full; larger values keep only min/max/mean. */
+export const FULL_VALUE_LIMIT = 64;
+
+/** A recorded tensor value: all elements (row-major) when small, else summary statistics. */
+export interface ValueSummary {
+  shape: number[];
+  dtype: DType;
+  /** Every element, row-major, when the tensor has at most 64 elements; otherwise null. */
+  data: number[] | null;
+  /** Min, max and mean when the tensor has more than 64 elements; otherwise null. */
+  stats: { min: number; max: number; mean: number } | null;
+}
+
+/** `input`: a differentiated argument; `const`: a value used by the graph but not traced; `op`: a recorded primitive. */
+export type NodeKind = "input" | "const" | "op";
+
+/** One vertex of a captured graph. */
+export interface GraphNode {
+  /** Position in execution order, 0-based; DOT uses `n<id>`. */
+  id: number;
+  kind: NodeKind;
+  /** Primitive name (`mul`, `square`, …), or `input` / `const`. */
+  op: string;
+  /** Display name: the input tensor's `.name` or x0, x1…; u, v, w, … for intermediates; the output's name. */
+  name: string;
+  /** Operand node ids, in operand order (constants are nodes too). */
+  inputs: number[];
+  /** The primitive's parameters (e.g. reduction axes), JSON-safe; null when it has none. */
+  params: unknown;
+  /** The forward value (the node's output). */
+  value: ValueSummary;
+  /** ∂output/∂node after the backward pass (null: no gradient reaches it — a constant, or unused). */
+  grad: ValueSummary | null;
+  /** Local derivative ∂node/∂operandᵢ as text, from the primitive's `formulas` (elementwise ops only). */
+  formulas: string[] | null;
+}
+
+/** What one node sent to one operand during the backward pass. */
+export interface BackwardEdge {
+  /** Operand index at the sending node. */
+  input: number;
+  /** Receiving node id. */
+  to: number;
+  /** Local derivative as text (null when the primitive declares no formula, e.g. sum or matmul). */
+  formula: string | null;
+  /** Local derivative's value from the primitive's `partials`: a number is a constant (1, -1); null when not elementwise. */
+  partial: ValueSummary | number | null;
+  /** The cotangent sent along this edge (the engine's VJP output, un-broadcast to the operand's shape). */
+  contribution: ValueSummary;
+  /** The receiving node's gradient after adding this contribution (shows fan-out accumulation). */
+  accumulated: ValueSummary;
+  /** 1-based: which contribution this is among all the receiving node gets. */
+  arrival: number;
+  /** How many contributions the receiving node gets in total (>1 means it fans out). */
+  arrivals: number;
+}
+
+/** One node processed by the engine's backward pass, in the order the engine ran it. */
+export interface BackwardStep {
+  node: number;
+  /** The upstream cotangent ∂output/∂node the node received. */
+  ct: ValueSummary;
+  edges: BackwardEdge[];
+}
+
+/** A forward-mode sweep: the tangent of every node when input `wrt` has tangent ones and the others zero. */
+export interface ForwardSweep {
+  wrt: number;
+  /** One entry per node, in execution order; null is a zero tangent. */
+  tangents: (ValueSummary | null)[];
+}
+
+/** Options for `trace`. */
+export interface TraceOptions {
+  /** Name of the output node; default "L". */
+  outputName?: string;
+  /** Forward-mode sweeps to record: true (default) for every input, false for none, or a list of input names. */
+  forward?: boolean | readonly string[];
+}
+
+/**
+ * A computation graph captured from one run of the engine: forward values, the backward schedule
+ * exactly as the engine ran it, and forward-mode tangent sweeps. Plain data plus exporters.
+ */
+export class GraphTrace {
+  /** @internal Use `trace()`. */
+  constructor(
+    readonly nodes: readonly GraphNode[],
+    /** Ids of the input nodes, in argument order. */
+    readonly inputs: readonly number[],
+    /** Id of the output node. */
+    readonly output: number,
+    readonly backward: readonly BackwardStep[],
+    readonly forward: readonly ForwardSweep[],
+  ) {}
+
+  /** The node with display name `name`. @throws ValueError when there is none */
+  node(name: string): GraphNode {
+    const n = this.nodes.find((x) => x.name === name);
+    if (!n) throw new ValueError(`GraphTrace.node: no node named ${JSON.stringify(name)}; names are ${this.nodes.map((x) => x.name).join(", ")}`);
+    return n;
+  }
+
+  /** The versioned JSON document described in docs/graph-schema.md (`"schema": "chainrule.graph/1"`). */
+  toJSON(): GraphJSON {
+    return graphToJSON(this);
+  }
+
+  /** Graphviz source: one record per node labelled `name: op | value | grad`, ids n0, n1, …; edges labelled with what flowed back. */
+  toDot(options?: DotOptions): string {
+    return graphToDot(this, options);
+  }
+
+  /** A jaxpr-like listing: inputs first, then one line per operation with its value and gradient. */
+  toText(): string {
+    return graphToText(this);
+  }
+}
+
+/** Summarises a tensor (any trace level) as plain numbers. */
+export function summarize(t: Tensor): ValueSummary {
+  const data = t.data;
+  const shape = [...t.shape];
+  if (data.length <= FULL_VALUE_LIMIT) return { shape, dtype: t.dtype, data: Array.from(data), stats: null };
+  let min = Infinity, max = -Infinity, sum = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v < min || Number.isNaN(v)) min = v;
+    if (v > max || Number.isNaN(v)) max = v;
+    sum += v;
+  }
+  return { shape, dtype: t.dtype, data: null, stats: { min, max, mean: sum / data.length } };
+}
+
+function jsonSafe(params: unknown): unknown {
+  if (params === null || params === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(params)) as unknown;
+  } catch {
+    return String(params);
+  }
+}
+
+/** Display names for intermediates: u, v, w, then u1, v1, w1, u2, … skipping names already taken. */
+function* intermediateNames(taken: Set<string>): Generator<string> {
+  for (let round = 0; ; round++) {
+    for (const letter of ["u", "v", "w"]) {
+      const name = round === 0 ? letter : `${letter}${round}`;
+      if (!taken.has(name)) yield name;
+    }
+  }
+}
+
+/**
+ * Runs `f` on a reverse trace and records its graph: forward values, the engine's backward pass
+ * (seeded with ones, so a non-scalar output gives the gradient of its sum) observed step by step, and
+ * forward-mode sweeps that replay each primitive's JVP rule over the recorded nodes.
+ * The capture reads the engine's own nodes and rules; it derives no math of its own.
+ * @param f a function of tensors built from chainrule ops
+ * @param inputs its arguments (numbers become float32 scalars); names come from each tensor's `.name`, else x0, x1, …
+ * @returns a GraphTrace with `toJSON()`, `toDot()` and `toText()`
+ * @throws ValueError when an input is not a tensor or number, or f returns something else
+ */
+export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly TensorLike[], options: TraceOptions = {}): GraphTrace {
+  const outputName = options.outputName ?? "L";
+  const tr = new Trace("reverse");
+  const leafNodes: Node[] = [];
+  const boxes = inputs.map((x, i) => {
+    if (!(x instanceof Tensor) && typeof x !== "number") throw new ValueError(`trace: input ${i} must be a tensor or a number, got ${typeof x}`);
+    const primal = toTensor(x);
+    const box = Tensor._box(primal, tr);
+    const node = new Node(null, null, [], [], primal);
+    box._node = node;
+    box.name = primal.name;
+    leafNodes.push(node);
+    return box;
+  });
+  const result: unknown = f(...boxes);
+  if (!(result instanceof Tensor) && typeof result !== "number") {
+    throw new ValueError(`trace: f must return a tensor or a number, got ${result === null ? "null" : typeof result}`);
+  }
+  const out = toTensor(result);
+  const root = out._trace === tr ? out._node : null;
+
+  // Execution order: engine nodes sorted by creation id (a topological order), every input included
+  // even when unused; constants are inserted just before their first consumer.
+  const reached = root ? topologicalOrder(root) : [];
+  const engineNodes = [...new Set([...leafNodes, ...reached])].sort((p, q) => p.id - q.id);
+  const ids = new Map<Node, number>();
+  const constIds = new Map<Tensor, number>();
+  const nodes: GraphNode[] = [];
+  const taken = new Set<string>([outputName]);
+  const inputNames = leafNodes.map((n, i) => {
+    const name = n.out.name ?? `x${i}`;
+    taken.add(name);
+    return name;
+  });
+  const names = intermediateNames(taken);
+  let constCount = 0;
+  const addConst = (t: Tensor, name?: string): number => {
+    const known = constIds.get(t);
+    if (known !== undefined) return known;
+    const id = nodes.length;
+    const value = summarize(t);
+    const label = name ?? (t.size === 1 && value.data ? fmtConst(value.data[0]!) : `k${constCount++}`);
+    nodes.push({ id, kind: "const", op: "const", name: label, inputs: [], params: null, value, grad: null, formulas: null });
+    constIds.set(t, id);
+    return id;
+  };
+  for (const n of engineNodes) {
+    if (n.prim === null) {
+      ids.set(n, nodes.length);
+      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize(n.out), grad: null, formulas: null });
+      continue;
+    }
+    const operandIds = n.parents.map((p, i) => (p ? ids.get(p)! : addConst(n.primals[i]!)));
+    const id = nodes.length;
+    ids.set(n, id);
+    const name = n === root ? outputName : names.next().value!;
+    const formulas = n.prim.formulas ? n.prim.formulas(operandIds.map((k) => nodes[k]!.name), name, n.params) : null;
+    nodes.push({ id, kind: "op", op: n.prim.name, name, inputs: operandIds, params: jsonSafe(n.params), value: summarize(n.out), grad: null, formulas });
+  }
+  const output = root ? ids.get(root)! : addConst(out, outputName);
+
+  const backward = root ? recordBackward(root, ids, nodes) : [];
+  const forward = root ? recordForward(engineNodes, leafNodes, ids, nodes, options.forward ?? true) : [];
+  return new GraphTrace(nodes, leafNodes.map((n) => ids.get(n)!), output, backward, forward);
+}
+
+function fmtConst(v: number): string {
+  return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+
+/** Runs the engine's backward pass with an observer, keeping running sums per receiving node. */
+function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[]): BackwardStep[] {
+  const raw: { node: Node; ct: Tensor; contributions: (Tensor | null)[] }[] = [];
+  const seed = onesLike(root.out);
+  backwardPass(root, seed, { onNode: (node, ct, contributions) => raw.push({ node, ct, contributions: [...contributions] }) });
+  const arrivals = new Map<number, number>();
+  for (const r of raw) r.node.parents.forEach((p, i) => {
+    if (p && r.contributions[i]) arrivals.set(ids.get(p)!, (arrivals.get(ids.get(p)!) ?? 0) + 1);
+  });
+  const running = new Map<number, Tensor>();
+  const seen = new Map<number, number>();
+  const steps: BackwardStep[] = [];
+  if (root.prim === null) running.set(ids.get(root)!, seed); // f returned an input unchanged
+  for (const { node, ct, contributions } of raw) {
+    const id = ids.get(node)!;
+    nodes[id]!.grad = summarize(ct);
+    const partials = node.prim!.partials ? node.prim!.partials(node.primals, node.out, node.params) : null;
+    const edges: BackwardEdge[] = [];
+    node.parents.forEach((p, i) => {
+      const c = contributions[i];
+      if (!p || !c) return;
+      const to = ids.get(p)!;
+      const acc = running.has(to) ? add(running.get(to)!, c) : c;
+      running.set(to, acc);
+      const arrival = (seen.get(to) ?? 0) + 1;
+      seen.set(to, arrival);
+      const pv = partials ? partials[i] : null;
+      edges.push({
+        input: i, to,
+        formula: nodes[id]!.formulas?.[i] ?? null,
+        partial: pv === null || pv === undefined ? null : typeof pv === "number" ? pv : summarize(pv),
+        contribution: summarize(c), accumulated: summarize(acc), arrival, arrivals: arrivals.get(to)!,
+      });
+    });
+    steps.push({ node: id, ct: summarize(ct), edges });
+  }
+  // Inputs are never "processed" by the engine: their gradient is the sum that arrived.
+  for (const n of nodes) if (n.kind === "input" && running.has(n.id)) n.grad = summarize(running.get(n.id)!);
+  return steps;
+}
+
+/** Replays each recorded primitive's JVP rule in execution order, once per chosen input. */
+function recordForward(engineNodes: Node[], leafNodes: Node[], ids: Map<Node, number>, nodes: GraphNode[], which: boolean | readonly string[]): ForwardSweep[] {
+  if (which === false) return [];
+  const chosen = leafNodes.filter((n) => which === true || which.includes(nodes[ids.get(n)!]!.name));
+  return chosen.map((wrt) => {
+    const tangent = new Map<Node, Tensor | null>();
+    for (const n of engineNodes) {
+      if (n.prim === null) {
+        tangent.set(n, n === wrt ? onesLike(n.out) : null);
+        continue;
+      }
+      const ts = n.parents.map((p) => (p ? tangent.get(p) ?? null : null));
+      tangent.set(n, ts.some((t) => t !== null) ? n.prim.jvp(n.primals, ts, n.out, n.params) : null);
+    }
+    const tangents: (ValueSummary | null)[] = nodes.map(() => null);
+    for (const n of engineNodes) {
+      const t = tangent.get(n);
+      if (t) tangents[ids.get(n)!] = summarize(t);
+    }
+    return { wrt: ids.get(wrt)!, tangents };
+  });
+}
