@@ -176,4 +176,30 @@ export class Tensor {
   broadcastTo(shape: readonly number[]): Tensor { return ops.broadcastTo(this, shape); }
   matmul(y: Tensor): Tensor { return ops.matmul(this, y); }
   astype(dtype: DType): Tensor { return ops.cast(this, dtype); }
+  max(axis?: number | readonly number[], keepDims = false): Tensor { return ops.max(this, axis, keepDims); }
+  min(axis?: number | readonly number[], keepDims = false): Tensor { return ops.min(this, axis, keepDims); }
+  prod(axis?: number | readonly number[], keepDims = false): Tensor { return ops.prod(this, axis, keepDims); }
+  argmax(axis?: number | readonly number[], keepDims = false): Tensor { return ops.argmax(this, axis, keepDims); }
+  argmin(axis?: number | readonly number[], keepDims = false): Tensor { return ops.argmin(this, axis, keepDims); }
+  variance(axis?: number | readonly number[], keepDims = false, options?: ops.VarianceOptions): Tensor { return ops.variance(this, axis, keepDims, options); }
+  std(axis?: number | readonly number[], keepDims = false, options?: ops.VarianceOptions): Tensor { return ops.std(this, axis, keepDims, options); }
+  norm(ord?: ops.NormOrder, axis?: number | readonly number[], keepDims = false): Tensor { return ops.norm(this, ord, axis, keepDims); }
+  erf(): Tensor { return ops.erf(this); }
+  gelu(options?: ops.GeluOptions): Tensor { return ops.gelu(this, options); }
+  softplus(): Tensor { return ops.softplus(this); }
+  leakyRelu(alpha?: number): Tensor { return ops.leakyRelu(this, alpha); }
+  elu(alpha?: number): Tensor { return ops.elu(this, alpha); }
+  clip(lo: TensorLike, hi: TensorLike): Tensor { return ops.clip(this, lo, hi); }
+  expandDims(axis?: number): Tensor { return ops.expandDims(this, axis); }
+  squeeze(axis?: number | readonly number[]): Tensor { return ops.squeeze(this, axis); }
+  slice(start?: number | null | readonly (number | null | undefined)[], stop?: number | null | readonly (number | null | undefined)[], step?: number | readonly (number | null | undefined)[]): Tensor {
+    return ops.slice(this, start, stop, step);
+  }
+  pad(paddings: readonly (readonly [number, number])[], constantValue?: number): Tensor { return ops.pad(this, paddings, constantValue); }
+  flip(axis?: number | readonly number[]): Tensor { return ops.flip(this, axis); }
+  tile(reps: readonly number[]): Tensor { return ops.tile(this, reps); }
+  split(numOrSizeSplits: number | readonly number[], axis?: number): Tensor[] { return ops.split(this, numOrSizeSplits, axis); }
+  gather(indices: ops.Indices, axis?: number): Tensor { return ops.gather(this, indices, axis); }
+  take(indices: ops.Indices, axis?: number): Tensor { return ops.take(this, indices, axis); }
+  permute(perm: readonly number[]): Tensor { return ops.permute(this, perm); }
 }

@@ -1,0 +1,186 @@
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { allocate, isFloat } from "../core/dtype.js";
+import { normalizeAxes, sizeOf } from "../core/shape.js";
+import { ValueError } from "../core/errors.js";
+import { reduceInto, transposeInto } from "../kernels/layout.js";
+import { argReduceRows } from "../kernels/indexing.js";
+import { bind } from "../autodiff/bind.js";
+import { operand } from "./operands.js";
+import { broadcastTo, reshape } from "./layout.js";
+import { castAs, where } from "./select.js";
+import { abs, div, equal, mul, sqrt, square, sub } from "./elementwise.js";
+import { max, mean, min, sum, type ReduceParams } from "./reduce.js";
+
+type Axis = number | readonly number[] | undefined;
+
+function reducedShape(shape: readonly number[], p: ReduceParams): number[] {
+  return p.keepDims ? shape.map((d, i) => (p.axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !p.axes.includes(i));
+}
+
+/** Broadcasts a reduced value (kept or not) back over x's shape. */
+function expand(v: Tensor, x: Tensor, axes: readonly number[]): Tensor {
+  return broadcastTo(reshape(v, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))), x.shape);
+}
+
+/**
+ * For each element, the product of the *other* elements of its reduced slice, exactly (no 0/0).
+ * Without zeros it is out/x. With zeros, per slice with z zeros and P the product of its non-zero
+ * elements: a zero element gets P when z = 1 (else 0); a non-zero element xᵢ gets P/xᵢ times the
+ * zero's value when z = 1 (value 0, but its derivative w.r.t. the zero is P/xᵢ, so second
+ * derivatives stay right), and 0 when z ≥ 2. Written with differentiable ops so higher order works;
+ * the one approximation: second derivatives between two zeros of a slice with z ≥ 2 come out 0.
+ */
+function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tensor {
+  const data = x.data;
+  let hasZero = false;
+  for (let i = 0; i < data.length; i++) if (data[i] === 0) { hasZero = true; break; }
+  if (!hasZero) return div(expand(out, x, axes), x);
+  const isZero = equal(x, 0);
+  const nonZero = where(isZero, 1, x);
+  const p = prod(nonZero, axes, true);
+  const zeros = sum(castAs(isZero, x.dtype), axes, true);
+  const zeroValue = sum(where(isZero, x, 0), axes, true);
+  const one = equal(zeros, 1);
+  const factor = where(equal(zeros, 0), 1, where(one, zeroValue, 0));
+  return where(isZero, where(one, p, 0), mul(div(p, nonZero), factor));
+}
+
+const prodPrim: Primitive<ReduceParams> = {
+  name: "prod",
+  impl([x], p) {
+    const t = x!;
+    const dtype = isFloat(t.dtype) ? t.dtype : "int32";
+    const shape = reducedShape(t.shape, p);
+    const data = allocate(dtype, sizeOf(shape));
+    reduceInto(t.data, t.shape, p.axes, data, "prod");
+    return Tensor._concrete(data, shape, dtype);
+  },
+  jvp: ([x], [t], out, p) => (t ? sum(mul(productOfOthers(x!, out, p.axes), t), p.axes, p.keepDims) : null),
+  vjp: (ct, [x], out, p) => [mul(productOfOthers(x!, out, p.axes), expand(ct, x!, p.axes))],
+};
+
+/**
+ * Product over `axis` (a number or list, negative counts from the end; default all axes).
+ * The gradient is the exact product of the other elements, also where elements are 0 (no 0/0, as
+ * PyTorch). Product over zero elements is 1.
+ * @param keepDims keep reduced dimensions as size 1
+ * @returns float input → same dtype; int32/bool → int32
+ * @throws ShapeError for an out-of-range or repeated axis
+ */
+export function prod(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
+  const t = operand("prod", x);
+  return bind(prodPrim, [t], { axes: normalizeAxes("prod", axis, t.rank), keepDims });
+}
+
+function argPrim(kind: "max" | "min"): Primitive<ReduceParams> {
+  const name = kind === "max" ? "argmax" : "argmin";
+  return {
+    name,
+    nonDifferentiable: true,
+    impl([x], p) {
+      const t = x!;
+      const kept = t.shape.map((_, i) => i).filter((i) => !p.axes.includes(i));
+      const perm = [...kept, ...p.axes];
+      const m = p.axes.reduce((acc, a) => acc * t.shape[a]!, 1);
+      const rows = kept.reduce((acc, a) => acc * t.shape[a]!, 1);
+      if (m === 0 && rows > 0) {
+        throw new ValueError(`${name}: cannot take the ${name} over an empty axis (shape [${t.shape.join(",")}], axes [${p.axes.join(",")}])`);
+      }
+      let src = t.data;
+      if (perm.some((a, i) => a !== i)) {
+        src = allocate(t.dtype, t.size);
+        transposeInto(t.data, t.shape, perm, src);
+      }
+      const out = new Int32Array(rows);
+      if (m > 0) argReduceRows(src, rows, m, kind, out);
+      return Tensor._concrete(out, reducedShape(t.shape, p), "int32");
+    },
+    jvp: () => null,
+    vjp: () => [null],
+  };
+}
+
+const argmaxPrim = argPrim("max");
+const argminPrim = argPrim("min");
+
+/**
+ * Index of the largest element along `axis` (int32, not differentiable). Default: over all axes,
+ * giving the index into the flattened tensor (as NumPy/PyTorch; TensorFlow.js's argMax defaults to
+ * axis 0). With several axes, the index is row-major over those axes. Ties give the first
+ * occurrence; a NaN counts as the largest (NumPy).
+ * @throws ShapeError for a bad axis; ValueError when reducing over an empty axis
+ */
+export function argmax(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
+  const t = operand("argmax", x);
+  return bind(argmaxPrim, [t], { axes: normalizeAxes("argmax", axis, t.rank), keepDims });
+}
+
+/** Index of the smallest element along `axis`; conventions as `argmax`. */
+export function argmin(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
+  const t = operand("argmin", x);
+  return bind(argminPrim, [t], { axes: normalizeAxes("argmin", axis, t.rank), keepDims });
+}
+
+/** Options for `variance` and `std`. */
+export interface VarianceOptions {
+  /**
+   * Subtracted from the element count in the denominator: 0 (default) is the population variance,
+   * as NumPy, JAX and TensorFlow.js; 1 is the unbiased sample variance, PyTorch's default.
+   */
+  correction?: number;
+}
+
+/**
+ * Variance over `axis` (default all): Σ(x − mean)² / (n − correction), computed two-pass from the
+ * deviations (no cancellation). Population variance by default (NumPy/JAX/TF.js); pass
+ * `{ correction: 1 }` for PyTorch's default. n − correction ≤ 0 divides by 0 (Infinity/NaN, as NumPy).
+ * @returns float (int inputs give float32)
+ * @throws ShapeError for a bad axis
+ */
+export function variance(x: TensorLike, axis?: Axis, keepDims = false, options: VarianceOptions = {}): Tensor {
+  const t = operand("variance", x);
+  const axes = normalizeAxes("variance", axis, t.rank);
+  const n = axes.reduce((acc, a) => acc * t.shape[a]!, 1);
+  const dev = sub(t, mean(t, axes, true));
+  return div(sum(square(dev), axes, keepDims), Math.max(n - (options.correction ?? 0), 0));
+}
+
+/** √v with a zero gradient where v = 0 (the subgradient), instead of ∞·0 = NaN. */
+function sqrtZeroSafe(v: Tensor): Tensor {
+  const isZero = equal(v, 0);
+  return where(isZero, 0, sqrt(where(isZero, 1, v)));
+}
+
+/**
+ * Standard deviation √variance over `axis`; options as `variance`. Where the deviation is exactly 0
+ * (a constant slice) the gradient is 0 rather than NaN.
+ * @throws ShapeError for a bad axis
+ */
+export function std(x: TensorLike, axis?: Axis, keepDims = false, options: VarianceOptions = {}): Tensor {
+  return sqrtZeroSafe(variance(x, axis, keepDims, options));
+}
+
+/** The orders `norm` accepts. */
+export type NormOrder = 1 | 2 | "euclidean" | "fro" | typeof Infinity;
+
+/**
+ * Vector norm over `axis` (default: all elements, flattened), with TensorFlow.js's argument order.
+ * ord 2 / "euclidean" / "fro": √Σx² (default); 1: Σ|x|; Infinity: max|x|; -Infinity: min|x|.
+ * The gradient at the zero vector is 0 (a subgradient), not NaN, as PyTorch. Squares are summed
+ * directly, so like PyTorch float32 overflows beyond about 1e19.
+ * @throws ValueError for another ord, or ord 1/±Infinity over several axes (matrix norms are not provided)
+ * @throws ShapeError for a bad axis
+ */
+export function norm(x: TensorLike, ord: NormOrder = "euclidean", axis?: Axis, keepDims = false): Tensor {
+  const t = operand("norm", x);
+  const axes = normalizeAxes("norm", axis, t.rank);
+  if (ord === 2 || ord === "euclidean" || ord === "fro") return sqrtZeroSafe(sum(square(t), axes, keepDims));
+  if (axis !== undefined && axes.length > 1) {
+    throw new ValueError(`norm: ord ${ord} over ${axes.length} axes would be a matrix norm, which is not provided; use ord 2 or reduce one axis at a time`);
+  }
+  if (ord === 1) return sum(abs(t), axes, keepDims);
+  if (ord === Infinity) return max(abs(t), axes, keepDims);
+  if (ord === -Infinity) return min(abs(t), axes, keepDims);
+  throw new ValueError(`norm: ord must be 1, 2, "euclidean", "fro", Infinity or -Infinity, got ${String(ord)}`);
+}
