@@ -1,0 +1,167 @@
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { allocate } from "../core/dtype.js";
+import { fmtShape } from "../core/shape.js";
+import { ShapeError, ValueError } from "../core/errors.js";
+import { bind } from "../autodiff/bind.js";
+import { add, matmul, max, mean, reshape, transpose } from "../ops/index.js";
+import { operand } from "../ops/operands.js";
+import { requireFloat } from "../ops/select.js";
+import { col2imInto, im2colInto, type WindowGeometry } from "../kernels/conv.js";
+
+/** A size given once for both spatial dimensions, or as [height, width]. */
+export type Size2 = number | readonly [number, number];
+
+interface WindowParams extends WindowGeometry {
+  /** What padded positions read: 0 for convolution and average pooling, −∞ for max pooling. */
+  readonly padValue: number;
+}
+
+// im2col and col2im are linear and each other's transpose, so each rule is the other op; together
+// with matmul's rules that gives convolution's two gradients (and all higher ones) with no rule of its own.
+const im2colPrim: Primitive<WindowParams> = {
+  name: "im2col",
+  impl([x], g) {
+    const out = allocate(x!.dtype, g.c * g.kh * g.kw * g.n * g.oh * g.ow);
+    im2colInto(x!.data, g, g.padValue, out);
+    return Tensor._concrete(out, [g.c, g.kh, g.kw, g.n, g.oh, g.ow], x!.dtype);
+  },
+  // The padding constant (−∞ for max pooling) has no tangent: tangents are padded with 0.
+  jvp: (_x, [t], _out, g) => (t ? bind(im2colPrim, [t], { ...g, padValue: 0 }) : null),
+  vjp: (ct, _x, _out, g) => [bind(col2imPrim, [ct], g)],
+};
+
+const col2imPrim: Primitive<WindowParams> = {
+  name: "col2im",
+  impl([cols], g) {
+    const out = allocate(cols!.dtype, g.n * g.c * g.h * g.w);
+    col2imInto(cols!.data, g, out);
+    return Tensor._concrete(out, [g.n, g.c, g.h, g.w], cols!.dtype);
+  },
+  jvp: (_x, [t], _out, g) => (t ? bind(col2imPrim, [t], g) : null),
+  vjp: (ct, _x, _out, g) => [bind(im2colPrim, [ct], { ...g, padValue: 0 })],
+};
+
+function pair(op: string, what: string, v: Size2, min: number): [number, number] {
+  const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
+  for (const d of p) {
+    if (!Number.isInteger(d) || d < min) throw new ValueError(`${op}: ${what} must be an integer ≥ ${min} (or a pair of them), got ${JSON.stringify(v)}`);
+  }
+  return p;
+}
+
+function geometry(op: string, x: Tensor, kernel: Size2, stride: Size2, padding: Size2): WindowGeometry {
+  if (x.rank !== 4) throw new ShapeError(`${op}: input must be NCHW (rank 4), got shape ${fmtShape(x.shape)}`);
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const [kh, kw] = pair(op, "kernel size", kernel, 1);
+  const [sh, sw] = pair(op, "stride", stride, 1);
+  const [ph, pw] = pair(op, "padding", padding, 0);
+  const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;
+  const ow = Math.floor((w + 2 * pw - kw) / sw) + 1;
+  if (oh < 1 || ow < 1) {
+    throw new ShapeError(`${op}: a ${kh}×${kw} window does not fit input ${fmtShape(x.shape)} with padding [${ph},${pw}]; expected H + 2·padding ≥ kernel`);
+  }
+  return { n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow };
+}
+
+/**
+ * Every kh×kw window of an NCHW batch, as a tensor of shape [C, kh, kw, N, OH, OW] (the im2col layout
+ * used by `conv2d`). Linear; its transpose (col2im) adds window entries back into place.
+ * @param x float, shape [N, C, H, W]
+ * @param options.padValue value read outside the image (default 0)
+ * @throws ShapeError for a non-4-D input or a window larger than the padded input
+ */
+export function im2col(x: TensorLike, kernel: Size2, options: { stride?: Size2; padding?: Size2; padValue?: number } = {}): Tensor {
+  const t = operand("im2col", x);
+  const g = geometry("im2col", t, kernel, options.stride ?? 1, options.padding ?? 0);
+  return bind(im2colPrim, [t], { ...g, padValue: options.padValue ?? 0 });
+}
+
+/** Options for `conv2d`. */
+export interface Conv2dOptions {
+  /** Step between windows: one number or [height, width]. Default 1. */
+  stride?: Size2;
+  /** Zero padding added on each side: one number or [height, width]. Default 0. */
+  padding?: Size2;
+}
+
+/**
+ * 2-D convolution (cross-correlation, as in PyTorch's `conv2d`) of an NCHW batch, by im2col + one matrix
+ * product per batch: out[O, N·OH·OW] = W[O, C·kh·kw] · cols[C·kh·kw, N·OH·OW]. Both gradients come from
+ * matmul's rules and col2im, so they are products of the same shapes; higher orders work by composition.
+ * @param x float, shape [N, C, H, W]
+ * @param weight shape [O, C, kh, kw]
+ * @param bias optional, shape [O]
+ * @returns shape [N, O, OH, OW] with OH = ⌊(H + 2·padding − kh)/stride⌋ + 1 (same for W)
+ * @throws ShapeError when channel counts differ, the bias is not [O], or the window does not fit
+ */
+export function conv2d(x: TensorLike, weight: TensorLike, bias?: TensorLike | null, options: Conv2dOptions = {}): Tensor {
+  const t = operand("conv2d", x);
+  const w = operand("conv2d", weight);
+  requireFloat("conv2d", t, "input");
+  if (w.rank !== 4) throw new ShapeError(`conv2d: weight must be [O, C, kh, kw], got shape ${fmtShape(w.shape)}`);
+  const [o, cw, kh, kw] = w.shape as [number, number, number, number];
+  if (t.rank === 4 && t.shape[1] !== cw) {
+    throw new ShapeError(`conv2d: input has ${t.shape[1]} channels (shape ${fmtShape(t.shape)}), weight expects ${cw} (shape ${fmtShape(w.shape)})`);
+  }
+  const g = geometry("conv2d", t, [kh, kw], options.stride ?? 1, options.padding ?? 0);
+  const cols = reshape(bind(im2colPrim, [t], { ...g, padValue: 0 }), [cw * kh * kw, g.n * g.oh * g.ow]);
+  let out = matmul(reshape(w, [o, cw * kh * kw]), cols);
+  if (bias !== undefined && bias !== null) {
+    const b = operand("conv2d", bias);
+    if (b.rank !== 1 || b.shape[0] !== o) throw new ShapeError(`conv2d: bias must have shape [${o}], got ${fmtShape(b.shape)}`);
+    out = add(out, reshape(b, [o, 1]));
+  }
+  return transpose(reshape(out, [o, g.n, g.oh, g.ow]), [1, 0, 2, 3]);
+}
+
+/** Options for the pooling functions. */
+export interface PoolOptions {
+  /** Step between windows; default the kernel size (non-overlapping windows). */
+  stride?: Size2;
+  /** Padding on each side; default 0. Max pooling pads with −∞, average pooling with 0 (counted, as PyTorch's default). */
+  padding?: Size2;
+}
+
+/** Windows as [..., kh·kw] on the last axis, plus a function that puts the pooled result back into NCHW. */
+function windows(op: string, x: Tensor, kernel: Size2, options: PoolOptions, padValue: number): { win: Tensor; axis: number; finish: (r: Tensor) => Tensor } {
+  const g = geometry(op, x, kernel, options.stride ?? kernel, options.padding ?? 0);
+  if (g.sh === g.kh && g.sw === g.kw && g.ph === 0 && g.pw === 0 && g.h % g.kh === 0 && g.w % g.kw === 0) {
+    // Non-overlapping windows that tile the image exactly: a reshape and one transpose, no im2col.
+    const r = reshape(x, [g.n, g.c, g.oh, g.kh, g.ow, g.kw]);
+    const win = reshape(transpose(r, [0, 1, 2, 4, 3, 5]), [g.n, g.c, g.oh, g.ow, g.kh * g.kw]);
+    return { win, axis: 4, finish: (p) => p };
+  }
+  const cols = bind(im2colPrim, [x], { ...g, padValue });
+  const win = reshape(cols, [g.c, g.kh * g.kw, g.n, g.oh, g.ow]);
+  return { win, axis: 1, finish: (p) => transpose(p, [1, 0, 2, 3]) };
+}
+
+/**
+ * 2-D max pooling over an NCHW batch (PyTorch's `max_pool2d`). Where several entries of a window tie for
+ * the maximum they share its gradient evenly (PyTorch routes it to one of them); the values agree.
+ * @param x float, shape [N, C, H, W]
+ * @param kernel window size, one number or [kh, kw]
+ * @returns shape [N, C, OH, OW]
+ * @throws ShapeError for a non-4-D input or a window larger than the padded input
+ */
+export function maxPool2d(x: TensorLike, kernel: Size2, options: PoolOptions = {}): Tensor {
+  const t = operand("maxPool2d", x);
+  requireFloat("maxPool2d", t, "input");
+  const { win, axis, finish } = windows("maxPool2d", t, kernel, options, -Infinity);
+  return finish(max(win, axis));
+}
+
+/**
+ * 2-D average pooling over an NCHW batch (PyTorch's `avg_pool2d` with count_include_pad = true).
+ * @param x float, shape [N, C, H, W]
+ * @param kernel window size, one number or [kh, kw]
+ * @returns shape [N, C, OH, OW]
+ * @throws ShapeError for a non-4-D input or a window larger than the padded input
+ */
+export function avgPool2d(x: TensorLike, kernel: Size2, options: PoolOptions = {}): Tensor {
+  const t = operand("avgPool2d", x);
+  requireFloat("avgPool2d", t, "input");
+  const { win, axis, finish } = windows("avgPool2d", t, kernel, options, 0);
+  return finish(mean(win, axis));
+}

@@ -1,0 +1,4 @@
+// Neural-network building blocks: activations, losses, convolution and pooling, modules, initialisers.
+export * from "./activations.js";
+export * from "./losses.js";
+export * from "./conv.js";
