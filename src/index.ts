@@ -7,6 +7,7 @@ export { Rng } from "./core/random.js";
 export * from "./ops/index.js";
 export { grad, valueAndGrad, vjp, jvp, type GradOptions } from "./autodiff/transforms.js";
 export { zeroGrad, noGrad } from "./autodiff/imperative.js";
+export { detectAnomaly } from "./autodiff/anomaly.js";
 export type { Pytree, TensorTree } from "./autodiff/tree.js";
 export * as nn from "./nn/index.js";
 export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
