@@ -1,0 +1,186 @@
+import { Tensor, type TensorLike } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { GradientError, ValueError } from "../core/errors.js";
+import { isFloat } from "../core/dtype.js";
+import { fmtShape, sameShape } from "../core/shape.js";
+import { cast, full, toTensor, zerosLike } from "../ops/index.js";
+import { IMPERATIVE_TRACE, Node, gradMode, type Trace } from "./trace.js";
+import { jvp, vjp } from "./transforms.js";
+
+// Custom differentiation rules act at one trace level at a time, like `bind`: the newest trace among
+// the arguments applies the rule, and whatever runs below it (the function, fwd/bwd, the JVP rule) is
+// ordinary code that older transforms differentiate as usual. So `grad(grad(g))` of a customVjp g uses
+// bwd for the inner derivative and differentiates fwd/bwd for the outer one (JAX's semantics).
+
+/** The newest trace among xs (ignoring requiresGrad tensors inside noGrad, as `bind` does), and xs unboxed from it. */
+function unboxTop(xs: readonly Tensor[]): { top: Trace | null; inner: Tensor[] } {
+  let top: Trace | null = null;
+  for (const x of xs) {
+    const tr = x._trace;
+    if (tr === null || (tr === IMPERATIVE_TRACE && !gradMode.enabled)) continue;
+    if (top === null || tr.id > top.id) top = tr;
+  }
+  const inner = xs.map((x) => (x._trace !== null && (x._trace === top || (x._trace === IMPERATIVE_TRACE && !gradMode.enabled)) ? x._primal! : x));
+  return { top, inner };
+}
+
+function toTensors(op: string, args: readonly unknown[]): Tensor[] {
+  return args.map((a, i) => {
+    if (a instanceof Tensor) return a;
+    if (typeof a === "number") return toTensor(a);
+    throw new ValueError(`${op}: argument ${i} must be a tensor or a number, got ${a === null ? "null" : typeof a}`);
+  });
+}
+
+function checkOut(op: string, what: string, out: unknown): Tensor {
+  if (!(out instanceof Tensor)) throw new GradientError(`${op}: ${what} must return a tensor, got ${Array.isArray(out) ? "an array" : typeof out}`);
+  return out;
+}
+
+/**
+ * Checks a custom rule's cotangents: one per input, each null (zero) or shaped exactly like its input.
+ * @throws GradientError naming the op and the input index
+ */
+function checkCotangents(op: string, raw: unknown, inputs: readonly Tensor[]): (Tensor | null)[] {
+  if (!Array.isArray(raw) || raw.length !== inputs.length) {
+    const got = Array.isArray(raw) ? `${raw.length} cotangent(s)` : typeof raw;
+    throw new GradientError(`${op}: the custom VJP rule returned ${got}, expected ${inputs.length} (one per input)`);
+  }
+  return raw.map((c: unknown, i) => {
+    const x = inputs[i]!;
+    if (c === null || c === undefined || !isFloat(x.dtype)) return null;
+    // A plain number stands for that value everywhere in the input's shape.
+    const t = c instanceof Tensor ? c : typeof c === "number" ? full(x.shape, c, x.dtype) : null;
+    if (t === null) throw new GradientError(`${op}: the custom VJP rule returned ${typeof c} for input ${i}, expected a tensor, a number or null`);
+    if (!sameShape(t.shape, x.shape)) {
+      throw new GradientError(`${op}: the custom VJP rule returned a cotangent of shape ${fmtShape(t.shape)} for input ${i}, expected ${fmtShape(x.shape)} (the input's shape)`);
+    }
+    return t.dtype === x.dtype ? t : cast(t, x.dtype);
+  });
+}
+
+/** Boxes `primal` at reverse trace `top` as the output of a node running `vjpRule`. */
+function recordNode(name: string, top: Trace, args: readonly Tensor[], inner: Tensor[], primal: Tensor, vjpRule: (ct: Tensor) => (Tensor | null)[]): Tensor {
+  const prim: Primitive<null> = {
+    name,
+    impl: () => {
+      throw new GradientError(`${name}: internal error: a custom rule's node is never re-applied`);
+    },
+    jvp: () => {
+      throw new GradientError(`${name}: internal error: a custom rule's node has no JVP`);
+    },
+    vjp: (ct) => vjpRule(ct),
+  };
+  const parents = args.map((a) => (a._trace === top ? a._node : null));
+  const out = Tensor._box(primal, top);
+  out._node = new Node(prim as Primitive, null, parents, inner, primal);
+  return out;
+}
+
+/** Options for `customVjp` and `customJvp`. */
+export interface CustomRuleOptions {
+  /** Name used in errors and the graph viewer; defaults to f's name. */
+  name?: string;
+}
+
+/**
+ * Gives `f` a hand-written reverse-mode rule (JAX's `custom_vjp`), e.g. for numerical stability or to
+ * save memory. Under a reverse transform `fwd` runs instead of f and its residuals are kept for
+ * `bwd(residuals, ct)`, which returns one cotangent per argument (null = zero). Under a forward
+ * transform f itself is differentiated. Higher-order reverse differentiates fwd and bwd as ordinary code.
+ * @param f the function; arguments are tensors or numbers, the result one tensor
+ * @param fwd same arguments; returns [f's result, residuals]
+ * @param bwd residuals and the output cotangent → one cotangent per argument, shaped like it
+ * @returns a function that behaves like f and differentiates with bwd
+ * @throws GradientError (when differentiated) if bwd returns the wrong number of cotangents or a wrong shape, naming the input index
+ */
+export function customVjp<Args extends TensorLike[], R>(
+  f: (...args: Args) => Tensor,
+  fwd: (...args: Args) => [Tensor, R],
+  bwd: (residuals: R, ct: Tensor) => readonly (Tensor | number | null | undefined)[],
+  options: CustomRuleOptions = {},
+): (...args: Args) => Tensor {
+  const name = options.name ?? (f.name || "customVjp");
+  const call = (...raw: Args): Tensor => {
+    const args = toTensors(name, raw);
+    const { top, inner } = unboxTop(args);
+    const run = f as (...a: Tensor[]) => Tensor;
+    if (top === null) return checkOut(name, "f", run(...args));
+    if (top.kind === "forward") return forwardThroughF(name, run, call as (...a: Tensor[]) => Tensor, top, args, inner);
+    const [out, residuals] = (fwd as (...a: Tensor[]) => [Tensor, R])(...inner);
+    const primal = checkOut(name, "fwd", out);
+    return recordNode(name, top, args, inner, primal, (ct) => checkCotangents(name, bwd(residuals, ct), inner));
+  };
+  Object.defineProperty(call, "name", { value: name });
+  return call;
+}
+
+/** Forward mode through f itself: the primal by `again` at the lower level (keeping older custom rules), the tangent by jvp of f. */
+function forwardThroughF(name: string, f: (...a: Tensor[]) => Tensor, again: (...a: Tensor[]) => Tensor, top: Trace, args: Tensor[], inner: Tensor[]): Tensor {
+  const primal = checkOut(name, "f", again(...inner));
+  const moving = args.flatMap((a, i) => (a._trace === top && a._tangent !== null ? [i] : []));
+  if (moving.length === 0) return primal;
+  const partial = (...xs: Tensor[]): Tensor => {
+    const full = [...inner];
+    moving.forEach((i, k) => (full[i] = xs[k]!));
+    return f(...full);
+  };
+  const [, t] = jvp(partial, moving.map((i) => inner[i]!), moving.map((i) => args[i]!._tangent!));
+  const out = Tensor._box(primal, top);
+  out._tangent = t.dtype === primal.dtype ? t : cast(t, primal.dtype);
+  return out;
+}
+
+/**
+ * Gives `f` a hand-written forward-mode rule (JAX's `custom_jvp`). `rule(primals, tangents)` returns
+ * [f(primals), tangent of the output] and must be linear in the tangents. Under a forward transform
+ * the rule is called (missing tangents are zeros); under a reverse transform the rule is transposed:
+ * the VJP is the pullback of `t ↦ rule(primals, t)[1]`, taken at zero tangents. Higher-order
+ * derivatives differentiate the rule itself.
+ * @throws GradientError if the rule's tangent is not shaped like its output
+ */
+export function customJvp<Args extends TensorLike[]>(
+  f: (...args: Args) => Tensor,
+  rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
+  options: CustomRuleOptions = {},
+): (...args: Args) => Tensor {
+  const name = options.name ?? (f.name || "customJvp");
+  const tangentOf = (primals: Tensor[], tangents: Tensor[]): [Tensor, Tensor] => {
+    const res = rule(primals, tangents);
+    if (!Array.isArray(res) || res.length !== 2) throw new GradientError(`${name}: the JVP rule must return [output, tangent]`);
+    const out = checkOut(name, "the JVP rule", res[0]);
+    const t = checkOut(name, "the JVP rule", res[1]);
+    if (!sameShape(t.shape, out.shape)) {
+      throw new GradientError(`${name}: the JVP rule returned a tangent of shape ${fmtShape(t.shape)}, expected ${fmtShape(out.shape)} (the output's shape)`);
+    }
+    return [out, t];
+  };
+  const call = (...raw: Args): Tensor => {
+    const args = toTensors(name, raw);
+    const { top, inner } = unboxTop(args);
+    if (top === null) return checkOut(name, "f", (f as (...a: Tensor[]) => Tensor)(...args));
+    if (top.kind === "forward") {
+      const tangents = args.map((a, i) => (a._trace === top && a._tangent !== null ? a._tangent : zerosLike(inner[i]!)));
+      const [primal, t] = tangentOf(inner, tangents);
+      const out = Tensor._box(primal, top);
+      out._tangent = t.dtype === primal.dtype ? t : cast(t, primal.dtype);
+      return out;
+    }
+    const primal = checkOut(name, "f", (call as (...a: Tensor[]) => Tensor)(...inner));
+    const floats = inner.flatMap((x, i) => (isFloat(x.dtype) ? [i] : []));
+    return recordNode(name, top, args, inner, primal, (ct) => {
+      const linear = (...ts: Tensor[]): Tensor => {
+        const full = inner.map((x) => zerosLike(x));
+        floats.forEach((i, k) => (full[i] = ts[k]!));
+        return tangentOf(inner, full)[1];
+      };
+      const [, pullback] = vjp(linear, ...floats.map((i) => zerosLike(inner[i]!)));
+      const cts = pullback(ct.dtype === primal.dtype ? ct : cast(ct, primal.dtype));
+      const res: (Tensor | null)[] = inner.map(() => null);
+      floats.forEach((i, k) => (res[i] = cts[k]!));
+      return checkCotangents(name, res, inner);
+    });
+  };
+  Object.defineProperty(call, "name", { value: name });
+  return call;
+}
