@@ -81,7 +81,7 @@ describe("jacfwd / jacrev / hessian / hvp", () => {
   });
 
   it("rejects a non-tensor output", () => {
-    expect(() => jacrev(() => [f64(1)] as unknown as Tensor)(f64(1))).toThrow("jacrev: f must return a single tensor");
+    expect(() => jacrev((_x: Tensor) => [f64(1)] as unknown as Tensor)(f64(1))).toThrow("jacrev: f must return a single tensor");
   });
 });
 
@@ -218,6 +218,6 @@ describe("checkGrads", () => {
   it("validates its options", () => {
     expect(() => checkGrads(sin, [f64(1)], { order: 0 })).toThrow("checkGrads: order must be a positive integer, got 0");
     expect(() => checkGrads(sin, [f64(1)], { modes: [] })).toThrow(/modes must be a non-empty list/);
-    expect(() => checkGrads(() => reshape(f64(1), [1]).astype("int32"), [f64(1)])).toThrow("checkGrads: f must return a float tensor, got dtype int32");
+    expect(() => checkGrads((_x: Tensor) => reshape(f64(1), [1]).astype("int32"), [f64(1)])).toThrow("checkGrads: f must return a float tensor, got dtype int32");
   });
 });
