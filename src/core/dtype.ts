@@ -1,9 +1,12 @@
+import { DTypeError } from "./errors.js";
+
 /** Element types. `float32` is the default, as in PyTorch and JAX. */
 export type DType = "float32" | "float64" | "int32" | "bool";
 
 /** Storage for each dtype: bool is stored as 0/1 bytes. */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** All dtypes, narrowest first. */
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "bool"];
 
 // Tiny arrays (scalars, mostly) are carved out of shared slabs: a view on an existing ArrayBuffer costs one
@@ -51,6 +54,16 @@ export function allocate(dtype: DType, size: number): TypedArray {
       return new Int32Array(size);
     case "bool":
       return new Uint8Array(size);
+  }
+}
+
+/**
+ * Checks a dtype given at run time (JavaScript callers can pass any string).
+ * @throws DTypeError naming `op` and the accepted dtypes
+ */
+export function checkDType(op: string, dtype: unknown): asserts dtype is DType {
+  if (!DTYPES.includes(dtype as DType)) {
+    throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype) ?? String(dtype)}; expected one of ${DTYPES.join(", ")}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Tensor, type NestedArray, type TensorLike } from "../core/tensor.js";
-import { allocate, type DType, type TypedArray } from "../core/dtype.js";
+import { allocate, checkDType, type DType, type TypedArray } from "../core/dtype.js";
 import { fmtShape, sizeOf, type Shape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { Rng } from "../core/random.js";
@@ -42,6 +42,17 @@ function inferShape(value: NestedArray): number[] {
   return shape;
 }
 
+/** A short printable form of any value (JSON.stringify throws on bigints and cycles). */
+function describeValue(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "symbol" || typeof v === "function" || v === undefined) return String(v);
+  try {
+    return JSON.stringify(v).slice(0, 40);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 function flatten(value: NestedArray, shape: number[], out: TypedArray): void {
   let k = 0;
   const walk = (v: NestedArray, dim: number, path: string): void => {
@@ -49,7 +60,7 @@ function flatten(value: NestedArray, shape: number[], out: TypedArray): void {
       if (Array.isArray(v)) throw new ShapeError(`tensor: ragged nested array: element at ${path} is an array, expected a number (shape so far ${fmtShape(shape)})`);
       if (typeof v === "boolean") out[k++] = v ? 1 : 0;
       else if (typeof v === "number") out[k++] = v;
-      else throw new ValueError(`tensor: element at ${path} is ${JSON.stringify(v) ?? String(v)} (${typeof v}); expected a number or boolean`);
+      else throw new ValueError(`tensor: element at ${path} is ${describeValue(v)} (${typeof v}); expected a number or boolean`);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
@@ -91,6 +102,7 @@ export function makeLeaf(t: Tensor): Tensor {
  * @throws ValueError for elements that are not numbers or booleans
  */
 export function tensor(value: NestedArray | TypedArray | Tensor, options: TensorOptions = {}): Tensor {
+  if (options.dtype !== undefined) checkDType("tensor", options.dtype);
   let out: Tensor;
   if (value instanceof Tensor) {
     out = options.dtype && options.dtype !== value.dtype ? castConcrete(value._concreteValue(), options.dtype) : value._concreteValue();
@@ -176,6 +188,7 @@ export function castConcrete(x: Tensor, dtype: DType): Tensor {
  */
 export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
   checkShape("full", shape);
+  checkDType("full", dtype);
   const data = allocate(dtype, sizeOf(shape));
   if (value !== 0) data.fill(value);
   return Tensor._concrete(data, [...shape], dtype);
@@ -232,8 +245,12 @@ export function linspace(start: number, stop: number, num: number, dtype: DType 
   return Tensor._concrete(data, [num], dtype);
 }
 
-/** The n×m identity matrix (m defaults to n). */
+/**
+ * The n×m identity matrix (m defaults to n).
+ * @throws ShapeError for negative or fractional sizes
+ */
 export function eye(n: number, m = n, dtype: DType = "float32"): Tensor {
+  if (!Number.isInteger(n) || !Number.isInteger(m) || n < 0 || m < 0) throw new ShapeError(`eye: sizes must be non-negative integers, got n = ${n}, m = ${m}`);
   const out = zeros([n, m], dtype);
   const data = out.data;
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;

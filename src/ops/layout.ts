@@ -32,7 +32,7 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
     const known = target.reduce((p, d) => (d === -1 ? p : p * d), 1);
     const i = target.indexOf(-1);
     if (known === 0 || t.size % known !== 0) {
-      throw new ShapeError(`reshape: cannot reshape ${fmtShape(t.shape)} (${t.size} elements) into ${fmtShape(shape)}`);
+      throw new ShapeError(`reshape: cannot reshape ${fmtShape(t.shape)} (${t.size} elements) into ${fmtShape(shape)}: ${t.size} is not a multiple of ${known}, the product of the other dimensions`);
     }
     target[i] = t.size / known;
   }

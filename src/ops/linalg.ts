@@ -83,7 +83,11 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (x.shape[x.rank - 1] !== y.shape[y.rank - 2]) {
     throw new ShapeError(`matmul: inner dimensions differ: a is ${fmtShape(operand("matmul", a).shape)}, b is ${fmtShape(operand("matmul", b).shape)}`);
   }
-  broadcastShapes("matmul", x.shape.slice(0, -2), y.shape.slice(0, -2));
+  try {
+    broadcastShapes("matmul", x.shape.slice(0, -2), y.shape.slice(0, -2));
+  } catch {
+    throw new ShapeError(`matmul: batch dimensions cannot be broadcast together: a is ${fmtShape(x.shape)}, b is ${fmtShape(y.shape)} (batch ${fmtShape(x.shape.slice(0, -2))} vs ${fmtShape(y.shape.slice(0, -2))}); make each pair equal or 1`);
+  }
   let out = bind(matmulPrim, [x, y], null);
   if (vecA || vecB) {
     const s = out.shape.slice(0, -2);

@@ -1,6 +1,6 @@
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
-import { allocate, isFloat, promote, type DType } from "../core/dtype.js";
+import { allocate, checkDType, isFloat, promote, type DType } from "../core/dtype.js";
 import { broadcastShapes, sameShape, sizeOf } from "../core/shape.js";
 import { broadcastInto } from "../kernels/layout.js";
 import { bind } from "../autodiff/bind.js";
@@ -22,6 +22,7 @@ const castPrim: Primitive<DType> = {
  */
 export function cast(x: TensorLike, dtype: DType): Tensor {
   const t = operand("cast", x);
+  checkDType("cast", dtype);
   return t.dtype === dtype ? t : bind(castPrim, [t], dtype);
 }
 
