@@ -1,0 +1,129 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { ChainruleError, ParseError } from "../core/errors.js";
+import { runExplain } from "./explain-command.js";
+import { runGrad } from "./grad-command.js";
+import { runViz, VIZ_FORMATS, type VizFormat } from "./viz-command.js";
+import { colorFor, makeStyle, type Style } from "./style.js";
+
+/** Exit status for bad input of any kind (syntax, unknown names, bad options), as is usual for CLIs. */
+const USAGE = 2;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Commander's messages as one line: `chainrule: unknown command 'gard' (did you mean grad?)`. */
+function commanderLine(text: string): string {
+  let s = text.trim().replace(/^error:\s*/, "").replace(/\n\(Did you mean (.*)\?\)/, " (did you mean $1?)").replace(/\s*\n\s*/g, " ").replace(/\.$/, "");
+  const flag = /^unknown option '(.*)'/.exec(s)?.[1];
+  // An expression such as -x^2 looks like an option to any argument parser.
+  if (flag && /[^A-Za-z-]/.test(flag)) return `chainrule: unknown option '${flag}'; to pass an expression that starts with -, wrap it in parentheses: "(${flag})"`;
+  return `chainrule: ${s}; see chainrule --help`;
+}
+
+function buildProgram(style: Style, write: (s: string) => void, state: { expression?: string }): Command {
+  const program = new Command("chainrule")
+    .description("Automatic differentiation for TypeScript. With no command: the step-by-step walkthrough of L = (a·b + c)².")
+    .version(version(), "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, w) => w(commanderLine(s) + "\n"),
+    })
+    .addHelpText("after", [
+      "",
+      "Expressions: numbers, variables, + - * / ^ (power, binds tightest, right-associative), unary -, parentheses,",
+      "and sqrt exp log sin cos tan tanh sigmoid relu abs square neg. Values with --at a=3,b=2 (float64).",
+      "",
+      "Examples:",
+      "  chainrule                                        walkthrough of L = (a·b + c)² at a=3, b=2, c=1",
+      "  chainrule grad \"(a*b + c)^2\" --at a=3,b=2,c=1 --json",
+      "  chainrule grad \"sin(x)*y\" --at x=0,y=2 --mode forward",
+      "  chainrule explain \"x*x + x\" --at x=3            walkthrough of your own expression",
+      "  chainrule viz --format dot -o seed.dot           the graph for Graphviz (also: text, json, html)",
+    ].join("\n"));
+
+  program
+    .command("explain")
+    .description("step-by-step walkthrough: forward values, backward chain rule, finite-difference check (default: the seed)")
+    .argument("[expr]", "expression, e.g. \"x*x + x\"")
+    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect, [])
+    .action((expr: string | undefined, opts: { at: string[] }) => {
+      state.expression = expr;
+      write(runExplain(expr, opts, style));
+    });
+
+  program
+    .command("grad")
+    .description("value and gradient of an expression")
+    .argument("<expr>", "expression, e.g. \"(a*b + c)^2\"")
+    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect, [])
+    .option("--json", "print {\"value\":…,\"grads\":{…}} only")
+    .addOption(new Option("--mode <mode>", "reverse: one backward sweep (grad); forward: one jvp sweep per variable").choices(["reverse", "forward"]).default("reverse"))
+    .action((expr: string, opts: { at: string[]; json?: boolean; mode: "forward" | "reverse" }) => {
+      state.expression = expr;
+      write(runGrad(expr, opts, style));
+    });
+
+  program
+    .command("viz")
+    .description("export the computation graph (default: the seed) as text, Graphviz dot, JSON or an HTML page")
+    .argument("[expr]", "expression, e.g. \"(a*b + c)^2\"")
+    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect, [])
+    .option("-o, --output <file>", "write to a file instead of stdout (format from its extension unless --format)")
+    .addOption(new Option("--format <format>", "output format (default: from the file extension, else text)").choices(VIZ_FORMATS))
+    .action(async (expr: string | undefined, opts: { at: string[]; output?: string; format?: VizFormat }) => {
+      state.expression = expr;
+      write(await runViz(expr, opts));
+    });
+  return program;
+}
+
+/** The error as what the user sees on stderr: one line, plus the expression and a caret for parse errors. */
+function describe(e: unknown, expression: string | undefined): { text: string; code: number } {
+  if (e instanceof CommanderError) return { text: "", code: e.exitCode === 0 ? 0 : USAGE }; // commander printed it already
+  if (e instanceof ChainruleError) {
+    const lines = [`chainrule: ${e.message}`];
+    if (e instanceof ParseError && e.position !== undefined && expression !== undefined) {
+      const shown = expression.replace(/[\t\n\r]/g, " ");
+      lines.push(`  ${shown}`, `  ${" ".repeat(Math.min(e.position, shown.length))}^`);
+    }
+    return { text: lines.join("\n") + "\n", code: USAGE };
+  }
+  const err = e as { message?: string; code?: string; stack?: string };
+  if (process.env.CHAINRULE_DEBUG) return { text: `${err.stack ?? String(e)}\n`, code: 1 };
+  const what = err.code ? `${err.message ?? String(e)}` : `internal error: ${err.message ?? String(e)} (set CHAINRULE_DEBUG=1 for details)`;
+  return { text: `chainrule: ${what}\n`, code: 1 };
+}
+
+/**
+ * The command line. Returns the exit status: 0 on success, 2 for bad input (unknown command or option,
+ * malformed expression, unknown function or variable, bad --at value), 1 for other failures (e.g. a
+ * file that cannot be written). Messages are one line on stderr, never a stack trace.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const style = makeStyle(colorFor(process.stdout));
+  const write = (s: string): void => { process.stdout.write(s); };
+  const state: { expression?: string } = {};
+  try {
+    if (argv.length === 0) {
+      write(runExplain(undefined, {}, style));
+      return 0;
+    }
+    await buildProgram(style, write, state).parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (e) {
+    const { text, code } = describe(e, state.expression);
+    if (text) process.stderr.write(text);
+    return code;
+  }
+}
