@@ -1,0 +1,124 @@
+// Table-driven property tests for op rules: each spec generates random arguments (shapes with
+// broadcasting, size-1 and size-0 dimensions; values in the op's domain) and checks first and second
+// derivatives in both modes against central differences in float64, plus the duality
+// ⟨ct, jvp(t)⟩ = ⟨vjp(ct), t⟩, with the library's own checkGrads (itself tested in transforms.test.ts
+// against deliberately wrong rules).
+import fc from "fast-check";
+import { it } from "vitest";
+import { checkGrads, Rng, tensor, type Tensor } from "../../src/index.js";
+
+/** One generated call: float64 arguments (and pass-through extras such as int32 indices) and the function. */
+export interface Case {
+  args: unknown[];
+  fn: (...xs: never[]) => Tensor;
+  /** Shown when a property fails. */
+  label: string;
+}
+
+export interface OpSpec {
+  name: string;
+  cases: fc.Arbitrary<Case>;
+  order?: number;
+  rtol?: number;
+  atol?: number;
+  numRuns?: number;
+}
+
+/** Maps a standard normal sample into an op's domain. */
+export type Domain = (v: number) => number;
+export const anywhere: Domain = (v) => v;
+export const positive: Domain = (v) => 0.3 + Math.abs(v);
+export const awayFromZero: Domain = (v) => (v < 0 ? -0.4 + v : 0.4 + v);
+
+/** A float64 tensor of `shape` with seeded normal values mapped through `domain`. */
+export function values(shape: readonly number[], seed: number, domain: Domain = anywhere): Tensor {
+  const rng = new Rng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float64Array(n);
+  for (let i = 0; i < n; i++) data[i] = domain(rng.normal());
+  return tensor(data, { shape });
+}
+
+export interface ShapeOptions {
+  minRank?: number;
+  maxRank?: number;
+  /** Smallest dimension; 0 allows empty tensors (default 0). */
+  minDim?: number;
+  maxDim?: number;
+}
+
+/** Shapes of rank minRank..maxRank (default 0..3) with dims minDim..maxDim (default 0..3), empty dims rarer. */
+export function shapeArb(o: ShapeOptions = {}): fc.Arbitrary<number[]> {
+  const minDim = o.minDim ?? 0;
+  const maxDim = o.maxDim ?? 3;
+  const dim = minDim === 0 ? fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.integer({ min: 1, max: maxDim }) }) : fc.integer({ min: minDim, max: maxDim });
+  return fc.array(dim, { minLength: o.minRank ?? 0, maxLength: o.maxRank ?? 3 });
+}
+
+/** n shapes that broadcast together: a base shape, each with some leading dims dropped and some dims set to 1. */
+export function broadcastShapes(n: number, o: ShapeOptions = {}): fc.Arbitrary<number[][]> {
+  return shapeArb(o).chain((base) =>
+    fc.tuple(
+      ...Array.from({ length: n }, () =>
+        fc
+          .tuple(fc.integer({ min: 0, max: base.length }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: base.length, maxLength: base.length }))
+          .map(([drop, ones]) => base.slice(drop).map((d, i) => (ones[i + drop] === 0 ? 1 : d))),
+      ),
+    ),
+  );
+}
+
+/** Axis arguments for a reduction over a tensor of `rank`: undefined (all), one axis (maybe negative), or a list. */
+export function axisArb(rank: number): fc.Arbitrary<number | number[] | undefined> {
+  if (rank === 0) return fc.constantFrom(undefined, [] as number[]);
+  return fc.oneof(
+    fc.constant(undefined),
+    fc.integer({ min: -rank, max: rank - 1 }),
+    fc.subarray(Array.from({ length: rank }, (_, i) => i)).chain((axes) => fc.shuffledSubarray(axes, { minLength: axes.length, maxLength: axes.length })),
+  );
+}
+
+export const seedArb = fc.integer({ min: 0, max: 2 ** 31 - 1 });
+
+/** Makes fast-check print a failing case by its label instead of dumping tensors. */
+export function labelled(c: Case): Case {
+  return Object.assign(c, { [fc.toStringMethod]: () => c.label });
+}
+
+/** Registers one vitest case per spec; each runs `numRuns` generated cases through checkGrads. */
+export function propertyTable(specs: readonly OpSpec[], defaults: { numRuns: number }): void {
+  for (const spec of specs) {
+    it(`${spec.name}: order ${spec.order ?? 2}, fwd and rev, vs central differences + duality`, () => {
+      let seed = 0;
+      for (const ch of spec.name) seed = (seed * 31 + ch.charCodeAt(0)) | 0;
+      fc.assert(
+        fc.property(spec.cases.map(labelled), (c) => {
+          checkGrads(c.fn as (...a: unknown[]) => Tensor, c.args, { order: spec.order ?? 2, rtol: spec.rtol, atol: spec.atol });
+        }),
+        { numRuns: spec.numRuns ?? defaults.numRuns, seed, verbose: 1 },
+      );
+    });
+  }
+}
+
+/** A unary-op spec over random shapes. */
+export function unarySpec(name: string, fn: (x: Tensor) => Tensor, domain: Domain = anywhere, extra: Partial<OpSpec> = {}): OpSpec {
+  return {
+    name,
+    cases: fc.tuple(shapeArb(), seedArb).map(([shape, seed]) => ({ args: [values(shape, seed, domain)], fn, label: `${name} ${JSON.stringify(shape)}` })),
+    ...extra,
+  };
+}
+
+/** A binary-op spec over broadcasting shape pairs. */
+export function binarySpec(name: string, fn: (a: Tensor, b: Tensor) => Tensor, da: Domain = anywhere, db: Domain = anywhere, extra: Partial<OpSpec> = {}): OpSpec {
+  return {
+    name,
+    cases: fc.tuple(broadcastShapes(2), seedArb).map(([[sa, sb], seed]) => ({
+      args: [values(sa!, seed, da), values(sb!, seed + 1, db)],
+      fn,
+      label: `${name} ${JSON.stringify(sa)} ${JSON.stringify(sb)}`,
+    })),
+    ...extra,
+  };
+}
