@@ -13,6 +13,8 @@ export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";
 export { detectAnomaly } from "./autodiff/anomaly.js";
 export type { Pytree, TensorTree } from "./autodiff/tree.js";
 export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";
+export * as io from "./io/index.js";
 export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
 export type { GraphJSON, ValueJSON, JsonNumber } from "./viz/export-json.js";
 export type { DotOptions } from "./viz/export-dot.js";

@@ -3,7 +3,7 @@ import { ValueError } from "../core/errors.js";
 import { normalizeAxis } from "../core/shape.js";
 import { allocate } from "../core/dtype.js";
 import type { Rng } from "../core/random.js";
-import { abs, add, div, equal, exp, log, max, mul, reshape, stopGradient, sub, sum, tanh, where } from "../ops/index.js";
+import { abs, add, div, equal, exp, log, max, mul, reshape, stopGradient, sub, sum, where } from "../ops/index.js";
 import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
 
@@ -66,16 +66,6 @@ export function logSoftmax(x: TensorLike, axis = -1): Tensor {
   const axes = [normalizeAxis("logSoftmax", axis, t.rank)];
   const shifted = sub(t, stableShift(t, axes));
   return sub(shifted, log(sum(exp(shifted), axes, true)));
-}
-
-/**
- * GELU with the tanh approximation, 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), as PyTorch's
- * `gelu(approximate="tanh")` and the original BERT/GPT-2 code; smooth, so every order of derivative exists.
- */
-export function gelu(x: TensorLike): Tensor {
-  const t = operand("gelu", x);
-  const inner = mul(Math.sqrt(2 / Math.PI), add(t, mul(0.044715, mul(t, mul(t, t)))));
-  return mul(mul(0.5, t), add(1, tanh(inner)));
 }
 
 /** Options for `dropout`. */

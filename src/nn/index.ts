@@ -2,3 +2,6 @@
 export * from "./activations.js";
 export * from "./losses.js";
 export * from "./conv.js";
+export * from "./init.js";
+export * from "./module.js";
+export * from "./layers.js";

@@ -1,0 +1,187 @@
+import { Tensor } from "../core/tensor.js";
+import { fmtShape, sameShape } from "../core/shape.js";
+import { ShapeError, ValueError } from "../core/errors.js";
+import { tensor } from "../ops/index.js";
+import { assignLeaf } from "../autodiff/imperative.js";
+
+/** Named tensors in a fixed order, keyed by dotted paths such as `"0.weight"` or `"conv1.bias"`. */
+export type StateDict = Record<string, Tensor>;
+
+/**
+ * Base class of layers and models (PyTorch's `nn.Module`, with a functional call as in `torch.func`).
+ *
+ * A module owns named parameters and child modules, both kept in registration order, so
+ * `parameters()` and `stateDict()` list the same names in the same order on every run. Parameters are
+ * `requiresGrad` leaves: the imperative style (`loss.backward()`, then `optimizer.step()`) works on
+ * them directly. The functional style passes values explicitly: `model.apply(params, x)` runs the
+ * forward pass with `params` in place of the stored values, so `valueAndGrad((p) => loss(model.apply(p, x)))`
+ * differentiates with respect to a plain object of tensors.
+ */
+export abstract class Module {
+  /** True in training mode (dropout active); switch with `train()` / `eval()`. */
+  training = true;
+  readonly #params = new Map<string, Tensor>();
+  readonly #children = new Map<string, Module>();
+
+  /**
+   * The forward computation on the current parameter values.
+   * @param x the input batch; shape conventions are given by each layer
+   */
+  abstract forward(x: Tensor): Tensor;
+
+  /** Registers (or replaces) a parameter, stored as a `requiresGrad` leaf named after `name`. */
+  protected registerParameter(name: string, value: Tensor): Tensor {
+    checkName(name);
+    const leaf = tensor(value, { requiresGrad: true, name });
+    this.#params.set(name, leaf);
+    return leaf;
+  }
+
+  /** Registers a child module; its parameters appear under `name.`. */
+  protected registerModule<M extends Module>(name: string, child: M): M {
+    checkName(name);
+    this.#children.set(name, child);
+    return child;
+  }
+
+  /** The current value of one of this module's own parameters (a tracer inside `apply`). */
+  protected param(name: string): Tensor {
+    const p = this.#params.get(name);
+    if (p === undefined) throw new ValueError(`${this.constructor.name}: no parameter named "${name}"`);
+    return p;
+  }
+
+  /** Child modules in registration order, with their names. */
+  children(): [string, Module][] {
+    return [...this.#children];
+  }
+
+  /**
+   * Every parameter of this module and its descendants, as live `requiresGrad` leaves: own parameters
+   * first, then each child's under `childName.`, in registration order. Pass these to an optimizer
+   * class for the imperative style.
+   */
+  parameters(): StateDict {
+    const out: StateDict = {};
+    this.#walk("", (name, p) => (out[name] = p));
+    return out;
+  }
+
+  /**
+   * A snapshot of the parameter values (PyTorch's `state_dict`): the same names as `parameters()`,
+   * as plain tensors that record nothing. Start functional training from this, and save it to a file.
+   */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    this.#walk("", (name, p) => (out[name] = tensor(p)));
+    return out;
+  }
+
+  /**
+   * Copies values into the parameters in place (the leaves stay the same objects, so optimizers
+   * holding them keep working).
+   * @throws ValueError for missing or unknown names; ShapeError for a value of another shape
+   */
+  loadStateDict(values: StateDict): void {
+    const own = this.parameters();
+    checkNames("loadStateDict", own, values);
+    for (const [name, leaf] of Object.entries(own)) {
+      const v = values[name]!;
+      checkValue("loadStateDict", name, leaf, v);
+      assignLeaf(leaf, v.dtype === leaf.dtype ? v : v.astype(leaf.dtype));
+    }
+  }
+
+  /**
+   * Runs `forward(x)` with `params` in place of the stored parameter values and restores them after
+   * (PyTorch's `torch.func.functional_call`). Differentiate through it with `grad`/`valueAndGrad`.
+   * @param params every name of `parameters()`, with tensors of the same shapes
+   * @throws ValueError for missing or unknown names; ShapeError for a wrong shape
+   */
+  apply(params: StateDict, x: Tensor): Tensor {
+    const slots: [Map<string, Tensor>, string, Tensor][] = [];
+    const seen = new Set<string>();
+    this.#walkSlots("", (map, key, name, stored) => {
+      const v = params[name];
+      if (v === undefined) throw new ValueError(`apply: params has no entry "${name}"; expected the names of model.parameters()`);
+      checkValue("apply", name, stored, v);
+      slots.push([map, key, stored]);
+      seen.add(name);
+      map.set(key, v);
+    });
+    try {
+      for (const name of Object.keys(params)) {
+        if (!seen.has(name)) throw new ValueError(`apply: params has an unknown entry "${name}"; the model's parameters are ${[...seen].join(", ")}`);
+      }
+      return this.forward(x);
+    } finally {
+      for (const [map, key, stored] of slots) map.set(key, stored);
+    }
+  }
+
+  /** Sets training mode on this module and all descendants (dropout is active only in training). */
+  train(mode = true): this {
+    this.training = mode;
+    for (const c of this.#children.values()) c.train(mode);
+    return this;
+  }
+
+  /** Evaluation mode: `train(false)`. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Total number of scalar parameters. */
+  numParameters(): number {
+    let n = 0;
+    this.#walk("", (_, p) => (n += p.size));
+    return n;
+  }
+
+  /** A one-line-per-layer summary with parameter shapes. */
+  toString(): string {
+    const lines: string[] = [];
+    const visit = (m: Module, prefix: string, depth: number): void => {
+      const own = [...m.#params].map(([k, p]) => `${k} ${fmtShape(p.shape)}`).join(", ");
+      lines.push(`${"  ".repeat(depth)}${prefix ? prefix + ": " : ""}${m.describe()}${own ? `  (${own})` : ""}`);
+      for (const [k, c] of m.#children) visit(c, k, depth + 1);
+    };
+    visit(this, "", 0);
+    return lines.join("\n");
+  }
+
+  /** A short description used by `toString()`; layers override it with their hyper-parameters. */
+  describe(): string {
+    return this.constructor.name;
+  }
+
+  #walk(prefix: string, visit: (name: string, p: Tensor) => void): void {
+    for (const [k, p] of this.#params) visit(prefix + k, p);
+    for (const [k, c] of this.#children) c.#walk(`${prefix}${k}.`, visit);
+  }
+
+  #walkSlots(prefix: string, visit: (map: Map<string, Tensor>, key: string, name: string, stored: Tensor) => void): void {
+    for (const [k, p] of this.#params) visit(this.#params, k, prefix + k, p);
+    for (const [k, c] of this.#children) c.#walkSlots(`${prefix}${k}.`, visit);
+  }
+}
+
+function checkName(name: string): void {
+  if (name === "" || name.includes(".")) throw new ValueError(`Module: names must be non-empty and contain no "."; got ${JSON.stringify(name)}`);
+}
+
+function checkValue(op: string, name: string, stored: Tensor, v: unknown): void {
+  if (!(v instanceof Tensor)) throw new ValueError(`${op}: entry "${name}" is not a tensor`);
+  if (!sameShape(v.shape, stored.shape)) {
+    throw new ShapeError(`${op}: parameter "${name}" has shape ${fmtShape(v.shape)}, expected ${fmtShape(stored.shape)}`);
+  }
+}
+
+function checkNames(op: string, own: StateDict, given: StateDict): void {
+  const missing = Object.keys(own).filter((k) => !(k in given));
+  const extra = Object.keys(given).filter((k) => !(k in own));
+  if (missing.length || extra.length) {
+    const parts = [missing.length ? `missing ${missing.join(", ")}` : "", extra.length ? `unexpected ${extra.join(", ")}` : ""].filter(Boolean);
+    throw new ValueError(`${op}: parameter names do not match the model: ${parts.join("; ")}`);
+  }
+}
