@@ -144,6 +144,17 @@ describe("trace: tensors, constants and edge cases", () => {
     expect(g.forward).toEqual([]);
   });
 
+  it("an output that is an input, or a constant, still gives a complete graph", () => {
+    const same = trace((x) => x, [tensor(3, { name: "x" })]);
+    expect(same.output).toBe(0);
+    expect(num(same.node("x").grad)).toBe(1);
+    expect(same.backward).toEqual([]);
+    const constant = trace(() => tensor(5), [tensor(3, { name: "x" })]);
+    expect(constant.nodes.map((n) => [n.kind, n.name, num(n.value)])).toEqual([["input", "x", 3], ["const", "L", 5]]);
+    expect(constant.toText()).toContain("# L = 5");
+    expect(constant.node("x").grad).toBeNull();
+  });
+
   it("spells non-finite numbers as strings in JSON", () => {
     const g = trace((x) => mul(x, Infinity), [tensor(2, { name: "x" })]);
     const doc = JSON.parse(JSON.stringify(g.toJSON()));

@@ -63,7 +63,8 @@ export function graphToText(g: GraphTrace): string {
   const head = `{ lambda ${consts.length ? consts.map(decl).join(" ") + " ; " : ""}${inputs.map(decl).join(" ")} .`;
   // Three columns: code, value, gradient; inputs are comment rows so the program stays jaxpr-like.
   const rows: [string, string, string][] = [];
-  for (const n of [...consts, ...inputs]) rows.push([`    # ${n.name} = ${fmtValue(n.value)}`, "", n.kind === "input" ? `${d(n)} = ${fmtValue(n.grad)}` : ""]);
+  const constOutput = out.kind === "const" && !consts.includes(out) ? [out] : []; // f ignored its inputs
+  for (const n of [...consts, ...constOutput, ...inputs]) rows.push([`    # ${n.name} = ${fmtValue(n.value)}`, "", n.kind === "input" ? `${d(n)} = ${fmtValue(n.grad)}` : ""]);
   g.nodes.filter((n) => n.kind === "op").forEach((n, i) => {
     const code = `${i === 0 ? "  let " : "      "}${decl(n)} = ${fmtOp(n)} ${n.inputs.map((k) => g.nodes[k]!.name).join(" ")}`;
     rows.push([code, `# = ${fmtValue(n.value)}`, `${d(n)} = ${fmtValue(n.grad)}`]);
