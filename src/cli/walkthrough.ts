@@ -19,9 +19,15 @@ export function renderWalkthrough(g: GraphTrace, checks: readonly FiniteDifferen
     lines.push("", `  ${style.bold(text)}  ${style.dim(note)}`);
   };
 
-  const formula = formulaOf(g) ?? source ?? "f(…)";
+  const hasOps = g.nodes.some((n) => n.kind === "op");
+  const formula = (hasOps ? formulaOf(g) : null) ?? source ?? "f(…)";
   const at = inputs.map((n) => `${n.name} = ${fmtValue(n.value)}`).join(", ");
   lines.push(`  ${style.bold(`${L} = ${formula}`)}${at ? `   ${style.dim("at")} ${at}` : ""}`);
+  if (!hasOps) {
+    lines.push("", `  Nothing to walk through: the expression has no operations; its value is ${fmtValue(out.value)}.`);
+    if (inputs.length) lines.push("", `  ${style.bold("Gradient")}  ${inputs.map((n) => `∂${L}/∂${n.name} = ${style.cyan(fmtValue(n.grad))}`).join(",  ")}`);
+    return lines.join("\n");
+  }
 
   heading("Forward pass", "evaluate each elementary operation and record it in the graph");
   const fwd: Cell[][] = [];
@@ -35,7 +41,9 @@ export function renderWalkthrough(g: GraphTrace, checks: readonly FiniteDifferen
   lines.push(...columns(fwd, "    ", " "));
 
   heading("Backward pass", `chain rule from ${L} back to the inputs: local derivative × upstream gradient`);
-  const bwd: Cell[][] = [[`${d(out)} =`, "1", "", { text: "= 1", color: style.cyan }, note("start: the output's gradient with respect to itself", style)]];
+  // The seed is whatever the engine started the backward pass with (ones for the output).
+  const seed = fmtValue(g.backward[0]?.ct ?? out.grad);
+  const bwd: Cell[][] = [[`${d(out)} =`, seed, "", { text: `= ${seed}`, color: style.cyan }, note("start: the output's gradient with respect to itself", style)]];
   for (const step of g.backward) {
     const sender = g.nodes[step.node]!;
     for (const e of step.edges) bwd.push(...edgeRows(g, sender, e, fmtValue(step.ct), d, style));
