@@ -18,7 +18,7 @@ function version(): string {
   }
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Commander's messages as one line: `chainrule: unknown command 'gard' (did you mean grad?)`. */
 function commanderLine(text: string): string {
@@ -56,8 +56,8 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
     .command("explain")
     .description("step-by-step walkthrough: forward values, backward chain rule, finite-difference check (default: the seed)")
     .argument("[expr]", "expression, e.g. \"x*x + x\"")
-    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect, [])
-    .action((expr: string | undefined, opts: { at: string[] }) => {
+    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect)
+    .action((expr: string | undefined, opts: { at?: string[] }) => {
       state.expression = expr;
       write(runExplain(expr, opts, style));
     });
@@ -66,10 +66,10 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
     .command("grad")
     .description("value and gradient of an expression")
     .argument("<expr>", "expression, e.g. \"(a*b + c)^2\"")
-    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect, [])
+    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect)
     .option("--json", "print {\"value\":…,\"grads\":{…}} only")
     .addOption(new Option("--mode <mode>", "reverse: one backward sweep (grad); forward: one jvp sweep per variable").choices(["reverse", "forward"]).default("reverse"))
-    .action((expr: string, opts: { at: string[]; json?: boolean; mode: "forward" | "reverse" }) => {
+    .action((expr: string, opts: { at?: string[]; json?: boolean; mode: "forward" | "reverse" }) => {
       state.expression = expr;
       write(runGrad(expr, opts, style));
     });
@@ -78,10 +78,10 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
     .command("viz")
     .description("export the computation graph (default: the seed) as text, Graphviz dot, JSON or an HTML page")
     .argument("[expr]", "expression, e.g. \"(a*b + c)^2\"")
-    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect, [])
+    .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect)
     .option("-o, --output <file>", "write to a file instead of stdout (format from its extension unless --format)")
     .addOption(new Option("--format <format>", "output format (default: from the file extension, else text)").choices(VIZ_FORMATS))
-    .action(async (expr: string | undefined, opts: { at: string[]; output?: string; format?: VizFormat }) => {
+    .action(async (expr: string | undefined, opts: { at?: string[]; output?: string; format?: VizFormat }) => {
       state.expression = expr;
       write(await runViz(expr, opts));
     });
