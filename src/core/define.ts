@@ -19,13 +19,16 @@ function scale(p: Tensor | number | null, v: Tensor): Tensor | null {
 /**
  * Defines an elementwise primitive from its kernel and its local partials, declared once: the
  * JVP is Σᵢ ∂out/∂xᵢ · tᵢ and the VJP is ∂out/∂xᵢ · ct (JAX's `defjvp`-style helper for elementwise ops).
- * `formulas` gives the same partials as text for the step-through explanations.
+ * `formulas` gives the same partials as text for the step-through explanations. `fusedVjp`, when given,
+ * replaces the generic VJP with one that computes ∂out/∂x · ct in a single kernel; it must agree with
+ * `partials` (the property tests check both modes against finite differences).
  */
 export function elementwise(
   name: string,
   impl: (x: Tensor[]) => Tensor,
   partials: readonly PartialRule[],
   formulas?: (names: string[], outName: string) => string[],
+  fusedVjp?: (ct: Tensor, x: Tensor[], out: Tensor) => (Tensor | null)[],
 ): Primitive<null> {
   return {
     name,
@@ -46,6 +49,8 @@ export function elementwise(
       return acc.dtype === out.dtype ? acc : cast(acc, out.dtype);
     },
     vjp(ct, x, out, _params, needs) {
+      // A fused rule computes the same cotangents in one kernel pass (see src/ops/fused-grad.ts).
+      if (fusedVjp) return fusedVjp(ct, x, out);
       return partials.map((p, i) => (needs[i] ? scale(p(x, out), ct) : null));
     },
   };

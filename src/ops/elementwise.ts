@@ -7,6 +7,7 @@ import { bind } from "../autodiff/bind.js";
 import { binaryImpl, unaryImpl } from "./elementwise-impl.js";
 import { operand, operands } from "./operands.js";
 import { castAs, where } from "./select.js";
+import { reluGrad, sigmoidGrad, squareGrad, tanhGrad } from "./fused-grad.js";
 
 // Local partials are written with public ops so that higher derivatives come from composition.
 // Kink conventions follow PyTorch and are documented on each public function below.
@@ -56,14 +57,14 @@ export const prims = {
   log1p: elementwise("log1p", u("log1p", true), [(x) => reciprocal(add(x[0]!, 1))], (n) => [`1/(1+${n[0]})`]),
   sqrt: elementwise("sqrt", u("sqrt", true), [(_, out) => div(0.5, out)], (_, o) => [`1/(2·${o})`]),
   rsqrt: elementwise("rsqrt", u("rsqrt", true), [(x, out) => mul(-0.5, div(out, x[0]!))], (n, o) => [`-${o}/(2·${n[0]})`]),
-  square: elementwise("square", u("square", false), [(x) => mul(2, x[0]!)], (n) => [`2·${n[0]}`]),
+  square: elementwise("square", u("square", false), [(x) => mul(2, x[0]!)], (n) => [`2·${n[0]}`], (ct, x) => [squareGrad(x[0]!, ct)]),
   reciprocal: elementwise("reciprocal", u("reciprocal", true), [(_, out) => neg(square(out))], (_, o) => [`-${o}²`]),
   sin: elementwise("sin", u("sin", true), [(x) => cos(x[0]!)], (n) => [`cos(${n[0]})`]),
   cos: elementwise("cos", u("cos", true), [(x) => neg(sin(x[0]!))], (n) => [`-sin(${n[0]})`]),
   tan: elementwise("tan", u("tan", true), [(_, out) => add(square(out), 1)], (_, o) => [`1+${o}²`]),
-  tanh: elementwise("tanh", u("tanh", true), [(_, out) => sub(1, square(out))], (_, o) => [`1-${o}²`]),
-  sigmoid: elementwise("sigmoid", u("sigmoid", true), [(_, out) => mul(out, sub(1, out))], (_, o) => [`${o}·(1-${o})`]),
-  relu: elementwise("relu", u("relu", false), [(x) => castAs(greater(x[0]!, 0), x[0]!.dtype)], (n) => [`[${n[0]}>0]`]),
+  tanh: elementwise("tanh", u("tanh", true), [(_, out) => sub(1, square(out))], (_, o) => [`1-${o}²`], (ct, _x, out) => [tanhGrad(out, ct)]),
+  sigmoid: elementwise("sigmoid", u("sigmoid", true), [(_, out) => mul(out, sub(1, out))], (_, o) => [`${o}·(1-${o})`], (ct, _x, out) => [sigmoidGrad(out, ct)]),
+  relu: elementwise("relu", u("relu", false), [(x) => castAs(greater(x[0]!, 0), x[0]!.dtype)], (n) => [`[${n[0]}>0]`], (ct, x) => [reluGrad(x[0]!, ct)]),
   equal: comparison("equal"),
   notEqual: comparison("notEqual"),
   greater: comparison("greater"),
