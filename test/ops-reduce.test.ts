@@ -84,9 +84,13 @@ describe("prod", () => {
     expect(t.item()).toBe(10);
   });
 
-  it("second derivatives at a single zero are exact (∂²/∂xᵢ∂x_zero = product of the rest)", () => {
+  it("second derivatives at one or two zeros are exact (∂²/∂xᵢ∂xⱼ = product of the rest)", () => {
     // prod([a, 0, c]) — Hessian [[0, c, 0], [c, 0, a], [0, a, 0]]
     expect(c.hessian((t: Tensor) => c.prod(t))(f64([2, 0, 5])).toArray()).toEqual([[0, 5, 0], [5, 0, 2], [0, 2, 0]]);
+    // Two zeros: only the pair of zeros has a non-zero second derivative (the product of the rest).
+    expect(c.hessian((t: Tensor) => c.prod(t))(f64([2, 0, 0])).toArray()).toEqual([[0, 0, 0], [0, 0, 2], [0, 2, 0]]);
+    expect(c.jacrev(c.jacrev((t: Tensor) => c.prod(t)))(f64([0, 3, 0, 5])).toArray()).toEqual([[0, 0, 15, 0], [0, 0, 0, 0], [15, 0, 0, 0], [0, 0, 0, 0]]);
+    expect(c.hessian((t: Tensor) => c.prod(t))(f64([0, 0, 0])).toArray()).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
     // Without zeros the rule is out/x, so the diagonal is 0 up to rounding.
     expectAllClose(c.hessian((t: Tensor) => c.prod(t))(f64([2, 3, 5])), [0, 5, 3, 5, 0, 2, 3, 2, 0], 1e-15, 1e-15);
   });

@@ -26,10 +26,12 @@ function expand(v: Tensor, x: Tensor, axes: readonly number[]): Tensor {
 /**
  * For each element, the product of the *other* elements of its reduced slice, exactly (no 0/0).
  * Without zeros it is out/x. With zeros, per slice with z zeros and P the product of its non-zero
- * elements: a zero element gets P when z = 1 (else 0); a non-zero element xᵢ gets P/xᵢ times the
- * zero's value when z = 1 (value 0, but its derivative w.r.t. the zero is P/xᵢ, so second
- * derivatives stay right), and 0 when z ≥ 2. Written with differentiable ops so higher order works;
- * the one approximation: second derivatives between two zeros of a slice with z ≥ 2 come out 0.
+ * elements, the zero-valued entries enter through their elementary symmetric polynomials, which are
+ * 0 in value but carry the right derivatives:
+ *   non-zero xᵢ:  P/xᵢ · (1, Σzeros, or Σ_{pairs} zₐz_b for z = 0, 1, 2; else 0)
+ *   zero xⱼ:      P · (1 for z = 1, or the other zero for z = 2; else 0)
+ * Written with differentiable ops, so first and second derivatives are exact at any number of zeros
+ * (with three or more zeros every second derivative really is 0).
  */
 function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tensor {
   const data = x.data;
@@ -39,11 +41,14 @@ function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tenso
   const isZero = equal(x, 0);
   const nonZero = where(isZero, 1, x);
   const p = prod(nonZero, axes, true);
-  const zeros = sum(castAs(isZero, x.dtype), axes, true);
-  const zeroValue = sum(where(isZero, x, 0), axes, true);
-  const one = equal(zeros, 1);
-  const factor = where(equal(zeros, 0), 1, where(one, zeroValue, 0));
-  return where(isZero, where(one, p, 0), mul(div(p, nonZero), factor));
+  const count = sum(castAs(isZero, x.dtype), axes, true);
+  const zeroValues = where(isZero, x, 0);
+  const e1 = sum(zeroValues, axes, true); // Σ zeros (value 0)
+  const e2 = div(sub(square(e1), sum(square(zeroValues), axes, true)), 2); // Σ_{a<b} zₐz_b (value 0)
+  const one = equal(count, 1), two = equal(count, 2);
+  const nonZeroFactor = where(equal(count, 0), 1, where(one, e1, where(two, e2, 0)));
+  const zeroFactor = where(one, 1, where(two, sub(e1, x), 0));
+  return where(isZero, mul(p, zeroFactor), mul(div(p, nonZero), nonZeroFactor));
 }
 
 const prodPrim: Primitive<ReduceParams> = {
