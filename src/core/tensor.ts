@@ -137,6 +137,11 @@ export class Tensor {
     return formatTensor(this);
   }
 
+  /** Node's `console.log` / `util.inspect` print the same text as `toString()`. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return formatTensor(this);
+  }
+
   // ---- op methods: each forwards to the function of the same name ----
   add(y: TensorLike): Tensor { return ops.add(this, y); }
   sub(y: TensorLike): Tensor { return ops.sub(this, y); }
