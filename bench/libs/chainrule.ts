@@ -1,0 +1,158 @@
+// chainrule, through its public surface only.
+import {
+  add, exp, matmul, mul, neg, relu, scalar, sigmoid, square, sub, sum, tanh, tensor, valueAndGrad, vjp, nn,
+  type Tensor,
+} from "../../src/index.js";
+import type { Case, Library } from "../adapter.js";
+import { SkipError } from "../measure.js";
+import { CHAIN_X0, MLP, elementwiseInput, matmulInputs, mlpData } from "../data.js";
+import type { Workload } from "../workloads.js";
+
+function sumF64(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+}
+
+function seed(): Case {
+  const L = (a: Tensor, b: Tensor, c: Tensor) => square(add(mul(a, b), c));
+  const vg = valueAndGrad(L, { argnums: [0, 1, 2] });
+  const a = scalar(3), b = scalar(2), c = scalar(1);
+  let out = [0, 0, 0, 0];
+  return {
+    run() {
+      const [v, [da, db, dc]] = vg(a, b, c);
+      out = [v.item(), da.item(), db.item(), dc.item()];
+    },
+    check: () => out,
+  };
+}
+
+function chainFn(n: number) {
+  return (x: Tensor): Tensor => {
+    for (let i = 0; i < n; i++) x = add(mul(tanh(x), 1.0001), 0.001);
+    return x;
+  };
+}
+
+function chain(n: number): Case {
+  const vg = valueAndGrad(chainFn(n));
+  const small = valueAndGrad(chainFn(Math.min(n, 10_000)));
+  const x0 = scalar(CHAIN_X0);
+  let out = [NaN, NaN];
+  return {
+    run() {
+      const [v, g] = vg(x0);
+      out = [v.item(), g.item()];
+    },
+    warmup() {
+      small(x0);
+    },
+    check: () => out,
+    graphMemory() {
+      // Heap held by the recorded graph: the forward pass under vjp keeps every node alive in the pullback.
+      const gc = (globalThis as { gc?: () => void }).gc!;
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const [, pullback] = vjp(chainFn(n), x0);
+      gc();
+      const bytes = process.memoryUsage().heapUsed - before;
+      pullback(scalar(1)); // keeps the graph reachable until after the measurement
+      return { bytes, nodes: 3 * n };
+    },
+  };
+}
+
+function matmulCase(n: number): Case {
+  const { a, b } = matmulInputs(n);
+  const A = tensor(a, { shape: [n, n] }), B = tensor(b, { shape: [n, n] });
+  let C: Tensor | null = null;
+  return {
+    run() {
+      C = matmul(A, B);
+    },
+    check() {
+      const c = matmul(A, B).data;
+      return [sumF64(c), c[0]!, c[n * n - 1]!, c[(n >> 1) * n + Math.floor(n / 3)]!];
+    },
+    dispose() {
+      C = null;
+    },
+  };
+}
+
+function matmulFb(n: number): Case {
+  const { a, b } = matmulInputs(n);
+  const A = tensor(a, { shape: [n, n] }), B = tensor(b, { shape: [n, n] });
+  const vg = valueAndGrad((x: Tensor, y: Tensor) => sum(matmul(x, y)), { argnums: [0, 1] });
+  let out = [NaN];
+  return {
+    run() {
+      const [v, [ga, gb]] = vg(A, B);
+      out = [v.item(), sumF64(ga.data), sumF64(gb.data), ga.data[0]!, gb.data[n * n - 1]!];
+    },
+    check: () => out,
+  };
+}
+
+function mlp(): Case {
+  const { batch, input, hidden, classes, lr } = MLP;
+  const d = mlpData();
+  const X = tensor(d.x, { shape: [batch, input] });
+  const labels = tensor(d.labels, { shape: [batch] });
+  const loss = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor => {
+    const h = relu(add(matmul(X, w1), b1));
+    return nn.crossEntropy(add(matmul(h, w2), b2), labels);
+  };
+  const vg = valueAndGrad(loss, { argnums: [0, 1, 2, 3] });
+  const fresh = (): Tensor[] => [
+    tensor(d.w1, { shape: [input, hidden] }), tensor(d.b1, { shape: [hidden] }),
+    tensor(d.w2, { shape: [hidden, classes] }), tensor(d.b2, { shape: [classes] }),
+  ];
+  const step = (p: Tensor[]): [number, Tensor[]] => {
+    const [v, g] = vg(p[0]!, p[1]!, p[2]!, p[3]!);
+    return [v.item(), p.map((w, i) => sub(w, mul(g[i]!, lr)))];
+  };
+  let params = fresh();
+  return {
+    run() {
+      params = step(params)[1];
+    },
+    check() {
+      const [l0, p1] = step(fresh());
+      return [l0, loss(p1[0]!, p1[1]!, p1[2]!, p1[3]!).item()];
+    },
+    note: "nn.crossEntropy (fused softmax cross-entropy)",
+  };
+}
+
+function elementwise(n: number): Case {
+  const x = tensor(elementwiseInput(n));
+  const f = (v: Tensor): Tensor => sum(add(mul(tanh(v), sigmoid(v)), exp(neg(square(v)))));
+  const vg = valueAndGrad(f);
+  let out = [NaN];
+  return {
+    run() {
+      const [v, g] = vg(x);
+      const gd = g.data;
+      out = [v.item(), sumF64(gd), gd[0]!, gd[n - 1]!];
+    },
+    check: () => out,
+  };
+}
+
+export const chainrule: Library = {
+  name: "chainrule",
+  describe: () => "chainrule (this repo), pure TypeScript on Node " + process.version,
+  setup(w: Workload): Case {
+    switch (w.kind) {
+      case "seed": return seed();
+      case "chain": return chain(w.size);
+      case "matmul": return matmulCase(w.size);
+      case "matmulFb": return matmulFb(w.size);
+      case "mlp": return mlp();
+      case "elementwise": return elementwise(w.size);
+      case "trainEpoch": throw new SkipError("src/data (MNIST loader) has not landed yet");
+    }
+  },
+};

@@ -1,0 +1,163 @@
+// TensorFlow.js 4.22 on its pure-JS `cpu` backend or its `wasm` backend (XNNPACK), used idiomatically:
+// tf.grads / tf.valueAndGrads inside tf.tidy, tf.losses.softmaxCrossEntropy, an SGD optimizer.
+import { createRequire } from "node:module";
+import path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import type { Case, Library } from "../adapter.js";
+import { SkipError } from "../measure.js";
+import { CHAIN_X0, MLP, elementwiseInput, matmulInputs, mlpData } from "../data.js";
+import type { Workload } from "../workloads.js";
+
+function sumF64(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
+  return s;
+}
+
+function seed(): Case {
+  const g = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.square(tf.add(tf.mul(a, b), c)));
+  const a = tf.scalar(3), b = tf.scalar(2), c = tf.scalar(1);
+  let out = [0, 0, 0, 0];
+  return {
+    run() {
+      out = tf.tidy(() => {
+        const { value, grads } = g([a, b, c]);
+        return [value.dataSync()[0]!, grads[0]!.dataSync()[0]!, grads[1]!.dataSync()[0]!, grads[2]!.dataSync()[0]!];
+      });
+    },
+    check: () => out,
+  };
+}
+
+function chain(n: number): Case {
+  const make = (len: number) => tf.valueAndGrad((x: tf.Tensor) => {
+    for (let i = 0; i < len; i++) x = tf.add(tf.mul(tf.tanh(x), 1.0001), 0.001);
+    return x;
+  });
+  const vg = make(n), small = make(Math.min(n, 1000));
+  const x0 = tf.scalar(CHAIN_X0);
+  let out = [NaN, NaN];
+  return {
+    run() {
+      out = tf.tidy(() => {
+        const { value, grad } = vg(x0);
+        return [value.dataSync()[0]!, grad.dataSync()[0]!];
+      });
+    },
+    warmup() {
+      tf.tidy(() => small(x0).grad.dataSync());
+    },
+    check: () => out,
+  };
+}
+
+function matmul(n: number): Case {
+  const { a, b } = matmulInputs(n);
+  const A = tf.tensor2d(a, [n, n]), B = tf.tensor2d(b, [n, n]);
+  return {
+    run() {
+      tf.tidy(() => tf.matMul(A, B).dataSync());
+    },
+    check() {
+      const c = tf.tidy(() => tf.matMul(A, B).dataSync());
+      return [sumF64(c), c[0]!, c[n * n - 1]!, c[(n >> 1) * n + Math.floor(n / 3)]!];
+    },
+  };
+}
+
+function matmulFb(n: number): Case {
+  const { a, b } = matmulInputs(n);
+  const A = tf.tensor2d(a, [n, n]), B = tf.tensor2d(b, [n, n]);
+  const vg = tf.valueAndGrads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.matMul(x, y)));
+  let out = [NaN];
+  return {
+    run() {
+      out = tf.tidy(() => {
+        const { value, grads } = vg([A, B]);
+        const ga = grads[0]!.dataSync(), gb = grads[1]!.dataSync();
+        return [value.dataSync()[0]!, sumF64(ga), sumF64(gb), ga[0]!, gb[n * n - 1]!];
+      });
+    },
+    check: () => out,
+  };
+}
+
+function mlp(): Case {
+  const { batch, input, hidden, classes, lr } = MLP;
+  const d = mlpData();
+  const X = tf.tensor2d(d.x, [batch, input]);
+  const Y = tf.tensor2d(d.onehot, [batch, classes]);
+  const fresh = () => [
+    tf.variable(tf.tensor2d(d.w1, [input, hidden])), tf.variable(tf.tensor1d(d.b1)),
+    tf.variable(tf.tensor2d(d.w2, [hidden, classes])), tf.variable(tf.tensor1d(d.b2)),
+  ] as const;
+  const lossOf = (p: readonly tf.Variable[]) => (): tf.Scalar => {
+    const h = tf.relu(tf.add(tf.matMul(X, p[0]!), p[1]!));
+    return tf.losses.softmaxCrossEntropy(Y, tf.add(tf.matMul(h, p[2]!), p[3]!)) as tf.Scalar;
+  };
+  const params = fresh();
+  const opt = tf.train.sgd(lr);
+  const loss = lossOf(params);
+  return {
+    run() {
+      const cost = opt.minimize(loss, true, [...params])!;
+      cost.dataSync();
+      cost.dispose();
+    },
+    check() {
+      const p = fresh();
+      const o = tf.train.sgd(lr);
+      const l0 = o.minimize(lossOf(p), true, [...p])!;
+      const l1 = tf.tidy(lossOf(p));
+      const r = [l0.dataSync()[0]!, l1.dataSync()[0]!];
+      tf.dispose([l0, l1, ...p]);
+      return r;
+    },
+    note: "tf.losses.softmaxCrossEntropy, tf.train.sgd",
+  };
+}
+
+function elementwise(n: number): Case {
+  const x = tf.tensor1d(elementwiseInput(n));
+  const vg = tf.valueAndGrad((v: tf.Tensor) =>
+    tf.sum(tf.add(tf.mul(tf.tanh(v), tf.sigmoid(v)), tf.exp(tf.neg(tf.square(v))))));
+  let out = [NaN];
+  return {
+    run() {
+      out = tf.tidy(() => {
+        const { value, grad } = vg(x);
+        const g = grad.dataSync();
+        return [value.dataSync()[0]!, sumF64(g), g[0]!, g[n - 1]!];
+      });
+    },
+    check: () => out,
+  };
+}
+
+/** tfjs on one backend: "cpu" or "wasm". */
+export function tfjs(backend: "cpu" | "wasm"): Library {
+  return {
+    name: `tfjs-${backend}`,
+    describe: () => `@tensorflow/tfjs ${tf.version.tfjs}, ${backend} backend`,
+    async init() {
+      if (backend === "wasm") {
+        const req = createRequire(import.meta.url);
+        setWasmPaths(path.join(path.dirname(req.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist") + path.sep);
+      }
+      if (!(await tf.setBackend(backend))) throw new Error(`tfjs: could not initialise the ${backend} backend`);
+      await tf.ready();
+    },
+    setup(w: Workload): Case {
+      switch (w.kind) {
+        case "seed": return seed();
+        case "chain": return chain(w.size);
+        case "matmul": return matmul(w.size);
+        case "matmulFb": return matmulFb(w.size);
+        case "mlp": return mlp();
+        case "elementwise": return elementwise(w.size);
+        case "trainEpoch": throw new SkipError("chainrule only");
+      }
+    },
+  };
+}

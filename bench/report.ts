@@ -1,0 +1,134 @@
+// Markdown tables from the results: times and ratios, matmul throughput, memory, checks, targets.
+import type { Row } from "./run.js";
+import type { Workload } from "./workloads.js";
+
+export function fmtMs(v: number): string {
+  if (v >= 100) return v.toFixed(0);
+  if (v >= 10) return v.toFixed(1);
+  if (v >= 1) return v.toFixed(2);
+  return v.toPrecision(3);
+}
+
+function fmtRatio(r: number): string {
+  return (r >= 100 ? r.toFixed(0) : r >= 1 ? r.toFixed(1) : r.toFixed(2)) + "×";
+}
+
+function table(head: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+interface Meta {
+  machine: string;
+  quick: boolean;
+  elapsedS: number;
+}
+
+/** Ratio peer time / chainrule time on one workload (above 1: chainrule is faster), or null. */
+export function ratio(rows: readonly Row[], workload: string, peer: string): number | null {
+  const c = rows.find((r) => r.workload === workload && r.library === "chainrule");
+  const p = rows.find((r) => r.workload === workload && r.library === peer);
+  if (c?.status !== "ok" || p?.status !== "ok") return null;
+  return p.medianMs! / c.medianMs!;
+}
+
+interface Target {
+  text: string;
+  verdict(rows: readonly Row[]): [boolean | null, string];
+}
+
+const needRatio = (w: string, peer: string, min: number): Target["verdict"] => (rows) => {
+  const r = ratio(rows, w, peer);
+  return r === null ? [null, "not measured"] : [r >= min, fmtRatio(r)];
+};
+
+const get = (rows: readonly Row[], w: string, lib: string) => rows.find((r) => r.workload === w && r.library === lib);
+
+const TARGETS: Target[] = [
+  { text: "seed ≥ 10× faster than tfjs-cpu", verdict: needRatio("seed", "tfjs-cpu", 10) },
+  {
+    text: "chain-10k ≥ 20× tfjs-cpu, and finishes where jax-wasm fails",
+    verdict(rows) {
+      const [ok, s] = needRatio("chain-10k", "tfjs-cpu", 20)(rows);
+      const jax = get(rows, "chain-10k", "jax-wasm");
+      const jaxNote = jax ? (jax.status === "ok" ? "; jax-wasm finished too" : `; jax-wasm ${jax.status}`) : "";
+      return [ok, s + jaxNote];
+    },
+  },
+  {
+    text: "chain-1m completes, within 12× of chain-100k, peak RSS < 1 GB",
+    verdict(rows) {
+      const m = get(rows, "chain-1m", "chainrule"), k = get(rows, "chain-100k", "chainrule");
+      if (m?.status !== "ok" || k?.status !== "ok") return [m?.status === "ok" ? null : m ? false : null, m ? m.error ?? "not measured" : "not measured"];
+      const f = m.medianMs! / k.medianMs!;
+      const mb = m.peakRssBytes / 2 ** 20;
+      return [f <= 12 && mb < 1024, `${f.toFixed(1)}× chain-100k, peak RSS ${mb.toFixed(0)} MB`];
+    },
+  },
+  { text: "matmul-1024 ≥ 5× tfjs-cpu", verdict: needRatio("matmul-1024", "tfjs-cpu", 5) },
+  { text: "mlp-step ≥ 10× tfjs-cpu", verdict: needRatio("mlp-step", "tfjs-cpu", 10) },
+  { text: "elementwise-1m ≥ 4× tfjs-cpu", verdict: needRatio("elementwise-1m", "tfjs-cpu", 4) },
+];
+
+export function renderReport(rows: readonly Row[], workloads: readonly Workload[], libs: readonly string[], meta: Meta): string {
+  const notes: string[] = [];
+  const note = (s: string): string => {
+    let i = notes.indexOf(s);
+    if (i < 0) { notes.push(s); i = notes.length - 1; }
+    return `[${i + 1}]`;
+  };
+  const cell = (r: Row | undefined, show: (r: Row) => string): string => {
+    if (!r) return "";
+    if (r.status === "skipped") return `— ${note(`${r.library}, ${r.workload}: ${r.error}`)}`;
+    if (r.status === "failed") return `**failed** ${note(`${r.library}, ${r.workload}: ${r.error}`)}`;
+    let s = show(r);
+    if ((r.repeats ?? 10) < 10) s += ` (n=${r.repeats})`;
+    if (r.agrees === false) s += " **✗ MISMATCH**";
+    return s;
+  };
+  const peers = libs.filter((l) => l !== "chainrule");
+  const out: string[] = [];
+  out.push(`Median ms per call (warm-up, then the median of ${meta.quick ? "up to 10 repeats, at least 3, within ~2 s per measurement (--quick)" : "10 repeats"}); ` +
+    `"÷" is peer time / chainrule time (above 1: chainrule is faster). ${meta.machine}. Total ${meta.elapsedS.toFixed(0)} s.`);
+  out.push("");
+  const head = ["workload", ...libs.flatMap((l) => (l === "chainrule" ? [l] : [l, "÷"]))];
+  out.push(table(head, workloads.map((w) => [w.id, ...libs.flatMap((l) => {
+    const r = get(rows, w.id, l);
+    const c = cell(r, (x) => fmtMs(x.medianMs!));
+    if (l === "chainrule") return [c];
+    const q = ratio(rows, w.id, l);
+    return [c, q === null ? "" : fmtRatio(q)];
+  })])));
+  const mm = workloads.filter((w) => w.flops);
+  if (mm.length > 0) {
+    out.push("", "Matmul throughput, GFLOP/s (2n³ / median time):", "");
+    out.push(table(["workload", ...libs], mm.map((w) => [w.id, ...libs.map((l) => cell(get(rows, w.id, l), (x) => (w.flops! / x.medianMs! / 1e6).toFixed(2)))])));
+  }
+  out.push("", "Peak RSS of each process, MB (library + data + workload):", "");
+  out.push(table(["workload", ...libs], workloads.map((w) => [w.id, ...libs.map((l) => {
+    const r = get(rows, w.id, l);
+    return r && r.peakRssBytes > 0 ? (r.peakRssBytes / 2 ** 20).toFixed(0) : r ? "—" : "";
+  })])));
+  const graph = rows.filter((r) => r.library === "chainrule" && r.graphBytes !== undefined);
+  if (graph.length > 0) {
+    out.push("", "chainrule graph memory (heap held by the recorded graph after the forward pass, after GC): " +
+      graph.map((r) => `${r.workload} ${(r.graphBytes! / r.graphNodes!).toFixed(0)} bytes/node (${(r.graphBytes! / 2 ** 20).toFixed(0)} MB for ${r.graphNodes!.toLocaleString("en")} nodes)`).join("; ") + ".");
+  }
+  const checked = rows.filter((r) => r.agrees !== undefined);
+  const bad = checked.filter((r) => !r.agrees);
+  out.push("");
+  out.push(bad.length === 0
+    ? `Answers: all ${checked.length} results agree with the float64 references (seed 49, 28, 42, 14; MLP loss before/after one step; see bench/workloads.ts for tolerances).`
+    : `**MISMATCH** in ${bad.length} of ${checked.length} results:\n` + bad.map((r) => `- ${r.library} ${r.workload}: got [${r.check!.join(", ")}], reference [${r.reference!.join(", ")}]`).join("\n"));
+  const withNotes = rows.filter((r) => r.note && r.status === "ok");
+  for (const r of withNotes) if (r.workload === "mlp-step") out.push(`- ${r.library} mlp-step: ${r.note}`);
+  if (rows.some((r) => r.library === "chainrule") && peers.includes("tfjs-cpu")) {
+    out.push("", "Targets (ratios from this run):", "");
+    out.push(table(["target", "result", "measured"], TARGETS.map((t) => {
+      const [ok, s] = t.verdict(rows);
+      return [t.text, ok === null ? "n/a" : ok ? "met" : "**missed**", s];
+    })));
+  }
+  if (notes.length > 0) out.push("", ...notes.map((n, i) => `[${i + 1}] ${n}`));
+  return out.join("\n");
+}

@@ -1,0 +1,54 @@
+// One library × one workload, in its own process (started by bench/run.ts). Prints one result line.
+//   node --import tsx --expose-gc bench/worker.ts <library> <workload> [--quick]
+import { RESULT_TAG, type Library, type WorkerResult } from "./adapter.js";
+import { SkipError, measure, type TimingOptions } from "./measure.js";
+import { WORKLOADS } from "./workloads.js";
+
+async function loadLibrary(name: string): Promise<Library> {
+  switch (name) {
+    case "chainrule": return (await import("./libs/chainrule.js")).chainrule;
+    case "tfjs-cpu": return (await import("./libs/tfjs.js")).tfjs("cpu");
+    case "tfjs-wasm": return (await import("./libs/tfjs.js")).tfjs("wasm");
+    case "jax-wasm": return (await import("./libs/jax.js")).jaxWasm;
+    default: throw new Error(`unknown library ${name}`);
+  }
+}
+
+export function timingOptions(quick: boolean): TimingOptions {
+  return quick
+    ? { minRepeats: 10, maxRepeats: 10, budgetMs: 2000, floorRepeats: 3, warmupMs: 150, minRepeatMs: 10 }
+    : { minRepeats: 10, maxRepeats: 10, budgetMs: Infinity, floorRepeats: 10, warmupMs: 500, minRepeatMs: 25 };
+}
+
+async function main(): Promise<void> {
+  const [libName, workloadId] = process.argv.slice(2);
+  const quick = process.argv.includes("--quick");
+  const w = WORKLOADS.find((x) => x.id === workloadId);
+  const result: WorkerResult = { library: libName ?? "?", workload: workloadId ?? "?", status: "failed", peakRssBytes: 0 };
+  try {
+    if (!w) throw new Error(`unknown workload ${workloadId}`);
+    const lib = await loadLibrary(libName ?? "");
+    await lib.init?.();
+    result.describe = lib.describe();
+    const c = lib.setup(w, quick);
+    if (c.note) result.note = c.note;
+    const t = measure(() => c.run(), c.warmup ? () => c.warmup!() : undefined, timingOptions(quick));
+    Object.assign(result, t);
+    result.check = c.check();
+    if (c.graphMemory && typeof (globalThis as { gc?: unknown }).gc === "function") {
+      const g = c.graphMemory();
+      result.graphBytes = g.bytes;
+      result.graphNodes = g.nodes;
+    }
+    c.dispose?.();
+    result.status = "ok";
+  } catch (e) {
+    result.status = e instanceof SkipError ? "skipped" : "failed";
+    result.error = e instanceof Error ? `${e.name === "Error" ? "" : e.name + ": "}${e.message}`.split("\n")[0]!.slice(0, 300) : String(e);
+  }
+  result.peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(RESULT_TAG + JSON.stringify(result) + "\n");
+}
+
+await main();
+process.exit(0);
