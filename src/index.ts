@@ -15,6 +15,7 @@ export type { Pytree, TensorTree } from "./autodiff/tree.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as io from "./io/index.js";
+export * as data from "./data/index.js";
 export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
 export type { GraphJSON, ValueJSON, JsonNumber } from "./viz/export-json.js";
 export type { DotOptions } from "./viz/export-dot.js";

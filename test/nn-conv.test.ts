@@ -79,6 +79,17 @@ describe("conv2d", () => {
     expectAllClose(grad(inner)(w), numericGrad(inner, w), 1e-5, 1e-7);
   });
 
+  it("second order through the weight path and forward-over-reverse agree with central differences", () => {
+    const x = r64([2, 2, 5, 4], 16), w = r64([3, 2, 3, 2], 17), v = r64([3, 2, 3, 2], 18);
+    const opts = { stride: [2, 1] as [number, number], padding: 1 };
+    const L = (ww: Tensor) => sum(mul(nn.conv2d(x, ww, null, opts), nn.conv2d(x, ww, null, opts)));
+    const inner = (ww: Tensor) => sum(mul(grad(L)(ww), v));
+    const hv = grad(inner)(w);
+    expectAllClose(hv, numericGrad(inner, w), 1e-5, 1e-7);
+    const [, hvFwd] = jvp((ww: Tensor) => grad(L)(ww), [w], [v]);
+    expectAllClose(hvFwd, hv, 1e-10, 1e-10);
+  });
+
   it("rejects mismatched channels and bad shapes", () => {
     expect(() => nn.conv2d(r64([1, 2, 5, 5], 1), r64([3, 1, 3, 3], 2))).toThrow(/input has 2 channels .* weight expects 1/);
     expect(() => nn.conv2d(r64([2, 5, 5], 1), r64([3, 1, 3, 3], 2))).toThrow(ShapeError);
@@ -98,7 +109,7 @@ describe("pooling", () => {
     expect(Array.from(g.data)).toEqual([0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 4, 3, 0, 0, 0]);
   });
 
-  it("maxPool2d with overlapping windows and −∞ padding (im2col path)", () => {
+  it("maxPool2d with overlapping windows and padding (padding never wins)", () => {
     const out = nn.maxPool2d(x, 3, { stride: 2, padding: 1 });
     expect(out.shape).toEqual([1, 1, 2, 2]);
     expect(Array.from(out.data)).toEqual([5, 8, 9, 8]);
@@ -113,6 +124,15 @@ describe("pooling", () => {
     expect(p.data[0]).toBe(1 / 4);
     const g = grad((v: Tensor) => sum(nn.avgPool2d(v, 2)))(x);
     expect(Array.from(g.data)).toEqual(new Array(16).fill(0.25));
+  });
+
+  it("max pooling: the first of tied maxima gets the gradient (PyTorch), and second order works", () => {
+    const tie = tensor([[[[1, 1], [0, 1]]]]);
+    expect(Array.from(grad((v: Tensor) => sum(nn.maxPool2d(v, 2)))(tie).data)).toEqual([1, 0, 0, 0]);
+    const v = r64([1, 2, 4, 4], 22), d = r64([1, 2, 4, 4], 23);
+    const f = (a: Tensor) => sum(mul(nn.maxPool2d(mul(a, a), 2), nn.maxPool2d(a, 2)));
+    const inner = (a: Tensor) => sum(mul(grad(f)(a), d));
+    expectAllClose(grad(inner)(v), numericGrad(inner, v), 1e-5, 1e-7);
   });
 
   it("max pooling gradients match central differences on random data (no ties)", () => {

@@ -4,6 +4,7 @@ import { ChainruleError, ParseError } from "../core/errors.js";
 import { runExplain } from "./explain-command.js";
 import { runGrad } from "./grad-command.js";
 import { runViz, VIZ_FORMATS, type VizFormat } from "./viz-command.js";
+import { registerTrainCommands } from "./train-command.js";
 import { colorFor, makeStyle, type Style } from "./style.js";
 
 /** Exit status for bad input of any kind (syntax, unknown names, bad options), as is usual for CLIs. */
@@ -50,6 +51,8 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
       "  chainrule grad \"sin(x)*y\" --at x=0,y=2 --mode forward",
       "  chainrule explain \"x*x + x\" --at x=3            walkthrough of your own expression",
       "  chainrule viz --format dot -o seed.dot           the graph for Graphviz (also: text, json, html)",
+      "  chainrule train mnist --model cnn --out m.safetensors   train on MNIST digits (also --plot curves.svg, --json)",
+      "  chainrule predict m.safetensors --index 17       classify a held-out digit and draw it",
     ].join("\n"));
 
   program
@@ -85,6 +88,8 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
       state.expression = expr;
       write(await runViz(expr, opts));
     });
+
+  registerTrainCommands(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
-import type { TypedArray } from "../core/dtype.js";
+import { allocate, type DType, type TypedArray } from "../core/dtype.js";
+import { gemm } from "./gemm.js";
 
 /** Geometry of a sliding 2-D window over an NCHW batch. */
 export interface WindowGeometry {
@@ -41,7 +42,8 @@ export function im2colInto(x: TypedArray, g: WindowGeometry, padValue: number, c
             if (lo > 0) cols.fill(padValue, o, o + lo);
             if (hi < ow) cols.fill(padValue, o + hi, o + ow);
             const src = plane + ih * w - pw + kj;
-            if (sw === 1) cols.set(x.subarray(src + lo, src + hi), o + lo);
+            // Rows are short (OW ≈ 10–30): a plain loop beats subarray + set, which allocate a view each time.
+            if (sw === 1) for (let q = lo; q < hi; q++) cols[o + q] = x[src + q]!;
             else for (let q = lo; q < hi; q++) cols[o + q] = x[src + q * sw]!;
           }
         }
@@ -72,6 +74,105 @@ export function col2imInto(cols: TypedArray, g: WindowGeometry, x: TypedArray): 
             for (let q = lo; q < hi; q++) x[dst + q * sw] = x[dst + q * sw]! + cols[o + q]!;
           }
         }
+      }
+    }
+  }
+}
+
+/** How many images to im2col at once: enough columns for one big product, few enough to stay near 1M values. */
+function chunkSize(g: WindowGeometry): number {
+  return Math.max(1, Math.min(g.n, Math.floor(1_048_576 / (g.c * g.kh * g.kw * g.oh * g.ow))));
+}
+
+/** A geometry for `count` images starting at image `n0` (the kernels address x by image offset). */
+function part(g: WindowGeometry, count: number): WindowGeometry {
+  return { ...g, n: count };
+}
+
+/**
+ * y[N, O, OH, OW] = conv(x[N, C, H, W], w[O, C, kh, kw]) by im2col + one product per chunk of images:
+ * tmp[O, nb·P] = W[O, C·kh·kw] · cols[C·kh·kw, nb·P], then each image's [O, P] block is copied into y.
+ */
+export function conv2dForwardInto(x: TypedArray, w: TypedArray, g: WindowGeometry, o: number, dtype: DType, y: TypedArray): void {
+  const ckk = g.c * g.kh * g.kw, p = g.oh * g.ow, img = g.c * g.h * g.w;
+  const chunk = chunkSize(g);
+  const cols = allocate(dtype, ckk * chunk * p);
+  const tmp = allocate(dtype, o * chunk * p);
+  for (let n0 = 0; n0 < g.n; n0 += chunk) {
+    const nb = Math.min(chunk, g.n - n0);
+    im2colInto(x.subarray(n0 * img), part(g, nb), 0, cols);
+    gemm(o, nb * p, ckk, { data: w, offset: 0, rowStride: ckk, colStride: 1 }, { data: cols, offset: 0, rowStride: nb * p, colStride: 1 }, tmp, 0, nb * p, false);
+    for (let i = 0; i < nb; i++) for (let oc = 0; oc < o; oc++) {
+      const src = oc * nb * p + i * p, dst = ((n0 + i) * o + oc) * p;
+      for (let q = 0; q < p; q++) y[dst + q] = tmp[src + q]!;
+    }
+  }
+}
+
+/** Copies ct[n0:n0+nb, O, P] into tmp[O, nb·P] (the column layout of a chunk). */
+function gatherChunk(ct: TypedArray, n0: number, nb: number, o: number, p: number, tmp: TypedArray): void {
+  for (let i = 0; i < nb; i++) for (let oc = 0; oc < o; oc++) {
+    const src = ((n0 + i) * o + oc) * p, dst = oc * nb * p + i * p;
+    for (let q = 0; q < p; q++) tmp[dst + q] = ct[src + q]!;
+  }
+}
+
+/**
+ * dx[N, C, H, W] = convᵀ(g[N, O, OH, OW], w): per chunk, dcols = Wᵀ · g (Wᵀ read through swapped strides),
+ * then col2im adds the columns back into the images. `dx` is overwritten.
+ */
+export function conv2dInputGradInto(ct: TypedArray, w: TypedArray, g: WindowGeometry, o: number, dtype: DType, dx: TypedArray): void {
+  const ckk = g.c * g.kh * g.kw, p = g.oh * g.ow, img = g.c * g.h * g.w;
+  const chunk = chunkSize(g);
+  const cols = allocate(dtype, ckk * chunk * p);
+  const tmp = allocate(dtype, o * chunk * p);
+  dx.fill(0);
+  for (let n0 = 0; n0 < g.n; n0 += chunk) {
+    const nb = Math.min(chunk, g.n - n0);
+    gatherChunk(ct, n0, nb, o, p, tmp);
+    gemm(ckk, nb * p, o, { data: w, offset: 0, rowStride: 1, colStride: ckk }, { data: tmp, offset: 0, rowStride: nb * p, colStride: 1 }, cols, 0, nb * p, false);
+    col2imInto(cols, part(g, nb), dx.subarray(n0 * img));
+  }
+}
+
+/**
+ * dw[O, C, kh, kw] = Σ over images of g[n] · cols[n]ᵀ: per chunk, one product of [O, nb·P] by the
+ * transposed [C·kh·kw, nb·P] columns (read through swapped strides), accumulated. `dw` is overwritten.
+ */
+export function conv2dWeightGradInto(x: TypedArray, ct: TypedArray, g: WindowGeometry, o: number, dtype: DType, dw: TypedArray): void {
+  const ckk = g.c * g.kh * g.kw, p = g.oh * g.ow, img = g.c * g.h * g.w;
+  const chunk = chunkSize(g);
+  const cols = allocate(dtype, ckk * chunk * p);
+  const tmp = allocate(dtype, o * chunk * p);
+  dw.fill(0);
+  for (let n0 = 0; n0 < g.n; n0 += chunk) {
+    const nb = Math.min(chunk, g.n - n0);
+    im2colInto(x.subarray(n0 * img), part(g, nb), 0, cols);
+    gatherChunk(ct, n0, nb, o, p, tmp);
+    gemm(o, ckk, nb * p, { data: tmp, offset: 0, rowStride: nb * p, colStride: 1 }, { data: cols, offset: 0, rowStride: 1, colStride: nb * p }, dw, 0, ckk, true);
+  }
+}
+
+/**
+ * For each output of a max pool over x (NCHW), the flat index in x of its window's maximum (the first one
+ * on ties; NaN wins, so it propagates). Padding never wins: windows only visit in-bounds positions.
+ */
+export function maxPoolArgmax(x: TypedArray, g: WindowGeometry, out: Int32Array): void {
+  let k = 0;
+  for (let plane = 0; plane < g.n * g.c; plane++) {
+    const base = plane * g.h * g.w;
+    for (let r = 0; r < g.oh; r++) {
+      const i0 = Math.max(0, r * g.sh - g.ph), i1 = Math.min(g.h, r * g.sh - g.ph + g.kh);
+      for (let q = 0; q < g.ow; q++, k++) {
+        const j0 = Math.max(0, q * g.sw - g.pw), j1 = Math.min(g.w, q * g.sw - g.pw + g.kw);
+        let best = base + i0 * g.w + j0;
+        let bv = x[best]!;
+        for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) {
+          const idx = base + i * g.w + j;
+          const v = x[idx]!;
+          if (v > bv || (v !== v && bv === bv)) { bv = v; best = idx; }
+        }
+        out[k] = best;
       }
     }
   }

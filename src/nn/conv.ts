@@ -1,13 +1,15 @@
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
-import { allocate } from "../core/dtype.js";
+import { allocate, isFloat, promote } from "../core/dtype.js";
 import { fmtShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import { bind } from "../autodiff/bind.js";
-import { add, matmul, max, mean, reshape, transpose } from "../ops/index.js";
+import { add, cast, mean, reshape, transpose } from "../ops/index.js";
 import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
-import { col2imInto, im2colInto, type WindowGeometry } from "../kernels/conv.js";
+import {
+  col2imInto, conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, im2colInto, maxPoolArgmax, type WindowGeometry,
+} from "../kernels/conv.js";
 
 /** A size given once for both spatial dimensions, or as [height, width]. */
 export type Size2 = number | readonly [number, number];
@@ -85,10 +87,74 @@ export interface Conv2dOptions {
   padding?: Size2;
 }
 
+/** A convolution's window geometry plus its number of output channels. */
+interface ConvParams extends WindowGeometry {
+  readonly o: number;
+}
+
+// Convolution and its two transposes are bilinear, and each one's rules are the other two, so the set is
+// closed under differentiation (as JAX's conv_general_dilated, whose transposes are convolutions again):
+//   conv2d(x, w) = y;  conv2dInputGrad(g, w) = Aᵀ_w g;  conv2dWeightGrad(x, g) = the w-gradient of ⟨g, conv2d(x, w)⟩.
+const conv2dPrim: Primitive<ConvParams> = {
+  name: "conv2d",
+  impl([x, w], g) {
+    const out = allocate(x!.dtype, g.n * g.o * g.oh * g.ow);
+    conv2dForwardInto(x!.data, w!.data, g, g.o, x!.dtype, out);
+    return Tensor._concrete(out, [g.n, g.o, g.oh, g.ow], x!.dtype);
+  },
+  jvp([x, w], [tx, tw], _out, g) {
+    const a = tx ? bind(conv2dPrim, [tx, w!], g) : null;
+    const b = tw ? bind(conv2dPrim, [x!, tw], g) : null;
+    return a && b ? add(a, b) : a ?? b;
+  },
+  vjp: (ct, [x, w], _out, g, needs) => [
+    needs[0] ? bind(conv2dInputGradPrim, [ct, w!], g) : null,
+    needs[1] ? bind(conv2dWeightGradPrim, [x!, ct], g) : null,
+  ],
+};
+
+const conv2dInputGradPrim: Primitive<ConvParams> = {
+  name: "conv2dInputGrad",
+  impl([ct, w], g) {
+    const out = allocate(ct!.dtype, g.n * g.c * g.h * g.w);
+    conv2dInputGradInto(ct!.data, w!.data, g, g.o, ct!.dtype, out);
+    return Tensor._concrete(out, [g.n, g.c, g.h, g.w], ct!.dtype);
+  },
+  jvp([ct, w], [tc, tw], _out, g) {
+    const a = tc ? bind(conv2dInputGradPrim, [tc, w!], g) : null;
+    const b = tw ? bind(conv2dInputGradPrim, [ct!, tw], g) : null;
+    return a && b ? add(a, b) : a ?? b;
+  },
+  vjp: (ct, [gy, w], _out, g, needs) => [
+    needs[0] ? bind(conv2dPrim, [ct, w!], g) : null,
+    needs[1] ? bind(conv2dWeightGradPrim, [ct, gy!], g) : null,
+  ],
+};
+
+const conv2dWeightGradPrim: Primitive<ConvParams> = {
+  name: "conv2dWeightGrad",
+  impl([x, ct], g) {
+    const out = allocate(x!.dtype, g.o * g.c * g.kh * g.kw);
+    conv2dWeightGradInto(x!.data, ct!.data, g, g.o, x!.dtype, out);
+    return Tensor._concrete(out, [g.o, g.c, g.kh, g.kw], x!.dtype);
+  },
+  jvp([x, ct], [tx, tc], _out, g) {
+    const a = tx ? bind(conv2dWeightGradPrim, [tx, ct!], g) : null;
+    const b = tc ? bind(conv2dWeightGradPrim, [x!, tc], g) : null;
+    return a && b ? add(a, b) : a ?? b;
+  },
+  vjp: (ct, [x, gy], _out, g, needs) => [
+    needs[0] ? bind(conv2dInputGradPrim, [gy!, ct], g) : null,
+    needs[1] ? bind(conv2dPrim, [x!, ct], g) : null,
+  ],
+};
+
 /**
- * 2-D convolution (cross-correlation, as in PyTorch's `conv2d`) of an NCHW batch, by im2col + one matrix
- * product per batch: out[O, N·OH·OW] = W[O, C·kh·kw] · cols[C·kh·kw, N·OH·OW]. Both gradients come from
- * matmul's rules and col2im, so they are products of the same shapes; higher orders work by composition.
+ * 2-D convolution (cross-correlation, as PyTorch's `conv2d`) of an NCHW batch. Computed by im2col and
+ * one large matrix product per chunk of images, W[O, C·kh·kw] · cols[C·kh·kw, images·OH·OW], with a
+ * packed, register-blocked product kernel; both gradients are products of the same kind (Wᵀ · g then
+ * col2im for the input, g · colsᵀ for the weight). The three are primitives whose rules are each other,
+ * so gradients of every order work.
  * @param x float, shape [N, C, H, W]
  * @param weight shape [O, C, kh, kw]
  * @param bias optional, shape [O]
@@ -96,8 +162,8 @@ export interface Conv2dOptions {
  * @throws ShapeError when channel counts differ, the bias is not [O], or the window does not fit
  */
 export function conv2d(x: TensorLike, weight: TensorLike, bias?: TensorLike | null, options: Conv2dOptions = {}): Tensor {
-  const t = operand("conv2d", x);
-  const w = operand("conv2d", weight);
+  let t = operand("conv2d", x);
+  let w = operand("conv2d", weight);
   requireFloat("conv2d", t, "input");
   if (w.rank !== 4) throw new ShapeError(`conv2d: weight must be [O, C, kh, kw], got shape ${fmtShape(w.shape)}`);
   const [o, cw, kh, kw] = w.shape as [number, number, number, number];
@@ -105,14 +171,16 @@ export function conv2d(x: TensorLike, weight: TensorLike, bias?: TensorLike | nu
     throw new ShapeError(`conv2d: input has ${t.shape[1]} channels (shape ${fmtShape(t.shape)}), weight expects ${cw} (shape ${fmtShape(w.shape)})`);
   }
   const g = geometry("conv2d", t, [kh, kw], options.stride ?? 1, options.padding ?? 0);
-  const cols = reshape(bind(im2colPrim, [t], { ...g, padValue: 0 }), [cw * kh * kw, g.n * g.oh * g.ow]);
-  let out = matmul(reshape(w, [o, cw * kh * kw]), cols);
+  const dtype = isFloat(w.dtype) ? promote(t.dtype, w.dtype) : t.dtype;
+  if (t.dtype !== dtype) t = cast(t, dtype);
+  if (w.dtype !== dtype) w = cast(w, dtype);
+  let out = bind(conv2dPrim, [t, w], { ...g, o });
   if (bias !== undefined && bias !== null) {
     const b = operand("conv2d", bias);
     if (b.rank !== 1 || b.shape[0] !== o) throw new ShapeError(`conv2d: bias must have shape [${o}], got ${fmtShape(b.shape)}`);
-    out = add(out, reshape(b, [o, 1]));
+    out = add(out, reshape(b, [1, o, 1, 1]));
   }
-  return transpose(reshape(out, [o, g.n, g.oh, g.ow]), [1, 0, 2, 3]);
+  return out;
 }
 
 /** Options for the pooling functions. */
@@ -137,19 +205,67 @@ function windows(op: string, x: Tensor, kernel: Size2, options: PoolOptions, pad
   return { win, axis: 1, finish: (p) => transpose(p, [1, 0, 2, 3]) };
 }
 
+// Max pooling routes each output to one input, the window's argmax (recomputed from x, which is
+// piecewise constant). Three primitives close the set: the pool itself, its transpose "scatter" (adds a
+// cotangent into the argmax positions) and "gather" (reads a tensor at the argmax positions); x only
+// selects positions, so it gets no gradient from the latter two.
+function argmaxOf(x: Tensor, g: WindowGeometry): Int32Array {
+  const idx = new Int32Array(g.n * g.c * g.oh * g.ow);
+  maxPoolArgmax(x.data, g, idx);
+  return idx;
+}
+
+function gatherAt(x: Tensor, y: Tensor, g: WindowGeometry): Tensor {
+  const idx = argmaxOf(x, g);
+  const out = allocate(y.dtype, idx.length);
+  const yd = y.data;
+  for (let i = 0; i < idx.length; i++) out[i] = yd[idx[i]!]!;
+  return Tensor._concrete(out, [g.n, g.c, g.oh, g.ow], y.dtype);
+}
+
+const maxPoolPrim: Primitive<WindowGeometry> = {
+  name: "maxPool2d",
+  impl: ([x], g) => gatherAt(x!, x!, g),
+  jvp: ([x], [t], _out, g) => (t ? bind(maxPoolGatherPrim, [x!, t], g) : null),
+  vjp: (ct, [x], _out, g) => [bind(maxPoolScatterPrim, [x!, ct], g)],
+};
+
+const maxPoolScatterPrim: Primitive<WindowGeometry> = {
+  name: "maxPool2dScatter",
+  impl([x, ct], g) {
+    const idx = argmaxOf(x!, g);
+    const out = allocate(ct!.dtype, x!.size);
+    const c = ct!.data;
+    for (let i = 0; i < idx.length; i++) out[idx[i]!] += c[i]!;
+    return Tensor._concrete(out, x!.shape, ct!.dtype);
+  },
+  jvp: ([x], [, t], _out, g) => (t ? bind(maxPoolScatterPrim, [x!, t], g) : null),
+  vjp: (ct, [x], _out, g, needs) => [null, needs[1] ? bind(maxPoolGatherPrim, [x!, ct], g) : null],
+};
+
+const maxPoolGatherPrim: Primitive<WindowGeometry> = {
+  name: "maxPool2dGather",
+  impl: ([x, y], g) => gatherAt(x!, y!, g),
+  jvp: ([x], [, t], _out, g) => (t ? bind(maxPoolGatherPrim, [x!, t], g) : null),
+  vjp: (ct, [x], _out, g, needs) => [null, needs[1] ? bind(maxPoolScatterPrim, [x!, ct], g) : null],
+};
+
 /**
- * 2-D max pooling over an NCHW batch (PyTorch's `max_pool2d`). Where several entries of a window tie for
- * the maximum they share its gradient evenly (PyTorch routes it to one of them); the values agree.
+ * 2-D max pooling over an NCHW batch (PyTorch's `max_pool2d`). The gradient goes to the first maximum
+ * of each window (as PyTorch); padded positions never win. A primitive with direct kernels.
  * @param x float, shape [N, C, H, W]
  * @param kernel window size, one number or [kh, kw]
  * @returns shape [N, C, OH, OW]
- * @throws ShapeError for a non-4-D input or a window larger than the padded input
+ * @throws ShapeError for a non-4-D input or a window larger than the padded input; ValueError for padding above half the kernel
  */
 export function maxPool2d(x: TensorLike, kernel: Size2, options: PoolOptions = {}): Tensor {
   const t = operand("maxPool2d", x);
   requireFloat("maxPool2d", t, "input");
-  const { win, axis, finish } = windows("maxPool2d", t, kernel, options, -Infinity);
-  return finish(max(win, axis));
+  const g = geometry("maxPool2d", t, kernel, options.stride ?? kernel, options.padding ?? 0);
+  if (2 * g.ph > g.kh || 2 * g.pw > g.kw) {
+    throw new ValueError(`maxPool2d: padding [${g.ph},${g.pw}] must be at most half the kernel [${g.kh},${g.kw}] (as in PyTorch), so every window holds an input`);
+  }
+  return bind(maxPoolPrim, [t], g);
 }
 
 /**

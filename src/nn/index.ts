@@ -5,3 +5,5 @@ export * from "./conv.js";
 export * from "./init.js";
 export * from "./module.js";
 export * from "./layers.js";
+export * from "./models.js";
+export * from "./train.js";

@@ -1,0 +1,40 @@
+import { Rng } from "../core/random.js";
+import { ValueError } from "../core/errors.js";
+import { Conv2d, Flatten, Linear, MaxPool2d, MLP, ReLU, Reshape, Sequential } from "./layers.js";
+
+/** Options for `mnistModel`. */
+export interface MnistModelOptions {
+  /** Hidden width of the MLP (default 256); ignored by the CNN. */
+  hidden?: number;
+  /** Seed of the initial weights (default 0). */
+  seed?: number;
+}
+
+/**
+ * The two MNIST classifiers of `chainrule train mnist`, taking flat images [N, 784] to logits [N, 10]:
+ * - "mlp": 784 → hidden → 10 with ReLU (`MLP`);
+ * - "cnn": conv 5×5×16 (padding 2) → ReLU → max-pool 2 → conv 5×5×32 (padding 2) → ReLU → max-pool 2 → linear 1568 → 10.
+ * @throws ValueError for an unknown kind or a non-positive hidden width
+ */
+export function mnistModel(kind: "mlp" | "cnn", options: MnistModelOptions = {}): Sequential {
+  const rng = new Rng(options.seed ?? 0);
+  if (kind === "mlp") {
+    const hidden = options.hidden ?? 256;
+    if (!Number.isInteger(hidden) || hidden < 1) throw new ValueError(`mnistModel: hidden must be a positive integer, got ${hidden}`);
+    return new MLP([784, hidden, 10], { rng });
+  }
+  if (kind === "cnn") {
+    return new Sequential(
+      new Reshape([1, 28, 28]),
+      new Conv2d(1, 16, 5, { padding: 0, rng }),
+      new ReLU(),
+      new MaxPool2d(2),
+      new Conv2d(16, 32, 5, { padding: 0, rng }),
+      new ReLU(),
+      new MaxPool2d(2),
+      new Flatten(),
+      new Linear(32 * 4 * 4, 10, { rng }),
+    );
+  }
+  throw new ValueError(`mnistModel: unknown model ${JSON.stringify(kind)}; expected "mlp" or "cnn"`);
+}

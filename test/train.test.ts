@@ -1,0 +1,93 @@
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { data, nn, optim } from "../src/index.js";
+import { runTrain, type TrainCommandOptions } from "../src/cli/train-command.js";
+import { runPredict } from "../src/cli/predict-command.js";
+import { main } from "../src/cli/main.js";
+
+const dir = mkdtempSync(join(tmpdir(), "chainrule-train-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function capture(): { write: (s: string) => void; isTTY: boolean; text: () => string } {
+  let buf = "";
+  return { write: (s) => void (buf += s), isTTY: false, text: () => buf };
+}
+
+describe("training", () => {
+  it("a short seeded run reduces the loss and learns the digits", () => {
+    const split = data.mnistSplit({ seed: 0, train: 600, test: 300 });
+    const m = nn.mnistModel("mlp", { hidden: 32, seed: 0 });
+    const before = nn.evaluate(m, m.stateDict(), split.test);
+    const history = nn.trainClassifier(m, split, { epochs: 3, batchSize: 50, optimizer: optim.adam({ lr: 3e-3 }), seed: 0 });
+    expect(history.map((h) => h.epoch)).toEqual([1, 2, 3]);
+    expect(history[1]!.trainLoss).toBeLessThan(history[0]!.trainLoss);
+    expect(history[2]!.trainLoss).toBeLessThan(history[1]!.trainLoss);
+    expect(history[2]!.testLoss).toBeLessThan(before.loss / 2);
+    expect(history[2]!.testAccuracy).toBeGreaterThan(0.75);
+    // The model holds the trained parameters afterwards.
+    expect(nn.evaluate(m, m.stateDict(), split.test).accuracy).toBe(history[2]!.testAccuracy);
+  });
+
+  it("the same seed gives the same run", () => {
+    const split = data.mnistSplit({ seed: 3, train: 200, test: 100 });
+    const run = () => nn.trainClassifier(nn.mnistModel("mlp", { hidden: 16, seed: 3 }), split, { epochs: 1, batchSize: 32, optimizer: optim.sgd({ lr: 0.1, momentum: 0.9 }), seed: 3 })[0]!.trainLoss;
+    expect(run()).toBe(run());
+  });
+});
+
+describe("train and predict commands", () => {
+  const base: TrainCommandOptions = { model: "mlp", epochs: "2", batch: "32", optimizer: "adam", hidden: "16", seed: "0" };
+
+  it("--json prints one JSON object; --out and --plot write a model and an SVG; predict reads the model back", async () => {
+    const out = capture();
+    const modelPath = join(dir, "m.safetensors"), plotPath = join(dir, "curves.svg");
+    await runTrain("mnist", { ...base, json: true, out: modelPath, plot: plotPath }, out, { train: 300, test: 100 });
+    const result = JSON.parse(out.text()) as Record<string, number>;
+    expect(Object.keys(result)).toEqual(["testAccuracy", "trainLoss", "epochs", "seconds"]);
+    expect(result.epochs).toBe(2);
+    expect(result.testAccuracy).toBeGreaterThan(0.2); // chance is 0.1; 300 digits and 2 epochs are few
+    const svg = readFileSync(plotPath, "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("test accuracy");
+
+    const p = capture();
+    const pred = runPredict(modelPath, { index: "5" }, p);
+    expect(p.text()).toMatch(new RegExp(`held-out digit 5: predicted ${pred.predicted} \\(p = [0-9.]+\\), true label ${pred.label}`));
+    expect(p.text().split("\n").length).toBeGreaterThanOrEqual(29);
+    expect(pred.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(() => runPredict(modelPath, { index: "100" }, capture())).toThrow(/--index must be an integer in \[0, 99\]/);
+  });
+
+  it("prints one line per epoch without --json", async () => {
+    const out = capture();
+    await runTrain("mnist", { ...base, epochs: "1" }, out, { train: 100, test: 50 });
+    expect(out.text()).toMatch(/epoch 1\/1 {2}train loss \d\.\d{4} {2}train acc [\d.]+% {2}test acc [\d.]+% {2}[\d.]+s/);
+  });
+
+  it("bad input gives one clear line on stderr and exit status 2", async () => {
+    const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    const bad = join(dir, "bad.safetensors");
+    writeFileSync(bad, new Uint8Array([1, 2, 3]));
+    try {
+      const cases: [string[], RegExp][] = [
+        [["train", "cifar"], /unknown dataset "cifar"; expected mnist/],
+        [["train", "mnist", "--epochs", "0"], /--epochs must be an integer ≥ 1, got "0"/],
+        [["train", "mnist", "--batch", "-5"], /--batch must be an integer ≥ 1/],
+        [["train", "mnist", "--model", "rnn"], /unknown model "rnn"/],
+        [["predict", join(dir, "missing.safetensors")], /cannot read .*missing\.safetensors/],
+        [["predict", bad], /too short/],
+      ];
+      for (const [argv, re] of cases) {
+        err.mockClear();
+        expect(await main(argv), argv.join(" ")).toBe(2);
+        const text = err.mock.calls.map((c) => String(c[0])).join("");
+        expect(text, argv.join(" ")).toMatch(re);
+        expect(text.trim().split("\n").length).toBe(1);
+      }
+    } finally {
+      err.mockRestore();
+    }
+  });
+});
