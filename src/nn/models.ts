@@ -13,7 +13,8 @@ export interface MnistModelOptions {
 /**
  * The two MNIST classifiers of `chainrule train mnist`, taking flat images [N, 784] to logits [N, 10]:
  * - "mlp": 784 → hidden → 10 with ReLU (`MLP`);
- * - "cnn": conv 5×5×16 (padding 2) → ReLU → max-pool 2 → conv 5×5×32 (padding 2) → ReLU → max-pool 2 → linear 1568 → 10.
+ * - "cnn": conv 5×5×16 → ReLU → max-pool 2 → conv 5×5×32 → ReLU → max-pool 2 → linear 512 → 10 (valid convolutions,
+ *   no padding: 28 → 24 → 12 → 8 → 4, as LeNet-5; padding 2 would cost 3× the arithmetic for little accuracy).
  * @throws ValueError for an unknown kind or a non-positive hidden width
  */
 export function mnistModel(kind: "mlp" | "cnn", options: MnistModelOptions = {}): Sequential {
