@@ -150,7 +150,6 @@ describe("bad input: one line on stderr (plus a caret for syntax errors), exit s
     [["grad", "x", "--bogus"], /unknown option '--bogus'/],
     [["grad", "x", "--at", "x=1", "--mode", "sideways"], /sideways.*invalid/],
     [["grad", "-x^2", "--at", "x=1"], /wrap it in parentheses/],
-    [["viz", "--format", "html"], /html export is not available yet/],
   ];
   it("each error path", async () => {
     const results = await Promise.all(cases.map(([args]) => run(...args)));

@@ -116,6 +116,12 @@ function describe(e: unknown, expression: string | undefined): { text: string; c
  * file that cannot be written). Messages are one line on stderr, never a stack trace.
  */
 export async function main(argv: string[]): Promise<number> {
+  // `chainrule viz | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") return;
+    process.stderr.write(`chainrule: cannot write output: ${err.message}\n`);
+    process.exitCode = 1;
+  });
   const style = makeStyle(colorFor(process.stdout));
   const write = (s: string): void => { process.stdout.write(s); };
   const state: { expression?: string } = {};
