@@ -158,3 +158,35 @@ describe("noGrad", () => {
     expect(mul(a, 2).requiresGrad).toBe(true);
   });
 });
+
+describe("valueAndGrad options and stopGradient", () => {
+  it("hasAux returns [[value, aux], grads] and does not differentiate aux", async () => {
+    const { stopGradient } = await import("../src/index.js");
+    const f = (x: Tensor): [Tensor, { doubled: Tensor }] => [square(x), { doubled: mul(x, 2) }];
+    const [[value, aux], g] = valueAndGrad(f, { hasAux: true })(f64(3));
+    expect(value.item()).toBe(9);
+    expect(aux.doubled.item()).toBe(6);
+    expect(aux.doubled.requiresGrad).toBe(false);
+    expect(g.item()).toBe(6);
+    // stopGradient: d/dx [x · stop(x)] = stop(x) = 3, not 2x = 6
+    expect(grad((x: Tensor) => mul(x, stopGradient(x)))(f64(3)).item()).toBe(3);
+  });
+
+  it("gradients w.r.t. a pytree of parameters keep its structure", () => {
+    const params = { w: tensor([1, 2], { dtype: "float64" }), b: f64(0.5) };
+    const loss = (p: typeof params) => square(add(sumOf(mul(p.w, tensor([3, 4], { dtype: "float64" }))), p.b));
+    const g = grad(loss)(params);
+    // L = (3w0 + 4w1 + b)² = (11.5)²; dL/dw = 2·11.5·[3,4], dL/db = 23
+    expect(Array.from(g.w.data)).toEqual([69, 92]);
+    expect(g.b.item()).toBe(23);
+  });
+
+  it("argnums out of range and int arguments give clear errors", () => {
+    expect(() => grad((x: Tensor) => square(x), { argnums: 1 })(f64(1))).toThrow(/argnums 1 is out of range/);
+    expect(() => grad((x: Tensor) => square(x))(tensor([1, 2], { dtype: "int32" }))).toThrow(/dtype int32/);
+  });
+});
+
+function sumOf(x: Tensor): Tensor {
+  return x.sum();
+}
