@@ -18,4 +18,5 @@ export * as io from "./io/index.js";
 export * as data from "./data/index.js";
 export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
 export type { GraphJSON, ValueJSON, JsonNumber } from "./viz/export-json.js";
+export { toHTML, type HTMLOptions } from "./viz/html.js";
 export type { DotOptions } from "./viz/export-dot.js";

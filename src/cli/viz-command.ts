@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { ValueError } from "../core/errors.js";
 import { trace, type GraphTrace } from "../viz/capture.js";
+import type { HTMLOptions } from "../viz/html.js";
 import { loadExpression } from "./explain-command.js";
 
 /** Export formats of `chainrule viz`. */
@@ -17,17 +18,12 @@ export interface VizCommandOptions {
 
 const BY_EXTENSION: Record<string, VizFormat> = { ".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot", ".json": "json", ".txt": "text" };
 
-/** The page exporter, once it exists on GraphTrace (built separately on top of the JSON). */
-type WithHtml = GraphTrace & { toHTML?: () => string };
-
-function render(g: WithHtml, format: VizFormat): string {
+function render(g: GraphTrace, format: VizFormat, source: HTMLOptions["source"]): string {
   switch (format) {
     case "text": return g.toText() + "\n";
     case "dot": return g.toDot() + "\n";
     case "json": return JSON.stringify(g.toJSON(), null, 2) + "\n";
-    case "html":
-      if (typeof g.toHTML !== "function") throw new ValueError("viz: html export is not available yet; use --format text, dot or json");
-      return g.toHTML();
+    case "html": return g.toHTML({ source });
   }
 }
 
@@ -41,7 +37,7 @@ export async function runViz(expression: string | undefined, options: VizCommand
   const e = loadExpression(expression, options.at);
   const format = options.format ?? (options.output ? BY_EXTENSION[extname(options.output).toLowerCase()] : undefined) ?? "text";
   const g = trace(e.fn, e.tensors, { outputName: "L" });
-  const text = render(g, format);
+  const text = render(g, format, { expression: e.source, at: e.names.map((n, i) => `${n}=${e.tensors[i]!.item()}`).join(", ") });
   if (!options.output) return text;
   try {
     await writeFile(options.output, text);

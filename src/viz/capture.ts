@@ -7,6 +7,7 @@ import { add, onesLike, toTensor } from "../ops/index.js";
 import { graphToJSON, type GraphJSON } from "./export-json.js";
 import { graphToDot, type DotOptions } from "./export-dot.js";
 import { graphToText } from "./export-text.js";
+import { toHTML, type HTMLOptions } from "./html.js";
 
 /** Elements up to which a value is kept in full; larger values keep only min/max/mean. */
 export const FULL_VALUE_LIMIT = 64;
@@ -124,6 +125,11 @@ export class GraphTrace {
   /** A jaxpr-like listing: inputs first, then one line per operation with its value and gradient. */
   toText(): string {
     return graphToText(this);
+  }
+
+  /** The interactive step-through page: one self-contained, offline HTML document (see `toHTML`). */
+  toHTML(options?: HTMLOptions): string {
+    return toHTML(this, options);
   }
 }
 

@@ -1,0 +1,50 @@
+import type { GraphTrace } from "./capture.js";
+import type { GraphJSON } from "./export-json.js";
+import { PAGE_SCRIPT, PAGE_STYLE } from "./page/assets.generated.js";
+
+/** Options for `toHTML`. */
+export interface HTMLOptions {
+  /** The page title; default "chainrule: L = …" from the output's name. */
+  title?: string;
+  /** The expression and values the graph came from, prefilled in the page's input box (as `chainrule viz` passes them). */
+  source?: { expression: string; at: string };
+}
+
+const escapeHTML = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** JSON inside `<script>`: `<` is escaped so no `</script>` or `<!--` can end the element early. */
+const scriptJSON = (v: unknown): string => JSON.stringify(v).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+
+/**
+ * The interactive step-through page for a captured graph, as one self-contained HTML document: the
+ * graph JSON (docs/graph-schema.md), the page's script (the page, dagre and chainrule itself, bundled by
+ * scripts/build-page.mjs) and its style are inlined; it makes no network requests and works offline
+ * from a file:// URL. The page re-traces new expressions in the browser with the bundled library.
+ * Also available as `trace(...).toHTML(options)`.
+ * @param graph a `trace(...)` result or its `toJSON()` document
+ * @returns the HTML text (about 300 KB, mostly the bundled script)
+ * @throws Error when the page bundle was not built (run `npm run build`), or in the browser build of chainrule, which leaves it out
+ */
+export function toHTML(graph: GraphTrace | GraphJSON, options: HTMLOptions = {}): string {
+  if (PAGE_SCRIPT === "") throw new Error("toHTML: the page bundle is missing; run `npm run build` (scripts/build-page.mjs) first (the browser build of chainrule leaves it out)");
+  const json = "toJSON" in graph ? graph.toJSON() : graph;
+  const out = json.nodes[json.output];
+  const title = options.title ?? `chainrule: ${out ? out.name : "graph"}`;
+  const source = options.source ? `\n<script type="application/json" id="chainrule-source">${scriptJSON(options.source)}</script>` : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>${escapeHTML(title)}</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<div id="app"><noscript>This page needs JavaScript to step through the graph.</noscript></div>
+<script type="application/json" id="chainrule-graph">${scriptJSON(json)}</script>${source}
+<script>${PAGE_SCRIPT.replace(/<\/(script)/gi, "<\\/$1")}</script>
+</body>
+</html>
+`;
+}

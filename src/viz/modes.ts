@@ -1,0 +1,111 @@
+// Reverse vs forward mode on one scalar loss of n parameters: the full gradient costs n forward-mode
+// sweeps (one jvp per parameter) but a single reverse-mode sweep (one vjp). Used by `chainrule modes`
+// and by the chart on the step-through page; no Node built-ins, so it runs in browsers too.
+import type { Tensor } from "../core/tensor.js";
+import { grad, jvp } from "../autodiff/transforms.js";
+import { add, linspace, mul, sin, square, sum, tanh, tensor } from "../ops/index.js";
+
+/**
+ * The benchmark loss, L(θ) = Σᵢ sin(θᵢ)·θᵢ + (Σᵢ tanh θᵢ)², whose gradient
+ * ∂L/∂θᵢ = cos θᵢ·θᵢ + sin θᵢ + 2(Σⱼ tanh θⱼ)(1 − tanh² θᵢ) couples every parameter to every other.
+ * @param theta shape [n], float64
+ * @returns shape [], float64
+ */
+export function modesLoss(theta: Tensor): Tensor {
+  return add(sum(mul(sin(theta), theta)), square(sum(tanh(theta))));
+}
+
+/** The point the gradient is taken at: n values evenly spaced in [-1, 1] (float64, shape [n]). */
+export function modesPoint(n: number): Tensor {
+  return linspace(-1, 1, n, "float64");
+}
+
+/** n = 1, 4, 16, … (powers of 4) up to and including `max`. @throws RangeError when max < 1 */
+export function modesSizes(max: number): number[] {
+  if (!(max >= 1)) throw new RangeError(`modes: --max must be at least 1, got ${max}`);
+  const sizes: number[] = [];
+  for (let n = 1; n <= max; n *= 4) sizes.push(n);
+  return sizes;
+}
+
+/** One size's measurement: sweeps and milliseconds both ways, and how far the two gradients differ. */
+export interface ModesRow {
+  n: number;
+  forwardSweeps: number;
+  reverseSweeps: number;
+  forwardMs: number;
+  reverseMs: number;
+  /** forwardMs / reverseMs. */
+  ratio: number;
+  /** max |forward − reverse| over the n gradient entries. */
+  maxAbsDiff: number;
+  /** maxAbsDiff ≤ 1e-9 · max(1, max |∂L/∂θᵢ|) (both are float64). */
+  agree: boolean;
+}
+
+/** The full gradient by forward mode: one jvp sweep per parameter with tangent eᵢ. */
+export function gradientByForward(f: (x: Tensor) => Tensor, x: Tensor): Float64Array {
+  const n = x.size;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const e = new Float64Array(n);
+    e[i] = 1;
+    const [, t] = jvp(f, [x], [tensor(e, { shape: x.shape, dtype: "float64" })]);
+    out[i] = t.item();
+  }
+  return out;
+}
+
+/** The full gradient by reverse mode: one vjp sweep. */
+export function gradientByReverse(f: (x: Tensor) => Tensor, x: Tensor): Float64Array {
+  return Float64Array.from(grad(f)(x).data);
+}
+
+const clock = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+/** Options for `compareModes`. */
+export interface CompareModesOptions {
+  /** Runs per size and mode, the fastest kept; default 3 up to n = 256 (where one run is quick and noisy), then 1. */
+  repeats?: number | ((n: number) => number);
+  /** Called after each size, e.g. to print progressively. */
+  onRow?: (row: ModesRow) => void;
+}
+
+/** The fastest of `repeats` runs of `f`, in milliseconds, and its last result. */
+function timed<T>(repeats: number, f: () => T): [T, number] {
+  let best = Infinity;
+  let out!: T;
+  for (let r = 0; r < Math.max(1, repeats); r++) {
+    const t0 = clock();
+    out = f();
+    best = Math.min(best, clock() - t0);
+  }
+  return [out, best];
+}
+
+/**
+ * Computes the gradient of `modesLoss` at `modesPoint(n)` both ways for each n, timing each (wall clock
+ * after a small warm-up; a measurement, not a benchmark) and checking that the two gradients agree.
+ */
+export function compareModes(sizes: readonly number[], options: CompareModesOptions = {}): ModesRow[] {
+  const repeats = options.repeats ?? ((n: number) => (n <= 256 ? 3 : 1));
+  gradientByForward(modesLoss, modesPoint(4)); // warm-up: first calls pay for JIT compilation
+  gradientByReverse(modesLoss, modesPoint(4));
+  return sizes.map((n) => {
+    const x = modesPoint(n);
+    const reps = typeof repeats === "number" ? repeats : repeats(n);
+    const [fwd, forwardMs] = timed(reps, () => gradientByForward(modesLoss, x));
+    const [rev, reverseMs] = timed(reps, () => gradientByReverse(modesLoss, x));
+    let maxAbsDiff = 0, scale = 1;
+    for (let i = 0; i < n; i++) {
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(fwd[i]! - rev[i]!));
+      scale = Math.max(scale, Math.abs(rev[i]!));
+    }
+    const row: ModesRow = {
+      n, forwardSweeps: n, reverseSweeps: 1, forwardMs, reverseMs,
+      ratio: forwardMs / Math.max(reverseMs, 1e-6), maxAbsDiff, agree: maxAbsDiff <= 1e-9 * scale,
+    };
+    options.onRow?.(row);
+    return row;
+  });
+}

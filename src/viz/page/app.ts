@@ -1,0 +1,217 @@
+// The page controller: builds the controls, owns the state (graph, mode, step, selection) and redraws.
+import type { GraphJSON } from "../export-json.js";
+import type { ModesRow } from "../modes.js";
+import { measureModes, renderModes } from "./chart.js";
+import { explain } from "./explain.js";
+import { renderInspector } from "./inspector.js";
+import { decodeGraph, stateAt, timeline, type Graph, type Mode, type Step } from "./model.js";
+import { GraphView } from "./render.js";
+import { retrace, type Source } from "./retrace.js";
+
+/** Milliseconds between steps when playing. */
+const PLAY_INTERVAL = 900;
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+export class App {
+  private graph!: Graph;
+  private view!: GraphView;
+  private steps: Step[] = [];
+  private mode: Mode = "reverse";
+  private wrt: number | null = null;
+  private k = 0;
+  private selected: number | null = null;
+  private timer: number | null = null;
+  private modesRows: ModesRow[] | null = null;
+
+  private readonly els = {
+    expr: h("input", { "aria-label": "Expression", spellcheck: "false", autocomplete: "off", placeholder: "(a*b + c)^2" }),
+    at: h("input", { "aria-label": "Values", spellcheck: "false", autocomplete: "off", placeholder: "a=3, b=2, c=1" }),
+    error: h("p", { class: "error", role: "alert" }),
+    graphHost: h("div", { class: "graph-host" }),
+    title: h("h2", { class: "step-title" }),
+    prose: h("p", { class: "prose" }),
+    math: h("div", { class: "math-block", "aria-live": "polite" }),
+    inspector: h("section", { class: "inspector", "aria-label": "Node inspector" }),
+    modes: h("div", { class: "modes-body" }),
+    reset: h("button", { type: "button", "aria-label": "Reset", title: "Reset (Home)" }, "↺ Reset"),
+    back: h("button", { type: "button", "aria-label": "Step backward", title: "Step backward (←)" }, "◀ Step backward"),
+    play: h("button", { type: "button", "aria-label": "Play", title: "Play / Pause (space)", class: "primary" }, "▶ Play"),
+    fwd: h("button", { type: "button", "aria-label": "Step forward", title: "Step forward (→)" }, "Step forward ▶"),
+    slider: h("input", { type: "range", min: "0", max: "0", value: "0", "aria-label": "Step" }),
+    counter: h("span", { class: "counter" }),
+    modeReverse: h("button", { type: "button", class: "seg", "aria-pressed": "true" }, "Reverse mode"),
+    modeForward: h("button", { type: "button", class: "seg", "aria-pressed": "false" }, "Forward mode"),
+    wrt: h("select", { "aria-label": "Tangent with respect to" }),
+  };
+
+  constructor(root: HTMLElement) {
+    const e = this.els;
+    const form = h("form", { class: "retrace" },
+      h("label", {}, h("span", { text: "f =" }), e.expr),
+      h("label", {}, h("span", { text: "at" }), e.at),
+      h("button", { type: "submit", class: "primary" }, "Trace"));
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); this.retrace(); });
+    const header = h("header", {},
+      h("h1", {}, "chainrule ", h("span", { text: "step through the chain rule" })),
+      form);
+    const modeBar = h("div", { class: "segmented", role: "group", "aria-label": "Mode" }, e.modeReverse, e.modeForward);
+    const controls = h("div", { class: "controls" },
+      modeBar, h("label", { class: "wrt" }, h("span", { text: "∂·/∂" }), e.wrt),
+      h("div", { class: "transport" }, e.reset, e.back, e.play, e.fwd), e.slider, e.counter);
+    const zoom = h("div", { class: "zoom" },
+      h("button", { type: "button", "aria-label": "Zoom in" }, "+"),
+      h("button", { type: "button", "aria-label": "Zoom out" }, "−"),
+      h("button", { type: "button", "aria-label": "Fit graph" }, "Fit"));
+    const [zin, zout, zfit] = Array.from(zoom.children) as HTMLButtonElement[];
+    zin!.addEventListener("click", () => this.view.zoom(1.25));
+    zout!.addEventListener("click", () => this.view.zoom(0.8));
+    zfit!.addEventListener("click", () => this.view.fit());
+    const legend = h("div", { class: "legend" },
+      h("span", { class: "key value", text: "value" }), h("span", { class: "key grad", text: "gradient (reverse)" }), h("span", { class: "key tangent", text: "tangent (forward)" }),
+      h("span", { class: "muted", text: "drag to pan · wheel to zoom · click a node to inspect" }));
+    const stage = h("section", { class: "stage" }, e.graphHost, zoom, legend);
+    const explainBox = h("section", { class: "explain", "aria-label": "Explanation" }, e.title, e.prose, e.math);
+    const modes = h("section", { class: "modes", "aria-label": "Reverse vs forward" }, h("h2", { text: "Reverse vs forward" }), e.modes);
+    e.inspector.hidden = true;
+    const side = h("aside", {}, explainBox, e.inspector, modes);
+    root.replaceChildren(header, e.error, controls, h("main", {}, stage, side));
+
+    e.reset.addEventListener("click", () => { this.pause(); this.go(0); });
+    e.back.addEventListener("click", () => { this.pause(); this.go(this.k - 1); });
+    e.fwd.addEventListener("click", () => { this.pause(); this.go(this.k + 1); });
+    e.play.addEventListener("click", () => (this.timer === null ? this.play() : this.pause()));
+    e.slider.addEventListener("input", () => { this.pause(); this.go(Number(e.slider.value)); });
+    e.modeReverse.addEventListener("click", () => this.setMode("reverse"));
+    e.modeForward.addEventListener("click", () => this.setMode("forward"));
+    e.wrt.addEventListener("change", () => { this.wrt = Number(e.wrt.value); this.rebuild(0); });
+    document.addEventListener("keydown", (ev) => {
+      const t = ev.target as HTMLElement;
+      if (t.closest("input, select, textarea") || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      if (ev.key === "ArrowRight") { this.pause(); this.go(this.k + 1); }
+      else if (ev.key === "ArrowLeft") { this.pause(); this.go(this.k - 1); }
+      else if (ev.key === "Home") { this.pause(); this.go(0); }
+      else if (ev.key === "End") { this.pause(); this.go(this.steps.length - 1); }
+      else if (ev.key === " " && !t.closest("button")) { if (this.timer === null) this.play(); else this.pause(); }
+      else return;
+      ev.preventDefault();
+    });
+    window.addEventListener("resize", () => this.view?.fit());
+  }
+
+  /** Shows a recorded graph (from the embedded JSON or a browser re-trace). */
+  load(json: GraphJSON, source?: Source): void {
+    this.pause();
+    this.graph = decodeGraph(json);
+    if (source) {
+      this.els.expr.value = source.expression;
+      this.els.at.value = source.at;
+    }
+    this.selected = null;
+    this.els.inspector.hidden = true;
+    this.view = new GraphView(this.els.graphHost, this.graph, (id) => this.select(id));
+    this.els.wrt.replaceChildren(...this.graph.forward.map((s) => h("option", { value: String(s.wrt) }, this.graph.nodes[s.wrt]!.name)));
+    this.wrt = this.graph.forward[0]?.wrt ?? null;
+    this.els.modeForward.disabled = this.wrt === null;
+    this.mode = "reverse";
+    this.rebuild(0);
+    this.view.fit();
+    renderModes(this.els.modes, this.graph, this.modesRows);
+  }
+
+  /** Runs the in-browser reverse-vs-forward measurement once, after the page is drawn. */
+  measureLater(): void {
+    measureModes((rows) => {
+      this.modesRows = rows;
+      renderModes(this.els.modes, this.graph, rows);
+    });
+  }
+
+  private retrace(): void {
+    const r = retrace(this.els.expr.value, this.els.at.value);
+    if (!r.ok) {
+      const at = r.position !== undefined ? `\n${this.els.expr.value}\n${" ".repeat(r.position)}^` : "";
+      this.els.error.textContent = r.message + at;
+      return;
+    }
+    this.els.error.textContent = "";
+    this.load(r.json);
+  }
+
+  private setMode(mode: Mode): void {
+    if (mode === "forward" && this.wrt === null) return;
+    this.mode = mode;
+    this.rebuild(0);
+  }
+
+  private rebuild(k: number): void {
+    this.pause();
+    this.steps = timeline(this.graph, this.mode);
+    this.els.slider.max = String(this.steps.length - 1);
+    this.els.modeReverse.setAttribute("aria-pressed", String(this.mode === "reverse"));
+    this.els.modeForward.setAttribute("aria-pressed", String(this.mode === "forward"));
+    this.els.wrt.parentElement!.hidden = this.mode !== "forward";
+    if (this.selected !== null) this.showInspector();
+    this.go(k);
+  }
+
+  private go(k: number): void {
+    this.k = Math.max(0, Math.min(this.steps.length - 1, k));
+    const sweep = this.mode === "forward" ? this.graph.forward.find((s) => s.wrt === this.wrt) ?? null : null;
+    const st = stateAt(this.graph, this.steps, this.k, sweep);
+    this.view.update(st, this.mode, this.selected);
+    if (st.focus !== null) this.view.reveal(st.focus);
+    const ex = explain(this.graph, this.steps, this.k, st, this.mode, this.wrt);
+    this.els.title.textContent = ex.title;
+    this.els.prose.textContent = ex.prose;
+    this.els.math.replaceChildren(...ex.math.map((m) => h("div", { class: "math", text: m })));
+    this.els.slider.value = String(this.k);
+    this.els.counter.textContent = `step ${this.k} / ${this.steps.length - 1}`;
+    this.els.back.disabled = this.k === 0;
+    this.els.reset.disabled = this.k === 0;
+    this.els.fwd.disabled = this.k === this.steps.length - 1;
+    document.body.dataset.step = String(this.k);
+    document.body.dataset.mode = this.mode;
+    document.body.dataset.phase = this.steps[this.k]!.kind;
+  }
+
+  private select(id: number): void {
+    this.selected = id;
+    this.showInspector();
+    this.go(this.k);
+  }
+
+  private showInspector(): void {
+    this.els.inspector.hidden = false;
+    renderInspector(this.els.inspector, this.graph, this.selected!, this.mode, this.wrt, (id) => this.select(id));
+  }
+
+  private play(): void {
+    if (this.k >= this.steps.length - 1) this.go(0);
+    this.setPlayLabel(true);
+    this.timer = window.setInterval(() => {
+      if (this.k >= this.steps.length - 1) this.pause();
+      else this.go(this.k + 1);
+    }, PLAY_INTERVAL);
+  }
+
+  private pause(): void {
+    if (this.timer !== null) window.clearInterval(this.timer);
+    this.timer = null;
+    this.setPlayLabel(false);
+  }
+
+  private setPlayLabel(playing: boolean): void {
+    this.els.play.textContent = playing ? "⏸ Pause" : "▶ Play";
+    this.els.play.setAttribute("aria-label", playing ? "Pause" : "Play");
+  }
+}

@@ -1,0 +1,127 @@
+// The node inspector: op, operands, value, gradient, local derivatives, and a finite-difference check of
+// the gradient computed in the browser.
+import type { ValueSummary } from "../capture.js";
+import { fmtNumber, fmtOp, fmtType, fmtValue } from "../export-text.js";
+import type { Graph, Mode } from "./model.js";
+import { drawPreview, svg } from "./preview.js";
+import { finiteDifference } from "./replay.js";
+
+/** Nodes above which the finite-difference check waits for a click (it replays the graph 2·size times). */
+const AUTO_FD_NODES = 150;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function valueBlock(v: ValueSummary | null, empty: string): HTMLElement {
+  const box = el("div", undefined, "value-block");
+  if (v === null) {
+    box.appendChild(el("code", empty));
+    return box;
+  }
+  box.appendChild(el("code", `${fmtType(v)}  ${fmtValue(v)}`));
+  if (v.shape.length > 0) {
+    const pic = svg("svg", { width: 220, height: 40, class: "preview-large" });
+    drawPreview(pic, v, 2, 2, 216, 36);
+    box.appendChild(pic);
+  }
+  return box;
+}
+
+/** Renders the inspector for node `id` into `host`; `onSelect` jumps to another node. */
+export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: Mode, wrt: number | null, onSelect: (id: number) => void): void {
+  host.replaceChildren();
+  const n = g.nodes[id]!;
+  const L = g.nodes[g.output]!.name;
+  const head = el("h3");
+  head.appendChild(el("span", n.name, "name"));
+  head.appendChild(el("span", n.kind === "op" ? `= ${fmtOp(n)}(${n.inputs.map((k) => g.nodes[k]!.name).join(", ")})` : `(${n.kind})`));
+  const close = el("button", "×", "close");
+  close.setAttribute("aria-label", "Close inspector");
+  close.addEventListener("click", () => { host.hidden = true; });
+  head.appendChild(close);
+  host.appendChild(head);
+  const dl = el("dl");
+  const row = (term: string, content: Node | string): void => {
+    dl.appendChild(el("dt", term));
+    const dd = el("dd");
+    dd.append(content);
+    dl.appendChild(dd);
+  };
+  const link = (k: number): HTMLButtonElement => {
+    const b = el("button", g.nodes[k]!.name, "link");
+    b.addEventListener("click", () => onSelect(k));
+    return b;
+  };
+  const links = (ids: number[]): HTMLElement => {
+    const span = el("span");
+    if (ids.length === 0) span.textContent = "—";
+    ids.forEach((k, i) => { if (i) span.append(", "); span.appendChild(link(k)); });
+    return span;
+  };
+  row("op", n.kind === "op" ? fmtOp(n) : n.kind);
+  if (n.kind === "op") row("operands", links(n.inputs));
+  row("used by", links(g.nodes.filter((m) => m.inputs.includes(id)).map((m) => m.id)));
+  row("value", valueBlock(n.value, ""));
+  row(`gradient ∂${L}/∂${n.name}`, valueBlock(n.grad, n.kind === "const" ? "— (constant)" : "no gradient reaches it (0)"));
+  if (mode === "forward" && wrt !== null) {
+    const sweep = g.forward.find((s) => s.wrt === wrt);
+    if (sweep) row(`tangent ∂${n.name}/∂${g.nodes[wrt]!.name}`, valueBlock(sweep.tangents[id] ?? null, "0 (symbolic zero)"));
+  }
+  if (n.kind === "op") {
+    const locals = el("div");
+    const sent = g.backward.find((s) => s.node === id);
+    n.inputs.forEach((k, j) => {
+      const f = n.formulas?.[j] ?? null;
+      const edge = sent?.edges.find((e) => e.input === j);
+      const p = edge?.partial;
+      const pv = p === undefined || p === null ? "" : ` = ${typeof p === "number" ? fmtNumber(p) : fmtValue(p).slice(0, 80)}`;
+      const text = f !== null ? `∂${n.name}/∂${g.nodes[k]!.name} = ${f}${pv}` : `∂${n.name}/∂${g.nodes[k]!.name}: by ${n.op}'s VJP rule (not elementwise)`;
+      locals.appendChild(el("div", text, "math"));
+    });
+    row("local derivatives", locals);
+  }
+  host.appendChild(dl);
+  if (n.kind === "const") return;
+  const fd = el("section", undefined, "fd");
+  fd.appendChild(el("h4", "Finite-difference check"));
+  const run = (): void => {
+    fd.querySelector(".fd-body")?.remove();
+    const body = el("div", undefined, "fd-body");
+    const r = finiteDifference(g, id);
+    if (!r.ok) {
+      body.appendChild(el("p", `Not available: ${r.reason}.`, "muted"));
+    } else {
+      const tol = n.value.dtype === "float64" ? 1e-6 : 1e-3;
+      const pass = r.maxRelErr <= tol;
+      body.appendChild(el("p", `Central differences (L(v+h) − L(v−h)) / 2h on a float64 replay of the graph with the bundled library, h = ${r.h.toExponential(0)}:`, "muted"));
+      const table = el("table");
+      const hr = el("tr");
+      for (const h of ["", "finite diff.", "engine"]) hr.appendChild(el("th", h));
+      table.appendChild(hr);
+      for (const x of r.rows.slice(0, 16)) {
+        const tr = el("tr");
+        tr.appendChild(el("td", x.label));
+        tr.appendChild(el("td", x.fd.toPrecision(8)));
+        tr.appendChild(el("td", fmtNumber(x.engine)));
+        table.appendChild(tr);
+      }
+      body.appendChild(table);
+      if (r.rows.length > 16) body.appendChild(el("p", `… ${r.rows.length - 16} more`, "muted"));
+      const verdict = el("p", `${pass ? "✓ agrees" : "✗ differs"}: max relative error ${r.maxRelErr.toExponential(1)} (tolerance ${tol.toExponential(0)} for ${n.value.dtype})`, pass ? "ok" : "bad");
+      verdict.setAttribute("data-fd", pass ? "pass" : "fail");
+      body.appendChild(verdict);
+    }
+    fd.appendChild(body);
+  };
+  if (g.nodes.length <= AUTO_FD_NODES) run();
+  else {
+    const b = el("button", "Run check");
+    b.addEventListener("click", run);
+    fd.appendChild(b);
+  }
+  host.appendChild(fd);
+}

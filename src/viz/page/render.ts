@@ -1,0 +1,219 @@
+// SVG rendering of the laid-out graph, updated in place for each step, with pan and zoom.
+import type { ValueSummary } from "../capture.js";
+import { fmtNumber, fmtType } from "../export-text.js";
+import { layoutGraph, type Layout } from "./layout.js";
+import type { Graph, Mode, State } from "./model.js";
+import { drawPreview, svg } from "./preview.js";
+
+/** A short display of a value for boxes and edge labels: `7`, `f32[2,3]`. */
+export function short(v: ValueSummary | null): string {
+  if (v === null) return "0";
+  if (v.shape.length === 0 && v.data) return fmtNumber(v.data[0]!);
+  return fmtType(v);
+}
+
+/** The value as a string for `data-value` / `data-grad`: a scalar as its number, a tensor as JSON. */
+export function attrValue(v: ValueSummary | null): string {
+  if (v === null) return "0";
+  if (v.shape.length === 0 && v.data) return String(v.data[0]);
+  return JSON.stringify({ shape: v.shape, data: v.data, stats: v.stats });
+}
+
+function clip(s: string, width: number, px: number): string {
+  const max = Math.max(3, Math.floor(width / (px * 0.6)));
+  return [...s].length > max ? [...s].slice(0, max - 1).join("") + "…" : s;
+}
+
+interface NodeEls { g: SVGGElement; value: SVGTextElement | null; extra: SVGTextElement | null }
+interface EdgeEls { g: SVGGElement; label: SVGTextElement; mid: { x: number; y: number } }
+
+/** The graph drawing: one `<g data-node-id>` per node and one `<g data-edge>` per operand edge. */
+export class GraphView {
+  readonly layout: Layout;
+  readonly root: SVGSVGElement;
+  private readonly viewport: SVGGElement;
+  private readonly nodes: (NodeEls | undefined)[] = [];
+  private readonly edges = new Map<string, EdgeEls>();
+  private view = { x: 0, y: 0, k: 1 };
+
+  constructor(private readonly host: HTMLElement, private readonly g: Graph, onSelect: (id: number) => void) {
+    this.layout = layoutGraph(g);
+    host.replaceChildren();
+    this.root = svg("svg", { class: "graph", role: "img", "aria-label": "computation graph" });
+    host.appendChild(this.root);
+    const defs = svg("defs", {}, this.root);
+    for (const [id, cls] of [["arrow", "arrow"], ["arrow-hot", "arrow hot"], ["arrow-grad", "arrow grad"]] as const) {
+      const m = svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, defs);
+      svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }, m);
+    }
+    this.viewport = svg("g", { class: "viewport" }, this.root);
+    const edgeLayer = svg("g", { class: "edges" }, this.viewport);
+    const nodeLayer = svg("g", { class: "nodes" }, this.viewport);
+    const labelLayer = svg("g", { class: "edge-labels" }, this.viewport);
+    for (const e of this.layout.edges) {
+      const eg = svg("g", { class: "edge", "data-edge": e.key, "data-from": e.from, "data-to": e.to }, edgeLayer);
+      svg("path", { d: pathOf(e.points), "marker-end": "url(#arrow)" }, eg);
+      const mid = e.points[Math.floor(e.points.length / 2)] ?? { x: 0, y: 0 };
+      const label = svg("text", { x: mid.x, y: mid.y - 3, class: "flow", "text-anchor": "middle" }, labelLayer);
+      this.edges.set(e.key, { g: eg, label, mid });
+    }
+    const compact = this.layout.compact;
+    for (const n of g.nodes) {
+      const b = this.layout.boxes[n.id];
+      if (!b) {
+        this.nodes.push(undefined);
+        continue;
+      }
+      const ng = svg("g", { class: `node kind-${n.kind}${n.id === g.output ? " output" : ""}`, "data-node-id": n.id, "data-op": n.op, "data-name": n.name, transform: `translate(${b.x - b.w / 2},${b.y - b.h / 2})`, tabindex: 0, role: "button", "aria-label": `${n.name} = ${n.op}` }, nodeLayer);
+      svg("rect", { class: "box", width: b.w, height: b.h, rx: n.kind === "const" ? b.h / 2 : 8 }, ng);
+      if (n.kind === "const") {
+        const t = svg("text", { x: b.w / 2, y: b.h / 2 + 4, "text-anchor": "middle", class: "const-label" }, ng);
+        t.textContent = clip(n.name, b.w - 8, 11);
+        this.nodes.push({ g: ng, value: null, extra: null });
+      } else {
+        const title = svg("text", { x: 10, y: compact ? 15 : 18, class: "title" }, ng);
+        svg("tspan", { class: "name" }, title).textContent = n.name;
+        svg("tspan", { class: "op", dx: 6 }, title).textContent = n.kind === "input" ? "input" : n.op;
+        const value = svg("text", { x: 10, y: compact ? 29 : 35, class: "value" }, ng);
+        const extra = svg("text", { x: 10, y: compact ? 41 : 50, class: "extra" }, ng);
+        if (n.value.shape.length > 0) drawPreview(ng, n.value, 10, b.h - 24, b.w - 20, 18);
+        this.nodes.push({ g: ng, value, extra });
+      }
+      const pick = (ev: Event): void => { ev.stopPropagation(); onSelect(n.id); };
+      ng.addEventListener("click", pick);
+      ng.addEventListener("keydown", (ev) => { if ((ev as KeyboardEvent).key === "Enter") pick(ev); });
+    }
+    this.enablePanZoom();
+  }
+
+  /** Shows state `st`: values computed so far, gradients (reverse) or tangents (forward), the focused node and edges. */
+  update(st: State, mode: Mode, selected: number | null): void {
+    const L = this.g.nodes[this.g.output]!.name;
+    const compact = this.layout.compact;
+    for (const n of this.g.nodes) {
+      const el = this.nodes[n.id];
+      if (!el) continue;
+      const known = st.computed.has(n.id);
+      el.g.classList.toggle("pending", !known);
+      el.g.classList.toggle("focus", st.focus === n.id);
+      el.g.classList.toggle("selected", selected === n.id);
+      if (known) el.g.setAttribute("data-value", attrValue(n.value));
+      else el.g.removeAttribute("data-value");
+      const gs = mode === "reverse" ? st.grads.get(n.id) : undefined;
+      if (gs) el.g.setAttribute("data-grad", attrValue(gs.value));
+      else el.g.removeAttribute("data-grad");
+      el.g.classList.toggle("has-grad", !!gs);
+      el.g.classList.toggle("accumulating", !!gs && gs.arrival < gs.arrivals);
+      const hasT = mode === "forward" && st.tangents.has(n.id) && (n.kind !== "op" || known);
+      const t = hasT ? st.tangents.get(n.id) ?? null : undefined;
+      if (t !== undefined) el.g.setAttribute("data-tangent", attrValue(t));
+      else el.g.removeAttribute("data-tangent");
+      if (!el.value || !el.extra) continue;
+      const b = this.layout.boxes[n.id]!;
+      el.value.textContent = clip(known ? `= ${short(n.value)}` : "= ?", b.w - 16, 12);
+      let extra = "";
+      el.extra.setAttribute("class", "extra");
+      if (gs) {
+        const sum = gs.arrivals > 1 ? (gs.arrival < gs.arrivals ? ` (${gs.arrival}/${gs.arrivals} +…)` : ` (Σ${gs.arrivals})`) : "";
+        extra = `${compact ? "∇" : `∂${L}/∂${n.name}`} = ${short(gs.value)}${sum}`;
+        el.extra.setAttribute("class", "extra grad");
+      } else if (t !== undefined) {
+        extra = `d${n.name} = ${short(t)}`;
+        el.extra.setAttribute("class", "extra tangent");
+      }
+      el.extra.textContent = clip(extra, b.w - 16, 11);
+    }
+    const focus = new Set(st.focusEdges);
+    for (const [key, e] of this.edges) {
+      const flow = mode === "reverse" ? st.flows.get(key) : undefined;
+      const [consumer] = key.split(":").map(Number) as [number];
+      const from = Number(e.g.getAttribute("data-from"));
+      const tangent = mode === "forward" && st.computed.has(consumer) && this.g.nodes[consumer]!.kind === "op" ? st.tangents.get(from) : undefined;
+      const hot = focus.has(key);
+      e.g.classList.toggle("focus", hot);
+      e.g.classList.toggle("backward", mode === "reverse" && hot && flow !== undefined);
+      e.g.classList.toggle("carried", flow !== undefined);
+      e.g.classList.toggle("tangent", tangent !== undefined && tangent !== null);
+      // The backward step's edge points the other way: the gradient flows from consumer to operand.
+      const back = mode === "reverse" && hot && flow !== undefined;
+      const path = e.g.querySelector("path")!;
+      path.setAttribute("marker-end", back ? "" : hot ? "url(#arrow-hot)" : "url(#arrow)");
+      path.setAttribute("marker-start", back ? "url(#arrow-grad)" : "");
+      e.label.textContent = flow !== undefined ? short(flow) : tangent ? short(tangent) : "";
+      e.label.setAttribute("class", `flow${flow !== undefined ? " grad" : tangent ? " tangent" : ""}${hot ? " hot" : ""}`);
+    }
+  }
+
+  /** Scales and centres the whole graph in the visible area. */
+  fit(): void {
+    const r = this.host.getBoundingClientRect();
+    const w = r.width || 800, h = r.height || 500;
+    const k = Math.min(1.8, Math.min(w / (this.layout.width || 1), h / (this.layout.height || 1)) * 0.95);
+    this.view = { k, x: (w - this.layout.width * k) / 2, y: (h - this.layout.height * k) / 2 };
+    this.apply();
+  }
+
+  /** Zooms by `factor` around the host point (cx, cy), or the centre. */
+  zoom(factor: number, cx?: number, cy?: number): void {
+    const r = this.host.getBoundingClientRect();
+    const px = cx ?? r.width / 2, py = cy ?? r.height / 2;
+    const k = Math.max(0.05, Math.min(8, this.view.k * factor));
+    const f = k / this.view.k;
+    this.view = { k, x: px - (px - this.view.x) * f, y: py - (py - this.view.y) * f };
+    this.apply();
+  }
+
+  /** Brings node `id` into view (when zoomed in on a large graph). */
+  reveal(id: number): void {
+    const b = this.layout.boxes[id];
+    if (!b) return;
+    const r = this.host.getBoundingClientRect();
+    const sx = b.x * this.view.k + this.view.x, sy = b.y * this.view.k + this.view.y;
+    if (sx > 20 && sx < r.width - 20 && sy > 20 && sy < r.height - 20) return;
+    this.view = { ...this.view, x: r.width / 2 - b.x * this.view.k, y: r.height / 2 - b.y * this.view.k };
+    this.apply();
+  }
+
+  private apply(): void {
+    this.viewport.setAttribute("transform", `translate(${this.view.x},${this.view.y}) scale(${this.view.k})`);
+    // Below this scale the edge labels overlap into noise; the focused one stays.
+    this.root.classList.toggle("far", this.view.k < 0.55);
+  }
+
+  private enablePanZoom(): void {
+    this.root.addEventListener("wheel", (ev) => {
+      ev.preventDefault();
+      const r = this.host.getBoundingClientRect();
+      this.zoom(Math.exp(-ev.deltaY * 0.0015), ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    let drag: { x: number; y: number; vx: number; vy: number } | null = null;
+    this.root.addEventListener("pointerdown", (ev) => {
+      if ((ev.target as Element).closest(".node")) return;
+      drag = { x: ev.clientX, y: ev.clientY, vx: this.view.x, vy: this.view.y };
+      this.root.setPointerCapture(ev.pointerId);
+      this.root.classList.add("dragging");
+    });
+    this.root.addEventListener("pointermove", (ev) => {
+      if (!drag) return;
+      this.view = { ...this.view, x: drag.vx + ev.clientX - drag.x, y: drag.vy + ev.clientY - drag.y };
+      this.apply();
+    });
+    const end = (): void => { drag = null; this.root.classList.remove("dragging"); };
+    this.root.addEventListener("pointerup", end);
+    this.root.addEventListener("pointercancel", end);
+  }
+}
+
+/** A smooth path through dagre's points (quadratic segments between midpoints). */
+function pathOf(points: readonly { x: number; y: number }[]): string {
+  if (points.length === 0) return "";
+  const f = (n: number): string => n.toFixed(1);
+  let d = `M${f(points[0]!.x)},${f(points[0]!.y)}`;
+  for (let i = 1; i < points.length - 1; i++) {
+    const p = points[i]!, q = points[i + 1]!;
+    d += ` Q${f(p.x)},${f(p.y)} ${f((p.x + q.x) / 2)},${f((p.y + q.y) / 2)}`;
+  }
+  const last = points[points.length - 1]!;
+  return d + ` L${f(last.x)},${f(last.y)}`;
+}
+
