@@ -4,6 +4,7 @@ import { ChainruleError, ParseError } from "../core/errors.js";
 import { runExplain } from "./explain-command.js";
 import { runGrad } from "./grad-command.js";
 import { runViz, VIZ_FORMATS, type VizFormat } from "./viz-command.js";
+import { registerModesCommand } from "./modes-command.js";
 import { registerTrainCommands } from "./train-command.js";
 import { colorFor, makeStyle, type Style } from "./style.js";
 
@@ -90,6 +91,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
     });
 
   registerTrainCommands(program);
+  registerModesCommand(program, style, write);
   return program;
 }
 
