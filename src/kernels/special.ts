@@ -5,7 +5,7 @@ import type { UnaryKernel } from "./unary.js";
 //   with the coefficients of his SPECFUN routine CALERF (netlib.org/specfun/erf, 1990).
 // Three ranges: |x| ≤ 0.46875 approximates erf directly; 0.46875 < |x| ≤ 4 and |x| > 4 approximate
 // erfc(|x|)·exp(x²), then erf = 1 − erfc. Maximal relative error is below 1e-16 in each range
-// (the paper's tables); test/ops-unary.test.ts checks agreement with CPython's math.erf to 1e-15.
+// (the paper's tables); test/ops-elementwise.test.ts checks agreement with CPython's math.erf to 1e-15.
 
 const A = [3.1611237438705656, 113.864154151050156, 377.485237685302021, 3209.37758913846947, 0.185777706184603153];
 const B = [23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062];
