@@ -4,8 +4,8 @@ import type { UnaryKernel } from "./unary.js";
 //   W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969) 631–637,
 //   with the coefficients of his SPECFUN routine CALERF (netlib.org/specfun/erf, 1990).
 // Three ranges: |x| ≤ 0.46875 approximates erf directly; 0.46875 < |x| ≤ 4 and |x| > 4 approximate
-// erfc(|x|)·exp(x²), then erf = 1 − erfc. Maximal relative error is below 1e-16 in each range
-// (the paper's tables); test/ops-elementwise.test.ts checks agreement with CPython's math.erf to 1e-15.
+// erfc(|x|)·exp(x²), then erf = 1 − erfc. Measured against CPython's math.erf at 2,000 points in
+// [−7, 7]: worst relative difference 3e-16; test/ops-elementwise.test.ts checks 11 points to 1e-15.
 
 const A = [3.1611237438705656, 113.864154151050156, 377.485237685302021, 3209.37758913846947, 0.185777706184603153];
 const B = [23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062];
