@@ -52,6 +52,8 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
       "  chainrule grad \"sin(x)*y\" --at x=0,y=2 --mode forward",
       "  chainrule explain \"x*x + x\" --at x=3            walkthrough of your own expression",
       "  chainrule viz --format dot -o seed.dot           the graph for Graphviz (also: text, json, html)",
+      "  chainrule viz -o seed.html                       the step-through page (open it in a browser, works offline)",
+      "  chainrule modes --max 1024 --plot modes.svg      reverse vs forward mode: sweeps and time for n parameters",
       "  chainrule train mnist --model cnn --out m.safetensors   train on MNIST digits (also --plot curves.svg, --json)",
       "  chainrule predict m.safetensors --index 17       classify a held-out digit and draw it",
     ].join("\n"));
