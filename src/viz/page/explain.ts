@@ -1,5 +1,6 @@
 // Words and math for each step. Numbers are the recorded ones; formulas are the primitives' own `formulas`
 // text with scalar values substituted for the names, so the reader can redo the arithmetic by hand.
+import { infix, nameTerm, valueTerm, type Term } from "../../cli/infix.js";
 import type { GraphNode, ValueSummary } from "../capture.js";
 import { fmtNumber, fmtOp, fmtType, fmtValue } from "../export-text.js";
 import type { Graph, GradState, Mode, State, Step } from "./model.js";
@@ -48,21 +49,9 @@ export function substitute(formula: string, values: ReadonlyMap<string, ValueSum
   return ok ? out : null;
 }
 
-/** Infix display of common primitives, for the forward step (`u = a·b`). */
-const INFIX: Record<string, (a: string[]) => string> = {
-  add: (a) => `${a[0]} + ${a[1]}`,
-  sub: (a) => `${a[0]} - ${a[1]}`,
-  mul: (a) => `${a[0]}·${a[1]}`,
-  div: (a) => `${a[0]} / ${a[1]}`,
-  pow: (a) => `${a[0]}^${a[1]}`,
-  square: (a) => `${a[0]}²`,
-  neg: (a) => `-${a[0]}`,
-};
-
-function infix(n: GraphNode, args: string[], paramsToo: boolean): string {
-  const f = INFIX[n.op];
-  if (f && n.params === null) return f(args.map(paren));
-  return `${paramsToo ? fmtOp(n) : n.op}(${args.join(", ")})`;
+/** `u = a·b` for operators, `sum[axes=[0] keepDims=false](x)` for ops with parameters. */
+function render(n: GraphNode, terms: Term[]): string {
+  return n.params === null ? infix(n.op, terms).text : `${fmtOp(n)}(${terms.map((t) => t.text).join(", ")})`;
 }
 
 function valuesAround(g: Graph, n: GraphNode): Map<string, ValueSummary> {
@@ -74,11 +63,9 @@ function valuesAround(g: Graph, n: GraphNode): Map<string, ValueSummary> {
 
 function computeMath(g: Graph, n: GraphNode): string[] {
   const ops = n.inputs.map((k) => g.nodes[k]!);
-  const symbolic = infix(n, ops.map((o) => o.name), true);
-  const allScalar = ops.every((o) => scalarOf(o.value) !== null) && scalarOf(n.value) !== null;
-  if (allScalar) {
-    const numeric = infix(n, ops.map((o) => fmtNumber(scalarOf(o.value)!)), false);
-    return [`${n.name} = ${symbolic} = ${numeric} = ${show(n.value)}`];
+  const symbolic = render(n, ops.map(nameTerm));
+  if (ops.every((o) => scalarOf(o.value) !== null) && scalarOf(n.value) !== null) {
+    return [`${n.name} = ${symbolic} = ${render(n, ops.map(valueTerm))} = ${show(n.value)}`];
   }
   return [`${n.name} = ${symbolic}`, `${n.name} = ${show(n.value)}`];
 }
