@@ -19,7 +19,7 @@ export async function curvesSvg(history: readonly EpochStats[], title: string): 
     transform: [{ filter: { field: "chart", equal: chart } }],
     mark: { type: "line", point: true },
     encoding: {
-      x: { field: "epoch", type: "quantitative", axis: { tickMinStep: 1 }, title: "epoch" },
+      x: { field: "epoch", type: "quantitative", axis: { tickMinStep: 1, format: "d" }, title: "epoch" },
       y: { field: "value", type: "quantitative", scale: { zero: false }, axis: { format }, title: label },
       color: { field: "series", type: "nominal", title: null },
     },

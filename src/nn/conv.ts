@@ -15,12 +15,12 @@ import {
 export type Size2 = number | readonly [number, number];
 
 interface WindowParams extends WindowGeometry {
-  /** What padded positions read: 0 for convolution and average pooling, −∞ for max pooling. */
+  /** What padded positions read (0 unless asked otherwise). */
   readonly padValue: number;
 }
 
-// im2col and col2im are linear and each other's transpose, so each rule is the other op; together
-// with matmul's rules that gives convolution's two gradients (and all higher ones) with no rule of its own.
+// im2col and col2im are linear and each other's transpose, so each rule is the other op. They serve
+// average pooling with overlapping windows and custom window ops; conv2d and maxPool2d have fused kernels.
 const im2colPrim: Primitive<WindowParams> = {
   name: "im2col",
   impl([x], g) {
@@ -28,7 +28,7 @@ const im2colPrim: Primitive<WindowParams> = {
     im2colInto(x!.data, g, g.padValue, out);
     return Tensor._concrete(out, [g.c, g.kh, g.kw, g.n, g.oh, g.ow], x!.dtype);
   },
-  // The padding constant (−∞ for max pooling) has no tangent: tangents are padded with 0.
+  // The padding constant has no tangent: tangents are padded with 0.
   jvp: (_x, [t], _out, g) => (t ? bind(im2colPrim, [t], { ...g, padValue: 0 }) : null),
   vjp: (ct, _x, _out, g) => [bind(col2imPrim, [ct], g)],
 };
@@ -67,8 +67,8 @@ function geometry(op: string, x: Tensor, kernel: Size2, stride: Size2, padding: 
 }
 
 /**
- * Every kh×kw window of an NCHW batch, as a tensor of shape [C, kh, kw, N, OH, OW] (the im2col layout
- * used by `conv2d`). Linear; its transpose (col2im) adds window entries back into place.
+ * Every kh×kw window of an NCHW batch, as a tensor of shape [C, kh, kw, N, OH, OW] (the im2col layout the
+ * conv2d kernels use internally). Linear in x; its transpose (col2im) adds window entries back into place.
  * @param x float, shape [N, C, H, W]
  * @param options.padValue value read outside the image (default 0)
  * @throws ShapeError for a non-4-D input or a window larger than the padded input
@@ -191,8 +191,8 @@ export interface PoolOptions {
   padding?: Size2;
 }
 
-/** Windows as [..., kh·kw] on the last axis, plus a function that puts the pooled result back into NCHW. */
-function windows(op: string, x: Tensor, kernel: Size2, options: PoolOptions, padValue: number): { win: Tensor; axis: number; finish: (r: Tensor) => Tensor } {
+/** Windows with their kh·kw entries on one axis, plus a function that puts the pooled result back into NCHW. */
+function windows(op: string, x: Tensor, kernel: Size2, options: PoolOptions): { win: Tensor; axis: number; finish: (r: Tensor) => Tensor } {
   const g = geometry(op, x, kernel, options.stride ?? kernel, options.padding ?? 0);
   if (g.sh === g.kh && g.sw === g.kw && g.ph === 0 && g.pw === 0 && g.h % g.kh === 0 && g.w % g.kw === 0) {
     // Non-overlapping windows that tile the image exactly: a reshape and one transpose, no im2col.
@@ -200,7 +200,7 @@ function windows(op: string, x: Tensor, kernel: Size2, options: PoolOptions, pad
     const win = reshape(transpose(r, [0, 1, 2, 4, 3, 5]), [g.n, g.c, g.oh, g.ow, g.kh * g.kw]);
     return { win, axis: 4, finish: (p) => p };
   }
-  const cols = bind(im2colPrim, [x], { ...g, padValue });
+  const cols = bind(im2colPrim, [x], { ...g, padValue: 0 });
   const win = reshape(cols, [g.c, g.kh * g.kw, g.n, g.oh, g.ow]);
   return { win, axis: 1, finish: (p) => transpose(p, [1, 0, 2, 3]) };
 }
@@ -278,6 +278,6 @@ export function maxPool2d(x: TensorLike, kernel: Size2, options: PoolOptions = {
 export function avgPool2d(x: TensorLike, kernel: Size2, options: PoolOptions = {}): Tensor {
   const t = operand("avgPool2d", x);
   requireFloat("avgPool2d", t, "input");
-  const { win, axis, finish } = windows("avgPool2d", t, kernel, options, 0);
+  const { win, axis, finish } = windows("avgPool2d", t, kernel, options);
   return finish(mean(win, axis));
 }
