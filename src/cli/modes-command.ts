@@ -20,6 +20,7 @@ function cells(r: ModesRow): string[] {
   return [String(r.n), String(r.forwardSweeps), ms(r.forwardMs), String(r.reverseSweeps), ms(r.reverseMs), `${fmtNumber(Number(r.ratio.toPrecision(3)))}×`, r.maxAbsDiff.toExponential(1)];
 }
 
+/** The table's column titles, in order. */
 export const MODES_HEADER = ["n", "fwd sweeps", "fwd ms", "rev sweeps", "rev ms", "fwd/rev", "max |fwd−rev|"];
 
 /**

@@ -22,6 +22,10 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
   return e;
 }
 
+/**
+ * The page: header with the re-trace form, the mode and step controls, the graph, and the side panel
+ * (explanation, inspector, reverse-vs-forward chart). `load` shows a graph; all drawing goes through `go`.
+ */
 export class App {
   private graph!: Graph;
   private view!: GraphView;

@@ -25,7 +25,7 @@ function clip(s: string, width: number, px: number): string {
 }
 
 interface NodeEls { g: SVGGElement; value: SVGTextElement | null; extra: SVGTextElement | null }
-interface EdgeEls { g: SVGGElement; label: SVGTextElement; mid: { x: number; y: number } }
+interface EdgeEls { g: SVGGElement; path: SVGPathElement; label: SVGTextElement; from: number; to: number }
 
 /** The graph drawing: one `<g data-node-id>` per node and one `<g data-edge>` per operand edge. */
 export class GraphView {
@@ -52,10 +52,10 @@ export class GraphView {
     const labelLayer = svg("g", { class: "edge-labels" }, this.viewport);
     for (const e of this.layout.edges) {
       const eg = svg("g", { class: "edge", "data-edge": e.key, "data-from": e.from, "data-to": e.to }, edgeLayer);
-      svg("path", { d: pathOf(e.points), "marker-end": "url(#arrow)" }, eg);
+      const path = svg("path", { d: pathOf(e.points), "marker-end": "url(#arrow)" }, eg);
       const mid = e.points[Math.floor(e.points.length / 2)] ?? { x: 0, y: 0 };
       const label = svg("text", { x: mid.x, y: mid.y - 3, class: "flow", "text-anchor": "middle" }, labelLayer);
-      this.edges.set(e.key, { g: eg, label, mid });
+      this.edges.set(e.key, { g: eg, path, label, from: e.from, to: e.to });
     }
     const compact = this.layout.compact;
     for (const n of g.nodes) {
@@ -126,9 +126,8 @@ export class GraphView {
     const focus = new Set(st.focusEdges);
     for (const [key, e] of this.edges) {
       const flow = mode === "reverse" ? st.flows.get(key) : undefined;
-      const [consumer] = key.split(":").map(Number) as [number];
-      const from = Number(e.g.getAttribute("data-from"));
-      const tangent = mode === "forward" && st.computed.has(consumer) && this.g.nodes[consumer]!.kind === "op" ? st.tangents.get(from) : undefined;
+      // Forward mode: an edge into a computed op carries its operand's tangent.
+      const tangent = mode === "forward" && st.computed.has(e.to) && this.g.nodes[e.to]!.kind === "op" ? st.tangents.get(e.from) : undefined;
       const hot = focus.has(key);
       e.g.classList.toggle("focus", hot);
       e.g.classList.toggle("backward", mode === "reverse" && hot && flow !== undefined);
@@ -136,9 +135,8 @@ export class GraphView {
       e.g.classList.toggle("tangent", tangent !== undefined && tangent !== null);
       // The backward step's edge points the other way: the gradient flows from consumer to operand.
       const back = mode === "reverse" && hot && flow !== undefined;
-      const path = e.g.querySelector("path")!;
-      path.setAttribute("marker-end", back ? "" : hot ? "url(#arrow-hot)" : "url(#arrow)");
-      path.setAttribute("marker-start", back ? "url(#arrow-grad)" : "");
+      e.path.setAttribute("marker-end", back ? "" : hot ? "url(#arrow-hot)" : "url(#arrow)");
+      e.path.setAttribute("marker-start", back ? "url(#arrow-grad)" : "");
       e.label.textContent = flow !== undefined ? short(flow) : tangent ? short(tangent) : "";
       e.label.setAttribute("class", `flow${flow !== undefined ? " grad" : tangent ? " tangent" : ""}${hot ? " hot" : ""}`);
     }

@@ -57,27 +57,28 @@ export function finiteDifference(g: Graph, id: number, maxRows = 64): FdResult {
   const bad = g.nodes.find((n, i) => n.kind === "op" && fns[i] === null);
   if (bad) return { ok: false, reason: `no replay for op ${bad.op} (parameters ${JSON.stringify(bad.params)})` };
   const leaves = g.nodes.map((n) => (n.kind === "op" ? null : leaf(n.value)));
-  let base: Tensor | null = null;
-  const run = (override: Tensor | null): number => {
+  // Every node's value, with node `id` replaced by `override` when given.
+  const replay = (override: Tensor | null): Tensor[] => {
     const vals: Tensor[] = [];
     for (const n of g.nodes) {
       vals[n.id] = n.id === id && override ? override : n.kind === "op" ? fns[n.id]!(n.inputs.map((k) => vals[k]!)) : leaves[n.id]!;
-      if (n.id === id && !override) base = vals[n.id]!;
     }
-    return total(vals[g.output]!);
+    return vals;
   };
-  let L0: number;
+  const run = (override: Tensor): number => total(replay(override)[g.output]!);
+  let vals: Tensor[];
   try {
-    L0 = run(null);
+    vals = replay(null);
   } catch (e) {
     return { ok: false, reason: `replay failed: ${(e as Error).message}` };
   }
+  const L0 = total(vals[g.output]!);
   const out = g.nodes[g.output]!.value;
   const recorded = out.data ? out.data.reduce((a, b) => a + b, 0) : out.stats!.mean * out.shape.reduce((a, b) => a * b, 1);
   if (!(Math.abs(L0 - recorded) <= 1e-4 * Math.max(1, Math.abs(recorded)))) {
     return { ok: false, reason: `the float64 replay gives ${L0}, the recording ${recorded}: this graph does not replay faithfully` };
   }
-  const v = base as unknown as Tensor;
+  const v = vals[id]!;
   const data = Float64Array.from(v.data);
   const shape = [...v.shape];
   const nudge = (dir: Float64Array, h: number): number => {
