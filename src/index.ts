@@ -7,6 +7,7 @@ export { Rng } from "./core/random.js";
 export * from "./ops/index.js";
 export { grad, valueAndGrad, vjp, jvp, type GradOptions } from "./autodiff/transforms.js";
 export { zeroGrad, noGrad } from "./autodiff/imperative.js";
+export { nameScope, currentScope } from "./autodiff/scope.js";
 export { jacfwd, jacrev, hessian, hvp, type JacobianOptions } from "./autodiff/jacobian.js";
 export { customVjp, customJvp, type CustomRuleOptions } from "./autodiff/custom.js";
 export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";

@@ -190,3 +190,19 @@ describe("valueAndGrad options and stopGradient", () => {
 function sumOf(x: Tensor): Tensor {
   return x.sum();
 }
+
+describe("nameScope", () => {
+  it("tags recorded nodes with the nested scope path and restores it afterwards", async () => {
+    const { nameScope, currentScope, vjp } = await import("../src/index.js");
+    let inner: Tensor | undefined;
+    const [y] = vjp((x: Tensor) => nameScope("model", () => {
+      const h = nameScope("layer0", () => (inner = tanh(x)));
+      return mul(h, 2);
+    }), f64(0.5));
+    expect(y.item()).toBeCloseTo(2 * Math.tanh(0.5), 15);
+    expect(inner!._node!.scope).toBe("model/layer0");
+    expect(currentScope()).toBeUndefined();
+    expect(() => nameScope("s", () => { throw new Error("boom"); })).toThrow("boom");
+    expect(currentScope()).toBeUndefined();
+  });
+});

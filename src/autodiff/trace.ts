@@ -24,6 +24,9 @@ export const IMPERATIVE_TRACE = new Trace("reverse", 0);
 /** Whether ops on `requiresGrad` tensors are recorded; switched off inside `noGrad`. */
 export const gradMode = { enabled: true };
 
+/** The active `nameScope` path; undefined at top level. */
+export const scopeState: { current: string | undefined } = { current: undefined };
+
 let nodeCounter = 0;
 
 /**
@@ -42,6 +45,8 @@ export class Node {
   freed = false;
   /** Where user code created this node; filled only by `detectAnomaly`. */
   callSite: string | undefined = undefined;
+  /** The `nameScope` path active when the node was recorded (e.g. "mlp/layer0"), for grouping in the viewer. */
+  scope: string | undefined = scopeState.current;
   constructor(
     public prim: Primitive | null,
     public params: unknown,
