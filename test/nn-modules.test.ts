@@ -70,6 +70,8 @@ describe("modules", () => {
     expect(Array.from(new nn.MaxPool2d(2).forward(x).data)).toEqual(Array.from(nn.maxPool2d(x, 2).data));
     expect(Array.from(new nn.AvgPool2d(2).forward(x).data)).toEqual(Array.from(nn.avgPool2d(x, 2).data));
     expect(new nn.Reshape([4, 8]).forward(x).shape).toEqual([1, 4, 8]);
+    expect(Array.from(new nn.Normalize(0.5, 0.25).forward(tensor([0, 0.5, 1])).data)).toEqual([-2, 0, 2]);
+    expect(() => new nn.Normalize(0, 0)).toThrow(/positive std/);
     expect(new nn.Tanh().forward(tensor([0])).item()).toBe(0);
     expect(new nn.Sigmoid().forward(tensor([0])).item()).toBe(0.5);
     expect(new nn.GELU().forward(tensor([0])).item()).toBe(0);

@@ -3,7 +3,7 @@ import { Rng } from "../core/random.js";
 import { fmtShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
-import { add, gelu, matmul, relu, reshape, sigmoid, tanh, zeros } from "../ops/index.js";
+import { add, div, gelu, matmul, relu, reshape, sigmoid, sub, tanh, zeros } from "../ops/index.js";
 import { Module } from "./module.js";
 import { glorotUniform, kaimingUniform } from "./init.js";
 import { avgPool2d, conv2d, maxPool2d, type PoolOptions, type Size2 } from "./conv.js";
@@ -164,6 +164,24 @@ export class Reshape extends Module {
   }
   override describe(): string {
     return `Reshape(${fmtShape(this.shape)})`;
+  }
+}
+
+/**
+ * Standardizes inputs with fixed statistics, y = (x − mean) / std (torchvision's `Normalize` for one
+ * channel); no parameters. Putting it in the model keeps a saved model usable on raw inputs.
+ * @throws ValueError unless mean is finite and std is finite and positive
+ */
+export class Normalize extends Module {
+  constructor(readonly mean: number, readonly std: number) {
+    super();
+    if (!Number.isFinite(mean) || !(Number.isFinite(std) && std > 0)) throw new ValueError(`Normalize: need a finite mean and a positive std, got ${mean} and ${std}`);
+  }
+  forward(x: Tensor): Tensor {
+    return div(sub(x, this.mean), this.std);
+  }
+  override describe(): string {
+    return `Normalize(mean ${this.mean}, std ${this.std})`;
   }
 }
 
