@@ -1,0 +1,121 @@
+// The published package installs and works: `npm pack` the current build, install the tarball into a
+// fresh project, import it as ESM, type-check a TypeScript file against the installed types, and run
+// the installed `chainrule` binary. Slow (an npm install), so it does everything in one temp project.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const exec = promisify(execFile);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const work = mkdtempSync(join(tmpdir(), "chainrule-package-"));
+const project = join(work, "consumer");
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+
+interface PackedFile { path: string; mode: number }
+let packed: PackedFile[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(join(root, "dist", "index.js"))) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
+  // --ignore-scripts: pack the build that exists rather than rebuilding dist/ under other running tests.
+  const { stdout } = await exec(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", work], { cwd: root, timeout: 120_000 });
+  const info = JSON.parse(stdout) as { filename: string; files: PackedFile[] }[];
+  packed = info[0]!.files;
+  const tarball = join(work, info[0]!.filename);
+  await exec("mkdir", ["-p", project]);
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", version: "1.0.0", private: true, type: "module" }, null, 2));
+  await exec(npm, ["install", tarball, "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], { cwd: project, timeout: 300_000 });
+}, 420_000);
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("the npm package", () => {
+  it('"files" ships the build, the binary, the README and nothing else', () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files: string[]; bin: Record<string, string>; exports: Record<string, { types: string; import: string }> };
+    expect(pkg.files).toEqual(expect.arrayContaining(["dist", "bin"]));
+    const paths = packed.map((f) => f.path);
+    for (const p of ["package.json", "README.md", "bin/chainrule.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js"]) expect(paths, p).toContain(p);
+    expect(paths.filter((p) => !/^(dist\/|bin\/|package\.json$|README\.md$|LICENSE)/.test(p))).toEqual([]);
+    expect(packed.find((f) => f.path === "bin/chainrule.js")!.mode & 0o111).not.toBe(0); // executable
+    // Every path package.json points at is in the tarball.
+    for (const target of [...Object.values(pkg.bin), pkg.exports["."]!.types, pkg.exports["."]!.import]) expect(paths).toContain(target.replace(/^\.\//, ""));
+  });
+
+  it("imports as ESM and computes the seed gradient (28, 42, 14); detectAnomaly points at the caller's file", async () => {
+    const script = [
+      `import { scalar, valueAndGrad, add, mul, square, log, detectAnomaly, AnomalyError } from "chainrule";`,
+      `const L = (a, b, c) => square(add(mul(a, b), c));`,
+      `const [value, grads] = valueAndGrad(L, { argnums: [0, 1, 2] })(scalar(3), scalar(2), scalar(1));`,
+      `let anomaly = "";`,
+      `try { detectAnomaly(() => log(scalar(0))); } catch (e) { anomaly = e instanceof AnomalyError ? e.message : "wrong type"; }`,
+      `console.log(JSON.stringify({ value: value.item(), grads: grads.map((g) => g.item()), anomaly }));`,
+    ].join("\n");
+    writeFileSync(join(project, "seed.mjs"), script);
+    const { stdout } = await exec(process.execPath, ["seed.mjs"], { cwd: project, timeout: 60_000 });
+    const out = JSON.parse(stdout) as { value: number; grads: number[]; anomaly: string };
+    expect(out.value).toBe(49);
+    expect(out.grads).toEqual([28, 42, 14]);
+    expect(out.anomaly).toMatch(/^log: forward pass: produced -Infinity/);
+    expect(out.anomaly).toContain("seed.mjs:5:"); // the user's line, not a frame inside node_modules/chainrule
+  }, 60_000);
+
+  it("type-checks a TypeScript consumer against the installed types (NodeNext, strict, no skipLibCheck)", async () => {
+    const source = `
+import { scalar, tensor, valueAndGrad, grad, jvp, add, mul, square, matmul, detectAnomaly, ShapeError, nn, optim, type Tensor } from "chainrule";
+
+const L = (a: Tensor, b: Tensor, c: Tensor): Tensor => square(add(mul(a, b), c));
+const [value, [da, db, dc]] = valueAndGrad(L, { argnums: [0, 1, 2] })(scalar(3), scalar(2), scalar(1));
+const total: number = value.item() + da.item() + db.item() + dc.item();
+const d2: Tensor = grad(grad((x: Tensor) => mul(square(x), square(x))))(scalar(2));
+const [y, dy] = jvp((x: Tensor) => matmul(x, x), [tensor([[1, 2], [3, 4]])], [tensor([[1, 0], [0, 1]])]);
+const model = new nn.MLP([2, 4, 1]);
+const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
+const n: number = detectAnomaly(() => 1);
+const e: Error = new ShapeError("add: shapes cannot be broadcast together");
+
+// The types are precise, not any: each of these must be a type error.
+// @ts-expect-error a string is not a tensor
+add("a", 1);
+// @ts-expect-error item() returns a number
+const s: string = d2.item();
+// @ts-expect-error there is no dtype float16
+tensor([1], { dtype: "float16" });
+
+export const used = [total, y, dy, opt, n, e, s];
+`;
+    writeFileSync(join(project, "check.ts"), source);
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: false,
+          types: ["node"], typeRoots: [join(root, "node_modules", "@types")],
+        },
+        files: ["check.ts"],
+      }),
+    );
+    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+    const r = await exec(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project, timeout: 120_000 }).catch((err: { stdout: string; stderr: string }) => err);
+    expect(r.stdout + r.stderr).toBe("");
+  }, 120_000);
+
+  it("the installed binary: npx chainrule grad \"(a*b+c)^2\" --at a=3,b=2,c=1 --json", async () => {
+    const { stdout } = await exec(npx, ["--no", "chainrule", "grad", "(a*b+c)^2", "--at", "a=3,b=2,c=1", "--json"], { cwd: project, timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ value: 49, grads: { a: 28, b: 42, c: 14 } });
+    const version = await exec(npx, ["--no", "--", "chainrule", "--version"], { cwd: project, timeout: 60_000 });
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+    expect(version.stdout.trim()).toBe(pkg.version);
+  }, 120_000);
+
+  it("the installed binary writes the offline step-through page (its assets are in the package)", async () => {
+    await exec(npx, ["--no", "chainrule", "viz", "-o", "seed.html"], { cwd: project, timeout: 60_000 });
+    const html = readFileSync(join(project, "seed.html"), "utf8");
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html.length).toBeGreaterThan(10_000);
+    expect(html).not.toMatch(/<script[^>]+src="https?:/); // works offline: nothing fetched
+  }, 60_000);
+});
