@@ -3,6 +3,7 @@ import { fmtShape, sameShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import { tensor } from "../ops/index.js";
 import { assignLeaf } from "../autodiff/imperative.js";
+import { nameScope } from "../autodiff/scope.js";
 
 /** Named tensors in a fixed order, keyed by dotted paths such as `"0.weight"` or `"conv1.bias"`. */
 export type StateDict = Record<string, Tensor>;
@@ -22,9 +23,26 @@ export abstract class Module {
   training = true;
   readonly #params = new Map<string, Tensor>();
   readonly #children = new Map<string, Module>();
+  /** This module's label in the graph's scope path: its class name, or the name its parent registered it under. */
+  #scopeName: string = this.constructor.name;
+
+  constructor() {
+    // Every forward call records its nodes under this module's name (see `nameScope`), nested inside the
+    // caller's, so the graph viewer can collapse a module into one box ("MLP/Linear0"). Subclasses
+    // override `forward`, so the wrapper is installed per instance, around whichever `forward` the class has.
+    const forward = this.forward;
+    Object.defineProperty(this, "forward", {
+      value: (x: Tensor): Tensor => nameScope(this.#scopeName, () => forward.call(this, x)),
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
 
   /**
-   * The forward computation on the current parameter values.
+   * The forward computation on the current parameter values. Nodes it records carry the module's scope
+   * (`nameScope`): the class name for a top-level module; for a child, its class name and index when it
+   * was registered under a number (Sequential's "0", "1", … give "Linear0", "ReLU1"), else its registered name.
    * @param x the input batch; shape conventions are given by each layer
    */
   abstract forward(x: Tensor): Tensor;
@@ -41,6 +59,7 @@ export abstract class Module {
   protected registerModule<M extends Module>(name: string, child: M): M {
     checkName(name);
     this.#children.set(name, child);
+    child.#scopeName = /^\d+$/.test(name) ? `${child.constructor.name}${name}` : name.replace(/\//g, "_"); // "/" separates scopes
     return child;
   }
 
