@@ -16,9 +16,9 @@ export const FULL_VALUE_LIMIT = 64;
 export interface ValueSummary {
   shape: number[];
   dtype: DType;
-  /** Every element, row-major, when the tensor has at most 64 elements; otherwise null. */
+  /** Every element, row-major, when the tensor has at most 64 elements (`TraceOptions.fullValueLimit`); otherwise null. */
   data: number[] | null;
-  /** Min, max and mean when the tensor has more than 64 elements; otherwise null. */
+  /** Min, max and mean when the tensor has more elements than that; otherwise null. */
   stats: { min: number; max: number; mean: number } | null;
 }
 
@@ -44,6 +44,8 @@ export interface GraphNode {
   grad: ValueSummary | null;
   /** Local derivative ∂node/∂operandᵢ as text, from the primitive's `formulas` (elementwise ops only). */
   formulas: string[] | null;
+  /** The `nameScope` path the op was recorded in ("MLP/Linear0"; nn modules set one per layer); null at top level and for inputs and constants. */
+  scope: string | null;
 }
 
 /** What one node sent to one operand during the backward pass. */
@@ -87,6 +89,8 @@ export interface TraceOptions {
   outputName?: string;
   /** Forward-mode sweeps to record: true (default) for every input, false for none, or a list of input names. */
   forward?: boolean | readonly string[];
+  /** Tensors with at most this many elements are recorded in full, larger ones as min/max/mean; default 64. */
+  fullValueLimit?: number;
 }
 
 /**
@@ -133,11 +137,11 @@ export class GraphTrace {
   }
 }
 
-/** Summarises a tensor (any trace level) as plain numbers. */
-export function summarize(t: Tensor): ValueSummary {
+/** Summarises a tensor (any trace level) as plain numbers: every element up to `limit` elements, else min/max/mean. */
+export function summarize(t: Tensor, limit = FULL_VALUE_LIMIT): ValueSummary {
   const data = t.data;
   const shape = [...t.shape];
-  if (data.length <= FULL_VALUE_LIMIT) return { shape, dtype: t.dtype, data: Array.from(data), stats: null };
+  if (data.length <= limit) return { shape, dtype: t.dtype, data: Array.from(data), stats: null };
   let min = Infinity, max = -Infinity, sum = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
@@ -157,12 +161,15 @@ function jsonSafe(params: unknown): unknown {
   }
 }
 
-/** Display names for intermediates: u, v, w, then u1, v1, w1, u2, … skipping names already taken. */
+/** Display names for intermediates: u, v, w, then u1, v1, w1, u2, … skipping names already taken (and taking each). */
 function* intermediateNames(taken: Set<string>): Generator<string> {
   for (let round = 0; ; round++) {
     for (const letter of ["u", "v", "w"]) {
       const name = round === 0 ? letter : `${letter}${round}`;
-      if (!taken.has(name)) yield name;
+      if (!taken.has(name)) {
+        taken.add(name);
+        yield name;
+      }
     }
   }
 }
@@ -173,12 +180,17 @@ function* intermediateNames(taken: Set<string>): Generator<string> {
  * forward-mode sweeps that replay each primitive's JVP rule over the recorded nodes.
  * The capture reads the engine's own nodes and rules; it derives no math of its own.
  * @param f a function of tensors built from chainrule ops
+ * Each op node keeps the `nameScope` path it was recorded in (nn modules set one per layer), so the
+ * page can collapse a module into one box.
  * @param inputs its arguments (numbers become float32 scalars); names come from each tensor's `.name`, else x0, x1, …
  * @returns a GraphTrace with `toJSON()`, `toDot()` and `toText()`
- * @throws ValueError when an input is not a tensor or number, or f returns something else
+ * @throws ValueError when an input is not a tensor or number, or f returns something else, or for a `fullValueLimit` that is not a non-negative integer
  */
 export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly TensorLike[], options: TraceOptions = {}): GraphTrace {
   const outputName = options.outputName ?? "L";
+  const limit = options.fullValueLimit ?? FULL_VALUE_LIMIT;
+  if (!Number.isInteger(limit) || limit < 0) throw new ValueError(`trace: fullValueLimit must be a non-negative integer, got ${limit}`);
+  const summarize1 = (t: Tensor): ValueSummary => summarize(t, limit);
   const tr = new Trace("reverse");
   const leafNodes: Node[] = [];
   const boxes = inputs.map((x, i) => {
@@ -217,16 +229,19 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
     const known = constIds.get(t);
     if (known !== undefined) return known;
     const id = nodes.length;
-    const value = summarize(t);
-    const label = name ?? (t.size === 1 && value.data ? fmtConst(value.data[0]!) : `k${constCount++}`);
-    nodes.push({ id, kind: "const", op: "const", name: label, inputs: [], params: null, value, grad: null, formulas: null });
+    const value = summarize1(t);
+    // A named tensor used as a constant (a data batch) keeps its name unless another node has it.
+    const own = t.name !== undefined && t.name !== "" && !taken.has(t.name) ? t.name : undefined;
+    const label = name ?? own ?? (t.size === 1 && value.data ? fmtConst(value.data[0]!) : `k${constCount++}`);
+    if (own !== undefined) taken.add(own);
+    nodes.push({ id, kind: "const", op: "const", name: label, inputs: [], params: null, value, grad: null, formulas: null, scope: null });
     constIds.set(t, id);
     return id;
   };
   for (const n of engineNodes) {
     if (n.prim === null) {
       ids.set(n, nodes.length);
-      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize(n.out), grad: null, formulas: null });
+      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize1(n.out), grad: null, formulas: null, scope: null });
       continue;
     }
     const operandIds = n.parents.map((p, i) => (p ? ids.get(p)! : addConst(n.primals[i]!)));
@@ -234,12 +249,12 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
     ids.set(n, id);
     const name = n === root ? outputName : names.next().value!;
     const formulas = n.prim.formulas ? n.prim.formulas(operandIds.map((k) => nodes[k]!.name), name, n.params) : null;
-    nodes.push({ id, kind: "op", op: n.prim.name, name, inputs: operandIds, params: jsonSafe(n.params), value: summarize(n.out), grad: null, formulas });
+    nodes.push({ id, kind: "op", op: n.prim.name, name, inputs: operandIds, params: jsonSafe(n.params), value: summarize1(n.out), grad: null, formulas, scope: n.scope ?? null });
   }
   const output = root ? ids.get(root)! : addConst(out, outputName);
 
-  const backward = root ? recordBackward(root, ids, nodes) : [];
-  const forward = root ? recordForward(engineNodes, leafNodes, ids, nodes, options.forward ?? true) : [];
+  const backward = root ? recordBackward(root, ids, nodes, summarize1) : [];
+  const forward = root ? recordForward(engineNodes, leafNodes, ids, nodes, options.forward ?? true, summarize1) : [];
   return new GraphTrace(nodes, leafNodes.map((n) => ids.get(n)!), output, backward, forward);
 }
 
@@ -248,7 +263,7 @@ function fmtConst(v: number): string {
 }
 
 /** Runs the engine's backward pass with an observer, keeping running sums per receiving node. */
-function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[]): BackwardStep[] {
+function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[], summarize: (t: Tensor) => ValueSummary): BackwardStep[] {
   const raw: { node: Node; ct: Tensor; contributions: (Tensor | null)[] }[] = [];
   const seed = onesLike(root.out);
   backwardPass(root, seed, { onNode: (node, ct, contributions) => raw.push({ node, ct, contributions: [...contributions] }) });
@@ -289,7 +304,7 @@ function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[]):
 }
 
 /** Replays each recorded primitive's JVP rule in execution order, once per chosen input. */
-function recordForward(engineNodes: Node[], leafNodes: Node[], ids: Map<Node, number>, nodes: GraphNode[], which: boolean | readonly string[]): ForwardSweep[] {
+function recordForward(engineNodes: Node[], leafNodes: Node[], ids: Map<Node, number>, nodes: GraphNode[], which: boolean | readonly string[], summarize: (t: Tensor) => ValueSummary): ForwardSweep[] {
   if (which === false) return [];
   const chosen = leafNodes.filter((n) => which === true || which.includes(nodes[ids.get(n)!]!.name));
   return chosen.map((wrt) => {

@@ -30,6 +30,8 @@ export interface GraphJSON {
     value: ValueJSON;
     grad: ValueJSON | null;
     formulas: string[] | null;
+    /** The node's `nameScope` path, null at top level; absent in documents written before scopes were recorded. */
+    scope?: string | null;
   }[];
   backward: {
     node: number;

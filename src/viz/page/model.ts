@@ -32,7 +32,7 @@ export function decodeGraph(json: GraphJSON): Graph {
   return {
     inputs: json.inputs,
     output: json.output,
-    nodes: json.nodes.map((n) => ({ ...n, value: decodeValue(n.value), grad: decodeValue(n.grad) })),
+    nodes: json.nodes.map((n) => ({ ...n, value: decodeValue(n.value), grad: decodeValue(n.grad), scope: n.scope ?? null })),
     backward: json.backward.map((s) => ({
       node: s.node,
       ct: decodeValue(s.ct),
