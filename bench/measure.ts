@@ -4,12 +4,12 @@
 export class SkipError extends Error {}
 
 export interface TimingOptions {
-  /** At least this many timed repeats (the run stops early only under `budgetMs`). */
+  /** Timed repeats: keep going until `maxRepeats`, or until `budgetMs` is spent and there are at least `minRepeats`. */
   minRepeats: number;
   maxRepeats: number;
-  /** Under --quick: stop adding repeats once this much time was spent timing (never below `floorRepeats`). */
   budgetMs: number;
-  floorRepeats: number;
+  /** The minimum instead, when one call alone takes more than half the budget (--quick only lowers it). */
+  slowMinRepeats: number;
   /** Warm up for at least this long (and at least one call). */
   warmupMs: number;
   /** Calls shorter than this are batched, so one timed repeat is never a few microseconds. */
@@ -62,10 +62,9 @@ export function measure(run: () => void, warmup: (() => void) | undefined, o: Ti
     }
     inner *= 2;
   }
-  const slow = samples.length > 0 && samples[0]! > o.budgetMs / 2;
+  const floor = samples.length > 0 && samples[0]! > o.budgetMs / 2 ? o.slowMinRepeats : o.minRepeats;
   while (samples.length < o.maxRepeats) {
-    if (samples.length >= o.minRepeats) break;
-    if (samples.length >= (slow ? 1 : o.floorRepeats) && now() - start > o.budgetMs) break;
+    if (samples.length >= floor && now() - start > o.budgetMs) break;
     const c = process.cpuUsage();
     const s = now();
     for (let i = 0; i < inner; i++) run();

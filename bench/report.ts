@@ -24,12 +24,14 @@ interface Meta {
   elapsedS: number;
 }
 
-/** Ratio peer time / chainrule time on one workload (above 1: chainrule is faster), or null. */
-export function ratio(rows: readonly Row[], workload: string, peer: string): number | null {
+type Clock = "medianMs" | "cpuMedianMs";
+
+/** Ratio peer time / chainrule time on one workload (above 1: chainrule is faster), by wall clock or CPU time, or null. */
+export function ratio(rows: readonly Row[], workload: string, peer: string, clock: Clock = "medianMs"): number | null {
   const c = rows.find((r) => r.workload === workload && r.library === "chainrule");
   const p = rows.find((r) => r.workload === workload && r.library === peer);
-  if (c?.status !== "ok" || p?.status !== "ok") return null;
-  return p.medianMs! / c.medianMs!;
+  if (c?.status !== "ok" || p?.status !== "ok" || !c[clock] || !p[clock]) return null;
+  return p[clock]! / c[clock]!;
 }
 
 interface Target {
@@ -39,7 +41,8 @@ interface Target {
 
 const needRatio = (w: string, peer: string, min: number): Target["verdict"] => (rows) => {
   const r = ratio(rows, w, peer);
-  return r === null ? [null, "not measured"] : [r >= min, fmtRatio(r)];
+  const cpu = ratio(rows, w, peer, "cpuMedianMs");
+  return r === null ? [null, "not measured"] : [r >= min, fmtRatio(r) + (cpu === null ? "" : ` (CPU time: ${fmtRatio(cpu)})`)];
 };
 
 const get = (rows: readonly Row[], w: string, lib: string) => rows.find((r) => r.workload === w && r.library === lib);
@@ -88,7 +91,7 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
   };
   const peers = libs.filter((l) => l !== "chainrule");
   const out: string[] = [];
-  out.push(`Median ms per call (warm-up, then the median of ${meta.quick ? "up to 10 repeats, at least 3, within ~2 s per measurement (--quick)" : "10 repeats"}); ` +
+  out.push(`Median ms per call (warm-up, then the median of timed repeats: ${meta.quick ? "up to 30 within ~1 s, at least 3, or 1 when a call takes over 0.5 s (--quick)" : "up to 30 within ~5 s, at least 10"}; n shown when below 10); ` +
     `"÷" is peer time / chainrule time (above 1: chainrule is faster). ${meta.machine}. Total ${meta.elapsedS.toFixed(0)} s.`);
   out.push("");
   const head = ["workload", ...libs.flatMap((l) => (l === "chainrule" ? [l] : [l, "÷"]))];
@@ -98,6 +101,11 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
     if (l === "chainrule") return [c];
     const q = ratio(rows, w.id, l);
     return [c, q === null ? "" : fmtRatio(q)];
+  })])));
+  out.push("", "The same ratios by CPU time of each process (user + system, all threads): less disturbed by other processes on a shared machine.", "");
+  out.push(table(["workload", ...peers.map((p) => `${p} ÷ chainrule`)], workloads.filter((w) => !w.chainruleOnly).map((w) => [w.id, ...peers.map((p) => {
+    const q = ratio(rows, w.id, p, "cpuMedianMs");
+    return q === null ? "" : fmtRatio(q);
   })])));
   const mm = workloads.filter((w) => w.flops);
   if (mm.length > 0) {

@@ -16,8 +16,8 @@ async function loadLibrary(name: string): Promise<Library> {
 
 export function timingOptions(quick: boolean): TimingOptions {
   return quick
-    ? { minRepeats: 10, maxRepeats: 10, budgetMs: 2000, floorRepeats: 3, warmupMs: 150, minRepeatMs: 10 }
-    : { minRepeats: 10, maxRepeats: 10, budgetMs: Infinity, floorRepeats: 10, warmupMs: 500, minRepeatMs: 25 };
+    ? { minRepeats: 3, slowMinRepeats: 1, maxRepeats: 30, budgetMs: 1000, warmupMs: 200, minRepeatMs: 10 }
+    : { minRepeats: 10, slowMinRepeats: 10, maxRepeats: 30, budgetMs: 5000, warmupMs: 500, minRepeatMs: 25 };
 }
 
 async function main(): Promise<void> {
