@@ -130,6 +130,10 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
     : `**MISMATCH** in ${bad.length} of ${checked.length} results:\n` + bad.map((r) => `- ${r.library} ${r.workload}: got [${r.check!.join(", ")}], reference [${r.reference!.join(", ")}]`).join("\n"));
   const withNotes = rows.filter((r) => r.note && r.status === "ok");
   for (const r of withNotes) if (r.workload === "mlp-step") out.push(`- ${r.library} mlp-step: ${r.note}`);
+  const te = get(rows, "train-epoch", "chainrule");
+  if (te?.status === "ok" && te.check) {
+    out.push(`- chainrule train-epoch: train loss ${te.check[0]!.toFixed(4)}, test accuracy ${(100 * te.check[1]!).toFixed(2)}% after one epoch (as \`chainrule train mnist --epochs 1\`).`);
+  }
   if (rows.some((r) => r.library === "chainrule") && peers.includes("tfjs-cpu")) {
     out.push("", "Targets (ratios from this run):", "");
     out.push(table(["target", "result", "measured"], TARGETS.map((t) => {

@@ -50,8 +50,11 @@ export interface Caps {
 
 export function capsFor(lib: string, w: Workload, quick: boolean): Caps {
   if (lib === "chainrule") return { timeoutS: quick ? 90 : 600, heapMB: 4096 };
-  // Under --quick the peers' chains get a shorter leash: jax-js never finishes chain-10k.
-  return { timeoutS: quick ? (w.kind === "chain" ? 15 : 30) : 300, heapMB: quick ? 2048 : 3072 };
+  // Chains get a leash sized for tfjs (about 2-3 s per call at 10k, 20 s at 100k; 1m needs ~14 GB and
+  // dies at the heap cap); jax-js slows down superlinearly with chain length and never finishes chain-10k.
+  if (quick) return { timeoutS: w.kind === "chain" ? 15 : 30, heapMB: 2048 };
+  const chainS = w.size <= 10_000 ? 120 : w.size <= 100_000 ? 600 : 300;
+  return { timeoutS: w.kind === "chain" ? chainS : 300, heapMB: 3072 };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
