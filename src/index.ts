@@ -13,9 +13,13 @@ export { customVjp, customJvp, type CustomRuleOptions } from "./autodiff/custom.
 export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";
 export { detectAnomaly } from "./autodiff/anomaly.js";
 export type { Pytree, TensorTree } from "./autodiff/tree.js";
+/** Neural networks: activations, losses, layers and modules (`Linear`, `Conv2d`, `MLP`, …), initialisers, training helpers. */
 export * as nn from "./nn/index.js";
+/** Optimizers: SGD, Adam and AdamW as functional update rules and imperative classes; learning-rate schedules. */
 export * as optim from "./optim/index.js";
+/** Model files: safetensors read/write (validated, atomic saves) and module save/load. */
 export * as io from "./io/index.js";
+/** Datasets: MNIST digits with a seeded train/test split and batching. */
 export * as data from "./data/index.js";
 export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
 export type { GraphJSON, ValueJSON, JsonNumber } from "./viz/export-json.js";

@@ -22,7 +22,11 @@ export class GradientError extends ChainruleError {}
 
 /** An expression or file that cannot be parsed. `position` is a 0-based character offset when known. */
 export class ParseError extends ChainruleError {
-  constructor(message: string, readonly position?: number) {
+  constructor(
+    message: string,
+    /** 0-based character offset of the problem in the parsed text, when known. */
+    readonly position?: number,
+  ) {
     super(message);
   }
 }

@@ -24,6 +24,7 @@ export type NestedArray = number | boolean | NestedArray[];
 export class Tensor {
   /** Dimensions, outermost first; `[]` for a scalar. */
   readonly shape: Shape;
+  /** Element type: float32 (default), float64, int32 or bool. */
   readonly dtype: DType;
   /** Optional display name, used by the graph viewer and printed programs. */
   name: string | undefined;
@@ -142,69 +143,131 @@ export class Tensor {
     return formatTensor(this);
   }
 
-  // ---- op methods: each forwards to the function of the same name ----
+  // ---- op methods: each forwards to the function of the same name, whose documentation has the details ----
+  /** Elementwise `this + y`, broadcasting. Same as {@link ops.add | add}(this, …). */
   add(y: TensorLike): Tensor { return ops.add(this, y); }
+  /** Elementwise `this − y`, broadcasting. Same as {@link ops.sub | sub}(this, …). */
   sub(y: TensorLike): Tensor { return ops.sub(this, y); }
+  /** Elementwise `this · y`, broadcasting. Same as {@link ops.mul | mul}(this, …). */
   mul(y: TensorLike): Tensor { return ops.mul(this, y); }
+  /** Elementwise `this / y`, broadcasting (float result). Same as {@link ops.div | div}(this, …). */
   div(y: TensorLike): Tensor { return ops.div(this, y); }
+  /** Elementwise `this ^ y`, broadcasting. Same as {@link ops.pow | pow}(this, …). */
   pow(y: TensorLike): Tensor { return ops.pow(this, y); }
+  /** Elementwise maximum with `y` (ties share the gradient). Same as {@link ops.maximum | maximum}(this, …). */
   maximum(y: TensorLike): Tensor { return ops.maximum(this, y); }
+  /** Elementwise minimum with `y` (ties share the gradient). Same as {@link ops.minimum | minimum}(this, …). */
   minimum(y: TensorLike): Tensor { return ops.minimum(this, y); }
+  /** Elementwise `atan2(this, y)` (this is the y-coordinate, as in NumPy). Same as {@link ops.atan2 | atan2}(this, …). */
   atan2(y: TensorLike): Tensor { return ops.atan2(this, y); }
+  /** Elementwise `this == y` (bool, no gradient). Same as {@link ops.equal | equal}(this, …). */
   equal(y: TensorLike): Tensor { return ops.equal(this, y); }
+  /** Elementwise `this != y` (bool, no gradient). Same as {@link ops.notEqual | notEqual}(this, …). */
   notEqual(y: TensorLike): Tensor { return ops.notEqual(this, y); }
+  /** Elementwise `this > y` (bool, no gradient). Same as {@link ops.greater | greater}(this, …). */
   greater(y: TensorLike): Tensor { return ops.greater(this, y); }
+  /** Elementwise `this >= y` (bool, no gradient). Same as {@link ops.greaterEqual | greaterEqual}(this, …). */
   greaterEqual(y: TensorLike): Tensor { return ops.greaterEqual(this, y); }
+  /** Elementwise `this < y` (bool, no gradient). Same as {@link ops.less | less}(this, …). */
   less(y: TensorLike): Tensor { return ops.less(this, y); }
+  /** Elementwise `this <= y` (bool, no gradient). Same as {@link ops.lessEqual | lessEqual}(this, …). */
   lessEqual(y: TensorLike): Tensor { return ops.lessEqual(this, y); }
+  /** Elementwise `−this`. Same as {@link ops.neg | neg}(this, …). */
   neg(): Tensor { return ops.neg(this); }
+  /** Elementwise |this| (derivative 0 at 0). Same as {@link ops.abs | abs}(this, …). */
   abs(): Tensor { return ops.abs(this); }
+  /** Elementwise sign (−1, 0 or 1; zero gradient). Same as {@link ops.sign | sign}(this, …). */
   sign(): Tensor { return ops.sign(this); }
+  /** Elementwise eˣ. Same as {@link ops.exp | exp}(this, …). */
   exp(): Tensor { return ops.exp(this); }
+  /** Elementwise eˣ − 1, accurate near 0. Same as {@link ops.expm1 | expm1}(this, …). */
   expm1(): Tensor { return ops.expm1(this); }
+  /** Elementwise natural logarithm (domain x > 0). Same as {@link ops.log | log}(this, …). */
   log(): Tensor { return ops.log(this); }
+  /** Elementwise log(1 + x), accurate near 0. Same as {@link ops.log1p | log1p}(this, …). */
   log1p(): Tensor { return ops.log1p(this); }
+  /** Elementwise square root (domain x ≥ 0). Same as {@link ops.sqrt | sqrt}(this, …). */
   sqrt(): Tensor { return ops.sqrt(this); }
+  /** Elementwise 1/√x. Same as {@link ops.rsqrt | rsqrt}(this, …). */
   rsqrt(): Tensor { return ops.rsqrt(this); }
+  /** Elementwise x². Same as {@link ops.square | square}(this, …). */
   square(): Tensor { return ops.square(this); }
+  /** Elementwise 1/x. Same as {@link ops.reciprocal | reciprocal}(this, …). */
   reciprocal(): Tensor { return ops.reciprocal(this); }
+  /** Elementwise sine. Same as {@link ops.sin | sin}(this, …). */
   sin(): Tensor { return ops.sin(this); }
+  /** Elementwise cosine. Same as {@link ops.cos | cos}(this, …). */
   cos(): Tensor { return ops.cos(this); }
+  /** Elementwise tangent. Same as {@link ops.tan | tan}(this, …). */
   tan(): Tensor { return ops.tan(this); }
+  /** Elementwise hyperbolic tangent. Same as {@link ops.tanh | tanh}(this, …). */
   tanh(): Tensor { return ops.tanh(this); }
+  /** Elementwise logistic sigmoid 1/(1 + e⁻ˣ). Same as {@link ops.sigmoid | sigmoid}(this, …). */
   sigmoid(): Tensor { return ops.sigmoid(this); }
+  /** Elementwise max(x, 0) (derivative 0 at 0). Same as {@link ops.relu | relu}(this, …). */
   relu(): Tensor { return ops.relu(this); }
+  /** Sum over `axis` (default all). Same as {@link ops.sum | sum}(this, …). */
   sum(axis?: number | readonly number[], keepDims = false): Tensor { return ops.sum(this, axis, keepDims); }
+  /** Mean over `axis` (default all). Same as {@link ops.mean | mean}(this, …). */
   mean(axis?: number | readonly number[], keepDims = false): Tensor { return ops.mean(this, axis, keepDims); }
+  /** Same data, new shape (one dimension may be −1). Same as {@link ops.reshape | reshape}(this, …). */
   reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape); }
+  /** Permutes the axes (default: reverses them). Same as {@link ops.transpose | transpose}(this, …). */
   transpose(perm?: readonly number[]): Tensor { return ops.transpose(this, perm); }
+  /** Broadcasts to `shape` by NumPy's rules. Same as {@link ops.broadcastTo | broadcastTo}(this, …). */
   broadcastTo(shape: readonly number[]): Tensor { return ops.broadcastTo(this, shape); }
+  /** Matrix product `this @ y` with NumPy batching. Same as {@link ops.matmul | matmul}(this, …). */
   matmul(y: Tensor): Tensor { return ops.matmul(this, y); }
+  /** Converts to `dtype`. Same as {@link ops.cast | cast}(this, …). */
   astype(dtype: DType): Tensor { return ops.cast(this, dtype); }
+  /** Maximum over `axis` (default all). Same as {@link ops.max | max}(this, …). */
   max(axis?: number | readonly number[], keepDims = false): Tensor { return ops.max(this, axis, keepDims); }
+  /** Minimum over `axis` (default all). Same as {@link ops.min | min}(this, …). */
   min(axis?: number | readonly number[], keepDims = false): Tensor { return ops.min(this, axis, keepDims); }
+  /** Product over `axis` (default all). Same as {@link ops.prod | prod}(this, …). */
   prod(axis?: number | readonly number[], keepDims = false): Tensor { return ops.prod(this, axis, keepDims); }
+  /** Index of the maximum over `axis` (int32, no gradient). Same as {@link ops.argmax | argmax}(this, …). */
   argmax(axis?: number | readonly number[], keepDims = false): Tensor { return ops.argmax(this, axis, keepDims); }
+  /** Index of the minimum over `axis` (int32, no gradient). Same as {@link ops.argmin | argmin}(this, …). */
   argmin(axis?: number | readonly number[], keepDims = false): Tensor { return ops.argmin(this, axis, keepDims); }
+  /** Variance over `axis` (default all). Same as {@link ops.variance | variance}(this, …). */
   variance(axis?: number | readonly number[], keepDims = false, options?: ops.VarianceOptions): Tensor { return ops.variance(this, axis, keepDims, options); }
+  /** Standard deviation over `axis` (default all). Same as {@link ops.std | std}(this, …). */
   std(axis?: number | readonly number[], keepDims = false, options?: ops.VarianceOptions): Tensor { return ops.std(this, axis, keepDims, options); }
+  /** Vector norm of order `ord` over `axis`. Same as {@link ops.norm | norm}(this, …). */
   norm(ord?: ops.NormOrder, axis?: number | readonly number[], keepDims = false): Tensor { return ops.norm(this, ord, axis, keepDims); }
+  /** Elementwise error function. Same as {@link ops.erf | erf}(this, …). */
   erf(): Tensor { return ops.erf(this); }
+  /** Elementwise GELU activation. Same as {@link ops.gelu | gelu}(this, …). */
   gelu(options?: ops.GeluOptions): Tensor { return ops.gelu(this, options); }
+  /** Elementwise log(1 + eˣ). Same as {@link ops.softplus | softplus}(this, …). */
   softplus(): Tensor { return ops.softplus(this); }
+  /** Elementwise leaky ReLU with slope `alpha` for x < 0. Same as {@link ops.leakyRelu | leakyRelu}(this, …). */
   leakyRelu(alpha?: number): Tensor { return ops.leakyRelu(this, alpha); }
+  /** Elementwise ELU with scale `alpha` for x < 0. Same as {@link ops.elu | elu}(this, …). */
   elu(alpha?: number): Tensor { return ops.elu(this, alpha); }
+  /** Elementwise clamp to [lo, hi]. Same as {@link ops.clip | clip}(this, …). */
   clip(lo: TensorLike, hi: TensorLike): Tensor { return ops.clip(this, lo, hi); }
+  /** Inserts a size-1 dimension at `axis`. Same as {@link ops.expandDims | expandDims}(this, …). */
   expandDims(axis?: number): Tensor { return ops.expandDims(this, axis); }
+  /** Removes size-1 dimensions (all, or those in `axis`). Same as {@link ops.squeeze | squeeze}(this, …). */
   squeeze(axis?: number | readonly number[]): Tensor { return ops.squeeze(this, axis); }
+  /** Strided window along each axis (NumPy's `x[start:stop:step]`). Same as {@link ops.slice | slice}(this, …). */
   slice(start?: number | null | readonly (number | null | undefined)[], stop?: number | null | readonly (number | null | undefined)[], step?: number | readonly (number | null | undefined)[]): Tensor {
     return ops.slice(this, start, stop, step);
   }
+  /** Pads each axis with `constantValue` (default 0). Same as {@link ops.pad | pad}(this, …). */
   pad(paddings: readonly (readonly [number, number])[], constantValue?: number): Tensor { return ops.pad(this, paddings, constantValue); }
+  /** Reverses the order of elements along `axis` (default all). Same as {@link ops.flip | flip}(this, …). */
   flip(axis?: number | readonly number[]): Tensor { return ops.flip(this, axis); }
+  /** Repeats the tensor `reps[i]` times along axis i. Same as {@link ops.tile | tile}(this, …). */
   tile(reps: readonly number[]): Tensor { return ops.tile(this, reps); }
+  /** Splits along `axis` into equal parts or parts of the given sizes. Same as {@link ops.split | split}(this, …). */
   split(numOrSizeSplits: number | readonly number[], axis?: number): Tensor[] { return ops.split(this, numOrSizeSplits, axis); }
+  /** Selects slices along `axis` by integer indices. Same as {@link ops.gather | gather}(this, …). */
   gather(indices: ops.Indices, axis?: number): Tensor { return ops.gather(this, indices, axis); }
+  /** Selects elements by integer indices along `axis` (flattened when no axis). Same as {@link ops.take | take}(this, …). */
   take(indices: ops.Indices, axis?: number): Tensor { return ops.take(this, indices, axis); }
+  /** Permutes the axes by `perm` (same as transpose). Same as {@link ops.permute | permute}(this, …). */
   permute(perm: readonly number[]): Tensor { return ops.permute(this, perm); }
 }

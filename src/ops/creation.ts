@@ -259,7 +259,9 @@ export function eye(n: number, m = n, dtype: DType = "float32"): Tensor {
 
 /** Options for random tensors: a seed makes the numbers reproducible on every machine. */
 export interface RandomOptions {
+  /** Seed of the generator; the same seed gives the same numbers on every machine. Default: a fresh stream per call. */
   seed?: number;
+  /** Element type; default float32. */
   dtype?: DType;
 }
 

@@ -15,6 +15,7 @@ import { reluGrad, sigmoidGrad, squareGrad, tanhGrad } from "./fused-grad.js";
 const u = (name: keyof typeof unaryKernels, floatOnly: boolean) => unaryImpl(unaryKernels[name], floatOnly);
 const b = (name: keyof typeof binaryKernels, result: "same" | "float" | "bool") => binaryImpl(name, binaryKernels[name], result);
 
+/** @internal The elementwise primitives by name (for the graph viewer and tests). */
 export const prims = {
   add: elementwise("add", b("add", "same"), [() => 1, () => 1], () => ["1", "1"]),
   sub: elementwise("sub", b("sub", "same"), [() => 1, () => -1], () => ["1", "-1"]),

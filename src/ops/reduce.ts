@@ -11,7 +11,9 @@ import { div, equal, mul } from "./elementwise.js";
 
 /** Parameters of a reduction: sorted axes and whether reduced dimensions are kept as size 1. */
 export interface ReduceParams {
+  /** Reduced axes, non-negative and sorted. */
   readonly axes: readonly number[];
+  /** Whether the reduced dimensions stay in the output as size 1. */
   readonly keepDims: boolean;
 }
 
@@ -64,7 +66,8 @@ function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
 const maxPrim = extremum("max");
 const minPrim = extremum("min");
 
-type Axis = number | readonly number[] | undefined;
+/** Axes to reduce: one axis, several, or undefined for all; negative axes count from the end. */
+export type Axis = number | readonly number[] | undefined;
 
 function reduce(prim: Primitive<ReduceParams>, x: TensorLike, axis: Axis, keepDims: boolean): Tensor {
   const t = operand(prim.name, x);
