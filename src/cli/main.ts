@@ -53,6 +53,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
       "  chainrule explain \"x*x + x\" --at x=3            walkthrough of your own expression",
       "  chainrule viz --format dot -o seed.dot           the graph for Graphviz (also: text, json, html)",
       "  chainrule viz -o seed.html                       the step-through page (open it in a browser, works offline)",
+      "  chainrule viz --mlp                              one MLP training step on MNIST digits -> graph.html (collapse modules)",
       "  chainrule modes --max 1024 --plot modes.svg      reverse vs forward mode: sweeps and time for n parameters",
       "  chainrule train mnist --model cnn --out m.safetensors   train on MNIST digits (also --plot curves.svg, --json)",
       "  chainrule predict m.safetensors --index 17       classify a held-out digit and draw it",
@@ -86,8 +87,9 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
     .argument("[expr]", "expression, e.g. \"(a*b + c)^2\"")
     .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect)
     .option("-o, --output <file>", "write to a file instead of stdout (format from its extension unless --format)")
-    .addOption(new Option("--format <format>", "output format (default: from the file extension, else text)").choices(VIZ_FORMATS))
-    .action(async (expr: string | undefined, opts: { at?: string[]; output?: string; format?: VizFormat }) => {
+    .addOption(new Option("--format <format>", "output format (default: from the file extension, else text; html for --mlp)").choices(VIZ_FORMATS))
+    .option("--mlp", "one training step of a 784-16-10 MLP on 8 MNIST digits, modules collapsible on the page (html to graph.html unless -o)")
+    .action(async (expr: string | undefined, opts: { at?: string[]; output?: string; format?: VizFormat; mlp?: boolean }) => {
       state.expression = expr;
       write(await runViz(expr, opts));
     });

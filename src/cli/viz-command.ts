@@ -4,6 +4,7 @@ import { ValueError } from "../core/errors.js";
 import { trace, type GraphTrace } from "../viz/capture.js";
 import type { HTMLOptions } from "../viz/html.js";
 import { loadExpression } from "./explain-command.js";
+import { mlpStepTrace } from "./viz-mlp.js";
 
 /** Export formats of `chainrule viz`. */
 export const VIZ_FORMATS = ["html", "dot", "json", "text"] as const;
@@ -14,16 +15,29 @@ export interface VizCommandOptions {
   at?: string[];
   output?: string;
   format?: VizFormat;
+  /** Trace one training step of a small MLP on MNIST digits instead of an expression. */
+  mlp?: boolean;
 }
+
+/** Where `viz --mlp` writes the page when no `-o` is given. */
+export const MLP_DEFAULT_OUTPUT = "graph.html";
 
 const BY_EXTENSION: Record<string, VizFormat> = { ".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot", ".json": "json", ".txt": "text" };
 
-function render(g: GraphTrace, format: VizFormat, source: HTMLOptions["source"]): string {
+function render(g: GraphTrace, format: VizFormat, html: HTMLOptions): string {
   switch (format) {
     case "text": return g.toText() + "\n";
     case "dot": return g.toDot() + "\n";
     case "json": return JSON.stringify(g.toJSON(), null, 2) + "\n";
-    case "html": return g.toHTML({ source });
+    case "html": return g.toHTML(html);
+  }
+}
+
+async function write(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (err) {
+    throw new ValueError(`viz: cannot write ${path}: ${(err as Error).message.replace(/^\w+: /, "")}`);
   }
 }
 
@@ -31,18 +45,32 @@ function render(g: GraphTrace, format: VizFormat, source: HTMLOptions["source"])
  * `chainrule viz [expr] --at … [-o file] [--format html|dot|json|text]`: captures the graph (the seed
  * when no expression is given) and prints or writes it. The format defaults to the output file's
  * extension, else text.
+ *
+ * `chainrule viz --mlp [-o file] [--format …]`: one training step of a 784-16-10 MLP on 8 MNIST digits
+ * (see `mlpStepTrace`), scoped by module. The format defaults to the file's extension, else html; html
+ * goes to graph.html when no `-o` is given, the other formats to stdout. Writing a file prints one line.
  * @returns what to print on stdout
+ * @throws ValueError when --mlp is combined with an expression or --at, or the file cannot be written
  */
 export async function runViz(expression: string | undefined, options: VizCommandOptions): Promise<string> {
-  const e = loadExpression(expression, options.at);
-  const format = options.format ?? (options.output ? BY_EXTENSION[extname(options.output).toLowerCase()] : undefined) ?? "text";
-  const g = trace(e.fn, e.tensors, { outputName: "L" });
-  const text = render(g, format, { expression: e.source, at: e.names.map((n, i) => `${n}=${e.tensors[i]!.item()}`).join(", ") });
-  if (!options.output) return text;
-  try {
-    await writeFile(options.output, text);
-  } catch (err) {
-    throw new ValueError(`viz: cannot write ${options.output}: ${(err as Error).message.replace(/^\w+: /, "")}`);
+  const fromExtension = options.output ? BY_EXTENSION[extname(options.output).toLowerCase()] : undefined;
+  if (options.mlp) {
+    if (expression !== undefined || (options.at && options.at.length > 0)) {
+      throw new ValueError("viz: --mlp traces its own model; got an expression or --at as well, expected one or the other");
+    }
+    const step = mlpStepTrace();
+    const format = options.format ?? fromExtension ?? "html";
+    const output = options.output ?? (format === "html" ? MLP_DEFAULT_OUTPUT : undefined);
+    const text = render(step.graph, format, { title: "chainrule: MLP training step" });
+    if (!output) return text;
+    await write(output, text);
+    return `wrote ${output} (${format}, ${step.graph.nodes.length} nodes): ${step.description}\n`;
   }
+  const e = loadExpression(expression, options.at);
+  const format = options.format ?? fromExtension ?? "text";
+  const g = trace(e.fn, e.tensors, { outputName: "L" });
+  const text = render(g, format, { source: { expression: e.source, at: e.names.map((n, i) => `${n}=${e.tensors[i]!.item()}`).join(", ") } });
+  if (!options.output) return text;
+  await write(options.output, text);
   return `wrote ${options.output} (${format}, ${g.nodes.length} nodes)\n`;
 }
