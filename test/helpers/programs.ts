@@ -207,6 +207,7 @@ export function resolve(inputShapes: number[][], instrs: readonly Instr[], seed:
     if (live.has(nIn + i)) lines.push(`  v${nIn + i} = ${s.text}`.padEnd(58) + ` # ${fmt(s.shape)}`);
   });
   const dead = steps.length - steps.filter((_, i) => live.has(nIn + i)).length;
+  const liveOps = steps.reduce((n, s, i) => n + (live.has(nIn + i) ? s.ops : 0), 0) + 2;
   if (dead > 0) lines.push(`  (${dead} step(s) the output does not depend on are not shown)`);
   lines.push(`  out = sum(${names[names.length - 1]} * w)  # w: fixed random f64${fmt(outShape)}`);
   const opCount = steps.reduce((n, s) => n + s.ops, 0) + 2;
@@ -216,7 +217,7 @@ export function resolve(inputShapes: number[][], instrs: readonly Instr[], seed:
     seed,
     opCount,
     kinds: instrs.map((i) => i.op),
-    text: `program (${opCount} ops; input values randn with seed ${seed}):\n${lines.join("\n")}`,
+    text: `program (${liveOps} ops; input values randn with seed ${seed}):\n${lines.join("\n")}`,
     run(xs, sig = null) {
       const r: Tensor[] = [...xs];
       for (const s of steps) r.push(s.run(r, sig));
