@@ -57,7 +57,7 @@ export class Linear extends Module {
     if (this.hasBias) this.registerParameter("bias", zeros([outFeatures], options.dtype ?? "float32"));
   }
 
-  /** @param x shape [..., in] @returns shape [..., out] @throws ShapeError when the last dimension is not `inFeatures` */
+  /** x·W + b. @param x shape [..., in] @returns shape [..., out] @throws ShapeError when the last dimension is not `inFeatures` */
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear: input has shape ${fmtShape(x.shape)}, expected last dimension ${this.inFeatures}`);
@@ -108,7 +108,7 @@ export class Conv2d extends Module {
     if (this.hasBias) this.registerParameter("bias", zeros([outChannels], options.dtype ?? "float32"));
   }
 
-  /** @param x shape [N, in, H, W] @returns shape [N, out, OH, OW] */
+  /** The convolution plus bias. @param x shape [N, in, H, W] @returns shape [N, out, OH, OW] */
   forward(x: Tensor): Tensor {
     return conv2d(x, this.param("weight"), this.hasBias ? this.param("bias") : null, { stride: this.stride, padding: this.padding });
   }
@@ -123,7 +123,7 @@ export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Size2, readonly options: PoolOptions = {}) {
     super();
   }
-  /** @param x shape [N, C, H, W] */
+  /** Max over each window. @param x shape [N, C, H, W] */
   forward(x: Tensor): Tensor {
     return maxPool2d(x, this.kernelSize, this.options);
   }
@@ -137,7 +137,7 @@ export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Size2, readonly options: PoolOptions = {}) {
     super();
   }
-  /** @param x shape [N, C, H, W] */
+  /** Mean over each window. @param x shape [N, C, H, W] */
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.options);
   }

@@ -3,10 +3,11 @@ import { ValueError } from "../core/errors.js";
 import { Conv2d, Flatten, Linear, MaxPool2d, Normalize, ReLU, Reshape, Sequential } from "./layers.js";
 
 /**
- * Mean and standard deviation of MNIST pixels in [0, 1], the values used by PyTorch's MNIST example
- * (the 10,000 digits of the `mnist` package give 0.1311 and 0.3087). The models standardize with them.
+ * Mean of MNIST pixels in [0, 1], the value used by PyTorch's MNIST example (the 10,000 digits of the
+ * `mnist` package give 0.1311). The models standardize with it and `MNIST_STD`.
  */
 export const MNIST_MEAN = 0.1307;
+/** Standard deviation of MNIST pixels in [0, 1], as in PyTorch's MNIST example (the package's digits give 0.3087). */
 export const MNIST_STD = 0.3081;
 
 /** Options for `mnistModel`. */
