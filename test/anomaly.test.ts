@@ -130,4 +130,13 @@ describe("detectAnomaly", () => {
     const err = anomalyOf(() => detectAnomaly(() => jvp((x: Tensor) => log(x), [f64(0)], [f64(1)])));
     expect(err.message).toMatch(/^log: forward pass: produced -Infinity/);
   });
+
+  it("forward mode: a non-finite tangent from a JVP rule is reported (sqrt at 0 has tangent +Infinity)", () => {
+    const err = anomalyOf(() => detectAnomaly(() => jvp((x: Tensor) => sqrt(x), [f64(0)], [f64(1)])));
+    expect(err.message).toMatch(/^\w+: /);
+    expect(err.message).toMatch(/JVP rule produced a tangent containing Infinity/);
+    // and silently without detection
+    const [, t] = jvp((x: Tensor) => sqrt(x), [f64(0)], [f64(1)]);
+    expect(t.item()).toBe(Infinity);
+  });
 });

@@ -57,6 +57,9 @@ export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
       if (t !== null) any = true;
     }
     out._tangent = any ? prim.jvp(primals, tangents, outPrimal, params) : null;
+    if (anomalyState.enabled && out._tangent !== null) {
+      checkForward(prim.name, tangents.filter((t): t is Tensor => t !== null), out._tangent, "jvp", undefined, primals);
+    }
   }
   return out;
 }

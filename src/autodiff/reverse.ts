@@ -96,7 +96,7 @@ export function backwardPass(root: Node, ct: Tensor, observer?: BackwardObserver
       const c = raw[i];
       if (!p || c === null || c === undefined) continue;
       const fitted = fitCotangent(prim.name, i, c, node.primals[i]!);
-      if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite);
+      if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, node.primals);
       contributions[i] = fitted;
       p.ct = p.ct === null ? fitted : add(p.ct, fitted);
     }
