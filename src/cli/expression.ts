@@ -86,6 +86,25 @@ function locate(source: string, pattern: RegExp): number | undefined {
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
+// The compiled evaluator recurses once per tree level, so depth is capped well inside Node's call stack.
+const MAX_DEPTH = 4000;
+
+/** Depth of a parsed tree, found iteratively so that a hostile input cannot overflow the stack here. */
+function treeDepth(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, d] = stack.pop()!;
+    if (d > max) max = d;
+    for (const value of Object.values(node)) {
+      if (Array.isArray(value)) {
+        for (const v of value) if (v && typeof v === "object" && "type" in v) stack.push([v as Expr, d + 1]);
+      } else if (value && typeof value === "object" && "type" in value) stack.push([value as Expr, d + 1]);
+    }
+  }
+  return max;
+}
+
 /**
  * Parses and checks an expression, returning a function that evaluates it with chainrule ops.
  * @throws ParseError with `position` (0-based) for syntax errors, unknown functions, member access,
@@ -100,10 +119,13 @@ export function compileExpression(source: string): CompiledExpression {
   try {
     ast = jsep(source);
   } catch (e) {
+    if (e instanceof RangeError) fail(`the expression nests too deeply to parse; keep it under ${MAX_DEPTH} levels`);
     const err = e as Error & { index?: number; description?: string };
     const text = err.description ?? err.message;
     fail(text.charAt(0).toLowerCase() + text.slice(1), err.index);
   }
+  const depth = treeDepth(ast);
+  if (depth > MAX_DEPTH) fail(`the expression nests ${depth} levels deep (a long chain of + counts one level per term); the limit is ${MAX_DEPTH}`);
   const variables: string[] = [];
   type Eval = (env: ReadonlyMap<string, Tensor>) => Tensor;
   const build = (node: Expr): Eval => {
