@@ -11,6 +11,7 @@ import { add, exp, expm1, greater, less, mul, neg, pow, sigmoid, square, tanh } 
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
+/** @internal The primitives behind erf and softplus, for the op tables in tests. */
 export const extraPrims = {
   erf: elementwise(
     "erf",
