@@ -6,6 +6,7 @@ import { explain } from "./explain.js";
 import { renderInspector } from "./inspector.js";
 import { decodeGraph, stateAt, timeline, type Graph, type Mode, type Step } from "./model.js";
 import { GraphView } from "./render.js";
+import { collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "./groups.js";
 import { retrace, type Source } from "./retrace.js";
 
 /** Milliseconds between steps when playing. */
@@ -36,6 +37,8 @@ export class App {
   private selected: number | null = null;
   private timer: number | null = null;
   private modesRows: ModesRow[] | null = null;
+  /** Modules drawn as one box (scope paths; see groups.ts). */
+  private collapsed = new Set<string>();
 
   private readonly els = {
     expr: h("input", { "aria-label": "Expression", spellcheck: "false", autocomplete: "off", placeholder: "(a*b + c)^2" }),
@@ -56,6 +59,7 @@ export class App {
     modeReverse: h("button", { type: "button", class: "seg", "aria-pressed": "true" }, "Reverse mode"),
     modeForward: h("button", { type: "button", class: "seg", "aria-pressed": "false" }, "Forward mode"),
     wrt: h("select", { "aria-label": "Tangent with respect to" }),
+    collapse: h("button", { type: "button", class: "collapse", "aria-pressed": "false", title: "Draw each module (nameScope, nn layers) as one box; click a box to open it" }, "Collapse modules"),
   };
 
   constructor(root: HTMLElement) {
@@ -73,10 +77,12 @@ export class App {
       modeBar, h("label", { class: "wrt" }, h("span", { text: "∂·/∂" }), e.wrt),
       h("div", { class: "transport" }, e.reset, e.back, e.play, e.fwd), e.slider, e.counter);
     const zoom = h("div", { class: "zoom" },
+      e.collapse,
       h("button", { type: "button", "aria-label": "Zoom in" }, "+"),
       h("button", { type: "button", "aria-label": "Zoom out" }, "−"),
       h("button", { type: "button", "aria-label": "Fit graph" }, "Fit"));
-    const [zin, zout, zfit] = Array.from(zoom.children) as HTMLButtonElement[];
+    const [, zin, zout, zfit] = Array.from(zoom.children) as HTMLButtonElement[];
+    e.collapse.addEventListener("click", () => this.setCollapsed(this.collapsed.size > 0 ? new Set() : collapseAll(this.graph)));
     zin!.addEventListener("click", () => this.view.zoom(1.25));
     zout!.addEventListener("click", () => this.view.zoom(0.8));
     zfit!.addEventListener("click", () => this.view.fit());
@@ -122,7 +128,9 @@ export class App {
     }
     this.selected = null;
     this.els.inspector.hidden = true;
-    this.view = new GraphView(this.els.graphHost, this.graph, (id) => this.select(id));
+    this.collapsed = new Set();
+    this.els.collapse.hidden = scopePaths(this.graph).length === 0;
+    this.draw();
     this.els.wrt.replaceChildren(...this.graph.forward.map((s) => h("option", { value: String(s.wrt) }, this.graph.nodes[s.wrt]!.name)));
     this.wrt = this.graph.forward[0]?.wrt ?? null;
     this.els.modeForward.disabled = this.wrt === null;
@@ -130,6 +138,24 @@ export class App {
     this.rebuild(0);
     this.view.fit();
     renderModes(this.els.modes, this.graph, this.modesRows);
+  }
+
+  /** Lays out and draws the graph with the current collapsed modules. */
+  private draw(): void {
+    this.view = new GraphView(this.els.graphHost, this.graph, (id) => this.select(id), groupGraph(this.graph, this.collapsed), (scope, action) => {
+      this.setCollapsed(action === "expand" ? expandScope(this.graph, this.collapsed, scope) : collapseScope(this.collapsed, scope));
+    });
+    const any = this.collapsed.size > 0;
+    this.els.collapse.textContent = any ? "Expand modules" : "Collapse modules";
+    this.els.collapse.setAttribute("aria-pressed", String(any));
+  }
+
+  /** Redraws with other modules collapsed, keeping the step. */
+  private setCollapsed(next: Set<string>): void {
+    this.collapsed = next;
+    this.draw();
+    this.view.fit();
+    this.go(this.k);
   }
 
   /** Runs the in-browser reverse-vs-forward measurement once, after the page is drawn. */

@@ -1,8 +1,9 @@
 // SVG rendering of the laid-out graph, updated in place for each step, with pan and zoom.
 import type { ValueSummary } from "../capture.js";
 import { fmtNumber, fmtType } from "../export-text.js";
-import { layoutGraph, type Layout } from "./layout.js";
-import type { Graph, Mode, State } from "./model.js";
+import { layoutGraph, previewHeight, textWidth, type Box, type EdgeMember, type Layout } from "./layout.js";
+import { edgeKey, type Graph, type Mode, type State } from "./model.js";
+import { groupGraph, type Group, type Grouping } from "./groups.js";
 import { drawPreview, svg } from "./preview.js";
 
 /** A short display of a value for boxes and edge labels: `7`, `f32[2,3]`. */
@@ -25,19 +26,37 @@ function clip(s: string, width: number, px: number): string {
 }
 
 interface NodeEls { g: SVGGElement; value: SVGTextElement | null; extra: SVGTextElement | null }
-interface EdgeEls { g: SVGGElement; path: SVGPathElement; label: SVGTextElement; from: number; to: number }
+interface EdgeEls { g: SVGGElement; path: SVGPathElement; label: SVGTextElement; members: EdgeMember[] }
+interface GroupEls {
+  g: SVGGElement; group: Group; box: Box; value: SVGTextElement; extra: SVGTextElement; sent: SVGTextElement;
+  /** Operand edges from outside into the module: in the backward pass, its gradients flow out along them. */
+  outgoing: EdgeMember[];
+}
 
-/** The graph drawing: one `<g data-node-id>` per node and one `<g data-edge>` per operand edge. */
+/** Expanding a collapsed module (click its box) or collapsing an expanded one (click its frame's title). */
+export type ScopeAction = (scope: string, action: "expand" | "collapse") => void;
+
+/**
+ * The graph drawing: one `<g data-node-id>` per node drawn on its own, one `<g data-scope>` per collapsed
+ * module, one `<g data-frame>` per expanded module, and one `<g data-edge>` per drawn edge.
+ */
 export class GraphView {
   readonly layout: Layout;
   readonly root: SVGSVGElement;
   private readonly viewport: SVGGElement;
   private readonly nodes: (NodeEls | undefined)[] = [];
+  private readonly groups: GroupEls[] = [];
+  /** The collapsed module each node is drawn in, if any. */
+  private readonly groupOf = new Map<number, string>();
   private readonly edges = new Map<string, EdgeEls>();
   private view = { x: 0, y: 0, k: 1 };
 
-  constructor(private readonly host: HTMLElement, private readonly g: Graph, onSelect: (id: number) => void) {
-    this.layout = layoutGraph(g);
+  /**
+   * @param grouping which modules are collapsed (default: none)
+   * @param onScope called when a module box or frame title is clicked
+   */
+  constructor(private readonly host: HTMLElement, private readonly g: Graph, onSelect: (id: number) => void, grouping: Grouping = groupGraph(g, new Set()), onScope: ScopeAction = () => {}) {
+    this.layout = layoutGraph(g, grouping);
     host.replaceChildren();
     this.root = svg("svg", { class: "graph", role: "img", "aria-label": "computation graph" });
     host.appendChild(this.root);
@@ -47,15 +66,56 @@ export class GraphView {
       svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }, m);
     }
     this.viewport = svg("g", { class: "viewport" }, this.root);
+    const frameLayer = svg("g", { class: "frames" }, this.viewport);
     const edgeLayer = svg("g", { class: "edges" }, this.viewport);
     const nodeLayer = svg("g", { class: "nodes" }, this.viewport);
     const labelLayer = svg("g", { class: "edge-labels" }, this.viewport);
+    const activate = (el: SVGGElement, act: () => void): void => {
+      const go = (ev: Event): void => { ev.stopPropagation(); act(); };
+      el.addEventListener("click", go);
+      el.addEventListener("keydown", (ev) => { if ((ev as KeyboardEvent).key === "Enter") go(ev); });
+    };
+    for (const f of this.layout.frames) {
+      const fg = svg("g", { class: "frame", "data-frame": f.scope, transform: `translate(${f.x - f.w / 2},${f.y - f.h / 2})` }, frameLayer);
+      svg("rect", { class: "frame-box", width: f.w, height: f.h, rx: 10 }, fg);
+      const title = svg("g", { class: "frame-title", tabindex: 0, role: "button", "aria-label": `Collapse module ${f.scope}` }, fg);
+      svg("rect", { class: "frame-hit", x: 0, y: 0, width: Math.min(f.w, textWidth(f.label, 11) + 30), height: 18, rx: 6 }, title);
+      const t = svg("text", { x: 8, y: 13, class: "frame-label" }, title);
+      t.textContent = `▾ ${f.label}`;
+      svg("title", {}, title).textContent = `${f.scope}: click to collapse into one box`;
+      activate(title, () => onScope(f.scope, "collapse"));
+    }
     for (const e of this.layout.edges) {
-      const eg = svg("g", { class: "edge", "data-edge": e.key, "data-from": e.from, "data-to": e.to }, edgeLayer);
+      const eg = svg("g", { class: "edge", "data-edge": e.key, "data-from": e.from, "data-to": e.to, ...(e.members.length > 1 ? { "data-edges": e.members.map((m) => m.key).join(" ") } : {}) }, edgeLayer);
       const path = svg("path", { d: pathOf(e.points), "marker-end": "url(#arrow)" }, eg);
       const mid = e.points[Math.floor(e.points.length / 2)] ?? { x: 0, y: 0 };
       const label = svg("text", { x: mid.x, y: mid.y - 3, class: "flow", "text-anchor": "middle" }, labelLayer);
-      this.edges.set(e.key, { g: eg, path, label, from: e.from, to: e.to });
+      this.edges.set(e.key, { g: eg, path, label, members: e.members });
+    }
+    for (const [scope, b] of this.layout.groups) {
+      const grp = b.group;
+      for (const m of grp.members) this.groupOf.set(m, scope);
+      const inside = new Set(grp.members);
+      const outgoing: EdgeMember[] = [];
+      for (const m of grp.members) g.nodes[m]!.inputs.forEach((k, j) => { if (!inside.has(k) && g.nodes[k]!.kind !== "const") outgoing.push({ key: edgeKey(m, j), from: k, to: m, input: j }); });
+      const isOutput = grp.members.includes(g.output);
+      const gg = svg("g", {
+        class: `node group${isOutput ? " output" : ""}`, "data-scope": scope, "data-ops": grp.ops, "data-members": grp.members.length,
+        transform: `translate(${b.x - b.w / 2},${b.y - b.h / 2})`, tabindex: 0, role: "button", "aria-label": `module ${scope} (${grp.ops} ops): expand`,
+      }, nodeLayer);
+      svg("rect", { class: "box", width: b.w, height: b.h, rx: 10 }, gg);
+      svg("rect", { class: "box-inner", x: 3, y: 3, width: b.w - 6, height: b.h - 6, rx: 8 }, gg);
+      const title = svg("text", { x: 12, y: 20, class: "title" }, gg);
+      svg("tspan", { class: "name" }, title).textContent = `${grp.label} ▸`;
+      svg("tspan", { class: "op", dx: 6 }, title).textContent = "module";
+      const value = svg("text", { x: 12, y: 37, class: "value" }, gg);
+      const extra = svg("text", { x: 12, y: 52, class: "extra" }, gg);
+      const sent = svg("text", { x: 12, y: 65, class: "sent" }, gg);
+      const out = grp.outputs.length === 1 ? g.nodes[grp.outputs[0]!]!.value : null;
+      if (out && out.shape.length > 0) drawPreview(gg, out, 12, b.h - previewHeight(out) - 6, b.w - 24, previewHeight(out));
+      svg("title", {}, gg).textContent = `${scope}: ${grp.ops} ops (${grp.members.map((m) => g.nodes[m]!.name).join(", ")}); click to expand`;
+      activate(gg, () => onScope(scope, "expand"));
+      this.groups.push({ g: gg, group: grp, box: b, value, extra, sent, outgoing });
     }
     const compact = this.layout.compact;
     for (const n of g.nodes) {
@@ -76,12 +136,10 @@ export class GraphView {
         svg("tspan", { class: "op", dx: 6 }, title).textContent = n.kind === "input" ? "input" : n.op;
         const value = svg("text", { x: 10, y: compact ? 29 : 35, class: "value" }, ng);
         const extra = svg("text", { x: 10, y: compact ? 41 : 50, class: "extra" }, ng);
-        if (n.value.shape.length > 0) drawPreview(ng, n.value, 10, b.h - 24, b.w - 20, 18);
+        if (n.value.shape.length > 0) drawPreview(ng, n.value, 10, b.h - previewHeight(n.value) - 6, b.w - 20, previewHeight(n.value));
         this.nodes.push({ g: ng, value, extra });
       }
-      const pick = (ev: Event): void => { ev.stopPropagation(); onSelect(n.id); };
-      ng.addEventListener("click", pick);
-      ng.addEventListener("keydown", (ev) => { if ((ev as KeyboardEvent).key === "Enter") pick(ev); });
+      activate(ng, () => onSelect(n.id));
     }
     this.enablePanZoom();
   }
@@ -123,12 +181,17 @@ export class GraphView {
       }
       el.extra.textContent = clip(extra, b.w - 16, 11);
     }
+    for (const grp of this.groups) this.updateGroup(grp, st, mode);
     const focus = new Set(st.focusEdges);
-    for (const [key, e] of this.edges) {
-      const flow = mode === "reverse" ? st.flows.get(key) : undefined;
+    for (const e of this.edges.values()) {
+      // A merged edge shows its focused member, else the last one that carried something.
+      const hotMember = e.members.find((m) => focus.has(m.key));
+      const hot = hotMember !== undefined;
+      const carried = e.members.filter((m) => st.flows.has(m.key));
+      const shown = hotMember ?? carried[carried.length - 1] ?? e.members[0]!;
+      const flow = mode === "reverse" ? st.flows.get(shown.key) : undefined;
       // Forward mode: an edge into a computed op carries its operand's tangent.
-      const tangent = mode === "forward" && st.computed.has(e.to) && this.g.nodes[e.to]!.kind === "op" ? st.tangents.get(e.from) : undefined;
-      const hot = focus.has(key);
+      const tangent = mode === "forward" && st.computed.has(shown.to) && this.g.nodes[shown.to]!.kind === "op" ? st.tangents.get(shown.from) : undefined;
       e.g.classList.toggle("focus", hot);
       e.g.classList.toggle("backward", mode === "reverse" && hot && flow !== undefined);
       e.g.classList.toggle("carried", flow !== undefined);
@@ -161,15 +224,52 @@ export class GraphView {
     this.apply();
   }
 
-  /** Brings node `id` into view (when zoomed in on a large graph). */
+  /** Brings node `id` (or the module box it is drawn in) into view (when zoomed in on a large graph). */
   reveal(id: number): void {
-    const b = this.layout.boxes[id];
+    const scope = this.groupOf.get(id);
+    const b = scope !== undefined ? this.layout.groups.get(scope) : this.layout.boxes[id];
     if (!b) return;
     const r = this.host.getBoundingClientRect();
     const sx = b.x * this.view.k + this.view.x, sy = b.y * this.view.k + this.view.y;
     if (sx > 20 && sx < r.width - 20 && sy > 20 && sy < r.height - 20) return;
     this.view = { ...this.view, x: r.width / 2 - b.x * this.view.k, y: r.height / 2 - b.y * this.view.k };
     this.apply();
+  }
+
+  /**
+   * A module box after a step: how many of its ops have run and its output's value; in reverse mode the
+   * gradient that reached its output and the operands it has sent gradients to; in forward mode its tangent.
+   */
+  private updateGroup(el: GroupEls, st: State, mode: Mode): void {
+    const { group: grp, box: b } = el;
+    const L = this.g.nodes[this.g.output]!.name;
+    const ops = grp.members.filter((m) => this.g.nodes[m]!.kind === "op");
+    const done = ops.filter((m) => st.computed.has(m)).length;
+    const out = grp.outputs.length === 1 ? this.g.nodes[grp.outputs[0]!]! : null;
+    const known = done === ops.length;
+    el.g.classList.toggle("pending", done === 0);
+    el.g.classList.toggle("focus", st.focus !== null && grp.members.includes(st.focus));
+    if (known && out) el.g.setAttribute("data-value", attrValue(out.value));
+    else el.g.removeAttribute("data-value");
+    const plural = (k: number): string => `${k} op${k === 1 ? "" : "s"}`;
+    el.value.textContent = clip(known ? `${plural(ops.length)}${out ? ` = ${short(out.value)}` : ""}` : `${done}/${plural(ops.length)} run`, b.w - 24, 12);
+    const gs = mode === "reverse" ? grp.outputs.map((o) => st.grads.get(o)).find((x) => x !== undefined) : undefined;
+    if (gs) el.g.setAttribute("data-grad", attrValue(gs.value));
+    else el.g.removeAttribute("data-grad");
+    el.g.classList.toggle("has-grad", !!gs);
+    const t = mode === "forward" && known && out ? st.tangents.get(out.id) : undefined;
+    if (t !== undefined) el.g.setAttribute("data-tangent", attrValue(t));
+    else el.g.removeAttribute("data-tangent");
+    el.extra.setAttribute("class", gs ? "extra grad" : t !== undefined ? "extra tangent" : "extra");
+    el.extra.textContent = clip(gs ? `∂${L}/∂out = ${short(gs.value)}` : t !== undefined ? `d out = ${short(t)}` : "", b.w - 24, 11);
+    // Named as drawn: a receiver inside another collapsed module is that module.
+    const drawnAs = (id: number): string => {
+      const scope = this.groupOf.get(id);
+      return scope === undefined ? this.g.nodes[id]!.name : scope.slice(scope.lastIndexOf("/") + 1);
+    };
+    const sentTo = mode === "reverse" ? el.outgoing.filter((m) => st.flows.has(m.key)).map((m) => drawnAs(m.from)) : [];
+    el.sent.textContent = clip(sentTo.length ? `∇ out → ${[...new Set(sentTo)].join(", ")}` : "", b.w - 24, 11);
+    el.g.setAttribute("data-sent", String(sentTo.length));
   }
 
   private apply(): void {
@@ -186,7 +286,7 @@ export class GraphView {
     }, { passive: false });
     let drag: { x: number; y: number; vx: number; vy: number } | null = null;
     this.root.addEventListener("pointerdown", (ev) => {
-      if ((ev.target as Element).closest(".node")) return;
+      if ((ev.target as Element).closest(".node, .frame-title")) return; // a drag would capture the pointer and swallow their click
       drag = { x: ev.clientX, y: ev.clientY, vx: this.view.x, vy: this.view.y };
       this.root.setPointerCapture(ev.pointerId);
       this.root.classList.add("dragging");

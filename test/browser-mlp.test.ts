@@ -1,0 +1,174 @@
+// Modules on the step-through page, for `chainrule viz --mlp`: which boxes and frames a set of collapsed
+// scopes gives (in Node), then the real page in Chromium (Debian's /usr/bin/chromium via playwright-core,
+// launched as in browser.test.ts): collapse all modules, step to the end of the backward pass, open one
+// module level by level, collapse it again from its frame, expand everything.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { decodeGraph } from "../src/viz/page/model.js";
+import { childScopes, collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "../src/viz/page/groups.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+// Rebuild the page bundle before anything imports the module that inlines it: once loaded, vitest keeps
+// serving that module as it was, even after vi.resetModules(), so the page under test would be the
+// previous build. (The static imports above reach no part of the bundle.)
+const { buildPage } = (await import(pathToFileURL(join(root, "scripts/build-page.mjs")).href)) as { buildPage: (o: object) => Promise<unknown> };
+await buildPage({ quiet: true, library: false });
+const { mlpStepTrace } = await import("../src/cli/viz-mlp.js");
+const { runViz } = await import("../src/cli/viz-command.js");
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const inCI = process.env.CI === "true";
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && !inCI) {
+  console.warn(`\n!!! browser tests SKIPPED: no Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium   (CI installs it in .ci/run)\n`);
+}
+
+const step = mlpStepTrace();
+const g = decodeGraph(step.graph.toJSON());
+const byName = (name: string): number => g.nodes.find((n) => n.name === name)!.id;
+
+describe("module grouping of the MLP step", () => {
+  it("lists the scopes outer before inner, and the children of each", () => {
+    expect(scopePaths(g)).toEqual(["MLP", "MLP/Linear0", "MLP/ReLU1", "MLP/Linear2", "loss"]);
+    expect(childScopes(g, null)).toEqual(["MLP", "loss"]);
+    expect(childScopes(g, "MLP")).toEqual(["MLP/Linear0", "MLP/ReLU1", "MLP/Linear2"]);
+  });
+
+  it("nothing collapsed: every node its own box, every scope a frame", () => {
+    const gr = groupGraph(g, new Set());
+    expect(gr.groups).toEqual([]);
+    expect(gr.unit.every((u, i) => u === `n${i}`)).toBe(true);
+    expect(gr.frames).toEqual(["MLP", "MLP/Linear0", "MLP/ReLU1", "MLP/Linear2", "loss"]);
+    expect(gr.parent.get(`n${byName("u")}`)).toBe("MLP/Linear0");
+    expect(gr.parent.get(`n${byName("8")}`)).toBe("loss"); // a literal sits with the op that uses it
+    expect(gr.parent.has(`n${byName("x")}`)).toBe(false); // the data batch stays outside
+  });
+
+  it("collapsing the top level gives two boxes; parameters and data stay outside, the literal 8 goes in", () => {
+    const gr = groupGraph(g, collapseAll(g));
+    expect(gr.groups.map((x) => [x.scope, x.ops, x.members.map((m) => g.nodes[m]!.name), x.outputs.map((m) => g.nodes[m]!.name)])).toEqual([
+      ["MLP", 5, ["u", "v", "w", "u1", "v1"], ["v1"]],
+      ["loss", 3, ["w1", "u2", "8", "L"], ["L"]],
+    ]);
+    expect(gr.frames).toEqual([]);
+    const own = gr.unit.filter((u, i) => u === `n${i}`).map((u) => g.nodes[Number(u.slice(1))]!.name);
+    expect(own).toEqual(["0.weight", "0.bias", "2.weight", "2.bias", "x", "k0"]);
+  });
+
+  it("expanding opens one level; collapsing from a frame forgets what was open inside", () => {
+    const open = expandScope(g, collapseAll(g), "MLP");
+    expect([...open].sort()).toEqual(["MLP/Linear0", "MLP/Linear2", "MLP/ReLU1", "loss"]);
+    const gr = groupGraph(g, open);
+    expect(gr.frames).toEqual(["MLP"]);
+    expect(gr.parent.get("g:MLP/Linear0")).toBe("MLP");
+    const deeper = expandScope(g, open, "MLP/Linear0");
+    expect(groupGraph(g, deeper).unit[byName("u")]).toBe(`n${byName("u")}`);
+    expect([...collapseScope(deeper, "MLP")].sort()).toEqual(["MLP", "loss"]);
+  });
+});
+
+describe.runIf(!haveChromium && inCI)("Chromium", () => {
+  it("is installed (CI=true requires the browser tests to run)", () => {
+    expect.fail(`no Chromium at ${CHROMIUM}; install it with apt-get install -y chromium (.ci/run does)`);
+  });
+});
+
+describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", () => {
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+  let written = "";
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  const results = join(root, "test-results");
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "chainrule-mlp-page-"));
+    written = await runViz(undefined, { mlp: true, output: join(dir, "mlp.html") }); // as `chainrule viz --mlp -o mlp.html`
+    mkdirSync(results, { recursive: true });
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+    page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+    page.on("pageerror", (e) => consoleErrors.push(String(e)));
+    page.on("request", (r) => { if (!/^(file|data|about|blob):/.test(r.url())) foreignRequests.push(r.url()); });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    expect(consoleErrors).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+  });
+
+  const nodes = () => page.locator("[data-node-id]");
+  const scopes = () => page.locator("[data-scope]").evaluateAll((els) => els.map((e) => e.getAttribute("data-scope")));
+  const frames = () => page.locator("[data-frame]").evaluateAll((els) => els.map((e) => e.getAttribute("data-frame")));
+  const json = async (sel: string, attr: string): Promise<{ shape: number[]; data: number[] | null; stats: { min: number; max: number; mean: number } | null }> =>
+    JSON.parse((await page.locator(sel).getAttribute(attr))!) as never;
+
+  it("loads with every node drawn and each module framed", async () => {
+    expect(written).toMatch(/^wrote .*mlp\.html \(html, 15 nodes\): one training step of an MLP 784-16-10/);
+    await page.goto(pathToFileURL(join(dir, "mlp.html")).href);
+    await expect.poll(() => nodes().count()).toBe(15);
+    expect(await frames()).toEqual(["MLP", "MLP/Linear0", "MLP/ReLU1", "MLP/Linear2", "loss"]);
+    expect(await scopes()).toEqual([]);
+  });
+
+  it("Collapse modules: two module boxes with data-scope, fewer nodes", async () => {
+    await page.getByRole("button", { name: "Collapse modules" }).click();
+    await expect.poll(scopes).toEqual(["MLP", "loss"]);
+    expect(await nodes().count()).toBe(6); // the four parameters, the image batch x and the one-hot targets
+    expect(await frames()).toEqual([]);
+    expect(await page.locator('[data-scope="MLP"]').getAttribute("data-ops")).toBe("5");
+    expect(await page.getByRole("button", { name: "Expand modules" }).getAttribute("aria-pressed")).toBe("true");
+  });
+
+  it("at the end of the backward pass: finite parameter gradients, the modules' summaries", async () => {
+    await page.locator("body").click({ position: { x: 5, y: 300 } });
+    await page.keyboard.press("End");
+    const b2 = await json('[data-name="2.bias"]', "data-grad");
+    expect(b2.shape).toEqual([10]);
+    expect(b2.data!.every(Number.isFinite)).toBe(true);
+    b2.data!.forEach((v, i) => expect(v).toBeCloseTo(step.graph.node("2.bias").grad!.data![i]!, 6));
+    const w0 = await json('[data-name="0.weight"]', "data-grad");
+    expect(w0.shape).toEqual([784, 16]);
+    expect([w0.stats!.min, w0.stats!.max, w0.stats!.mean].every(Number.isFinite)).toBe(true);
+    const mlp = page.locator('[data-scope="MLP"]');
+    expect((await json('[data-scope="MLP"]', "data-grad")).shape).toEqual([8, 10]); // ∂L/∂logits reached its output
+    expect(await mlp.getAttribute("data-sent")).toBe("4"); // and it sent gradients to all four parameters
+    expect(await mlp.textContent()).toContain("5 ops = f32[8,10]");
+    expect(Number(await page.locator('[data-scope="loss"]').getAttribute("data-value"))).toBeCloseTo(step.loss, 5);
+    expect(await page.locator(".edge.backward").count()).toBe(1); // the last step, into 0.weight
+    await page.screenshot({ path: join(results, "browser-mlp-collapsed.png") });
+  });
+
+  it("clicking a module box opens it one level; clicking its frame title closes it again", async () => {
+    await page.locator('[data-scope="MLP"]').click();
+    await expect.poll(scopes).toEqual(["MLP/Linear0", "MLP/ReLU1", "MLP/Linear2", "loss"]);
+    expect(await frames()).toEqual(["MLP"]);
+    await page.locator('[data-scope="MLP/Linear0"]').click();
+    await expect.poll(() => nodes().count()).toBe(8); // its matmul and add appear
+    expect(await page.locator('[data-name="u"]').getAttribute("data-op")).toBe("matmul");
+    expect(await page.locator('[data-name="u"]').getAttribute("data-grad")).not.toBeNull();
+    await page.screenshot({ path: join(results, "browser-mlp-open.png") });
+    await page.getByRole("button", { name: "Collapse module MLP", exact: true }).click();
+    await expect.poll(scopes).toEqual(["MLP", "loss"]);
+    expect(await nodes().count()).toBe(6);
+  });
+
+  it("Expand modules brings back every node; forward mode steps through too", async () => {
+    await page.getByRole("button", { name: "Expand modules" }).click();
+    await expect.poll(() => nodes().count()).toBe(15);
+    expect(await scopes()).toEqual([]);
+    await page.getByRole("button", { name: "Forward mode" }).click();
+    await page.getByRole("button", { name: "Collapse modules" }).click();
+    await page.locator("body").click({ position: { x: 5, y: 300 } });
+    await page.keyboard.press("End");
+    expect(await page.locator('[data-scope="loss"]').getAttribute("data-tangent")).not.toBeNull();
+  });
+});
