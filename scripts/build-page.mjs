@@ -91,6 +91,8 @@ export async function buildPage(options = {}) {
       target: "es2020",
       minify: true,
       sourcemap: true,
+      // Class names are data here: error names (ShapeError) and nn module scopes ("MLP/Linear0") come from them.
+      keepNames: true,
       legalComments: "none",
       logLevel: "silent",
       // toHTML stays in Node: inlining the page into the library would double its size for browsers.
