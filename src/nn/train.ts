@@ -70,7 +70,7 @@ export interface TrainOptions {
 /**
  * Trains a classifier on softmax cross-entropy in the functional style: `valueAndGrad` over the
  * parameter object, then the optimizer's pure update, once per shuffled mini-batch. The model's
- * parameters are updated in place at the end of each epoch.
+ * parameters are updated in place at the end of each epoch, and it is left in eval mode.
  * @param model maps a batch of inputs [B, ...] to logits [B, C]
  * @returns the per-epoch statistics
  * @throws ValueError for a non-positive epoch count or batch size
