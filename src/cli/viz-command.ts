@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { ValueError } from "../core/errors.js";
-import { trace, type GraphTrace } from "../viz/capture.js";
+import { FULL_VALUE_LIMIT, trace, type GraphTrace } from "../viz/capture.js";
 import type { HTMLOptions } from "../viz/html.js";
 import { loadExpression } from "./explain-command.js";
 import { mlpStepTrace } from "./viz-mlp.js";
@@ -58,8 +58,8 @@ export async function runViz(expression: string | undefined, options: VizCommand
     if (expression !== undefined || (options.at && options.at.length > 0)) {
       throw new ValueError("viz: --mlp traces its own model; got an expression or --at as well, expected one or the other");
     }
-    const step = mlpStepTrace();
     const format = options.format ?? fromExtension ?? "html";
+    const step = mlpStepTrace(format === "html" || format === "json" ? undefined : FULL_VALUE_LIMIT);
     const output = options.output ?? (format === "html" ? MLP_DEFAULT_OUTPUT : undefined);
     const text = render(step.graph, format, { title: "chainrule: MLP training step" });
     if (!output) return text;

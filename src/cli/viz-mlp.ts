@@ -15,7 +15,7 @@ export const MLP_STEP = {
   batch: 8,
   /** Seed of the initial weights and of the digits drawn. */
   seed: 0,
-  /** Keeps activations [8,16], logits [8,10] and the [16,10] weight in full, so the page draws them as heatmaps. */
+  /** For the page and JSON: keeps activations [8,16], logits [8,10] and the [16,10] weight in full, so the page draws them as heatmaps. */
   fullValueLimit: 256,
 };
 
@@ -34,9 +34,11 @@ export interface MlpStep {
  * cross-entropy, inside `nameScope("loss")`, then the engine's backward pass. The four parameters are the
  * graph's inputs (named as in `model.parameters()`: 0.weight, 0.bias, 2.weight, 2.bias), so the page shows
  * their gradients; the image batch `x` and the one-hot targets are constants.
+ * @param fullValueLimit tensors kept in full (default `MLP_STEP.fullValueLimit`; text and dot output pass 64,
+ *   since a 128-number list makes an unreadable line or Graphviz record)
  */
-export function mlpStepTrace(): MlpStep {
-  const { sizes, batch, seed, fullValueLimit } = MLP_STEP;
+export function mlpStepTrace(fullValueLimit: number = MLP_STEP.fullValueLimit): MlpStep {
+  const { sizes, batch, seed } = MLP_STEP;
   const model = new MLP(sizes, { rng: new Rng(seed) });
   const all = loadMnist();
   const picked = subset(all, new Rng(seed).permutation(all.labels.size).subarray(0, batch));
