@@ -6,6 +6,7 @@ import { explain } from "./explain.js";
 import { renderInspector } from "./inspector.js";
 import { decodeGraph, stateAt, timeline, type Graph, type Mode, type Step } from "./model.js";
 import { GraphView } from "./render.js";
+import { COMPACT_ABOVE } from "./layout.js";
 import { collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "./groups.js";
 import { retrace, type Source } from "./retrace.js";
 
@@ -128,7 +129,8 @@ export class App {
     }
     this.selected = null;
     this.els.inspector.hidden = true;
-    this.collapsed = new Set();
+    // Large graphs with modules open collapsed: a few boxes to start from instead of hundreds of nodes.
+    this.collapsed = this.graph.nodes.length > COMPACT_ABOVE ? collapseAll(this.graph) : new Set();
     this.els.collapse.hidden = scopePaths(this.graph).length === 0;
     this.draw();
     this.els.wrt.replaceChildren(...this.graph.forward.map((s) => h("option", { value: String(s.wrt) }, this.graph.nodes[s.wrt]!.name)));
