@@ -3,7 +3,7 @@
 // launched as in browser.test.ts): collapse all modules, step to the end of the backward pass, open one
 // module level by level, collapse it again from its frame, expand everything.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -20,6 +20,7 @@ const { buildPage } = (await import(pathToFileURL(join(root, "scripts/build-page
 await buildPage({ quiet: true, library: false });
 const { mlpStepTrace } = await import("../src/cli/viz-mlp.js");
 const { runViz } = await import("../src/cli/viz-command.js");
+const lib = await import("../src/index.js");
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
 const inCI = process.env.CI === "true";
@@ -170,5 +171,21 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
     await page.locator("body").click({ position: { x: 5, y: 300 } });
     await page.keyboard.press("End");
     expect(await page.locator('[data-scope="loss"]').getAttribute("data-tangent")).not.toBeNull();
+  });
+
+  it("a graph of more than 80 nodes with modules opens collapsed", async () => {
+    const f = (x: import("../src/index.js").Tensor) => {
+      let y = x;
+      for (let b = 0; b < 4; b++) y = lib.nameScope(`block${b}`, () => lib.tanh(lib.add(lib.mul(y, 1.01), lib.mul(lib.square(y), 0.1))));
+      for (let b = 0; b < 4; b++) y = lib.nameScope(`head${b}`, () => { for (let l = 0; l < 5; l++) y = lib.sub(lib.tanh(lib.mul(y, 0.9)), 0.1); return y; });
+      return lib.sum(y);
+    };
+    const g = lib.trace(f, [lib.tensor([0.1, 0.2], { name: "x" })]);
+    expect(g.nodes.length).toBeGreaterThan(80);
+    writeFileSync(join(dir, "big.html"), g.toHTML());
+    await page.goto(pathToFileURL(join(dir, "big.html")).href);
+    await expect.poll(scopes).toEqual(["block0", "block1", "block2", "block3", "head0", "head1", "head2", "head3"]);
+    expect(await page.locator("[data-node-id]").evaluateAll((els) => els.map((e) => e.getAttribute("data-name")))).toEqual(["x", "L"]); // L = sum, at top level
+    expect(await page.getByRole("button", { name: "Expand modules" }).getAttribute("aria-pressed")).toBe("true");
   });
 });
