@@ -2,6 +2,7 @@
 // Runs every workload in every library, each pair in its own child process (bench/worker.ts), then
 // prints the median times, the peer/chainrule ratios, memory, and the cross-check of the answers.
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,12 +15,14 @@ const LIBRARIES = ["chainrule", "tfjs-cpu", "tfjs-wasm", "jax-wasm"] as const;
 interface Options {
   quick: boolean;
   json: boolean;
+  /** Also write the JSON report to this file. */
+  save: string | null;
   only: string[] | null;
   libs: string[];
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, json: false, only: null, libs: [...LIBRARIES] };
+  const o: Options = { quick: false, json: false, save: null, only: null, libs: [...LIBRARIES] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const list = (): string[] => {
@@ -30,9 +33,13 @@ function parseArgs(argv: string[]): Options {
     if (a === "--quick") o.quick = true;
     else if (a === "--json") o.json = true;
     else if (a === "--only") o.only = list();
+    else if (a === "--save") {
+      o.save = argv[++i] ?? null;
+      if (!o.save) throw new Error("--save needs a file name");
+    }
     else if (a === "--libs") o.libs = list();
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run bench -- [--quick] [--json] [--only seed,chain-10k,…] [--libs chainrule,tfjs-cpu,tfjs-wasm,jax-wasm]");
+      console.log("usage: npm run bench -- [--quick] [--json] [--save file.json] [--only seed,chain-10k,…] [--libs chainrule,tfjs-cpu,tfjs-wasm,jax-wasm]");
       console.log("workloads: " + WORKLOADS.map((w) => w.id).join(", "));
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
@@ -148,8 +155,10 @@ async function main(): Promise<void> {
   }
   const elapsedS = (performance.now() - started) / 1000;
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.platform()} ${os.release()}, Node ${process.version}`;
+  const json = JSON.stringify({ machine, quick: o.quick, elapsedS, date: new Date().toISOString(), workloads: workloads.map((w) => ({ ...w, reference: refs.get(w.id) })), results: rows }, null, 2);
+  if (o.save) writeFileSync(o.save, json + "\n");
   if (o.json) {
-    console.log(JSON.stringify({ machine, quick: o.quick, elapsedS, date: new Date().toISOString(), workloads: workloads.map((w) => ({ ...w, reference: refs.get(w.id) })), results: rows }, null, 2));
+    console.log(json);
   } else {
     console.log(renderReport(rows, workloads, o.libs, { machine, quick: o.quick, elapsedS }));
   }
