@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChainruleError, ParseError, Rng, ValueError, io, nn, scalar, tensor } from "../src/index.js";
+import { ChainruleError, ParseError, Rng, ValueError, io, nn, scalar, tensor, type Tensor } from "../src/index.js";
 import { compileExpression } from "../src/cli/expression.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -225,10 +225,8 @@ describe("model files (src/io/safetensors.ts)", () => {
     );
   });
 
-  // Known issue (reported): a tensor named "__proto__" in the header is assigned with `tensors[name] = …`,
-  // which sets the result object's prototype instead of adding an entry. No global pollution, but the
-  // tensor silently disappears. Flip to `it` when fixed in src/io/safetensors.ts.
-  it.fails("a tensor named __proto__ is either kept as an ordinary entry or rejected", () => {
+  // Plain assignment (`tensors[name] = …`) would call the prototype setter and the tensor would vanish.
+  it("a tensor named __proto__ is either kept as an ordinary entry or rejected", () => {
     const bytes = withHeader({ ["__proto__"]: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4));
     let ok = false;
     try {
@@ -238,6 +236,18 @@ describe("model files (src/io/safetensors.ts)", () => {
       ok = e instanceof ParseError;
     }
     expect(ok).toBe(true);
+  });
+
+  it("a tensor and a metadata key named __proto__ round-trip through encode and decode", () => {
+    const tensors: Record<string, Tensor> = {};
+    Object.defineProperty(tensors, "__proto__", { value: tensor([1.5, -2], { dtype: "float32" }), enumerable: true, writable: true, configurable: true });
+    const metadata: Record<string, string> = {};
+    Object.defineProperty(metadata, "__proto__", { value: "kept", enumerable: true, writable: true, configurable: true });
+    const back = io.decodeSafetensors(io.encodeSafetensors(tensors, metadata), "round-trip");
+    expect(Object.keys(back.tensors)).toEqual(["__proto__"]);
+    expect(Array.from(Object.getOwnPropertyDescriptor(back.tensors, "__proto__")!.value.data as Float32Array)).toEqual([1.5, -2]);
+    expect(Object.getOwnPropertyDescriptor(back.metadata, "__proto__")?.value).toBe("kept");
+    expect(Object.getPrototypeOf(back.tensors)).toBe(Object.prototype);
   });
 
   it("a header key __proto__ never pollutes Object.prototype", () => {

@@ -20,6 +20,14 @@ const FROM_CODE: Record<string, DType> = { F32: "float32", F64: "float64", I32: 
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/**
+ * Adds `key` as an ordinary own property. Plain assignment would treat "__proto__" as the prototype
+ * setter (a tensor named so would vanish, or become the object's prototype); names come from files.
+ */
+function setEntry<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Named tensors and the string metadata stored with them. */
 export interface SafetensorsContent {
   tensors: Record<string, Tensor>;
@@ -56,7 +64,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
     if (name === "" || name === "__metadata__") throw new ValueError(`encodeSafetensors: invalid tensor name ${JSON.stringify(name)}`);
     if (!(t instanceof Tensor)) throw new ValueError(`encodeSafetensors: "${name}" is not a tensor`);
     const bytes = tensorBytes(t);
-    header[name] = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] };
+    setEntry(header, name, { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
     parts.push(bytes);
     offset += bytes.byteLength;
   }
@@ -117,7 +125,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "input"): Safetens
       if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail("__metadata__ must be an object of strings", source);
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== "string") fail(`__metadata__ "${k}" must be a string`, source);
-        metadata[k] = v;
+        setEntry(metadata, k, v);
       }
       continue;
     }
@@ -157,7 +165,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "input"): Safetens
       }
     }
     if (e.dtype === "bool" && data.some((v) => v > 1)) fail(`tensor "${e.name}" is BOOL but holds bytes other than 0 and 1`, source);
-    tensors[e.name] = Tensor._concrete(data, e.shape, e.dtype);
+    setEntry(tensors, e.name, Tensor._concrete(data, e.shape, e.dtype));
   }
   return { tensors, metadata };
 }
