@@ -53,7 +53,7 @@ describe("shape errors name the op and both shapes", () => {
     ["negative axis too small", () => mean(f32([2, 3]), -3),
       "mean: axis -3 is out of range for a tensor of rank 2; expected an integer in [-2, 1]"],
     ["fractional axis", () => max(f32([2, 3]), 1.5),
-      "max: axis 1.5 is out of range for a tensor of rank 2; expected an integer in [-2, 1]"],
+      "max: axis must be an integer, got 1.5"],
     ["repeated axis", () => sum(f32([2, 3]), [0, 0]), "sum: axis 0 is repeated in [0,0]"],
     ["transpose perm", () => transpose(f32([2, 3]), [0, 2]), "transpose: perm [0,2] is not a permutation of the 2 axes of [2,3]"],
     ["reshape size mismatch", () => reshape(f32([2, 3]), [4, 2]),
@@ -187,5 +187,23 @@ describe("differentiation errors", () => {
     expectError(() => run(broken(() => [f32([3])])), GradientError, "brokenOp: the VJP rule returned a cotangent of shape [3] for input 0, whose shape is [2]");
     // A cotangent of the broadcast (output) shape is summed back by the engine: not an error.
     expect(Array.from(run(broken(() => [full([3, 2], 1)])).data)).toEqual([3, 3]);
+  });
+});
+
+describe("misuse from plain JavaScript gets a chainrule error, not a TypeError", () => {
+  it("options objects where an axis goes, string axes, non-functions, bare strings", async () => {
+    const lib = await import("../src/index.js");
+    const t = lib.tensor([[1, 2], [3, 5]], { dtype: "float64" });
+    // variance/std accept their options object in place of axis, as PyTorch users write it
+    expect(lib.variance(t, { correction: 1 }).item()).toBeCloseTo(
+      [1, 2, 3, 5].reduce((a, v) => a + (v - 2.75) ** 2, 0) / 3, 12);
+    expect(Array.from(lib.std(t, { axis: 0, correction: 0 }).data)).toEqual([1, 1.5]);
+    expect(() => lib.sum(t, { axis: 0 } as never)).toThrow(/^sum: axis must be a number or an array of numbers, got \{"axis":0\}/);
+    expect(() => lib.mean(t, "0" as never)).toThrow(/^mean: axis must be a number or an array of numbers, got "0"/);
+    expect(() => lib.sum(t, [0.5])).toThrow(/^sum: axis must be an integer, got 0.5/);
+    expect(lib.sum(t, null as never).item()).toBe(11);
+    expect(() => lib.grad(5 as never)).toThrow(/^grad: f must be a function, got number/);
+    expect(() => lib.valueAndGrad("f" as never)).toThrow(/^valueAndGrad: f must be a function, got string/);
+    expect(() => lib.tensor("abc" as never)).toThrow(/^tensor: element at the top level is "abc"/);
   });
 });

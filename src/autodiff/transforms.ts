@@ -19,6 +19,11 @@ function checkDifferentiable(op: string, where: string, t: Tensor): void {
   }
 }
 
+/** @throws ValueError when `f` is not a function (e.g. `grad(5)`) */
+function checkFunction(op: string, f: unknown): void {
+  if (typeof f !== "function") throw new ValueError(`${op}: f must be a function, got ${f === null ? "null" : typeof f}; e.g. ${op}((x) => x.square())`);
+}
+
 function normalizeArgnums(op: string, argnums: number | readonly number[], nargs: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : [...argnums];
   for (const a of list) {
@@ -89,6 +94,7 @@ export function vjp<Args extends Pytree[], Out extends Pytree>(
   f: (...args: Args) => Out,
   ...primals: Args
 ): [Out, (ct: Out) => Args] {
+  checkFunction("vjp", f);
   const argnums = primals.map((_, i) => i);
   const r = traceReverse("vjp", f as (...args: never[]) => unknown, primals, argnums);
   const outs = leaves(r.out).map(r.unbox);
@@ -146,10 +152,12 @@ function gradCore(op: string, f: (...args: never[]) => unknown, args: unknown[],
  * @returns a function of the same arguments returning gradients shaped like the chosen arguments
  * @throws GradientError when f returns a non-scalar (use `vjp`); DTypeError for int/bool arguments
  */
+export function grad(f: (x: Tensor) => Tensor, options?: { argnums?: 0 }): (x: Tensor) => Tensor;
 export function grad<Args extends unknown[]>(f: (...args: Args) => Tensor, options?: { argnums?: 0 }): (...args: Args) => TensorTree<Args[0]>;
 export function grad<Args extends unknown[], const N extends number>(f: (...args: Args) => Tensor, options: { argnums: N }): (...args: Args) => TensorTree<Args[N]>;
 export function grad<Args extends unknown[], const N extends readonly number[]>(f: (...args: Args) => Tensor, options: { argnums: N }): (...args: Args) => Grads<Args, N>;
-export function grad(f: (...args: never[]) => Tensor, options: { argnums?: number | readonly number[] } = {}): (...args: unknown[]) => unknown {
+export function grad(f: (...args: never[]) => Tensor, options: { argnums?: number | readonly number[] } = {}): (...args: never[]) => unknown {
+  checkFunction("grad", f);
   const argnums = options.argnums ?? 0;
   return (...args: unknown[]) => gradCore("grad", f, args, argnums, false).grads;
 }
@@ -159,6 +167,7 @@ export function grad(f: (...args: never[]) => Tensor, options: { argnums?: numbe
  * when f returns `[value, aux]` (JAX's `value_and_grad`).
  * @throws GradientError when the value is not a scalar
  */
+export function valueAndGrad(f: (x: Tensor) => Tensor, options?: { argnums?: 0; hasAux?: false }): (x: Tensor) => [Tensor, Tensor];
 export function valueAndGrad<Args extends unknown[]>(
   f: (...args: Args) => Tensor,
   options?: { argnums?: 0; hasAux?: false },
@@ -178,7 +187,8 @@ export function valueAndGrad<Args extends unknown[], Aux, const N extends number
 export function valueAndGrad(
   f: (...args: never[]) => unknown,
   options: { argnums?: number | readonly number[]; hasAux?: boolean } = {},
-): (...args: unknown[]) => unknown {
+): (...args: never[]) => unknown {
+  checkFunction("valueAndGrad", f);
   return (...args: unknown[]) => {
     const r = gradCore("valueAndGrad", f, args, options.argnums ?? 0, options.hasAux ?? false);
     return options.hasAux ? [[r.value, r.aux], r.grads] : [r.value, r.grads];
@@ -198,6 +208,7 @@ export function jvp<Args extends Pytree[], Out extends Pytree>(
   primals: Args,
   tangents: Args,
 ): [Out, Out] {
+  checkFunction("jvp", f);
   if (!Array.isArray(primals) || !Array.isArray(tangents) || primals.length !== tangents.length) {
     throw new ValueError(`jvp: primals and tangents must be arrays of the same length, got ${Array.isArray(primals) ? primals.length : typeof primals} and ${Array.isArray(tangents) ? tangents.length : typeof tangents}`);
   }

@@ -58,6 +58,9 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
  * @throws ShapeError when the axis is out of range for `rank`
  */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
+  if (typeof axis !== "number" || !Number.isInteger(axis)) {
+    throw new ShapeError(`${op}: axis must be an integer, got ${describeAxis(axis)}`);
+  }
   if (!Number.isInteger(axis) || axis < -rank || axis >= Math.max(rank, 1)) {
     if (!(rank === 0 && (axis === 0 || axis === -1))) {
       throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${rank}; expected an integer in [${-rank}, ${rank - 1}]`);
@@ -71,7 +74,10 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
-  if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  if (axis === undefined || axis === null) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axis !== "number" && !Array.isArray(axis)) {
+    throw new ShapeError(`${op}: axis must be a number or an array of numbers, got ${describeAxis(axis)}; later options are positional, e.g. ${op}(x, axis, keepDims)`);
+  }
   const list = typeof axis === "number" ? [axis] : [...axis];
   const out = list.map((a) => normalizeAxis(op, a, rank));
   const seen = new Set<number>();
@@ -80,4 +86,14 @@ export function normalizeAxes(op: string, axis: number | readonly number[] | und
     seen.add(a);
   }
   return out.sort((x, y) => x - y);
+}
+
+function describeAxis(axis: unknown): string {
+  if (typeof axis === "string") return JSON.stringify(axis);
+  if (axis === null || typeof axis !== "object") return String(axis);
+  try {
+    return JSON.stringify(axis);
+  } catch {
+    return Object.prototype.toString.call(axis);
+  }
 }

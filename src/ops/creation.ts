@@ -57,15 +57,15 @@ function flatten(value: NestedArray, shape: number[], out: TypedArray): void {
   let k = 0;
   const walk = (v: NestedArray, dim: number, path: string): void => {
     if (dim === shape.length) {
-      if (Array.isArray(v)) throw new ShapeError(`tensor: ragged nested array: element at ${path} is an array, expected a number (shape so far ${fmtShape(shape)})`);
+      if (Array.isArray(v)) throw new ShapeError(`tensor: ragged nested array: element at ${path || "the top level"} is an array, expected a number (shape so far ${fmtShape(shape)})`);
       if (typeof v === "boolean") out[k++] = v ? 1 : 0;
       else if (typeof v === "number") out[k++] = v;
-      else throw new ValueError(`tensor: element at ${path} is ${describeValue(v)} (${typeof v}); expected a number or boolean`);
+      else throw new ValueError(`tensor: element at ${path || "the top level"} is ${describeValue(v)} (${typeof v}); expected a number or boolean`);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
       const got = Array.isArray(v) ? `length ${v.length}` : `a ${typeof v}`;
-      throw new ShapeError(`tensor: ragged nested array: element at ${path} has ${got}, expected an array of length ${shape[dim]} (shape ${fmtShape(shape)})`);
+      throw new ShapeError(`tensor: ragged nested array: element at ${path || "the top level"} has ${got}, expected an array of length ${shape[dim]} (shape ${fmtShape(shape)})`);
     }
     for (let i = 0; i < v.length; i++) walk(v[i]!, dim + 1, `${path}[${i}]`);
   };

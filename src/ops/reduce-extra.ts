@@ -134,16 +134,31 @@ export interface VarianceOptions {
    * as NumPy, JAX and TensorFlow.js; 1 is the unbiased sample variance, PyTorch's default.
    */
   correction?: number;
+  /** Axes to reduce, when the options object is passed in place of `axis`. */
+  axis?: number | readonly number[];
+  /** Keep reduced dimensions, when the options object is passed in place of `axis`. */
+  keepDims?: boolean;
+}
+
+/** `variance(x, { correction: 1 })` reads as PyTorch users expect: the object stands in for the trailing arguments. */
+function varianceArgs(axis: Axis | VarianceOptions, keepDims: boolean, options: VarianceOptions): [Axis, boolean, VarianceOptions] {
+  if (axis !== null && typeof axis === "object" && !Array.isArray(axis)) {
+    const o = axis as VarianceOptions;
+    return [o.axis, o.keepDims ?? keepDims, o];
+  }
+  return [axis as Axis, keepDims, options];
 }
 
 /**
  * Variance over `axis` (default all): Σ(x − mean)² / (n − correction), computed two-pass from the
  * deviations (no cancellation). Population variance by default (NumPy/JAX/TF.js); pass
- * `{ correction: 1 }` for PyTorch's default. n − correction ≤ 0 divides by 0 (Infinity/NaN, as NumPy).
+ * `{ correction: 1 }` for PyTorch's default — as the fourth argument, or alone in place of `axis`
+ * (`variance(x, { axis: 0, correction: 1 })`). n − correction ≤ 0 divides by 0 (Infinity/NaN, as NumPy).
  * @returns float (int inputs give float32)
  * @throws ShapeError for a bad axis
  */
-export function variance(x: TensorLike, axis?: Axis, keepDims = false, options: VarianceOptions = {}): Tensor {
+export function variance(x: TensorLike, axisOrOptions?: Axis | VarianceOptions, keepDimsArg = false, optionsArg: VarianceOptions = {}): Tensor {
+  const [axis, keepDims, options] = varianceArgs(axisOrOptions, keepDimsArg, optionsArg);
   const t = operand("variance", x);
   const axes = normalizeAxes("variance", axis, t.rank);
   const n = axes.reduce((acc, a) => acc * t.shape[a]!, 1);
@@ -162,8 +177,8 @@ function sqrtZeroSafe(v: Tensor): Tensor {
  * (a constant slice) the gradient is 0 rather than NaN.
  * @throws ShapeError for a bad axis
  */
-export function std(x: TensorLike, axis?: Axis, keepDims = false, options: VarianceOptions = {}): Tensor {
-  return sqrtZeroSafe(variance(x, axis, keepDims, options));
+export function std(x: TensorLike, axisOrOptions?: Axis | VarianceOptions, keepDims = false, options: VarianceOptions = {}): Tensor {
+  return sqrtZeroSafe(variance(x, axisOrOptions, keepDims, options));
 }
 
 /** The orders `norm` accepts. */
