@@ -60,7 +60,7 @@ export function capsFor(lib: string, w: Workload, quick: boolean): Caps {
   // Chains get a leash sized for tfjs (about 2-3 s per call at 10k, 20 s at 100k; 1m needs ~14 GB and
   // dies at the heap cap); jax-js slows down superlinearly with chain length and never finishes chain-10k.
   if (quick) return { timeoutS: w.kind === "chain" ? 15 : 30, heapMB: 2048 };
-  const chainS = w.size <= 10_000 ? 120 : w.size <= 100_000 ? 600 : 300;
+  const chainS = w.size <= 10_000 ? 120 : w.size <= 100_000 ? 900 : 300;
   return { timeoutS: w.kind === "chain" ? chainS : 300, heapMB: 3072 };
 }
 
