@@ -88,7 +88,12 @@ describe("page model: timeline, state and explanations of the seed", () => {
     const r = retrace("sin(x)*y", "x=0, y=2");
     expect(r.ok && decodeGraph(r.json).nodes.map((n) => [n.name, n.grad?.data?.[0]])).toEqual([["x", 2], ["y", 0], ["u", 2], ["L", 1]]);
     expect(retrace("sin(x", "x=1")).toMatchObject({ ok: false, position: 5 });
-    expect(retrace("x*y", "x=1")).toMatchObject({ ok: false, message: expect.stringMatching(/no value for variable y/) });
+    // In the page's wording: there is no --at option on the page, only the 'at' box.
+    expect(retrace("x*y", "x=1")).toMatchObject({ ok: false, message: "no value for variable y; add y=… to the 'at' box" });
+    expect(retrace("x*y*z", "x=1")).toMatchObject({ ok: false, message: "no value for variables y, z; add y=…, z=… to the 'at' box" });
+    expect(retrace("x", "x=1, z=2")).toMatchObject({ ok: false, message: "unknown variable z; the expression uses x" });
+    expect(retrace("x", "x")).toMatchObject({ ok: false, message: 'cannot read "x"; expected name=number, e.g. a=3, b=2' });
+    expect(retrace("x", "x=1e400")).toMatchObject({ ok: false, message: expect.stringMatching(/^the value of x must be a finite number, got 1e400/) });
   });
 });
 

@@ -15,7 +15,7 @@ export type RetraceResult = { ok: true; json: GraphJSON } | { ok: false; message
 export function retrace(expression: string, at: string): RetraceResult {
   try {
     const compiled = compileExpression(expression);
-    const bound = bindVariables(compiled, parseBindings([at]));
+    const bound = bindVariables(compiled, parseBindings([at], "page"), "page");
     return { ok: true, json: trace(bound.fn, bound.tensors).toJSON() };
   } catch (e) {
     const err = e as Error & { position?: number };
