@@ -64,6 +64,32 @@ describe("chainrule (no arguments): the seed walkthrough", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/∂L\/∂x \+= 1 × ∂L\/∂L\s+= 1 × 1 = 1\s+1st of 3 paths into x/);
     expect(r.stdout).toMatch(/∂L\/∂x =\s+1 \+ 3 \+ 3\s+= 7\s+x is used 3 times/);
+    // The footer does not suggest the command just run (nor say "twice" of a value used 3 times).
+    const footer = r.stdout.slice(r.stdout.indexOf("Try next"));
+    expect(footer).not.toContain('explain "x*x + x"');
+    expect(footer).toContain("chainrule grad");
+  });
+
+  it("the seed's footer suggests x*x + x with the right count", async () => {
+    const r = await run();
+    expect(r.stdout).toMatch(/chainrule explain "x\*x \+ x" --at x=3\s+x is used 3 times: its gradients add up/);
+    expect(r.stdout).not.toContain("used twice");
+  });
+
+  it("explain: a finite difference that overflows is not available (exit 0); a real mismatch exits 1 with one line", async () => {
+    const over = await run("explain", "exp(x)", "--at", "x=1000");
+    expect(over.code).toBe(0);
+    expect(over.stderr).toBe("");
+    expect(over.stdout).toMatch(/∂L\/∂x = ∞\s+finite difference not available \(overflow\)/);
+    expect(over.stdout).not.toContain("mismatch");
+    const domain = await run("explain", "sqrt(x)", "--at", "x=0");
+    expect(domain.code).toBe(0);
+    expect(domain.stdout).toMatch(/finite difference not available \(NaN: x ± h leaves the function's domain\)/);
+    // relu at its kink: the engine's convention (0) against the central difference (1/2).
+    const kink = await run("explain", "relu(x)", "--at", "x=0");
+    expect(kink.code).toBe(1);
+    expect(kink.stdout).toMatch(/∂L\/∂x = 0\s+finite difference 0\.500000.*✗ mismatch/);
+    expect(kink.stderr).toBe("chainrule: explain: gradient check failed: ∂L/∂x = 0 but the finite difference is 0.500000 (at a kink such as relu at 0 the derivative is a convention and the two differ)\n");
   });
 });
 
@@ -129,6 +155,7 @@ describe("chainrule viz", () => {
 });
 
 describe("bad input: one line on stderr (plus a caret for syntax errors), exit status 2, no stack trace", () => {
+  const svgOut = join(mkdtempSync(join(tmpdir(), "chainrule-cli-")), "graph.svg");
   // [arguments, message, caret line (syntax errors: the expression and a caret follow the message)]
   const cases: [string[], RegExp, string?][] = [
     [["grad", "a+*b", "--at", "a=1,b=2"], /expected expression after \+/, "    ^"],
@@ -141,12 +168,18 @@ describe("bad input: one line on stderr (plus a caret for syntax errors), exit s
     [["grad", "a.__proto__", "--at", "a=1"], /member access/, "   ^"],
     [["grad", "a[0]", "--at", "a=1"], /member access/, "   ^"],
     [["grad", "'x'"], /only numbers/, "  ^"],
-    [["grad", "a*b", "--at", "a=1"], /no value for variable b/],
+    [["grad", "a*b", "--at", "a=1"], /^chainrule: --at: no value for variable b; pass it with --at b=…$/m],
     [["grad", "a", "--at", "a=1,z=2"], /unknown variable z/],
     [["grad", "a", "--at", "a=1,a=2"], /a is given twice/],
     [["grad", "a", "--at", "a=abc"], /must be a number, got "abc"/],
     [["grad", "a", "--at", "a"], /expected name=number/],
+    [["grad", "a", "--at", "a=1e400"], /^chainrule: --at: the value of a must be a finite number, got 1e400/],
+    [["grad", "a", "--at", "a=-1e999"], /must be a finite number/],
     [["frobnicate"], /unknown command 'frobnicate'/],
+    [["help", "bogus"], /^chainrule: help: unknown command 'bogus'; expected one of explain, grad, viz, train, predict, modes$/m],
+    [["viz", "-o", svgOut], /^chainrule: viz: cannot tell the format of .*graph\.svg from its extension "\.svg"; use one of \.html \.htm \.dot \.gv \.json \.txt, or pass --format html\|dot\|json\|text/],
+    [["viz", "--mlp", "-o", svgOut], /cannot tell the format of .*graph\.svg/],
+    [["viz", "-o", join(tmpdir(), "chainrule-graph-no-extension")], /from its extension \(none\)/],
     [["grad", "x", "--bogus"], /unknown option '--bogus'/],
     [["grad", "x", "--at", "x=1", "--mode", "sideways"], /sideways.*invalid/],
     [["grad", "-x^2", "--at", "x=1"], /wrap it in parentheses/],
@@ -168,6 +201,16 @@ describe("bad input: one line on stderr (plus a caret for syntax errors), exit s
         expect(lines[2], what).toBe(caret);
       }
     });
+  });
+
+  it("writes nothing for an unknown extension; help <command> still prints that command's help", async () => {
+    expect(existsSync(svgOut)).toBe(false);
+    const r = await run("help", "grad");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: chainrule grad \[options\] <expr>/);
+    const svg = await run("viz", "--format", "dot", "-o", svgOut); // an explicit --format takes any file name
+    expect(svg.code).toBe(0);
+    expect(readFileSync(svgOut, "utf8")).toContain("digraph chainrule");
   });
 
   it("never evaluates the expression as JavaScript", async () => {

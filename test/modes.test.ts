@@ -85,6 +85,23 @@ describe("chainrule modes", () => {
     expect(out.join("")).toContain(`wrote ${file}`);
   });
 
+  it("a --max that is not a power of 4 is accepted and says where n stops; a power of 4 needs no note", async () => {
+    const out: string[] = [];
+    const rows = await runModes({ max: "5" }, plain, (s) => out.push(s));
+    expect(rows.map((r) => r.n)).toEqual([1, 4]);
+    expect(out.join("")).toContain("n goes up by ×4: 1, 4; stopping at 4, the largest power of 4 ≤ --max 5\n");
+    const big: string[] = [];
+    expect(modesSizes(100)).toEqual([1, 4, 16, 64]);
+    await runModes({ max: "16" }, plain, (s) => big.push(s));
+    expect(big.join("")).not.toContain("stopping at");
+  });
+
+  it("--plot into a missing directory fails before measuring, as one line", async () => {
+    const out: string[] = [];
+    await expect(runModes({ max: "4", plot: "/nonexist/modes.svg" }, plain, (s) => out.push(s))).rejects.toThrow(/^modes: --plot: cannot write \/nonexist\/modes\.svg: its directory does not exist$/);
+    expect(out).toEqual([]); // nothing measured or printed
+  });
+
   it("rejects a bad --max with a one-line message and exit status 2", async () => {
     await expect(runModes({ max: "lots" }, plain, () => {})).rejects.toThrow(ValueError);
     const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);

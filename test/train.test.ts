@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { data, nn, optim } from "../src/index.js";
+import { ValueError, data, nn, optim } from "../src/index.js";
 import { runTrain, type TrainCommandOptions } from "../src/cli/train-command.js";
 import { runPredict } from "../src/cli/predict-command.js";
 import { main } from "../src/cli/main.js";
@@ -66,8 +66,19 @@ describe("train and predict commands", () => {
     expect(out.text()).toMatch(/epoch 1\/1 {2}train loss \d\.\d{4} {2}train acc [\d.]+% {2}test acc [\d.]+% {2}[\d.]+s/);
   });
 
+  it("a write that fails after training: one ValueError about the user's path, no temporary file name", async () => {
+    const gone = mkdtempSync(join(tmpdir(), "chainrule-train-gone-"));
+    const out = capture();
+    // The directory exists when the options are checked and vanishes during the run.
+    const write = (s: string): void => { if (s.startsWith("epoch")) rmSync(gone, { recursive: true, force: true }); out.write(s); };
+    const run = runTrain("mnist", { ...base, epochs: "1", out: join(gone, "m.safetensors") }, { write, isTTY: false }, { train: 64, test: 32 });
+    await expect(run).rejects.toThrow(ValueError);
+    await expect(run).rejects.toThrow(new RegExp(`^train: --out: cannot write ${join(gone, "m.safetensors").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: its directory does not exist$`));
+  });
+
   it("bad input gives one clear line on stderr and exit status 2", async () => {
     const err = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
+    const stdout = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     const bad = join(dir, "bad.safetensors");
     writeFileSync(bad, new Uint8Array([1, 2, 3]));
     try {
@@ -78,16 +89,25 @@ describe("train and predict commands", () => {
         [["train", "mnist", "--model", "rnn"], /unknown model "rnn"/],
         [["predict", join(dir, "missing.safetensors")], /cannot read .*missing\.safetensors/],
         [["predict", bad], /too short/],
+        // Output paths are checked before training (these would otherwise train a whole run first).
+        [["train", "mnist", "--epochs", "1", "--hidden", "8", "--out", "/nonexist/a.safetensors"], /^chainrule: train: --out: cannot write \/nonexist\/a\.safetensors: its directory does not exist$/m],
+        [["train", "mnist", "--epochs", "1", "--hidden", "8", "--plot", "/nonexist/a.svg"], /^chainrule: train: --plot: cannot write \/nonexist\/a\.svg: its directory does not exist$/m],
+        [["train", "mnist", "--epochs", "1", "--hidden", "8", "--out", dir], /^chainrule: train: --out: cannot write .*: it is a directory; give a file name$/m],
+        [["train", "mnist", "--epochs", "1", "--hidden", "8", "--plot", join(bad, "a.svg")], /train: --plot: cannot write .*bad\.safetensors\/a\.svg: .* is not a directory|a part of the path is not a directory/],
       ];
       for (const [argv, re] of cases) {
         err.mockClear();
+        stdout.mockClear();
         expect(await main(argv), argv.join(" ")).toBe(2);
         const text = err.mock.calls.map((c) => String(c[0])).join("");
         expect(text, argv.join(" ")).toMatch(re);
+        expect(text, argv.join(" ")).not.toMatch(/\.tmp/);
         expect(text.trim().split("\n").length).toBe(1);
+        expect(stdout.mock.calls.map((c) => String(c[0])).join(""), argv.join(" ")).not.toMatch(/epoch/); // failed before training
       }
     } finally {
       err.mockRestore();
+      stdout.mockRestore();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { ChainruleError, ParseError } from "../core/errors.js";
+import { ChainruleError, ParseError, ValueError } from "../core/errors.js";
 import { runExplain } from "./explain-command.js";
 import { runGrad } from "./grad-command.js";
 import { runViz, VIZ_FORMATS, type VizFormat } from "./viz-command.js";
@@ -31,7 +31,10 @@ function commanderLine(text: string): string {
   return `chainrule: ${s}; see chainrule --help`;
 }
 
-function buildProgram(style: Style, write: (s: string) => void, state: { expression?: string }): Command {
+/** What the commands tell `main` besides their output: the expression (for carets) and a non-zero exit status. */
+interface ProgramState { expression?: string; exitCode?: number }
+
+function buildProgram(style: Style, write: (s: string) => void, state: ProgramState): Command {
   const program = new Command("chainrule")
     .description("Automatic differentiation for TypeScript. With no command: the step-by-step walkthrough of L = (a·b + c)².")
     .version(version(), "-V, --version")
@@ -66,7 +69,13 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
     .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect)
     .action((expr: string | undefined, opts: { at?: string[] }) => {
       state.expression = expr;
-      write(runExplain(expr, opts, style));
+      const r = runExplain(expr, opts, style);
+      write(r.text);
+      if (r.mismatches.length > 0) {
+        // The walkthrough is still worth reading, but a failed check must not look like success.
+        process.stderr.write(`chainrule: explain: gradient check failed: ${r.mismatches.join("; ")} (at a kink such as relu at 0 the derivative is a convention and the two differ)\n`);
+        state.exitCode = 1;
+      }
     });
 
   program
@@ -86,7 +95,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: { express
     .description("export the computation graph (default: the seed) as text, Graphviz dot, JSON or an HTML page")
     .argument("[expr]", "expression, e.g. \"(a*b + c)^2\"")
     .option("--at <values>", "variable values, e.g. a=3,b=2,c=1 (repeatable)", collect)
-    .option("-o, --output <file>", "write to a file instead of stdout (format from its extension unless --format)")
+    .option("-o, --output <file>", "write to a file instead of stdout (format from its extension: .html .dot .gv .json .txt, or give --format)")
     .addOption(new Option("--format <format>", "output format (default: from the file extension, else text; html for --mlp)").choices(VIZ_FORMATS))
     .option("--mlp", "one training step of a 784-16-10 MLP on 8 MNIST digits, modules collapsible on the page (html to graph.html unless -o)")
     .action(async (expr: string | undefined, opts: { at?: string[]; output?: string; format?: VizFormat; mlp?: boolean }) => {
@@ -118,8 +127,8 @@ function describe(e: unknown, expression: string | undefined): { text: string; c
 
 /**
  * The command line. Returns the exit status: 0 on success, 2 for bad input (unknown command or option,
- * malformed expression, unknown function or variable, bad --at value), 1 for other failures (e.g. a
- * file that cannot be written). Messages are one line on stderr, never a stack trace.
+ * malformed expression, unknown function or variable, bad --at value), 1 for other failures (e.g.
+ * explain's finite-difference check failing). Messages are one line on stderr, never a stack trace.
  */
 export async function main(argv: string[]): Promise<number> {
   // `chainrule viz | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
@@ -130,14 +139,20 @@ export async function main(argv: string[]): Promise<number> {
   });
   const style = makeStyle(colorFor(process.stdout));
   const write = (s: string): void => { process.stdout.write(s); };
-  const state: { expression?: string } = {};
+  const state: ProgramState = {};
   try {
     if (argv.length === 0) {
-      write(runExplain(undefined, {}, style));
+      write(runExplain(undefined, {}, style).text);
       return 0;
     }
-    await buildProgram(style, write, state).parseAsync(argv, { from: "user" });
-    return 0;
+    const program = buildProgram(style, write, state);
+    // commander answers `help <unknown>` with the full help on stdout; say what is wrong instead.
+    if (argv[0] === "help" && argv[1] !== undefined && !argv[1].startsWith("-")) {
+      const known = program.commands.map((c) => c.name());
+      if (!known.includes(argv[1])) throw new ValueError(`help: unknown command '${argv[1]}'; expected one of ${known.join(", ")}`);
+    }
+    await program.parseAsync(argv, { from: "user" });
+    return state.exitCode ?? 0;
   } catch (e) {
     const { text, code } = describe(e, state.expression);
     if (text) process.stderr.write(text);

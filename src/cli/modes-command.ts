@@ -4,10 +4,11 @@ import { GradientError, ValueError } from "../core/errors.js";
 import { compareModes, modesSizes, type ModesRow } from "../viz/modes.js";
 import { fmtNumber } from "../viz/export-text.js";
 import type { Style } from "./style.js";
+import { checkWritable, writeError } from "./output-file.js";
 
 /** Options of `chainrule modes`. */
 export interface ModesCommandOptions {
-  /** Largest n (default 4096); sizes are 1, 4, 16, … up to it. */
+  /** Largest n (default 4096); sizes are the powers of 4 (1, 4, 16, …) up to it, and a --max between two of them is said so. */
   max?: string | number;
   /** Write an SVG plot to this file. */
   plot?: string;
@@ -69,13 +70,18 @@ function parseMax(max: string | number | undefined): number {
 /**
  * `chainrule modes [--max 4096] [--plot modes.svg]`: the full gradient of one scalar loss of n parameters
  * by forward mode (n jvp sweeps) and by reverse mode (one vjp sweep) for n = 1, 4, 16, … up to --max;
- * checks that the two agree and prints sweeps and milliseconds per size as they are measured.
+ * checks that the two agree and prints sweeps and milliseconds per size as they are measured. n goes up
+ * by ×4; a --max that is not a power of 4 is accepted, and a line says where the sizes stop (--max 5: at 4).
  * @param write receives the output line by line
  * @throws ValueError for a bad --max or an unwritable plot file; GradientError when the modes disagree
  */
 export async function runModes(options: ModesCommandOptions, style: Style, write: (s: string) => void): Promise<ModesRow[]> {
-  const sizes = modesSizes(parseMax(options.max));
+  const max = parseMax(options.max);
+  if (options.plot !== undefined) checkWritable("modes: --plot", options.plot); // before the measurement, not after
+  const sizes = modesSizes(max);
   write(`  ${style.bold("reverse vs forward mode")} ${style.dim("· full gradient of L(θ) = Σ sin(θᵢ)·θᵢ + (Σ tanh θᵢ)², θ ∈ ℝⁿ, float64")}\n\n`);
+  const top = sizes[sizes.length - 1]!;
+  if (top !== max) write(`  ${style.dim(`n goes up by ×4: ${sizes.slice(0, 3).join(", ")}${sizes.length > 3 ? ", …" : ""}; stopping at ${top}, the largest power of 4 ≤ --max ${max}`)}\n\n`);
   // Fixed column widths, so that rows print as they are measured.
   const widths = MODES_HEADER.map((h) => Math.max(h.length, 8));
   const line = (row: string[]): string => "  " + row.map((c, i) => c.padStart(widths[i]!)).join("  ");
@@ -92,7 +98,7 @@ export async function runModes(options: ModesCommandOptions, style: Style, write
     try {
       await writeFile(options.plot, svg);
     } catch (err) {
-      throw new ValueError(`modes: cannot write ${options.plot}: ${(err as Error).message.replace(/^\w+: /, "")}`);
+      throw writeError("modes: --plot", options.plot, err);
     }
     write(`  wrote ${options.plot}\n`);
   }
@@ -104,7 +110,7 @@ export function registerModesCommand(program: Command, style: Style, write: (s: 
   program
     .command("modes")
     .description("reverse vs forward mode: the full gradient of a loss with n parameters both ways (n = 1, 4, 16, … up to --max)")
-    .option("--max <n>", "largest number of parameters", "4096")
+    .option("--max <n>", "largest number of parameters (n = 1, 4, 16, …: powers of 4 up to it)", "4096")
     .option("--plot <file>", "also write an SVG plot of time and sweeps against n")
     .action(async (opts: ModesCommandOptions) => {
       await runModes(opts, style, write);

@@ -8,6 +8,7 @@ import { trainClassifier, type EpochStats } from "../nn/train.js";
 import { adam, sgd } from "../optim/rules.js";
 import { saveModule } from "../io/model-file.js";
 import { curvesSvg } from "./train-plot.js";
+import { checkWritable, writeError } from "./output-file.js";
 import { registerPredictCommand } from "./predict-command.js";
 
 /** The options of `chainrule train`, as commander hands them over (strings until checked). */
@@ -59,7 +60,8 @@ const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
  * `chainrule train mnist`: trains the MLP or CNN on the seeded 8,000/2,000 split, printing one line per
  * epoch (with a progress bar on a terminal), optionally saving the model and an SVG of the curves.
  * @param sizes training/test set sizes (for tests; the CLI uses 8000/2000)
- * @throws ValueError (exit status 2 in the CLI) for an unknown dataset or model, or bad numbers
+ * @throws ValueError (exit status 2 in the CLI) for an unknown dataset or model, bad numbers, an --out or
+ *   --plot path that cannot be written (checked before training), or a write that fails at the end
  */
 export async function runTrain(dataset: string, opts: TrainCommandOptions, out: Output, sizes: { train?: number; test?: number } = {}): Promise<TrainSummary> {
   if (dataset !== "mnist") throw new ValueError(`train: unknown dataset "${dataset}"; expected mnist`);
@@ -71,6 +73,9 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
   const seed = int("seed", opts.seed, 0);
   const lr = opts.lr === undefined ? (opts.optimizer === "adam" ? 1e-3 : 0.05) : positive("lr", opts.lr);
   const optimizer = opts.optimizer === "adam" ? adam({ lr }) : sgd({ lr, momentum: 0.9 });
+  // Before training: a bad path must not cost a whole run.
+  if (opts.out !== undefined) checkWritable("train: --out", opts.out);
+  if (opts.plot !== undefined) checkWritable("train: --plot", opts.plot);
 
   const start = performance.now();
   const data = mnistSplit({ seed, ...sizes });
@@ -116,15 +121,24 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
     history,
   };
   if (opts.out) {
-    saveModule(opts.out, model, {
-      dataset: "mnist", model: opts.model, hidden: String(hidden), seed: String(seed),
-      trainSize: String(data.train.labels.size), testSize: String(data.test.labels.size),
-      epochs: String(epochs), testAccuracy: String(last.testAccuracy),
-    });
+    try {
+      saveModule(opts.out, model, {
+        dataset: "mnist", model: opts.model, hidden: String(hidden), seed: String(seed),
+        trainSize: String(data.train.labels.size), testSize: String(data.test.labels.size),
+        epochs: String(epochs), testAccuracy: String(last.testAccuracy),
+      });
+    } catch (e) {
+      throw writeError("train: --out", opts.out, e);
+    }
     if (!quiet) out.write(`saved ${opts.out}\n`);
   }
   if (opts.plot) {
-    writeFileSync(opts.plot, await curvesSvg(history, `MNIST ${opts.model.toUpperCase()}, seed ${seed}`));
+    const svg = await curvesSvg(history, `MNIST ${opts.model.toUpperCase()}, seed ${seed}`);
+    try {
+      writeFileSync(opts.plot, svg);
+    } catch (e) {
+      throw writeError("train: --plot", opts.plot, e);
+    }
     if (!quiet) out.write(`wrote ${opts.plot}\n`);
   }
   if (quiet) {

@@ -24,6 +24,20 @@ export const MLP_DEFAULT_OUTPUT = "graph.html";
 
 const BY_EXTENSION: Record<string, VizFormat> = { ".html": "html", ".htm": "html", ".dot": "dot", ".gv": "dot", ".json": "json", ".txt": "text" };
 
+/**
+ * The format for `-o file` from its extension, or undefined without `-o`.
+ * @throws ValueError for an extension that names no format (e.g. graph.svg), rather than writing text into it
+ */
+function formatOf(output: string | undefined, format: VizFormat | undefined): VizFormat | undefined {
+  if (format !== undefined || output === undefined) return format;
+  const ext = extname(output).toLowerCase();
+  const found = BY_EXTENSION[ext];
+  if (found) return found;
+  const svg = ext === ".svg" ? "; for an SVG picture: chainrule viz --format dot | dot -Tsvg > graph.svg" : "";
+  throw new ValueError(`viz: cannot tell the format of ${output} from its extension ${ext ? `"${ext}"` : "(none)"}; `
+    + `use one of ${Object.keys(BY_EXTENSION).join(" ")}, or pass --format ${VIZ_FORMATS.join("|")}${svg}`);
+}
+
 function render(g: GraphTrace, format: VizFormat, html: HTMLOptions): string {
   switch (format) {
     case "text": return g.toText() + "\n";
@@ -44,16 +58,18 @@ async function write(path: string, text: string): Promise<void> {
 /**
  * `chainrule viz [expr] --at … [-o file] [--format html|dot|json|text]`: captures the graph (the seed
  * when no expression is given) and prints or writes it. The format defaults to the output file's
- * extension, else text.
+ * extension (.html .htm .dot .gv .json .txt; any other extension is an error unless --format is
+ * given), else text.
  *
  * `chainrule viz --mlp [-o file] [--format …]`: one training step of a 784-16-10 MLP on 8 MNIST digits
  * (see `mlpStepTrace`), scoped by module. The format defaults to the file's extension, else html; html
  * goes to graph.html when no `-o` is given, the other formats to stdout. Writing a file prints one line.
  * @returns what to print on stdout
- * @throws ValueError when --mlp is combined with an expression or --at, or the file cannot be written
+ * @throws ValueError when --mlp is combined with an expression or --at, the file's extension names no
+ *   format and no --format is given, or the file cannot be written
  */
 export async function runViz(expression: string | undefined, options: VizCommandOptions): Promise<string> {
-  const fromExtension = options.output ? BY_EXTENSION[extname(options.output).toLowerCase()] : undefined;
+  const fromExtension = formatOf(options.output, options.format);
   if (options.mlp) {
     if (expression !== undefined || (options.at && options.at.length > 0)) {
       throw new ValueError("viz: --mlp traces its own model; got an expression or --at as well, expected one or the other");

@@ -1,6 +1,6 @@
 import type { BackwardEdge, GraphNode, GraphTrace } from "../viz/capture.js";
 import { fmtNumber, fmtValue } from "../viz/export-text.js";
-import type { FiniteDifference } from "./fd-check.js";
+import { checkGradient, type FiniteDifference } from "./fd-check.js";
 import { formulaOf, infix, nameTerm, valueTerm } from "./infix.js";
 import { columns, type Cell, type Style } from "./style.js";
 
@@ -55,12 +55,13 @@ export function renderWalkthrough(g: GraphTrace, checks: readonly FiniteDifferen
     const rows: Cell[][] = checks.map((c, i) => {
       const n = inputs[i]!;
       const grad = n.grad?.data?.[0] ?? 0;
-      const ok = Math.abs(grad - c.estimate) <= 1e-6 * Math.max(1, Math.abs(grad));
+      const check = checkGradient(grad, c);
+      if (check.kind === "unavailable") return [`${d(n)} = ${fmtNumber(grad)}`, { text: `finite difference not available (${check.reason})`, color: style.yellow }];
       return [
         `${d(n)} = ${fmtNumber(grad)}`,
         `finite difference ${c.estimate.toFixed(6)}`,
         { text: `difference ${Math.abs(grad - c.estimate).toExponential(1)}`, color: style.dim },
-        ok ? { text: "✓", color: style.green } : { text: "✗ mismatch", color: style.red },
+        check.kind === "agree" ? { text: "✓", color: style.green } : { text: "✗ mismatch", color: style.red },
       ];
     });
     lines.push(...columns(rows, "    "));
