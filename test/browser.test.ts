@@ -299,6 +299,10 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
     const chart = page.getByRole("img", { name: "time for a full gradient, forward vs reverse mode" });
     await expect.poll(() => chart.count(), { timeout: 20_000 }).toBe(1);
     await expect.poll(() => page.getByRole("region", { name: "Reverse vs forward" }).textContent(), { timeout: 20_000 }).toMatch(/At n = 256: forward 256 sweeps, .* ms; reverse 1 sweep, .* ms; gradients agree: yes/);
+    // Every point is a real time: sweeps are repeated over ≥ 10 ms, so none reads 0 at the browser clock's 0.1 ms resolution.
+    const ms = await chart.locator("circle.dot").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-ms"))));
+    expect(ms).toHaveLength(10); // n = 1, 4, 16, 64, 256, forward and reverse
+    for (const v of ms) expect(v).toBeGreaterThan(0);
   });
 
   it("a loss of a few hundred nodes (a small MLP on scalars) renders, steps, zooms and inspects", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor, ValueError } from "../src/index.js";
-import { compareModes, gradientByForward, gradientByReverse, modesLoss, modesPoint, modesSizes } from "../src/viz/modes.js";
+import { compareModes, gradientByForward, gradientByReverse, modesLoss, modesPoint, modesSizes, timePerRun } from "../src/viz/modes.js";
 import { MODES_HEADER, runModes } from "../src/cli/modes-command.js";
 import { main } from "../src/cli/main.js";
 import { makeStyle } from "../src/cli/style.js";
@@ -52,6 +52,31 @@ describe("modes: the same gradient by n forward sweeps and by one reverse sweep"
       expect(r.reverseMs).toBeGreaterThanOrEqual(0);
       expect(r.ratio).toBeCloseTo(r.forwardMs / Math.max(r.reverseMs, 1e-6), 6);
     }
+  });
+});
+
+describe("timePerRun: times below the clock's resolution are measured, not read as 0", () => {
+  // A fake clock that, like a browser's performance.now, only moves in steps of 0.1 ms.
+  const fake = (msPerCall: number) => {
+    let t = 0, calls = 0;
+    return { now: () => Math.floor(t / 0.1 + 1e-9) * 0.1, f: () => { t += msPerCall; return ++calls; }, calls: () => calls };
+  };
+
+  it("a 0.03 ms call measures 0.03 ms, after one warm-up call", () => {
+    const c = fake(0.03);
+    const [last, ms] = timePerRun(c.f, { now: c.now, minMs: 10 });
+    expect(ms).toBeGreaterThan(0.029);
+    expect(ms).toBeLessThan(0.031);
+    expect(c.calls()).toBeGreaterThan(300); // ≥ 10 ms of 0.03 ms calls
+    expect(last).toBe(c.calls());
+  });
+
+  it("repeats keep the fastest measurement; a long first call is the measurement", () => {
+    const c = fake(0.05);
+    expect(timePerRun(c.f, { now: c.now, minMs: 5, repeats: 3 })[1]).toBeCloseTo(0.05, 3);
+    const slow = fake(300);
+    expect(timePerRun(slow.f, { now: slow.now })[1]).toBeCloseTo(300, 6);
+    expect(slow.calls()).toBe(1);
   });
 });
 

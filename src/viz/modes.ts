@@ -65,27 +65,57 @@ const clock = (): number => (typeof performance !== "undefined" ? performance.no
 
 /** Options for `compareModes`. */
 export interface CompareModesOptions {
-  /** Runs per size and mode, the fastest kept; default 3 up to n = 256 (where one run is quick and noisy), then 1. */
+  /** Measurements per size and mode, the fastest kept; default 3 up to n = 256 (where one run is quick and noisy), then 1. */
   repeats?: number | ((n: number) => number);
   /** Called after each size, e.g. to print progressively. */
   onRow?: (row: ModesRow) => void;
 }
 
-/** The fastest of `repeats` runs of `f`, in milliseconds, and its last result. */
-function timed<T>(repeats: number, f: () => T): [T, number] {
+/** Options for `timePerRun`. */
+export interface TimePerRunOptions {
+  /** Measurements, the fastest kept (default 1). */
+  repeats?: number;
+  /** Each measurement repeats `f` until at least this many milliseconds have passed (default 10). */
+  minMs?: number;
+  /** The clock, in milliseconds (default performance.now). */
+  now?: () => number;
+}
+
+/** One run that takes this long is measured once: JIT warm-up and clock resolution are lost in it. */
+const LONG_RUN_MS = 200;
+
+/**
+ * Milliseconds per call of `f`, and its last result. One warm-up call first (the JIT compiles on first
+ * use); then each measurement repeats `f` until `minMs` have passed and divides by the number of calls, so
+ * times far below the clock's resolution (browsers round performance.now to 0.1 ms or coarser) are
+ * measured rather than read as 0. A warm-up call that alone takes over 200 ms is taken as the measurement.
+ */
+export function timePerRun<T>(f: () => T, options: TimePerRunOptions = {}): [T, number] {
+  const now = options.now ?? clock;
+  const minMs = options.minMs ?? 10;
+  const w0 = now();
+  let out = f();
+  const first = now() - w0;
+  if (first >= LONG_RUN_MS) return [out, first];
   let best = Infinity;
-  let out!: T;
-  for (let r = 0; r < Math.max(1, repeats); r++) {
-    const t0 = clock();
-    out = f();
-    best = Math.min(best, clock() - t0);
+  for (let r = 0; r < Math.max(1, options.repeats ?? 1); r++) {
+    let calls = 0;
+    const t0 = now();
+    let elapsed = 0;
+    do {
+      out = f();
+      calls++;
+      elapsed = now() - t0;
+    } while (elapsed < minMs);
+    best = Math.min(best, elapsed / calls);
   }
   return [out, best];
 }
 
 /**
- * Computes the gradient of `modesLoss` at `modesPoint(n)` both ways for each n, timing each (wall clock
- * after a small warm-up; a measurement, not a benchmark) and checking that the two gradients agree.
+ * Computes the gradient of `modesLoss` at `modesPoint(n)` both ways for each n, timing each with
+ * `timePerRun` (wall clock, a warm-up call, then repeated calls over ≥ 10 ms; a measurement, not a
+ * benchmark) and checking that the two gradients agree.
  */
 export function compareModes(sizes: readonly number[], options: CompareModesOptions = {}): ModesRow[] {
   const repeats = options.repeats ?? ((n: number) => (n <= 256 ? 3 : 1));
@@ -94,8 +124,8 @@ export function compareModes(sizes: readonly number[], options: CompareModesOpti
   return sizes.map((n) => {
     const x = modesPoint(n);
     const reps = typeof repeats === "number" ? repeats : repeats(n);
-    const [fwd, forwardMs] = timed(reps, () => gradientByForward(modesLoss, x));
-    const [rev, reverseMs] = timed(reps, () => gradientByReverse(modesLoss, x));
+    const [fwd, forwardMs] = timePerRun(() => gradientByForward(modesLoss, x), { repeats: reps });
+    const [rev, reverseMs] = timePerRun(() => gradientByReverse(modesLoss, x), { repeats: reps });
     let maxAbsDiff = 0, scale = 1;
     for (let i = 0; i < n; i++) {
       maxAbsDiff = Math.max(maxAbsDiff, Math.abs(fwd[i]! - rev[i]!));

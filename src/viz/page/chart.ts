@@ -51,12 +51,12 @@ function chart(rows: ModesRow[]): SVGSVGElement {
   const W = 300, H = 170, m = { l: 40, r: 70, t: 10, b: 30 };
   const root = svg("svg", { class: "modes-chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "time for a full gradient, forward vs reverse mode" });
   const ns = rows.map((r) => r.n);
-  const ms = rows.flatMap((r) => [r.forwardMs, r.reverseMs]).map((v) => Math.max(v, 0.01));
+  const ms = rows.flatMap((r) => [r.forwardMs, r.reverseMs]).map((v) => Math.max(v, 1e-4));
   const lx = (v: number): number => Math.log10(v);
   const x0 = lx(Math.min(...ns)), x1 = lx(Math.max(...ns)) || 1;
   const y0 = Math.floor(lx(Math.min(...ms))), y1 = Math.ceil(lx(Math.max(...ms)));
   const px = (n: number): number => m.l + ((lx(n) - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
-  const py = (v: number): number => H - m.b - ((lx(Math.max(v, 0.01)) - y0) / (y1 - y0 || 1)) * (H - m.t - m.b);
+  const py = (v: number): number => H - m.b - ((lx(Math.max(v, 1e-4)) - y0) / (y1 - y0 || 1)) * (H - m.t - m.b);
   svg("rect", { x: m.l, y: m.t, width: W - m.l - m.r, height: H - m.t - m.b, class: "frame" }, root);
   for (let e = y0; e <= y1; e++) {
     const y = py(10 ** e);
@@ -69,7 +69,7 @@ function chart(rows: ModesRow[]): SVGSVGElement {
   for (const [key, cls, label] of [["forwardMs", "fwd", "forward"], ["reverseMs", "rev", "reverse"]] as const) {
     const pts = rows.map((r) => `${px(r.n).toFixed(1)},${py(r[key]).toFixed(1)}`).join(" ");
     svg("polyline", { points: pts, class: `series ${cls}` }, root);
-    for (const r of rows) svg("circle", { cx: px(r.n), cy: py(r[key]), r: 2.5, class: `dot ${cls}` }, root);
+    for (const r of rows) svg("circle", { cx: px(r.n), cy: py(r[key]), r: 2.5, class: `dot ${cls}`, "data-n": r.n, "data-ms": r[key] }, root);
     const last = rows[rows.length - 1]!;
     svg("text", { x: px(last.n) + 5, y: py(last[key]) + 4, class: `series-label ${cls}` }, root).textContent = label;
   }
