@@ -5,6 +5,7 @@ import { compareModes, modesSizes, type ModesRow } from "../viz/modes.js";
 import { fmtNumber } from "../viz/export-text.js";
 import type { Style } from "./style.js";
 import { checkWritable, writeError } from "./output-file.js";
+import { vegaLiteSvg } from "./vega-svg.js";
 
 /** Options of `chainrule modes`. */
 export interface ModesCommandOptions {
@@ -30,7 +31,6 @@ export const MODES_HEADER = ["n", "fwd sweeps", "fwd ms", "rev sweeps", "rev ms"
  * are imported only when a plot is asked for.
  */
 export async function modesSvg(rows: readonly ModesRow[]): Promise<string> {
-  const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
   const values = rows.flatMap((r) => [
     { n: r.n, mode: "forward (one jvp per parameter)", ms: Math.max(r.forwardMs, 1e-3), sweeps: r.forwardSweeps },
     { n: r.n, mode: "reverse (one vjp)", ms: Math.max(r.reverseMs, 1e-3), sweeps: r.reverseSweeps },
@@ -51,13 +51,7 @@ export async function modesSvg(rows: readonly ModesRow[]): Promise<string> {
     hconcat: [panel("ms", "time"), panel("sweeps", "sweeps")],
     config: { font: "Helvetica, Arial, sans-serif" },
   };
-  const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return vegaLiteSvg(spec);
 }
 
 function parseMax(max: string | number | undefined): number {

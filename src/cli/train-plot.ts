@@ -1,11 +1,11 @@
 import type { EpochStats } from "../nn/train.js";
+import { vegaLiteSvg } from "./vega-svg.js";
 
 /**
  * Loss and accuracy curves of a training run as an SVG document: a Vega-Lite spec (two stacked line
  * charts), compiled to Vega and rendered headless. vega and vega-lite are imported only when a plot is asked for.
  */
 export async function curvesSvg(history: readonly EpochStats[], title: string): Promise<string> {
-  const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
   const rows = history.flatMap((s) => [
     { epoch: s.epoch, chart: "loss", series: "train loss", value: s.trainLoss },
     { epoch: s.epoch, chart: "loss", series: "test loss", value: s.testLoss },
@@ -31,11 +31,5 @@ export async function curvesSvg(history: readonly EpochStats[], title: string): 
     vconcat: [panel("loss", "cross-entropy", ".3f"), panel("accuracy", "accuracy", ".1%")],
     resolve: { scale: { color: "independent" } },
   };
-  const compiled = vl.compile(spec as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return vegaLiteSvg(spec);
 }
