@@ -33,7 +33,7 @@ describe("the traced MLP training step", () => {
       "matmul@MLP/Linear0", "add@MLP/Linear0", "relu@MLP/ReLU1", "matmul@MLP/Linear2", "add@MLP/Linear2",
       "softmaxCrossEntropy@loss", "sum@loss", "div@loss",
     ]);
-    expect(g.nodes.filter((n) => n.kind === "const").map((n) => [n.name, n.value.shape])).toEqual([["x", [8, 784]], ["k0", [8, 10]], ["8", []]]);
+    expect(g.nodes.filter((n) => n.kind === "const").map((n) => [n.name, n.value.shape])).toEqual([["x", [8, 784]], ["labels", [8, 10]], ["8", []]]);
     expect(step.labels).toHaveLength(8);
   });
 
@@ -47,7 +47,8 @@ describe("the traced MLP training step", () => {
   it("gradients agree with softmax − onehot worked out by hand from the recorded logits and activations", () => {
     const ops = g.nodes.filter((n) => n.kind === "op");
     const logits = ops[4]!.value.data!, hidden = ops[2]!.value.data!;
-    const onehot = g.node("k0").value.data!;
+    const onehot = g.node("labels").value.data!;
+    onehot.forEach((v, i) => expect(v).toBe(i % 10 === step.labels[Math.floor(i / 10)] ? 1 : 0)); // the one-hot of the digits' labels
     const delta = new Float64Array(80); // ∂L/∂logits = (softmax − onehot) / 8
     for (let r = 0; r < 8; r++) {
       const row = logits.slice(r * 10, r * 10 + 10);

@@ -8,6 +8,7 @@ import { MLP } from "../nn/layers.js";
 import { crossEntropy } from "../nn/losses.js";
 import { loadMnist, subset } from "../data/mnist.js";
 import { trace, type GraphTrace } from "../viz/capture.js";
+import { oneHot } from "../ops/indexing.js";
 
 /** The traced step's setup; every choice is fixed so the graph is the same on every run. */
 export const MLP_STEP = {
@@ -33,7 +34,7 @@ export interface MlpStep {
  * MNIST digits drawn with a seeded permutation: logits = model.apply(params, x) and the mean
  * cross-entropy, inside `nameScope("loss")`, then the engine's backward pass. The four parameters are the
  * graph's inputs (named as in `model.parameters()`: 0.weight, 0.bias, 2.weight, 2.bias), so the page shows
- * their gradients; the image batch `x` and the one-hot targets are constants.
+ * their gradients; the image batch `x` and the one-hot targets `labels` ([8,10]) are constants.
  * @param fullValueLimit tensors kept in full (default `MLP_STEP.fullValueLimit`; text and dot output pass 64,
  *   since a 128-number list makes an unreadable line or Graphviz record)
  */
@@ -44,12 +45,15 @@ export function mlpStepTrace(fullValueLimit: number = MLP_STEP.fullValueLimit): 
   const picked = subset(all, new Rng(seed).permutation(all.labels.size).subarray(0, batch));
   const x = picked.images;
   x.name = "x";
+  // One-hot targets made here rather than inside crossEntropy, so the page names them ("labels", not k0).
+  const targets = oneHot(picked.labels, sizes[sizes.length - 1]!);
+  targets.name = "labels";
   const params = model.stateDict();
   const names = Object.keys(params);
   for (const n of names) params[n]!.name = n;
   const step = (...p: Tensor[]): Tensor => {
     const logits = model.apply(Object.fromEntries(names.map((n, i) => [n, p[i]!])), x);
-    return nameScope("loss", () => crossEntropy(logits, picked.labels));
+    return nameScope("loss", () => crossEntropy(logits, targets));
   };
   const graph = trace(step, names.map((n) => params[n]!), { outputName: "L", fullValueLimit });
   const loss = graph.nodes[graph.output]!.value.data![0]!;
