@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { decodeGraph } from "../src/viz/page/model.js";
+import { decodeGraph, stateAt, timeline } from "../src/viz/page/model.js";
+import { explain, scalarInputs } from "../src/viz/page/explain.js";
 import { childScopes, collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "../src/viz/page/groups.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -58,7 +59,7 @@ describe("module grouping of the MLP step", () => {
     ]);
     expect(gr.frames).toEqual([]);
     const own = gr.unit.filter((u, i) => u === `n${i}`).map((u) => g.nodes[Number(u.slice(1))]!.name);
-    expect(own).toEqual(["0.weight", "0.bias", "2.weight", "2.bias", "x", "k0"]);
+    expect(own).toEqual(["0.weight", "0.bias", "2.weight", "2.bias", "x", "labels"]);
   });
 
   it("expanding opens one level; collapsing from a frame forgets what was open inside", () => {
@@ -70,6 +71,44 @@ describe("module grouping of the MLP step", () => {
     const deeper = expandScope(g, open, "MLP/Linear0");
     expect(groupGraph(g, deeper).unit[byName("u")]).toBe(`n${byName("u")}`);
     expect([...collapseScope(deeper, "MLP")].sort()).toEqual(["MLP", "loss"]);
+  });
+});
+
+describe("forward mode on tensor inputs: one sweep is one directional derivative, not the gradient", () => {
+  const w0 = byName("0.weight");
+  const fsteps = timeline(g, "forward");
+  const sweep = g.forward.find((s) => s.wrt === w0)!;
+  const at = (k: number) => explain(g, fsteps, k, stateAt(g, fsteps, k, sweep), "forward", w0);
+
+  it("the start says the tangent is all ones and counts sweeps per element", () => {
+    const e = at(0);
+    expect(e.title).toBe("Start: forward mode along d0.weight = 1 (all ones)");
+    expect(e.prose).toContain("⟨∂L/∂0.weight, 1⟩ = Σ ∂L/∂0.weight: one number, not the [784,16] gradient");
+    expect(e.prose).toContain("needs 12,544 sweeps, one per element (12,730 for all inputs)");
+    expect(e.math).toEqual(["d0.weight = 1 (ones f32[784,16])", "d0.bias = 0", "d2.weight = 0", "d2.bias = 0"]);
+    expect(scalarInputs(g)).toBe(784 * 16 + 16 + 16 * 10 + 10);
+  });
+
+  it("the end gives the JVP ⟨∇L, 1⟩ and compares it with the sum of the reverse-mode gradient", () => {
+    const e = at(fsteps.length - 1);
+    const last = e.math[e.math.length - 1]!;
+    const m = /^JVP along d0\.weight = 1: {2}dL = ⟨∂L\/∂0\.weight, 1⟩ = Σ ∂L\/∂0\.weight = (\S+) {3}\(reverse mode: Σ of the f32\[784,16\] gradient = (\S+)\)$/.exec(last);
+    expect(m, last).not.toBeNull();
+    const grad = step.graph.node("0.weight").grad!;
+    const reverseSum = grad.stats!.mean * 784 * 16;
+    expect(Number(m![1])).toBeCloseTo(reverseSum, 4);
+    expect(Number(m![2])).toBeCloseTo(reverseSum, 4);
+    expect(e.math.join("\n")).not.toMatch(/∂L\/∂0\.weight = dL/); // the old claim that the sweep gave the gradient
+    expect(e.prose).toContain("not the gradient itself: that would take 12,544 sweeps");
+  });
+
+  it("a scalar input keeps the plain wording", () => {
+    const seed = decodeGraph(lib.trace((a: import("../src/index.js").Tensor, b: import("../src/index.js").Tensor) => lib.mul(a, b), [lib.tensor(3, { name: "a" }), lib.tensor(2, { name: "b" })]).toJSON());
+    const s = timeline(seed, "forward");
+    const a = seed.inputs[0]!;
+    const e = explain(seed, s, s.length - 1, stateAt(seed, s, s.length - 1, seed.forward.find((x) => x.wrt === a)!), "forward", a);
+    expect(e.math[e.math.length - 1]).toBe("∂L/∂a = dL = 2   (reverse mode: 2)");
+    expect(explain(seed, s, 0, stateAt(seed, s, 0, seed.forward[0]!), "forward", a).prose).toContain("2 inputs need 2 sweeps");
   });
 });
 
@@ -112,21 +151,43 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
   const json = async (sel: string, attr: string): Promise<{ shape: number[]; data: number[] | null; stats: { min: number; max: number; mean: number } | null }> =>
     JSON.parse((await page.locator(sel).getAttribute(attr))!) as never;
 
-  it("loads with every node drawn and each module framed", async () => {
+  it("opens collapsed at a readable zoom (at 1400×900 the expanded graph fits only at ~0.4×)", async () => {
     expect(written).toMatch(/^wrote .*mlp\.html \(html, 15 nodes\): one training step of an MLP 784-16-10/);
+    await page.setViewportSize({ width: 1400, height: 900 });
     await page.goto(pathToFileURL(join(dir, "mlp.html")).href);
-    await expect.poll(() => nodes().count()).toBe(15);
-    expect(await frames()).toEqual(["MLP", "MLP/Linear0", "MLP/ReLU1", "MLP/Linear2", "loss"]);
-    expect(await scopes()).toEqual([]);
-  });
-
-  it("Collapse modules: two module boxes with data-scope, fewer nodes", async () => {
-    await page.getByRole("button", { name: "Collapse modules" }).click();
     await expect.poll(scopes).toEqual(["MLP", "loss"]);
-    expect(await nodes().count()).toBe(6); // the four parameters, the image batch x and the one-hot targets
+    expect(await nodes().count()).toBe(6); // the four parameters, the image batch x and the one-hot labels
+    expect(await nodes().evaluateAll((els) => els.map((e) => e.getAttribute("data-name")))).toEqual(["0.weight", "0.bias", "2.weight", "2.bias", "x", "labels"]);
     expect(await frames()).toEqual([]);
     expect(await page.locator('[data-scope="MLP"]').getAttribute("data-ops")).toBe("5");
     expect(await page.getByRole("button", { name: "Expand modules" }).getAttribute("aria-pressed")).toBe("true");
+    const scale = Number(/scale\(([\d.]+)\)/.exec((await page.locator("svg.graph .viewport").getAttribute("transform"))!)![1]);
+    expect(scale).toBeGreaterThanOrEqual(0.7);
+    await page.screenshot({ path: join(results, "browser-mlp-open-collapsed.png") });
+  });
+
+  it("the re-trace box does not show the seed's expression: empty, an example placeholder, a note naming the graph", async () => {
+    const expr = page.getByLabel("Expression");
+    expect(await expr.inputValue()).toBe("");
+    expect(await expr.getAttribute("placeholder")).not.toContain("a*b");
+    expect(await page.getByLabel("Values").inputValue()).toBe("");
+    expect(await page.locator("[data-origin]").textContent()).toBe("Showing “MLP training step”, not traced from an expression.");
+    expect(await page.locator("[data-origin]").isVisible()).toBe(true);
+  });
+
+  it("the chart counts forward sweeps per input number: 12,730", async () => {
+    expect(await page.getByRole("region", { name: "Reverse vs forward" }).textContent()).toContain("This graph has 4 inputs holding 12,730 numbers: reverse mode gets every ∂L/∂input in 1 backward sweep; forward mode needs 12,730 sweeps, one per input number.");
+  });
+
+  it("Expand modules draws every node and frames each module; Collapse modules brings the boxes back", async () => {
+    await page.getByRole("button", { name: "Expand modules" }).click();
+    await expect.poll(() => nodes().count()).toBe(15);
+    expect(await frames()).toEqual(["MLP", "MLP/Linear0", "MLP/ReLU1", "MLP/Linear2", "loss"]);
+    expect(await scopes()).toEqual([]);
+    await page.getByRole("button", { name: "Collapse modules" }).click();
+    await expect.poll(scopes).toEqual(["MLP", "loss"]);
+    expect(await nodes().count()).toBe(6);
+    await page.setViewportSize({ width: 1400, height: 800 });
   });
 
   it("at the end of the backward pass: finite parameter gradients, the modules' summaries", async () => {
@@ -171,6 +232,23 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
     await page.locator("body").click({ position: { x: 5, y: 300 } });
     await page.keyboard.press("End");
     expect(await page.locator('[data-scope="loss"]').getAttribute("data-tangent")).not.toBeNull();
+    const math = (await page.locator(".math-block").textContent())!;
+    expect(math).toContain("JVP along d0.weight = 1:  dL = ⟨∂L/∂0.weight, 1⟩ = Σ ∂L/∂0.weight = ");
+    expect(math).toContain("(reverse mode: Σ of the f32[784,16] gradient = ");
+    expect(math).not.toContain("∂L/∂0.weight = dL");
+  });
+
+  it("re-tracing from the MLP page: errors in the page's wording, then the expression's graph with its source", async () => {
+    await page.goto(pathToFileURL(join(dir, "mlp.html")).href);
+    await page.getByLabel("Expression").fill("x*y");
+    await page.getByLabel("Values").fill("x=1");
+    await page.getByRole("button", { name: "Trace" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("no value for variable y; add y=… to the 'at' box");
+    await page.getByLabel("Values").fill("x=1, y=2");
+    await page.getByRole("button", { name: "Trace" }).click();
+    await expect.poll(() => nodes().count()).toBe(3);
+    expect(await page.getByLabel("Expression").inputValue()).toBe("x*y");
+    expect(await page.locator("[data-origin]").isVisible()).toBe(false);
   });
 
   it("a graph of more than 80 nodes with modules opens collapsed", async () => {

@@ -239,6 +239,27 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
     expect(await page.locator("body").getAttribute("data-step")).toBe("0");
   });
 
+  it("the inspector shows a gradient only once the backward pass has reached the node", async () => {
+    await page.keyboard.press("Home");
+    await node("a").click();
+    const inspector = page.getByRole("region", { name: "Node inspector" });
+    const grad = inspector.locator("[data-grad-state]");
+    await expect.poll(() => grad.getAttribute("data-grad-state")).toBe("pending");
+    expect(await grad.textContent()).toBe("not computed yet: the backward pass has not reached a");
+    for (let i = 0; i < 7; i++) await page.keyboard.press("ArrowRight"); // seed, L→v, v→u, v→c: u has its gradient, a not yet
+    expect(await grad.getAttribute("data-grad-state")).toBe("pending");
+    await node("u").click();
+    await expect.poll(() => grad.textContent()).toContain("14");
+    expect(await grad.getAttribute("data-grad-state")).toBe("known");
+    await node("a").click();
+    await page.keyboard.press("ArrowRight"); // u → a: 28 arrives
+    await expect.poll(() => grad.getAttribute("data-grad-state")).toBe("known");
+    expect(await grad.textContent()).toContain("28");
+    await page.keyboard.press("Home");
+    await expect.poll(() => grad.getAttribute("data-grad-state")).toBe("pending");
+    await page.getByRole("button", { name: "Close inspector" }).click();
+  });
+
   it("the inspector shows a node's op, value, gradient and a passing finite-difference check", async () => {
     await toEnd();
     await node("a").click();

@@ -3,7 +3,7 @@ import type { GraphJSON } from "../export-json.js";
 import type { ModesRow } from "../modes.js";
 import { measureModes, renderModes } from "./chart.js";
 import { explain } from "./explain.js";
-import { renderInspector } from "./inspector.js";
+import { renderInspector, type InspectorUpdate } from "./inspector.js";
 import { decodeGraph, stateAt, timeline, type Graph, type Mode, type Step } from "./model.js";
 import { GraphView } from "./render.js";
 import { COMPACT_ABOVE } from "./layout.js";
@@ -12,6 +12,9 @@ import { retrace, type Source } from "./retrace.js";
 
 /** Milliseconds between steps when playing. */
 const PLAY_INTERVAL = 900;
+
+/** Below this zoom a fitted graph's text is too small to read (its 11–12 px labels shrink under ~8 px). */
+const READABLE_SCALE = 0.7;
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -38,6 +41,8 @@ export class App {
   private selected: number | null = null;
   private timer: number | null = null;
   private modesRows: ModesRow[] | null = null;
+  /** Shows the current step in the open inspector (gradients only once the backward pass reached the node). */
+  private inspectorUpdate: InspectorUpdate | null = null;
   /** Modules drawn as one box (scope paths; see groups.ts). */
   private collapsed = new Set<string>();
 
@@ -45,6 +50,7 @@ export class App {
     expr: h("input", { "aria-label": "Expression", spellcheck: "false", autocomplete: "off", placeholder: "(a*b + c)^2" }),
     at: h("input", { "aria-label": "Values", spellcheck: "false", autocomplete: "off", placeholder: "a=3, b=2, c=1" }),
     error: h("p", { class: "error", role: "alert" }),
+    origin: h("p", { class: "origin muted", "data-origin": "embedded" }),
     graphHost: h("div", { class: "graph-host" }),
     title: h("h2", { class: "step-title" }),
     prose: h("p", { class: "prose" }),
@@ -95,7 +101,8 @@ export class App {
     const modes = h("section", { class: "modes", "aria-label": "Reverse vs forward" }, h("h2", { text: "Reverse vs forward" }), e.modes);
     e.inspector.hidden = true;
     const side = h("aside", {}, explainBox, e.inspector, modes);
-    root.replaceChildren(header, e.error, controls, h("main", {}, stage, side));
+    e.origin.hidden = true;
+    root.replaceChildren(header, e.origin, e.error, controls, h("main", {}, stage, side));
 
     e.reset.addEventListener("click", () => { this.pause(); this.go(0); });
     e.back.addEventListener("click", () => { this.pause(); this.go(this.k - 1); });
@@ -123,16 +130,20 @@ export class App {
   load(json: GraphJSON, source?: Source): void {
     this.pause();
     this.graph = decodeGraph(json);
-    if (source) {
-      this.els.expr.value = source.expression;
-      this.els.at.value = source.at;
-    }
+    this.showSource(source);
     this.selected = null;
+    this.inspectorUpdate = null;
     this.els.inspector.hidden = true;
     // Large graphs with modules open collapsed: a few boxes to start from instead of hundreds of nodes.
-    this.collapsed = this.graph.nodes.length > COMPACT_ABOVE ? collapseAll(this.graph) : new Set();
-    this.els.collapse.hidden = scopePaths(this.graph).length === 0;
+    const scoped = scopePaths(this.graph).length > 0;
+    this.collapsed = scoped && this.graph.nodes.length > COMPACT_ABOVE ? collapseAll(this.graph) : new Set();
+    this.els.collapse.hidden = !scoped;
     this.draw();
+    // So do graphs with modules that would be too small to read when fitted (the viz --mlp step at 1400×900).
+    if (scoped && this.collapsed.size === 0 && this.view.fitScale() < READABLE_SCALE) {
+      this.collapsed = collapseAll(this.graph);
+      this.draw();
+    }
     this.els.wrt.replaceChildren(...this.graph.forward.map((s) => h("option", { value: String(s.wrt) }, this.graph.nodes[s.wrt]!.name)));
     this.wrt = this.graph.forward[0]?.wrt ?? null;
     this.els.modeForward.disabled = this.wrt === null;
@@ -140,6 +151,28 @@ export class App {
     this.rebuild(0);
     this.view.fit();
     renderModes(this.els.modes, this.graph, this.modesRows);
+  }
+
+  /**
+   * The re-trace box: the expression and values the graph came from, or, for a graph embedded without
+   * one (`viz --mlp`, `trace(f, …).toHTML()`), empty boxes with an example as placeholder and a note
+   * naming the graph, so that the seed's example is not mistaken for this graph's formula.
+   */
+  private showSource(source: Source | undefined): void {
+    const e = this.els;
+    if (source) {
+      e.expr.value = source.expression;
+      e.at.value = source.at;
+      e.origin.hidden = true;
+      return;
+    }
+    e.expr.value = "";
+    e.at.value = "";
+    e.expr.placeholder = "type an expression to trace instead, e.g. sin(x)*y";
+    e.at.placeholder = "x=0, y=2";
+    const title = document.title.replace(/^chainrule:\s*/, "").trim();
+    e.origin.textContent = `Showing ${title ? `“${title}”` : "an embedded graph"}, not traced from an expression.`;
+    e.origin.hidden = false;
   }
 
   /** Lays out and draws the graph with the current collapsed modules. */
@@ -176,7 +209,7 @@ export class App {
       return;
     }
     this.els.error.textContent = "";
-    this.load(r.json);
+    this.load(r.json, { expression: this.els.expr.value, at: this.els.at.value });
   }
 
   private setMode(mode: Mode): void {
@@ -202,6 +235,7 @@ export class App {
     const st = stateAt(this.graph, this.steps, this.k, sweep);
     this.view.update(st, this.mode, this.selected);
     if (st.focus !== null) this.view.reveal(st.focus);
+    this.inspectorUpdate?.(st, this.k === this.steps.length - 1);
     const ex = explain(this.graph, this.steps, this.k, st, this.mode, this.wrt);
     this.els.title.textContent = ex.title;
     this.els.prose.textContent = ex.prose;
@@ -224,7 +258,7 @@ export class App {
 
   private showInspector(): void {
     this.els.inspector.hidden = false;
-    renderInspector(this.els.inspector, this.graph, this.selected!, this.mode, this.wrt, (id) => this.select(id));
+    this.inspectorUpdate = renderInspector(this.els.inspector, this.graph, this.selected!, this.mode, this.wrt, (id) => this.select(id));
   }
 
   private play(): void {

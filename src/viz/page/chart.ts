@@ -3,6 +3,7 @@
 import { compareModes, modesSizes, type ModesRow } from "../modes.js";
 import { fmtNumber } from "../export-text.js";
 import type { Graph } from "./model.js";
+import { scalarInputs } from "./explain.js";
 import { svg } from "./preview.js";
 
 /** Sizes measured in the page: small enough to take well under a second. */
@@ -12,8 +13,13 @@ export const PAGE_MODES_MAX = 256;
 export function renderModes(host: HTMLElement, g: Graph, rows: ModesRow[] | null): void {
   host.replaceChildren();
   const n = g.inputs.length;
+  const scalars = scalarInputs(g);
   const p = document.createElement("p");
-  p.textContent = `This graph has ${n} input${n === 1 ? "" : "s"}: reverse mode gets every ∂${g.nodes[g.output]!.name}/∂input in 1 backward sweep; forward mode needs ${n} sweep${n === 1 ? "" : "s"}, one per input.`;
+  const d = `∂${g.nodes[g.output]!.name}/∂input`;
+  // Forward mode needs a sweep per input number: a [784,16] weight alone is 12,544 sweeps.
+  p.textContent = scalars === n
+    ? `This graph has ${n} input${n === 1 ? "" : "s"}: reverse mode gets every ${d} in 1 backward sweep; forward mode needs ${n} sweep${n === 1 ? "" : "s"}, one per input.`
+    : `This graph has ${n} input${n === 1 ? "" : "s"} holding ${scalars.toLocaleString("en-US")} numbers: reverse mode gets every ${d} in 1 backward sweep; forward mode needs ${scalars.toLocaleString("en-US")} sweeps, one per input number.`;
   host.appendChild(p);
   if (!rows || rows.length < 2) {
     const wait = document.createElement("p");

@@ -26,6 +26,21 @@ export function show(v: ValueSummary | null): string {
   return `${fmtType(v)} ${text.length > 60 ? text.slice(0, 57) + "…" : text}`;
 }
 
+/** Elements of a value (1 for a scalar). */
+export const sizeOf = (v: ValueSummary): number => v.shape.reduce((a, b) => a * b, 1);
+
+/** The sum of a value's elements (from the recorded data, else mean × size). */
+export function sumOf(v: ValueSummary): number {
+  return v.data ? v.data.reduce((a, b) => a + b, 0) : v.stats!.mean * sizeOf(v);
+}
+
+/** How many scalar inputs the graph has: forward mode needs one sweep per input element for a full gradient. */
+export function scalarInputs(g: Graph): number {
+  return g.inputs.reduce((a, i) => a + sizeOf(g.nodes[i]!.value), 0);
+}
+
+const count = (n: number): string => n.toLocaleString("en-US");
+
 const paren = (s: string): string => (s.startsWith("-") ? `(${s})` : s);
 /** Parenthesises a formula that contains a sum or difference before it is multiplied. */
 const group = (s: string): string => (/[+-]/.test(s) ? `(${s})` : s);
@@ -120,9 +135,24 @@ export function explain(g: Graph, steps: readonly Step[], k: number, st: State, 
   let e: Explanation;
   if (s.kind === "start") {
     const given = inputs.map((n) => `${n.name} = ${show(n.value)}`).join(", ");
-    e = mode === "reverse"
-      ? { title: "Start", prose: `The inputs are given (${given}). Step forward to evaluate the ${ops} operation${ops === 1 ? "" : "s"} one at a time; then the backward pass sends ∂${L}/∂· from ${L} back to every input.`, math: [] }
-      : { title: `Start: forward mode for ∂·/∂${wrtNode!.name}`, prose: `Forward mode pushes a tangent d· = ∂·/∂${wrtNode!.name} along with each value: d${wrtNode!.name} = 1, every other input's tangent is 0. One sweep gives ∂${L}/∂${wrtNode!.name}; ${inputs.length} input${inputs.length === 1 ? " needs one sweep" : `s need ${inputs.length} sweeps`} (reverse mode: one backward pass for all).`, math: inputs.map((n) => `d${n.name} = ${n.id === wrt ? 1 : 0}`) };
+    const sweeps = scalarInputs(g);
+    const w = wrtNode?.name ?? "";
+    if (mode === "reverse") {
+      e = { title: "Start", prose: `The inputs are given (${given}). Step forward to evaluate the ${ops} operation${ops === 1 ? "" : "s"} one at a time; then the backward pass sends ∂${L}/∂· from ${L} back to every input.`, math: [] };
+    } else if (sizeOf(wrtNode!.value) === 1 && wrtNode!.value.shape.length === 0) {
+      const need = sweeps === inputs.length
+        ? `${inputs.length} input${inputs.length === 1 ? " needs one sweep" : `s need ${inputs.length} sweeps`}`
+        : `the ${count(sweeps)} input numbers need ${count(sweeps)} sweeps`;
+      e = { title: `Start: forward mode for ∂·/∂${w}`, prose: `Forward mode pushes a tangent d· = ∂·/∂${w} along with each value: d${w} = 1, every other input's tangent is 0. One sweep gives ∂${L}/∂${w}; ${need} (reverse mode: one backward pass for all).`, math: inputs.map((n) => `d${n.name} = ${n.id === wrt ? 1 : 0}`) };
+    } else {
+      // A tensor input: one sweep follows one direction, so it gives one number per output element, not the gradient.
+      const size = sizeOf(wrtNode!.value);
+      e = {
+        title: `Start: forward mode along d${w} = 1 (all ones)`,
+        prose: `Forward mode pushes a tangent along with each value, for one direction of the inputs at a time. Here the tangent of ${w} (${fmtType(wrtNode!.value)}) is all ones and every other input's is 0, so the sweep gives the directional derivative ⟨∂${L}/∂${w}, 1⟩ = Σ ∂${L}/∂${w}: one number, not the [${wrtNode!.value.shape.join(",")}] gradient. The full gradient of ${w} needs ${count(size)} sweeps, one per element (${count(sweeps)} for all inputs); reverse mode gets every gradient in one backward pass.`,
+        math: inputs.map((n) => `d${n.name} = ${n.id === wrt ? `1 (ones ${fmtType(n.value)})` : "0"}`),
+      };
+    }
   } else if (s.kind === "compute") {
     const n = g.nodes[s.node]!;
     const args = n.inputs.map((i) => g.nodes[i]!.name).join(", ");
@@ -182,8 +212,17 @@ export function explain(g: Graph, steps: readonly Step[], k: number, st: State, 
     } else if (wrtNode) {
       const t = st.tangents.get(g.output) ?? null;
       const fromReverse = wrtNode.grad;
-      e.math.push(`∂${L}/∂${wrtNode.name} = d${L} = ${show(t)}${fromReverse ? `   (reverse mode: ${show(fromReverse)})` : ""}`);
-      e.prose += ` The sweep is complete: d${L} = ∂${L}/∂${wrtNode.name}. The other inputs need a sweep each.`;
+      const w = wrtNode.name;
+      if (wrtNode.value.shape.length === 0) {
+        e.math.push(`∂${L}/∂${w} = d${L} = ${show(t)}${fromReverse ? `   (reverse mode: ${show(fromReverse)})` : ""}`);
+        e.prose += ` The sweep is complete: d${L} = ∂${L}/∂${w}. The other inputs need a sweep each.`;
+      } else {
+        // The JVP along the all-ones tangent: ⟨∇L, 1⟩, to compare with the sum of the reverse-mode gradient.
+        const size = sizeOf(wrtNode.value);
+        const reverseSum = fromReverse ? `   (reverse mode: Σ of the ${fmtType(fromReverse)} gradient = ${fmtNumber(sumOf(fromReverse))})` : "";
+        e.math.push(`JVP along d${w} = 1:  d${L} = ⟨∂${L}/∂${w}, 1⟩ = Σ ∂${L}/∂${w} = ${show(t)}${reverseSum}`);
+        e.prose += ` The sweep is complete: d${L} is the derivative of ${L} along the all-ones direction of ${w}, the sum of the ${count(size)} elements of ∂${L}/∂${w}, not the gradient itself: that would take ${count(size)} sweeps, one per element.`;
+      }
     }
   }
   return e;

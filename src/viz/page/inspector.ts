@@ -2,7 +2,7 @@
 // the gradient computed in the browser.
 import type { ValueSummary } from "../capture.js";
 import { fmtNumber, fmtOp, fmtType, fmtValue } from "../export-text.js";
-import type { Graph, Mode } from "./model.js";
+import type { Graph, Mode, State } from "./model.js";
 import { drawPreview, svg } from "./preview.js";
 import { finiteDifference } from "./replay.js";
 
@@ -31,8 +31,15 @@ function valueBlock(v: ValueSummary | null, empty: string): HTMLElement {
   return box;
 }
 
-/** Renders the inspector for node `id` into `host`; `onSelect` jumps to another node. */
-export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: Mode, wrt: number | null, onSelect: (id: number) => void): void {
+/** Refreshes the parts of an open inspector that depend on the step: the gradient (and tangent) known so far. */
+export type InspectorUpdate = (st: State, final: boolean) => void;
+
+/**
+ * Renders the inspector for node `id` into `host`; `onSelect` jumps to another node. The returned function
+ * shows a step's state: in reverse mode the gradient only once the backward pass has reached the node (a
+ * running sum while contributions are still arriving), in forward mode the tangent once the node is computed.
+ */
+export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: Mode, wrt: number | null, onSelect: (id: number) => void): InspectorUpdate {
   host.replaceChildren();
   const n = g.nodes[id]!;
   const L = g.nodes[g.output]!.name;
@@ -45,11 +52,12 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
   head.appendChild(close);
   host.appendChild(head);
   const dl = el("dl");
-  const row = (term: string, content: Node | string): void => {
+  const row = (term: string, content: Node | string): HTMLElement => {
     dl.appendChild(el("dt", term));
     const dd = el("dd");
     dd.append(content);
     dl.appendChild(dd);
+    return dd;
   };
   const link = (k: number): HTMLButtonElement => {
     const b = el("button", g.nodes[k]!.name, "link");
@@ -66,11 +74,39 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
   if (n.kind === "op") row("operands", links(n.inputs));
   row("used by", links(g.nodes.filter((m) => m.inputs.includes(id)).map((m) => m.id)));
   row("value", valueBlock(n.value, ""));
-  row(`gradient ∂${L}/∂${n.name}`, valueBlock(n.grad, n.kind === "const" ? "— (constant)" : "no gradient reaches it (0)"));
-  if (mode === "forward" && wrt !== null) {
-    const sweep = g.forward.find((s) => s.wrt === wrt);
-    if (sweep) row(`tangent ∂${n.name}/∂${g.nodes[wrt]!.name}`, valueBlock(sweep.tangents[id] ?? null, "0 (symbolic zero)"));
-  }
+  // Forward mode computes no gradient: the reverse-mode result is shown for comparison, labelled so.
+  const gradDd = row(mode === "reverse" ? `gradient ∂${L}/∂${n.name}` : `gradient ∂${L}/∂${n.name} (reverse mode, for comparison)`, "");
+  const sweep = mode === "forward" && wrt !== null ? g.forward.find((s) => s.wrt === wrt) : undefined;
+  const tangentDd = sweep ? row(`tangent ∂${n.name}/∂${g.nodes[wrt!]!.name}`, "") : null;
+  const update: InspectorUpdate = (st, final) => {
+    let block: HTMLElement;
+    let state: "known" | "partial" | "pending" | "none";
+    if (n.kind === "const") {
+      block = valueBlock(null, "— (constant)");
+      state = "none";
+    } else if (mode === "forward") {
+      block = valueBlock(n.grad, "no gradient reaches it (0)");
+      state = n.grad ? "known" : "none";
+    } else {
+      const gs = st.grads.get(id);
+      if (gs) {
+        block = valueBlock(gs.value, "");
+        state = gs.arrival < gs.arrivals ? "partial" : "known";
+        if (state === "partial") block.appendChild(el("p", `sum so far: ${gs.arrival} of ${gs.arrivals} contributions`, "muted"));
+      } else {
+        block = valueBlock(null, final ? "no gradient reaches it (0)" : `not computed yet: the backward pass has not reached ${n.name}`);
+        state = final ? "none" : "pending";
+      }
+    }
+    block.setAttribute("data-grad-state", state);
+    gradDd.replaceChildren(block);
+    if (tangentDd && sweep) {
+      const known = st.tangents.has(id) && (n.kind !== "op" || st.computed.has(id));
+      const t = valueBlock(known ? st.tangents.get(id) ?? null : null, known ? "0 (symbolic zero)" : "not computed yet");
+      t.setAttribute("data-tangent-state", known ? "known" : "pending");
+      tangentDd.replaceChildren(t);
+    }
+  };
   if (n.kind === "op") {
     const locals = el("div");
     const sent = g.backward.find((s) => s.node === id);
@@ -85,7 +121,7 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
     row("local derivatives", locals);
   }
   host.appendChild(dl);
-  if (n.kind === "const") return;
+  if (n.kind === "const") return update;
   const fd = el("section", undefined, "fd");
   fd.appendChild(el("h4", "Finite-difference check"));
   const run = (): void => {
@@ -124,4 +160,5 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
     fd.appendChild(b);
   }
   host.appendChild(fd);
+  return update;
 }

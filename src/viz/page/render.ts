@@ -205,11 +205,18 @@ export class GraphView {
     }
   }
 
+  /** The scale `fit` would use to show the whole graph in the visible area (uncapped). */
+  fitScale(): number {
+    const r = this.host.getBoundingClientRect();
+    const w = r.width || 800, h = r.height || 500;
+    return Math.min(w / (this.layout.width || 1), h / (this.layout.height || 1)) * 0.95;
+  }
+
   /** Scales and centres the whole graph in the visible area. */
   fit(): void {
     const r = this.host.getBoundingClientRect();
     const w = r.width || 800, h = r.height || 500;
-    const k = Math.min(1.8, Math.min(w / (this.layout.width || 1), h / (this.layout.height || 1)) * 0.95);
+    const k = Math.min(1.8, this.fitScale());
     this.view = { k, x: (w - this.layout.width * k) / 2, y: (h - this.layout.height * k) / 2 };
     this.apply();
   }
