@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ValueError, data, nn, optim } from "../src/index.js";
+import { ValueError, data, io, nn, optim } from "../src/index.js";
 import { runTrain, type TrainCommandOptions } from "../src/cli/train-command.js";
 import { runPredict } from "../src/cli/predict-command.js";
 import { main } from "../src/cli/main.js";
@@ -58,6 +58,17 @@ describe("train and predict commands", () => {
     expect(p.text().split("\n").length).toBeGreaterThanOrEqual(29);
     expect(pred.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(() => runPredict(modelPath, { index: "100" }, capture())).toThrow(/--index must be an integer in \[0, 99\]/);
+  });
+
+  it("the CNN trains, saves, and predicts in eval mode (no dropout)", async () => {
+    const modelPath = join(dir, "cnn.safetensors");
+    await runTrain("mnist", { ...base, model: "cnn", epochs: "1", json: true, out: modelPath }, capture(), { train: 64, test: 20 });
+    const a = runPredict(modelPath, { index: "3", json: true }, capture());
+    const m = nn.mnistModel("cnn", { seed: 0 }).eval();
+    io.loadModule(modelPath, m);
+    const x = data.subset(data.mnistSplit({ seed: 0, train: 64, test: 20 }).test, [3]).images;
+    expect(a.probabilities).toEqual(Array.from(nn.softmax(m.apply(m.stateDict(), x)).data));
+    expect(() => runPredict(modelPath, { index: "x" }, capture())).toThrow(/--index must be an integer/);
   });
 
   it("prints one line per epoch without --json", async () => {

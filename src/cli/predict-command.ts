@@ -61,7 +61,7 @@ export function runPredict(path: string, opts: PredictCommandOptions, out: Outpu
   if (!/^\d+$/.test(opts.index.trim()) || index >= testSize) {
     throw new ValueError(`predict: --index must be an integer in [0, ${testSize - 1}] (a held-out digit), got "${opts.index}"`);
   }
-  const model = mnistModel(kind, { hidden: Number(metadata.hidden ?? 256), seed });
+  const model = mnistModel(kind, { hidden: Number(metadata.hidden ?? 256), seed }).eval();
   try {
     model.loadStateDict(tensors);
   } catch (e) {

@@ -82,7 +82,7 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
   const model = mnistModel(opts.model, { hidden, seed });
   const quiet = opts.json === true;
   if (!quiet) {
-    const arch = opts.model === "mlp" ? `MLP 784-${hidden}-10` : "CNN conv5×5×16 → pool → conv5×5×32 → pool → linear";
+    const arch = opts.model === "mlp" ? `MLP 784-${hidden}-10` : "CNN conv5×5×16 → pool → conv5×5×32 → pool → dropout 0.25 → linear";
     out.write(`${arch}, ${model.numParameters().toLocaleString("en-US")} parameters; ${opts.optimizer} lr ${lr}, batch ${batch}, seed ${seed}; `
       + `${data.train.labels.size} training / ${data.test.labels.size} test digits\n`);
   }
@@ -155,7 +155,7 @@ export function registerTrainCommands(program: Command): void {
     .command("train")
     .description("train a classifier on a dataset (mnist: the 10,000 digits of the mnist package, seeded 8,000/2,000 split)")
     .argument("<dataset>", "mnist")
-    .addOption(new Option("--model <model>", "mlp (784-hidden-10) or cnn (two 5×5 conv + max-pool layers)").default("mlp"))
+    .addOption(new Option("--model <model>", "mlp (784-hidden-10) or cnn (two 5×5 conv + max-pool layers, dropout, linear)").default("mlp"))
     .option("--epochs <n>", "passes over the training set", "10")
     .option("--batch <n>", "mini-batch size", "128")
     .option("--lr <rate>", "learning rate (default 1e-3 for adam, 0.05 for sgd with momentum 0.9)")
