@@ -23,6 +23,7 @@ const packedA = new Float64Array(MC * KC);
 const packedB = new Float64Array(KC * NC);
 const tile = new Float64Array(MR * NR);
 let rowAcc = new Float64Array(64);
+const aPanels: Float64Array[] = new Array<Float64Array>(MC / MR);
 
 /**
  * C[m,n] = op(A) · op(B) for one matrix, where op(A) is [m,k] and op(B) is [k,n]; C is overwritten.
@@ -56,10 +57,14 @@ export function matmulInto(
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
         packA(a, ao + ic * ars + pc * acs, ars, acs, mc, kc, packedA);
+        // Views on each packed panel, so the micro-kernel walks both with one index from 0.
+        const nA = Math.ceil(mc / MR);
+        for (let q = 0; q < nA; q++) aPanels[q] = packedA.subarray(q * MR * kc, (q + 1) * MR * kc);
         for (let jr = 0; jr < nc; jr += NR) {
           const w = Math.min(NR, nc - jr);
-          for (let ir = 0; ir < mc; ir += MR) {
-            microKernel(packedA, ir * kc, packedB, jr * kc, kc, tile);
+          const bPanel = packedB.subarray(jr * kc, (jr + NR) * kc);
+          for (let ir = 0, q = 0; ir < mc; ir += MR, q++) {
+            microKernel(aPanels[q]!, bPanel, kc, tile);
             storeTile(c, co + (ic + ir) * n + jc + jr, n, Math.min(MR, mc - ir), w, pc === 0, tile);
           }
         }
@@ -136,24 +141,24 @@ function packB(b: TypedArray, base: number, brs: number, bcs: number, kc: number
 }
 
 /**
- * t = (MR×kc panel of A) · (kc×NR panel of B), the 16 sums held in locals. Each step loads 4 values of
- * A and streams the 4 of B one at a time, so 16 sums + 4 + 1 operands fit the 16 float registers of x64.
+ * t = (MR×kc panel of A) · (kc×NR panel of B), the 16 sums held in locals. Both panels are views that
+ * advance 4 values per step, so one index serves both (a few percent faster than two offsets). Each step
+ * loads 4 values of A and streams the 4 of B one at a time.
  */
-function microKernel(ap: Float64Array, ai: number, bp: Float64Array, bi: number, kc: number, t: Float64Array): void {
+function microKernel(ap: Float64Array, bp: Float64Array, kc: number, t: Float64Array): void {
   let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
   let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-  for (let p = 0; p < kc; p++) {
-    const a0 = ap[ai]!, a1 = ap[ai + 1]!, a2 = ap[ai + 2]!, a3 = ap[ai + 3]!;
-    let bv = bp[bi]!;
+  const end = kc * 4;
+  for (let q = 0; q < end; q += 4) {
+    const a0 = ap[q]!, a1 = ap[q + 1]!, a2 = ap[q + 2]!, a3 = ap[q + 3]!;
+    let bv = bp[q]!;
     c00 += a0 * bv; c10 += a1 * bv; c20 += a2 * bv; c30 += a3 * bv;
-    bv = bp[bi + 1]!;
+    bv = bp[q + 1]!;
     c01 += a0 * bv; c11 += a1 * bv; c21 += a2 * bv; c31 += a3 * bv;
-    bv = bp[bi + 2]!;
+    bv = bp[q + 2]!;
     c02 += a0 * bv; c12 += a1 * bv; c22 += a2 * bv; c32 += a3 * bv;
-    bv = bp[bi + 3]!;
+    bv = bp[q + 3]!;
     c03 += a0 * bv; c13 += a1 * bv; c23 += a2 * bv; c33 += a3 * bv;
-    ai += MR;
-    bi += NR;
   }
   t[0] = c00; t[1] = c01; t[2] = c02; t[3] = c03;
   t[4] = c10; t[5] = c11; t[6] = c12; t[7] = c13;
