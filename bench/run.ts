@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       const shorter = w.shorter ? rows.find((r) => r.library === lib && r.workload === w.shorter) : undefined;
       let r: Row;
       if (o.quick && w.shorter && lib !== "chainrule") {
-        r = { library: lib, workload: w.id, status: "skipped", error: "peers run only chain-10k under --quick (tfjs needs ~20 s per call at 100k); see a full run", peakRssBytes: 0 };
+        r = { library: lib, workload: w.id, status: "skipped", error: "peers run only chain-10k under --quick (tfjs needs ~25 s per call at 100k); see a full run", peakRssBytes: 0 };
       } else if (shorter && shorter.status !== "ok") {
         r = { library: lib, workload: w.id, status: "skipped", error: `not run: ${shorter.status === "skipped" ? "skipped" : "failed"} at ${w.shorter}`, peakRssBytes: 0 };
       } else {
