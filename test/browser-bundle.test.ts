@@ -8,19 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
+import { haveChromium, launchChromium, requireChromium } from "./helpers/chromium.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
-const inCI = process.env.CI === "true";
-const haveChromium = existsSync(CHROMIUM);
 const bundle = join(root, "dist", "browser", "chainrule.js");
 
-describe.runIf(!haveChromium && inCI)("Chromium (browser bundle)", () => {
-  it("is installed under CI", () => {
-    expect.fail(`no Chromium at ${CHROMIUM}; .ci/run installs it with apt-get install -y chromium`);
-  });
-});
+requireChromium("Chromium (browser bundle)");
 
 describe.runIf(haveChromium)("the browser build of the library in Chromium", () => {
   let browser: Browser;
@@ -42,8 +35,7 @@ describe.runIf(haveChromium)("the browser build of the library in Chromium", () 
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const address = server.address();
     base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -3,7 +3,7 @@
 // launched as in browser.test.ts): collapse all modules, step to the end of the backward pass, open one
 // module level by level, collapse it again from its frame, expand everything.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -11,6 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { decodeGraph, stateAt, timeline } from "../src/viz/page/model.js";
 import { explain, scalarInputs } from "../src/viz/page/explain.js";
 import { childScopes, collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "../src/viz/page/groups.js";
+import { haveChromium, launchChromium, requireChromium } from "./helpers/chromium.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -22,13 +23,6 @@ await buildPage({ quiet: true, library: false });
 const { mlpStepTrace } = await import("../src/cli/viz-mlp.js");
 const { runViz } = await import("../src/cli/viz-command.js");
 const lib = await import("../src/index.js");
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
-const inCI = process.env.CI === "true";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && !inCI) {
-  console.warn(`\n!!! browser tests SKIPPED: no Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium   (CI installs it in .ci/run)\n`);
-}
 
 const step = mlpStepTrace();
 const g = decodeGraph(step.graph.toJSON());
@@ -112,11 +106,7 @@ describe("forward mode on tensor inputs: one sweep is one directional derivative
   });
 });
 
-describe.runIf(!haveChromium && inCI)("Chromium", () => {
-  it("is installed (CI=true requires the browser tests to run)", () => {
-    expect.fail(`no Chromium at ${CHROMIUM}; install it with apt-get install -y chromium (.ci/run does)`);
-  });
-});
+requireChromium("Chromium");
 
 describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", () => {
   let browser: Browser;
@@ -131,8 +121,7 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
     dir = mkdtempSync(join(tmpdir(), "chainrule-mlp-page-"));
     written = await runViz(undefined, { mlp: true, output: join(dir, "mlp.html") }); // as `chainrule viz --mlp -o mlp.html`
     mkdirSync(results, { recursive: true });
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
     page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
     page.on("pageerror", (e) => consoleErrors.push(String(e)));

@@ -3,7 +3,7 @@
 // back, keyboard, forward mode, the inspector's finite-difference check, re-tracing in the browser, a
 // graph of a few hundred nodes, and no console errors or network requests.
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -14,15 +14,9 @@ import { decodeGraph, stateAt, timeline } from "../src/viz/page/model.js";
 import { explain } from "../src/viz/page/explain.js";
 import { finiteDifference } from "../src/viz/page/replay.js";
 import { retrace } from "../src/viz/page/retrace.js";
+import { haveChromium, launchChromium, requireChromium } from "./helpers/chromium.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
-const inCI = process.env.CI === "true";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && !inCI) {
-  console.warn(`\n!!! browser tests SKIPPED: no Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium   (CI installs it in .ci/run)\n`);
-}
 
 const seedGraph = () =>
   trace((a: Tensor, b: Tensor, c: Tensor) => square(add(mul(a, b), c)), [tensor(3, { name: "a" }), tensor(2, { name: "b" }), tensor(1, { name: "c" })]).toJSON();
@@ -130,11 +124,7 @@ function mlpGraph({ add, mul, square, sub, tanh, tensor, trace }: Lib) {
   return trace(f, params, { forward: ["p0"] });
 }
 
-describe.runIf(!haveChromium && inCI)("Chromium", () => {
-  it("is installed (CI=true requires the browser tests to run)", () => {
-    expect.fail(`no Chromium at ${CHROMIUM}; install it with apt-get install -y chromium (.ci/run does)`);
-  });
-});
+requireChromium("Chromium");
 
 describe.runIf(haveChromium)("the step-through page in Chromium", () => {
   let browser: Browser;
@@ -155,8 +145,7 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
     await runViz(undefined, { format: "html", output: join(dir, "seed.html") }); // the seed, as `chainrule viz -o seed.html` writes it
     writeFileSync(join(dir, "mlp.html"), mlpGraph(lib).toHTML());
     mkdirSync(results, { recursive: true });
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
     page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
     page.on("pageerror", (e) => consoleErrors.push(String(e)));

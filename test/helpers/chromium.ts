@@ -1,0 +1,32 @@
+// One place for how the browser tests find and launch Chromium: Debian's /usr/bin/chromium driven by
+// playwright-core (no browser download). Missing Chromium is a loud skip locally and a failure under CI=true.
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+/** Headless flags; background networking off because this machine's network is closed. */
+export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+export const inCI = process.env.CI === "true";
+export const haveChromium = existsSync(CHROMIUM);
+
+/**
+ * Call once at the top of a browser test file: warns when the browser tests will be skipped locally, and
+ * under CI registers a failing test named `label`, so a CI machine without Chromium cannot pass silently.
+ */
+export function requireChromium(label: string): void {
+  if (!haveChromium && !inCI) {
+    console.warn(`\n!!! browser tests SKIPPED: no Chromium at ${CHROMIUM}. Install it with: sudo apt-get install -y chromium   (CI installs it in .ci/run)\n`);
+  }
+  describe.runIf(!haveChromium && inCI)(label, () => {
+    it("is installed under CI", () => {
+      expect.fail(`no Chromium at ${CHROMIUM}; install it with apt-get install -y chromium (.ci/run does)`);
+    });
+  });
+}
+
+/** Launches the system Chromium headless. */
+export async function launchChromium(): Promise<Browser> {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
