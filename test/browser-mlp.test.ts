@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { decodeGraph, stateAt, timeline } from "../src/viz/page/model.js";
 import { explain, scalarInputs } from "../src/viz/page/explain.js";
 import { childScopes, collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "../src/viz/page/groups.js";
-import { haveChromium, launchChromium, requireChromium } from "./helpers/chromium.js";
+import { haveChromium, launchChromium, requireChromium, watchPage } from "./helpers/chromium.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -123,9 +123,7 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
     mkdirSync(results, { recursive: true });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-    page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
-    page.on("pageerror", (e) => consoleErrors.push(String(e)));
-    page.on("request", (r) => { if (!/^(file|data|about|blob):/.test(r.url())) foreignRequests.push(r.url()); });
+    watchPage(page, consoleErrors, foreignRequests);
   });
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { decodeGraph, stateAt, timeline } from "../src/viz/page/model.js";
 import { explain } from "../src/viz/page/explain.js";
 import { finiteDifference } from "../src/viz/page/replay.js";
 import { retrace } from "../src/viz/page/retrace.js";
-import { haveChromium, launchChromium, requireChromium } from "./helpers/chromium.js";
+import { haveChromium, launchChromium, requireChromium, watchPage } from "./helpers/chromium.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -147,9 +147,7 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
     mkdirSync(results, { recursive: true });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-    page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
-    page.on("pageerror", (e) => consoleErrors.push(String(e)));
-    page.on("request", (r) => { if (!/^(file|data|about|blob):/.test(r.url())) foreignRequests.push(r.url()); });
+    watchPage(page, consoleErrors, foreignRequests);
   });
 
   afterAll(async () => {

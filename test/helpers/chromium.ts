@@ -30,3 +30,13 @@ export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import("playwright-core");
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
+
+/**
+ * Records what an offline page must never do: console errors, uncaught exceptions, and requests to any URL
+ * that is not file:, data:, about: or blob:. Assert both arrays are empty when done.
+ */
+export function watchPage(page: import("playwright-core").Page, consoleErrors: string[], foreignRequests: string[]): void {
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  page.on("request", (r) => { if (!/^(file|data|about|blob):/.test(r.url())) foreignRequests.push(r.url()); });
+}
