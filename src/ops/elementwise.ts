@@ -6,7 +6,7 @@ import { unaryKernels } from "../kernels/unary.js";
 import { bind } from "../autodiff/bind.js";
 import { binaryImpl, unaryImpl } from "./elementwise-impl.js";
 import { operand, operands } from "./operands.js";
-import { castAs, where } from "./select.js";
+import { cast, where } from "./select.js";
 import { reluGrad, sigmoidGrad, squareGrad, tanhGrad } from "./fused-grad.js";
 
 // Local partials are written with public ops so that higher derivatives come from composition.
@@ -27,7 +27,7 @@ export const prims = {
     [
       (x) => mul(x[1]!, pow(x[0]!, sub(x[1]!, 1))),
       // d/db a^b = a^b·log a; PyTorch masks it to 0 where a = 0 and b ≥ 0 (the limit), avoiding 0·(-inf).
-      (x, out) => where(castAs(equal(x[0]!, 0), "bool"), 0, mul(out, log(x[0]!))),
+      (x, out) => where(cast(equal(x[0]!, 0), "bool"), 0, mul(out, log(x[0]!))),
     ],
     (n, o) => [`${n[1]}·${n[0]}^(${n[1]}-1)`, `${o}·log(${n[0]})`],
   ),
@@ -65,7 +65,7 @@ export const prims = {
   tan: elementwise("tan", u("tan", true), [(_, out) => add(square(out), 1)], (_, o) => [`1+${o}²`]),
   tanh: elementwise("tanh", u("tanh", true), [(_, out) => sub(1, square(out))], (_, o) => [`1-${o}²`], (ct, _x, out) => [tanhGrad(out, ct)]),
   sigmoid: elementwise("sigmoid", u("sigmoid", true), [(_, out) => mul(out, sub(1, out))], (_, o) => [`${o}·(1-${o})`], (ct, _x, out) => [sigmoidGrad(out, ct)]),
-  relu: elementwise("relu", u("relu", false), [(x) => castAs(greater(x[0]!, 0), x[0]!.dtype)], (n) => [`[${n[0]}>0]`], (ct, x) => [reluGrad(x[0]!, ct)]),
+  relu: elementwise("relu", u("relu", false), [(x) => cast(greater(x[0]!, 0), x[0]!.dtype)], (n) => [`[${n[0]}>0]`], (ct, x) => [reluGrad(x[0]!, ct)]),
   equal: comparison("equal"),
   notEqual: comparison("notEqual"),
   greater: comparison("greater"),
@@ -87,7 +87,7 @@ function comparison(name: "equal" | "notEqual" | "greater" | "greaterEqual" | "l
 /** 1 where `win`, ½ where `tie`, else 0 — PyTorch's even split of the gradient at ties. */
 function tieShare(win: Tensor, tie: Tensor, like: Tensor): Tensor {
   const dt = like.dtype === "float64" ? "float64" : "float32";
-  return add(castAs(win, dt), mul(0.5, castAs(tie, dt)));
+  return add(cast(win, dt), mul(0.5, cast(tie, dt)));
 }
 
 const bin = (p: Primitive<null>, a: TensorLike, c: TensorLike): Tensor => bind(p, operands(p.name, a, c), null);

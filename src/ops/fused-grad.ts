@@ -8,7 +8,7 @@ import { fusedGradKernels } from "../kernels/fused.js";
 import { bind } from "../autodiff/bind.js";
 import { castConcrete } from "./creation.js";
 import { greater, mul, square, sub } from "./elementwise.js";
-import { castAs } from "./select.js";
+import { cast } from "./select.js";
 
 // Fused VJPs: each is itself an elementwise primitive with local partials, so gradients of gradients
 // (Hessians, grad-of-grad) still work — only the first-order backward pass gets faster.
@@ -41,7 +41,7 @@ const prims = {
   // reluGrad(x, ct) = ct·[x > 0]: ∂/∂x = 0 almost everywhere, ∂/∂ct = [x > 0].
   reluGrad: elementwise("reluGrad", fusedImpl("reluGrad", fusedGradKernels.reluGrad), [
     () => null,
-    (x) => castAs(greater(x[0]!, 0), x[1]!.dtype),
+    (x) => cast(greater(x[0]!, 0), x[1]!.dtype),
   ]),
   // squareGrad(x, ct) = 2·x·ct: ∂/∂x = 2·ct, ∂/∂ct = 2·x.
   squareGrad: elementwise("squareGrad", fusedImpl("squareGrad", fusedGradKernels.squareGrad), [

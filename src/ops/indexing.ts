@@ -8,7 +8,7 @@ import { bind } from "../autodiff/bind.js";
 import { arange, tensor } from "./creation.js";
 import { operand } from "./operands.js";
 import { reshape } from "./layout.js";
-import { castAs, where } from "./select.js";
+import { cast, where } from "./select.js";
 import { add, equal } from "./elementwise.js";
 import { expandDims } from "./shape-ops.js";
 
@@ -22,7 +22,7 @@ function toIndices(op: string, indices: Indices): Tensor {
   }
   const t = tensor(indices as NestedArray, { dtype: "float64" });
   for (const v of t.data) if (!Number.isInteger(v)) throw new ValueError(`${op}: indices must be integers, got ${v}`);
-  return castAs(t, "int32");
+  return cast(t, "int32");
 }
 
 /** Indices checked against an axis of length n, negatives counted from the end (as NumPy's take). */
@@ -134,5 +134,5 @@ export function oneHot(indices: Indices, depth: number, onValue = 1, offValue = 
   if (!Number.isInteger(depth) || depth < 0) throw new ValueError(`oneHot: depth must be a non-negative integer, got ${depth}`);
   const idx = toIndices("oneHot", indices);
   const hit = equal(expandDims(idx, -1), arange(0, depth, 1, "int32"));
-  return where(hit, onValue, castAs(offValue, dtype));
+  return where(hit, onValue, cast(offValue, dtype));
 }

@@ -8,7 +8,7 @@ import { argReduceRows } from "../kernels/indexing.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape } from "./layout.js";
-import { castAs, where } from "./select.js";
+import { cast, where } from "./select.js";
 import { abs, div, equal, mul, sqrt, square, sub } from "./elementwise.js";
 import { max, mean, min, sum, type ReduceParams } from "./reduce.js";
 
@@ -41,7 +41,7 @@ function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tenso
   const isZero = equal(x, 0);
   const nonZero = where(isZero, 1, x);
   const p = prod(nonZero, axes, true);
-  const count = sum(castAs(isZero, x.dtype), axes, true);
+  const count = sum(cast(isZero, x.dtype), axes, true);
   const zeroValues = where(isZero, x, 0);
   const e1 = sum(zeroValues, axes, true); // Σ zeros (value 0)
   const e2 = div(sub(square(e1), sum(square(zeroValues), axes, true)), 2); // Σ_{a<b} zₐz_b (value 0)

@@ -6,7 +6,7 @@ import { reduceInto } from "../kernels/layout.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape } from "./layout.js";
-import { castAs } from "./select.js";
+import { cast } from "./select.js";
 import { div, equal, mul } from "./elementwise.js";
 
 /** Parameters of a reduction: sorted axes and whether reduced dimensions are kept as size 1. */
@@ -52,7 +52,7 @@ const sumPrim: Primitive<ReduceParams> = {
 function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
   // Where several elements tie for the extremum they share the gradient evenly (PyTorch's amax/amin).
   const share = (x: Tensor, out: Tensor, p: ReduceParams): Tensor => {
-    const mask = castAs(equal(x, expand(out, x, p)), x.dtype);
+    const mask = cast(equal(x, expand(out, x, p)), x.dtype);
     return div(mask, expand(sum(mask, p.axes, true), x, { axes: p.axes, keepDims: true }));
   };
   return {
@@ -93,7 +93,7 @@ export function mean(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
   const t = operand("mean", x);
   const axes = normalizeAxes("mean", axis, t.rank);
   const n = axes.reduce((p, a) => p * t.shape[a]!, 1);
-  const s = sum(isFloat(t.dtype) ? t : castAs(t, "float32"), axes, keepDims);
+  const s = sum(isFloat(t.dtype) ? t : cast(t, "float32"), axes, keepDims);
   return div(s, n);
 }
 

@@ -26,8 +26,6 @@ export function cast(x: TensorLike, dtype: DType): Tensor {
   return t.dtype === dtype ? t : bind(castPrim, [t], dtype);
 }
 
-/** @internal Same as `cast`; named for use inside rules. */
-export const castAs = cast;
 
 function materialize(x: Tensor, dtype: DType, shape: readonly number[]): Tensor {
   let t = x.dtype === dtype ? x : castConcrete(x, dtype);
