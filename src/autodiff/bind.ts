@@ -1,6 +1,7 @@
 import type { Primitive } from "../core/primitive.js";
 import { Tensor } from "../core/tensor.js";
-import { IMPERATIVE_TRACE, Node, gradMode, type Trace } from "./trace.js";
+import { IMPERATIVE_TRACE, gradMode, type Trace } from "./trace.js";
+import { recordNode } from "./record.js";
 import { checkForward, anomalyState } from "./anomaly.js";
 
 /**
@@ -39,14 +40,7 @@ export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
   if (prim.nonDifferentiable) return outPrimal;
   const out = Tensor._box(outPrimal, top);
   if (top.kind === "reverse") {
-    const parents = new Array<Node | null>(x.length);
-    for (let i = 0; i < x.length; i++) {
-      const xi = x[i]!;
-      parents[i] = xi._trace === top ? xi._node : null;
-    }
-    const node = new Node(prim as Primitive, params, parents, primals, outPrimal);
-    if (anomalyState.enabled) node.callSite = anomalyState.callSite();
-    out._node = node;
+    out._node = recordNode(prim as Primitive, params, x, primals, outPrimal, top);
   } else {
     const tangents = new Array<Tensor | null>(x.length);
     let any = false;

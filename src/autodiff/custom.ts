@@ -4,7 +4,8 @@ import { GradientError, ValueError } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { fmtShape, sameShape } from "../core/shape.js";
 import { cast, full, toTensor, zerosLike } from "../ops/index.js";
-import { IMPERATIVE_TRACE, Node, gradMode, type Trace } from "./trace.js";
+import { IMPERATIVE_TRACE, gradMode, type Trace } from "./trace.js";
+import { recordNode } from "./record.js";
 import { jvp, vjp } from "./transforms.js";
 
 // Custom differentiation rules act at one trace level at a time, like `bind`: the newest trace among
@@ -60,7 +61,7 @@ function checkCotangents(op: string, raw: unknown, inputs: readonly Tensor[]): (
 }
 
 /** Boxes `primal` at reverse trace `top` as the output of a node running `vjpRule`. */
-function recordNode(name: string, top: Trace, args: readonly Tensor[], inner: Tensor[], primal: Tensor, vjpRule: (ct: Tensor) => (Tensor | null)[]): Tensor {
+function boxCustom(name: string, top: Trace, args: readonly Tensor[], inner: Tensor[], primal: Tensor, vjpRule: (ct: Tensor) => (Tensor | null)[]): Tensor {
   const prim: Primitive<null> = {
     name,
     impl: () => {
@@ -71,9 +72,9 @@ function recordNode(name: string, top: Trace, args: readonly Tensor[], inner: Te
     },
     vjp: (ct) => vjpRule(ct),
   };
-  const parents = args.map((a) => (a._trace === top ? a._node : null));
   const out = Tensor._box(primal, top);
-  out._node = new Node(prim as Primitive, null, parents, inner, primal);
+  // No `residuals` on the primitive: the node keeps every value, which the user's rule may read.
+  out._node = recordNode(prim as Primitive, null, args, inner, primal, top);
   return out;
 }
 
@@ -109,7 +110,7 @@ export function customVjp<Args extends TensorLike[], R>(
     if (top.kind === "forward") return forwardThroughF(name, run, call as (...a: Tensor[]) => Tensor, top, args, inner);
     const [out, residuals] = (fwd as (...a: Tensor[]) => [Tensor, R])(...inner);
     const primal = checkOut(name, "fwd", out);
-    return recordNode(name, top, args, inner, primal, (ct) => checkCotangents(name, bwd(residuals, ct), inner));
+    return boxCustom(name, top, args, inner, primal, (ct) => checkCotangents(name, bwd(residuals, ct), inner));
   };
   Object.defineProperty(call, "name", { value: name });
   return call;
@@ -168,7 +169,7 @@ export function customJvp<Args extends TensorLike[]>(
     }
     const primal = checkOut(name, "f", (call as (...a: Tensor[]) => Tensor)(...inner));
     const floats = inner.flatMap((x, i) => (isFloat(x.dtype) ? [i] : []));
-    return recordNode(name, top, args, inner, primal, (ct) => {
+    return boxCustom(name, top, args, inner, primal, (ct) => {
       const linear = (...ts: Tensor[]): Tensor => {
         const full = inner.map((x) => zerosLike(x));
         floats.forEach((i, k) => (full[i] = ts[k]!));

@@ -45,12 +45,7 @@ export function backward(y: Tensor, ctIn: TensorLike | undefined, retainGraph: b
   }
   if (!retainGraph) {
     // Drop saved values and edges so the intermediate tensors can be collected; leaves stay usable.
-    for (const node of order) {
-      if (node.prim === null) continue;
-      node.primals = [];
-      node.parents = [];
-      node.freed = true;
-    }
+    for (const node of order) if (node.prim !== null) node.release();
   }
 }
 

@@ -1,8 +1,9 @@
 import type { Tensor } from "../core/tensor.js";
 import { Node } from "./trace.js";
 import { GradientError } from "../core/errors.js";
-import { fmtShape, sameShape } from "../core/shape.js";
-import { isFloat } from "../core/dtype.js";
+import { fmtShape, sameShape, type Shape } from "../core/shape.js";
+import { isFloat, type DType } from "../core/dtype.js";
+import { outOf, primalsOf } from "./record.js";
 import { add, cast, sumToShape } from "../ops/index.js";
 import { anomalyState, checkForward } from "./anomaly.js";
 
@@ -29,10 +30,11 @@ export function topologicalOrder(root: Node): Node[] {
     const top = stack.length - 1;
     const node = stack[top]!;
     const i = next[top]!;
-    if (i < node.parents.length) {
+    const inputs = node.inputs;
+    if (i < inputs.length) {
       next[top] = i + 1;
-      const p = node.parents[i];
-      if (p && p.mark !== pass) {
+      const p = inputs[i];
+      if (p instanceof Node && p.mark !== pass) {
         p.mark = pass;
         stack.push(p);
         next.push(0);
@@ -51,16 +53,16 @@ export function topologicalOrder(root: Node): Node[] {
  * and checks the shape, so that no rule has to.
  * @throws GradientError naming the op and input index when the shape cannot be fitted
  */
-export function fitCotangent(op: string, index: number, ct: Tensor, x: Tensor): Tensor {
+export function fitCotangent(op: string, index: number, ct: Tensor, shape: Shape, dtype: DType): Tensor {
   let c = ct;
-  if (!sameShape(c.shape, x.shape)) {
+  if (!sameShape(c.shape, shape)) {
     try {
-      c = sumToShape(c, x.shape);
+      c = sumToShape(c, shape);
     } catch {
-      throw new GradientError(`${op}: the VJP rule returned a cotangent of shape ${fmtShape(ct.shape)} for input ${index}, whose shape is ${fmtShape(x.shape)}`);
+      throw new GradientError(`${op}: the VJP rule returned a cotangent of shape ${fmtShape(ct.shape)} for input ${index}, whose shape is ${fmtShape(shape)}`);
     }
   }
-  if (c.dtype !== x.dtype && isFloat(x.dtype)) c = cast(c, x.dtype);
+  if (c.dtype !== dtype && isFloat(dtype)) c = cast(c, dtype);
   return c;
 }
 
@@ -84,23 +86,26 @@ export function backwardPass(root: Node, ct: Tensor, observer?: BackwardObserver
     const g = node.ct;
     node.ct = null;
     if (g === null) continue;
-    const parents = node.parents;
-    const needs = parents.map((p) => p !== null);
-    const raw = prim.vjp(g, node.primals, node.out, node.params, needs);
-    if (!Array.isArray(raw) || raw.length !== parents.length) {
-      throw new GradientError(`${prim.name}: the VJP rule returned ${Array.isArray(raw) ? raw.length : typeof raw} cotangents, expected ${parents.length} (one per input)`);
+    const inputs = node.inputs;
+    const n = inputs.length;
+    const needs = new Array<boolean>(n);
+    for (let i = 0; i < n; i++) needs[i] = inputs[i] instanceof Node;
+    const x = primalsOf(node);
+    const raw = prim.vjp(g, x, outOf(node), node.params, needs);
+    if (!Array.isArray(raw) || raw.length !== n) {
+      throw new GradientError(`${prim.name}: the VJP rule returned ${Array.isArray(raw) ? raw.length : typeof raw} cotangents, expected ${n} (one per input)`);
     }
-    const contributions: (Tensor | null)[] = new Array(parents.length).fill(null);
-    for (let i = 0; i < parents.length; i++) {
-      const p = parents[i];
+    const contributions: (Tensor | null)[] | null = observer ? new Array<Tensor | null>(n).fill(null) : null;
+    for (let i = 0; i < n; i++) {
+      const p = inputs[i];
       const c = raw[i];
-      if (!p || c === null || c === undefined) continue;
-      const fitted = fitCotangent(prim.name, i, c, node.primals[i]!);
-      if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, node.primals);
-      contributions[i] = fitted;
+      if (!(p instanceof Node) || c === null || c === undefined) continue;
+      const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);
+      if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, x);
+      if (contributions !== null) contributions[i] = fitted;
       p.ct = p.ct === null ? fitted : add(p.ct, fitted);
     }
-    if (observer) observer.onNode(node, g, contributions);
+    if (observer) observer.onNode(node, g, contributions!);
   }
   return order;
 }

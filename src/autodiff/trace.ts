@@ -1,5 +1,7 @@
 import type { Tensor } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
+import type { DType } from "../core/dtype.js";
+import type { Shape } from "../core/shape.js";
 
 /**
  * One active transform. Traces are numbered in creation order; when an op sees tensors boxed at
@@ -27,31 +29,97 @@ export const gradMode = { enabled: true };
 /** The active `nameScope` path; undefined at top level. */
 export const scopeState: { current: string | undefined } = { current: undefined };
 
-let nodeCounter = 0;
+/**
+ * Recording options for tools that inspect graphs (the graph viewer): `saveAll` keeps every input and
+ * output value on each node, not only the residuals the rules need; `log`, when set, receives every
+ * node in creation order (a topological order).
+ */
+export const recording: { saveAll: boolean; log: Node[] | null } = { saveAll: false, log: null };
+
+/** What a node keeps that is rarely set (only under `nameScope` or `detectAnomaly`), off the node itself. */
+interface NodeMeta {
+  scope?: string;
+  callSite?: string;
+}
+const meta = new WeakMap<Node, NodeMeta>();
+
+const NO_INPUTS: readonly (Node | Tensor | null)[] = Object.freeze([]);
+/** Marks a node whose graph was released after a backward pass. */
+const RELEASED: readonly (Node | Tensor | null)[] = Object.freeze([]);
 
 /**
- * A recorded application of a primitive on a reverse trace (a Wengert-list entry). Inputs are kept
- * in order; `parents[i]` is the node of input i on this trace, or null when input i is a constant here.
+ * A recorded application of a primitive on a reverse trace (a Wengert-list entry), kept small because
+ * a scalar program records millions of them.
+ *
+ * `inputs[i]` is the node of input i when it is differentiable at this trace (a parent), otherwise the
+ * input's value if the VJP rule reads it (a saved constant), otherwise null. A parent's value, when a
+ * rule needs it, is saved on the parent as its `out`, so each value is stored once however many
+ * consumers read it. Which values a rule reads is declared by `Primitive.residuals` (PyTorch's saved
+ * tensors, JAX's residuals); values nobody needs are not kept, so they can be collected during the forward pass.
  */
 export class Node {
-  readonly id = nodeCounter++;
   /** Accumulated cotangent during a backward pass; null means a (symbolic) zero. */
   ct: Tensor | null = null;
-  /** For leaves: the boxed tensor the user holds (its `.grad` is filled by `backward()`). */
-  leaf: Tensor | null = null;
   /** Visit stamp of the last topological sort that reached this node. */
   mark = 0;
-  /** Set once the graph behind this node has been released after a backward pass. */
-  freed = false;
-  /** Where user code created this node; filled only by `detectAnomaly`. */
-  callSite: string | undefined = undefined;
-  /** The `nameScope` path active when the node was recorded (e.g. "mlp/layer0"), for grouping in the viewer. */
-  scope: string | undefined = scopeState.current;
   constructor(
+    /** The primitive applied; null for a leaf (an input of a transform or a requiresGrad tensor). */
     public prim: Primitive | null,
+    /** The primitive's parameters; for a requiresGrad leaf, the boxed tensor the user holds. */
     public params: unknown,
-    public parents: (Node | null)[],
-    public primals: Tensor[],
-    public out: Tensor,
+    /** Per input: parent node, saved constant, or null (see the class comment). */
+    public inputs: readonly (Node | Tensor | null)[],
+    /** The output value, when saved (always for leaves). */
+    public out: Tensor | null,
+    /** Shape and dtype of the output: what a cotangent flowing into this node must be fitted to. */
+    public readonly shape: Shape,
+    public readonly dtype: DType,
   ) {}
+
+  /** A leaf node for the input `primal` of a transform; `leaf` is the user's requiresGrad tensor, if any. */
+  static leaf(primal: Tensor, leaf: Tensor | null = null): Node {
+    return new Node(null, leaf, NO_INPUTS, primal, primal.shape, primal.dtype);
+  }
+
+  /** For requiresGrad leaves: the boxed tensor the user holds (its `.grad` is filled by `backward()`). */
+  get leaf(): Tensor | null {
+    return this.prim === null ? (this.params as Tensor | null) : null;
+  }
+
+  /** The node of input i when it is differentiable at this node's trace, else null. */
+  parent(i: number): Node | null {
+    const p = this.inputs[i];
+    return p instanceof Node ? p : null;
+  }
+
+  /** The parents of every input (null for constants), as a new array. */
+  get parents(): (Node | null)[] {
+    return this.inputs.map((p) => (p instanceof Node ? p : null));
+  }
+
+  /** Set once the graph behind this node has been released after a backward pass. */
+  get freed(): boolean {
+    return this.inputs === RELEASED;
+  }
+
+  /** Drops the edges and saved values so the graph behind this node can be collected. */
+  release(): void {
+    this.inputs = RELEASED;
+    this.out = null;
+  }
+
+  /** The `nameScope` path active when the node was recorded (e.g. "mlp/layer0"), for grouping in the viewer. */
+  get scope(): string | undefined {
+    return meta.get(this)?.scope;
+  }
+
+  /** Where user code created this node; filled only by `detectAnomaly`. */
+  get callSite(): string | undefined {
+    return meta.get(this)?.callSite;
+  }
+
+  /** @internal Attaches the rarely present scope and call site. */
+  setMeta(scope: string | undefined, callSite: string | undefined): void {
+    if (scope !== undefined || callSite !== undefined) meta.set(this, { scope, callSite });
+  }
 }

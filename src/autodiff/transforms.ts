@@ -45,7 +45,7 @@ function traceReverse(op: string, f: (...args: never[]) => unknown, args: readon
       const primal = asTensor(op, `argument ${a}`, leaf);
       checkDifferentiable(op, ls.length > 1 ? `leaf ${j} of argument ${a}` : `argument ${a}`, primal);
       const box = Tensor._box(primal, trace);
-      const node = new Node(null, null, [], [], primal);
+      const node = Node.leaf(primal);
       box._node = node;
       box.name = primal.name;
       return { box, primal, node };

@@ -16,22 +16,33 @@ function scale(p: Tensor | number | null, v: Tensor): Tensor | null {
   return mul(p, v);
 }
 
+/** Optional parts of an elementwise primitive's definition. */
+export interface ElementwiseRules {
+  /** A VJP computing ∂out/∂x · ct in one kernel; must agree with the partials. */
+  fusedVjp?: (ct: Tensor, x: Tensor[], out: Tensor) => (Tensor | null)[];
+  /** Per input, the values its partial reads: input indices and/or "out". */
+  residuals?: readonly (readonly (number | "out")[])[];
+}
+
 /**
  * Defines an elementwise primitive from its kernel and its local partials, declared once: the
  * JVP is Σᵢ ∂out/∂xᵢ · tᵢ and the VJP is ∂out/∂xᵢ · ct (JAX's `defjvp`-style helper for elementwise ops).
  * `formulas` gives the same partials as text for the step-through explanations. `fusedVjp`, when given,
  * replaces the generic VJP with one that computes ∂out/∂x · ct in a single kernel; it must agree with
- * `partials` (the property tests check both modes against finite differences).
+ * `partials` (the property tests check both modes against finite differences). `residuals` declares
+ * which values the partials of each input read (see `Primitive.residuals`); without it every value is kept.
  */
 export function elementwise(
   name: string,
   impl: (x: Tensor[]) => Tensor,
   partials: readonly PartialRule[],
   formulas?: (names: string[], outName: string) => string[],
-  fusedVjp?: (ct: Tensor, x: Tensor[], out: Tensor) => (Tensor | null)[],
+  rules: ElementwiseRules = {},
 ): Primitive<null> {
+  const { fusedVjp, residuals } = rules;
   return {
     name,
+    ...(residuals ? { residuals } : {}),
     impl: (x) => impl(x),
     partials: (x, out) => partials.map((p) => p(x, out)),
     ...(formulas ? { formulas: (names: string[], outName: string) => formulas(names, outName) } : {}),

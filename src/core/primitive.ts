@@ -26,6 +26,13 @@ export interface Primitive<P = unknown> {
    */
   partials?(x: Tensor[], out: Tensor, params: P): (Tensor | number | null)[];
   formulas?(names: string[], outName: string, params: P): string[];
+  /**
+   * Which primal values the VJP reads (PyTorch's saved tensors, JAX's residuals): `residuals[i]` lists
+   * what computing input i's cotangent needs — input indices and/or "out". Only what the inputs that
+   * need cotangents ask for is kept on the recorded graph; any other input or output reaches `vjp` as
+   * a stand-in with the right shape and dtype whose value cannot be read. Omitted: everything is kept.
+   */
+  readonly residuals?: readonly (readonly (number | "out")[])[];
   /** True for ops whose output carries no gradient (comparisons, argmax, …). */
   readonly nonDifferentiable?: boolean;
 }

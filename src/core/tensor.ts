@@ -1,7 +1,7 @@
 import type { DType, TypedArray } from "./dtype.js";
 import type { Shape } from "./shape.js";
 import { fmtShape, sizeOf } from "./shape.js";
-import { ValueError } from "./errors.js";
+import { GradientError, ValueError } from "./errors.js";
 import type { Node, Trace } from "../autodiff/trace.js";
 import * as ops from "../ops/index.js";
 import { backward as runBackward } from "../autodiff/imperative.js";
@@ -64,6 +64,14 @@ export class Tensor {
     return new Tensor(primal.shape, primal.dtype, null, primal, trace);
   }
 
+  /**
+   * @internal A value-less tensor of the given shape and dtype, passed to a VJP rule in place of a value
+   * the recorded graph did not keep. Reading its value throws.
+   */
+  static _standIn(shape: Shape, dtype: DType): Tensor {
+    return new Tensor(shape, dtype, null, null, null);
+  }
+
   /** Number of elements. */
   get size(): number {
     return sizeOf(this.shape);
@@ -87,7 +95,12 @@ export class Tensor {
   /** @internal The concrete tensor under all boxes. */
   _concreteValue(): Tensor {
     let t: Tensor = this;
-    while (t._data === null) t = t._primal!;
+    while (t._data === null) {
+      if (t._primal === null) {
+        throw new GradientError("internal error: a VJP rule read an input or output value that its primitive's `residuals` does not keep; please report this with the program that triggered it");
+      }
+      t = t._primal;
+    }
     return t;
   }
 

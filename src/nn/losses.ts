@@ -52,6 +52,7 @@ const softmaxCrossEntropyPrim: Primitive<null> = {
     const c = perRow(ct);
     return [needs[0] ? mul(dLogits(x!, t!), c) : null, needs[1] ? mul(neg(logSoftmax(x!)), c) : null];
   },
+  residuals: [[0, 1], [0]],
 };
 
 /**

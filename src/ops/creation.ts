@@ -87,8 +87,7 @@ export function makeLeaf(t: Tensor): Tensor {
     throw new DTypeError(`tensor: requiresGrad needs a float dtype, got ${t.dtype}; create it with { dtype: "float32" }`);
   }
   const box = Tensor._box(t, IMPERATIVE_TRACE);
-  const node = new Node(null, null, [], [], t);
-  node.leaf = box;
+  const node = Node.leaf(t, box);
   box._node = node;
   box.name = t.name;
   return box;

@@ -14,6 +14,7 @@ const reshapePrim: Primitive<Shape> = {
   impl: ([x], shape) => Tensor._concrete(x!.data, shape, x!.dtype),
   jvp: (_x, [t], _out, shape) => (t ? reshape(t, shape) : null),
   vjp: (ct, [x]) => [reshape(ct, x!.shape)],
+  residuals: [[]], // reads only x's shape
 };
 
 /**
@@ -53,6 +54,7 @@ const broadcastPrim: Primitive<Shape> = {
   jvp: (_x, [t], _out, shape) => (t ? broadcastTo(t, shape) : null),
   // The engine sums a cotangent back to the input's shape, so the rule passes it through unchanged.
   vjp: (ct) => [ct],
+  residuals: [[]],
 };
 
 /**
@@ -82,6 +84,7 @@ const transposePrim: Primitive<readonly number[]> = {
     perm.forEach((p, i) => (inverse[p] = i));
     return [transpose(ct, inverse)];
   },
+  residuals: [[]],
 };
 
 /**

@@ -61,6 +61,7 @@ const matmulPrim: Primitive<null> = {
   },
   // The engine sums the cotangents over broadcast batch dimensions.
   vjp: (ct, [a, b], _out, _p, needs) => [needs[0] ? matmul(ct, mT(b!)) : null, needs[1] ? matmul(mT(a!), ct) : null],
+  residuals: [[1], [0]],
 };
 
 /**

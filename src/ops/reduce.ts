@@ -47,6 +47,7 @@ const sumPrim: Primitive<ReduceParams> = {
   impl: reduceImpl("sum"),
   jvp: (_x, [t], _out, p) => (t ? sum(t, p.axes, p.keepDims) : null),
   vjp: (ct, [x], _out, p) => [expand(ct, x!, p)],
+  residuals: [[]], // reads only x's shape
 };
 
 function extremum(kind: "max" | "min"): Primitive<ReduceParams> {

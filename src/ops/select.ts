@@ -14,6 +14,7 @@ const castPrim: Primitive<DType> = {
   impl: ([x], dtype) => (x!.dtype === dtype ? x! : castConcrete(x!, dtype)),
   jvp: (_x, [t], _out, dtype) => (t && isFloat(dtype) ? cast(t, dtype) : null),
   vjp: (ct, [x]) => [isFloat(x!.dtype) && isFloat(ct.dtype) ? cast(ct, x!.dtype) : null],
+  residuals: [[]], // reads only x's dtype
 };
 
 /**

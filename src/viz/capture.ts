@@ -1,7 +1,8 @@
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import type { DType } from "../core/dtype.js";
 import { ValueError } from "../core/errors.js";
-import { Node, Trace } from "../autodiff/trace.js";
+import { Node, Trace, recording } from "../autodiff/trace.js";
+import { primalsOf } from "../autodiff/record.js";
 import { backwardPass, topologicalOrder } from "../autodiff/reverse.js";
 import { add, onesLike, toTensor } from "../ops/index.js";
 import { graphToJSON, type GraphJSON } from "./export-json.js";
@@ -197,29 +198,40 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
     if (!(x instanceof Tensor) && typeof x !== "number") throw new ValueError(`trace: input ${i} must be a tensor or a number, got ${typeof x}`);
     const primal = toTensor(x);
     const box = Tensor._box(primal, tr);
-    const node = new Node(null, null, [], [], primal);
+    const node = Node.leaf(primal);
     box._node = node;
     box.name = primal.name;
     leafNodes.push(node);
     return box;
   });
-  const result: unknown = f(...boxes);
+  // Keep every value on the nodes (the page shows them all) and log nodes in creation order.
+  const log: Node[] = [];
+  const saved = { saveAll: recording.saveAll, log: recording.log };
+  recording.saveAll = true;
+  recording.log = log;
+  let result: unknown;
+  try {
+    result = f(...boxes);
+  } finally {
+    recording.saveAll = saved.saveAll;
+    recording.log = saved.log;
+  }
   if (!(result instanceof Tensor) && typeof result !== "number") {
     throw new ValueError(`trace: f must return a tensor or a number, got ${result === null ? "null" : typeof result}`);
   }
   const out = toTensor(result);
   const root = out._trace === tr ? out._node : null;
 
-  // Execution order: engine nodes sorted by creation id (a topological order), every input included
-  // even when unused; constants are inserted just before their first consumer.
-  const reached = root ? topologicalOrder(root) : [];
-  const engineNodes = [...new Set([...leafNodes, ...reached])].sort((p, q) => p.id - q.id);
+  // Execution order: inputs (every one, even when unused), then the reached nodes in creation order
+  // (a topological order); constants are inserted just before their first consumer.
+  const reached = new Set(root ? topologicalOrder(root) : []);
+  const engineNodes = [...leafNodes, ...log.filter((n) => reached.has(n))];
   const ids = new Map<Node, number>();
   const constIds = new Map<Tensor, number>();
   const nodes: GraphNode[] = [];
   const taken = new Set<string>([outputName]);
   const inputNames = leafNodes.map((n, i) => {
-    const name = n.out.name ?? `x${i}`;
+    const name = n.out!.name ?? `x${i}`;
     taken.add(name);
     return name;
   });
@@ -241,15 +253,16 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
   for (const n of engineNodes) {
     if (n.prim === null) {
       ids.set(n, nodes.length);
-      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize1(n.out), grad: null, formulas: null, scope: null });
+      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize1(n.out!), grad: null, formulas: null, scope: null });
       continue;
     }
-    const operandIds = n.parents.map((p, i) => (p ? ids.get(p)! : addConst(n.primals[i]!)));
+    const primals = primalsOf(n);
+    const operandIds = n.parents.map((p, i) => (p ? ids.get(p)! : addConst(primals[i]!)));
     const id = nodes.length;
     ids.set(n, id);
     const name = n === root ? outputName : names.next().value!;
     const formulas = n.prim.formulas ? n.prim.formulas(operandIds.map((k) => nodes[k]!.name), name, n.params) : null;
-    nodes.push({ id, kind: "op", op: n.prim.name, name, inputs: operandIds, params: jsonSafe(n.params), value: summarize1(n.out), grad: null, formulas, scope: n.scope ?? null });
+    nodes.push({ id, kind: "op", op: n.prim.name, name, inputs: operandIds, params: jsonSafe(n.params), value: summarize1(n.out!), grad: null, formulas, scope: n.scope ?? null });
   }
   const output = root ? ids.get(root)! : addConst(out, outputName);
 
@@ -265,7 +278,7 @@ function fmtConst(v: number): string {
 /** Runs the engine's backward pass with an observer, keeping running sums per receiving node. */
 function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[], summarize: (t: Tensor) => ValueSummary): BackwardStep[] {
   const raw: { node: Node; ct: Tensor; contributions: (Tensor | null)[] }[] = [];
-  const seed = onesLike(root.out);
+  const seed = onesLike(root.out!);
   backwardPass(root, seed, { onNode: (node, ct, contributions) => raw.push({ node, ct, contributions: [...contributions] }) });
   const arrivals = new Map<number, number>();
   for (const r of raw) r.node.parents.forEach((p, i) => {
@@ -278,7 +291,7 @@ function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[], 
   for (const { node, ct, contributions } of raw) {
     const id = ids.get(node)!;
     nodes[id]!.grad = summarize(ct);
-    const partials = node.prim!.partials ? node.prim!.partials(node.primals, node.out, node.params) : null;
+    const partials = node.prim!.partials ? node.prim!.partials(primalsOf(node), node.out!, node.params) : null;
     const edges: BackwardEdge[] = [];
     node.parents.forEach((p, i) => {
       const c = contributions[i];
@@ -311,11 +324,11 @@ function recordForward(engineNodes: Node[], leafNodes: Node[], ids: Map<Node, nu
     const tangent = new Map<Node, Tensor | null>();
     for (const n of engineNodes) {
       if (n.prim === null) {
-        tangent.set(n, n === wrt ? onesLike(n.out) : null);
+        tangent.set(n, n === wrt ? onesLike(n.out!) : null);
         continue;
       }
       const ts = n.parents.map((p) => (p ? tangent.get(p) ?? null : null));
-      tangent.set(n, ts.some((t) => t !== null) ? n.prim.jvp(n.primals, ts, n.out, n.params) : null);
+      tangent.set(n, ts.some((t) => t !== null) ? n.prim.jvp(primalsOf(n), ts, n.out!, n.params) : null);
     }
     const tangents: (ValueSummary | null)[] = nodes.map(() => null);
     for (const n of engineNodes) {
