@@ -35,7 +35,7 @@ export function recordNode(prim: Primitive, params: unknown, x: readonly Tensor[
   if (scopeState.current !== undefined || anomalyState.enabled) {
     node.setMeta(scopeState.current, anomalyState.enabled ? anomalyState.callSite() : undefined);
   }
-  if (recording.log !== null) recording.log.push(node);
+  if (top.tape !== null) top.tape.push(node);
   return node;
 }
 

@@ -78,36 +78,62 @@ export function backwardPass(root: Node, ct: Tensor, observer?: BackwardObserver
   root.ct = ct;
   for (let k = order.length - 1; k >= 0; k--) {
     const node = order[k]!;
-    const prim = node.prim;
-    if (prim === null) continue; // a leaf keeps its cotangent for the caller
-    if (node.freed) {
-      throw new GradientError(`backward: the graph through ${prim.name} was already released by an earlier backward(); pass { retainGraph: true } to go through it twice`);
-    }
+    if (node.prim === null) continue; // a leaf keeps its cotangent for the caller
     const g = node.ct;
     node.ct = null;
-    if (g === null) continue;
-    const inputs = node.inputs;
-    const n = inputs.length;
-    const needs = new Array<boolean>(n);
-    for (let i = 0; i < n; i++) needs[i] = inputs[i] instanceof Node;
-    const x = primalsOf(node);
-    const raw = prim.vjp(g, x, outOf(node), node.params, needs);
-    if (!Array.isArray(raw) || raw.length !== n) {
-      throw new GradientError(`${prim.name}: the VJP rule returned ${Array.isArray(raw) ? raw.length : typeof raw} cotangents, expected ${n} (one per input)`);
-    }
-    const contributions: (Tensor | null)[] | null = observer ? new Array<Tensor | null>(n).fill(null) : null;
-    for (let i = 0; i < n; i++) {
-      const p = inputs[i];
-      const c = raw[i];
-      if (!(p instanceof Node) || c === null || c === undefined) continue;
-      const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);
-      if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, x);
-      if (contributions !== null) contributions[i] = fitted;
-      p.ct = p.ct === null ? fitted : add(p.ct, fitted);
-    }
-    if (observer) observer.onNode(node, g, contributions!);
+    if (g !== null) pullBack(node, g, observer);
   }
   return order;
+}
+
+/**
+ * Reverse mode over a functional trace's tape: the caller has put the output cotangents on the output
+ * nodes' `.ct`. Walking the tape backwards visits every node after all of its consumers (creation order
+ * is topological), so no sort is needed; nodes no cotangent reached are skipped. On return, leaf nodes
+ * hold their cotangents in `.ct` and every tape node's `.ct` is null again, even if a rule throws.
+ */
+export function backwardTape(tape: readonly Node[]): void {
+  let k = tape.length - 1;
+  try {
+    for (; k >= 0; k--) {
+      const node = tape[k]!;
+      const g = node.ct;
+      if (g === null) continue;
+      node.ct = null;
+      pullBack(node, g);
+    }
+  } catch (e) {
+    for (; k >= 0; k--) tape[k]!.ct = null;
+    throw e;
+  }
+}
+
+/** Applies `node`'s VJP rule to its cotangent `g` and accumulates the results into its parents. */
+function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
+  const prim = node.prim!;
+  if (node.freed) {
+    throw new GradientError(`backward: the graph through ${prim.name} was already released by an earlier backward(); pass { retainGraph: true } to go through it twice`);
+  }
+  const inputs = node.inputs;
+  const n = inputs.length;
+  const needs = new Array<boolean>(n);
+  for (let i = 0; i < n; i++) needs[i] = inputs[i] instanceof Node;
+  const x = primalsOf(node);
+  const raw = prim.vjp(g, x, outOf(node), node.params, needs);
+  if (!Array.isArray(raw) || raw.length !== n) {
+    throw new GradientError(`${prim.name}: the VJP rule returned ${Array.isArray(raw) ? raw.length : typeof raw} cotangents, expected ${n} (one per input)`);
+  }
+  const contributions: (Tensor | null)[] | null = observer ? new Array<Tensor | null>(n).fill(null) : null;
+  for (let i = 0; i < n; i++) {
+    const p = inputs[i];
+    const c = raw[i];
+    if (!(p instanceof Node) || c === null || c === undefined) continue;
+    const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);
+    if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, x);
+    if (contributions !== null) contributions[i] = fitted;
+    p.ct = p.ct === null ? fitted : add(p.ct, fitted);
+  }
+  if (observer) observer.onNode(node, g, contributions!);
 }
 
 export { Node };

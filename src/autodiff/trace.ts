@@ -12,11 +12,19 @@ import type { Shape } from "../core/shape.js";
 export class Trace {
   private static counter = 1;
   readonly id: number;
+  /**
+   * Reverse traces of functional transforms: every node recorded at this trace, in creation order (a
+   * Wengert list). A backward pass walks it from the end, so it needs no topological sort. Null for
+   * forward traces and for the imperative trace, which lives as long as the program and is walked by
+   * a depth-first search from the output instead.
+   */
+  readonly tape: Node[] | null;
   constructor(
     readonly kind: "reverse" | "forward",
     id?: number,
   ) {
     this.id = id ?? Trace.counter++;
+    this.tape = kind === "reverse" && id !== 0 ? [] : null;
   }
 }
 
@@ -30,11 +38,10 @@ export const gradMode = { enabled: true };
 export const scopeState: { current: string | undefined } = { current: undefined };
 
 /**
- * Recording options for tools that inspect graphs (the graph viewer): `saveAll` keeps every input and
- * output value on each node, not only the residuals the rules need; `log`, when set, receives every
- * node in creation order (a topological order).
+ * Recording option for tools that inspect graphs (the graph viewer): `saveAll` keeps every input and
+ * output value on each node, not only the residuals the rules need.
  */
-export const recording: { saveAll: boolean; log: Node[] | null } = { saveAll: false, log: null };
+export const recording: { saveAll: boolean } = { saveAll: false };
 
 /** What a node keeps that is rarely set (only under `nameScope` or `detectAnomaly`), off the node itself. */
 interface NodeMeta {

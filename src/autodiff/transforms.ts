@@ -3,7 +3,7 @@ import { DTypeError, GradientError, ShapeError, ValueError } from "../core/error
 import { fmtShape, sameShape } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
 import { Node, Trace } from "./trace.js";
-import { backwardPass } from "./reverse.js";
+import { backwardTape } from "./reverse.js";
 import { leaves, rebuild, type Pytree, type TensorTree } from "./tree.js";
 import { add, cast, onesLike, toTensor, zerosLike } from "../ops/index.js";
 
@@ -60,17 +60,17 @@ function traceReverse(op: string, f: (...args: never[]) => unknown, args: readon
   };
   const pullback = (outputs: { value: Tensor; node: Node | null }[], cts: Tensor[]): TensorLike[][] => {
     for (const group of inputs) for (const i of group) i.node.ct = null;
-    const acc: (Tensor | null)[][] = inputs.map((g) => g.map(() => null));
+    // Cotangents are linear: seeding every output at once and sweeping the tape once gives the sum
+    // of the per-output sweeps.
     outputs.forEach((o, k) => {
-      if (o.node === null) return;
-      backwardPass(o.node, cts[k]!);
-      inputs.forEach((g, gi) => g.forEach((i, li) => {
-        const c = i.node.ct;
-        i.node.ct = null;
-        if (c !== null) acc[gi]![li] = acc[gi]![li] ? add(acc[gi]![li]!, c) : c;
-      }));
+      if (o.node !== null) o.node.ct = o.node.ct === null ? cts[k]! : add(o.node.ct, cts[k]!);
     });
-    return inputs.map((g, gi) => g.map((i, li) => acc[gi]![li] ?? zerosLike(i.primal)));
+    backwardTape(trace.tape!);
+    return inputs.map((g) => g.map((i) => {
+      const c = i.node.ct;
+      i.node.ct = null;
+      return c ?? zerosLike(i.primal);
+    }));
   };
   return { out, unbox, pullback, argsTree: argnums.map((a) => args[a]) };
 }

@@ -204,17 +204,14 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
     leafNodes.push(node);
     return box;
   });
-  // Keep every value on the nodes (the page shows them all) and log nodes in creation order.
-  const log: Node[] = [];
-  const saved = { saveAll: recording.saveAll, log: recording.log };
+  // Keep every value on the nodes: the page shows them all.
+  const savedAll = recording.saveAll;
   recording.saveAll = true;
-  recording.log = log;
   let result: unknown;
   try {
     result = f(...boxes);
   } finally {
-    recording.saveAll = saved.saveAll;
-    recording.log = saved.log;
+    recording.saveAll = savedAll;
   }
   if (!(result instanceof Tensor) && typeof result !== "number") {
     throw new ValueError(`trace: f must return a tensor or a number, got ${result === null ? "null" : typeof result}`);
@@ -225,7 +222,7 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
   // Execution order: inputs (every one, even when unused), then the reached nodes in creation order
   // (a topological order); constants are inserted just before their first consumer.
   const reached = new Set(root ? topologicalOrder(root) : []);
-  const engineNodes = [...leafNodes, ...log.filter((n) => reached.has(n))];
+  const engineNodes = [...leafNodes, ...tr.tape!.filter((n) => reached.has(n))];
   const ids = new Map<Node, number>();
   const constIds = new Map<Tensor, number>();
   const nodes: GraphNode[] = [];
