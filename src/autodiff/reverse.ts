@@ -30,10 +30,9 @@ export function topologicalOrder(root: Node): Node[] {
     const top = stack.length - 1;
     const node = stack[top]!;
     const i = next[top]!;
-    const inputs = node.inputs;
-    if (i < inputs.length) {
+    if (i < node.arity) {
       next[top] = i + 1;
-      const p = inputs[i];
+      const p = node.input(i);
       if (p instanceof Node && p.mark !== pass) {
         p.mark = pass;
         stack.push(p);
@@ -114,10 +113,9 @@ function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
   if (node.freed) {
     throw new GradientError(`backward: the graph through ${prim.name} was already released by an earlier backward(); pass { retainGraph: true } to go through it twice`);
   }
-  const inputs = node.inputs;
-  const n = inputs.length;
+  const n = node.arity;
   const needs = new Array<boolean>(n);
-  for (let i = 0; i < n; i++) needs[i] = inputs[i] instanceof Node;
+  for (let i = 0; i < n; i++) needs[i] = node.input(i) instanceof Node;
   const x = primalsOf(node);
   const raw = prim.vjp(g, x, outOf(node), node.params, needs);
   if (!Array.isArray(raw) || raw.length !== n) {
@@ -125,7 +123,7 @@ function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
   }
   const contributions: (Tensor | null)[] | null = observer ? new Array<Tensor | null>(n).fill(null) : null;
   for (let i = 0; i < n; i++) {
-    const p = inputs[i];
+    const p = node.input(i);
     const c = raw[i];
     if (!(p instanceof Node) || c === null || c === undefined) continue;
     const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);

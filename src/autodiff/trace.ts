@@ -50,15 +50,14 @@ interface NodeMeta {
 }
 const meta = new WeakMap<Node, NodeMeta>();
 
-const NO_INPUTS: readonly (Node | Tensor | null)[] = Object.freeze([]);
-/** Marks a node whose graph was released after a backward pass. */
-const RELEASED: readonly (Node | Tensor | null)[] = Object.freeze([]);
+/** What a node keeps per input: the parent node, a saved constant, or null (see `Node`). */
+export type NodeInput = Node | Tensor | null;
 
 /**
  * A recorded application of a primitive on a reverse trace (a Wengert-list entry), kept small because
- * a scalar program records millions of them.
+ * a scalar program records millions of them: one object, with up to two inputs held in fields.
  *
- * `inputs[i]` is the node of input i when it is differentiable at this trace (a parent), otherwise the
+ * `input(i)` is the node of input i when it is differentiable at this trace (a parent), otherwise the
  * input's value if the VJP rule reads it (a saved constant), otherwise null. A parent's value, when a
  * rule needs it, is saved on the parent as its `out`, so each value is stored once however many
  * consumers read it. Which values a rule reads is declared by `Primitive.residuals` (PyTorch's saved
@@ -69,23 +68,50 @@ export class Node {
   ct: Tensor | null = null;
   /** Visit stamp of the last topological sort that reached this node. */
   mark = 0;
-  constructor(
-    /** The primitive applied; null for a leaf (an input of a transform or a requiresGrad tensor). */
-    public prim: Primitive | null,
-    /** The primitive's parameters; for a requiresGrad leaf, the boxed tensor the user holds. */
-    public params: unknown,
-    /** Per input: parent node, saved constant, or null (see the class comment). */
-    public inputs: readonly (Node | Tensor | null)[],
-    /** The output value, when saved (always for leaves). */
-    public out: Tensor | null,
-    /** Shape and dtype of the output: what a cotangent flowing into this node must be fitted to. */
-    public readonly shape: Shape,
-    public readonly dtype: DType,
-  ) {}
+  /** The primitive applied; null for a leaf (an input of a transform or a requiresGrad tensor). */
+  prim: Primitive | null;
+  /** The primitive's parameters; for a requiresGrad leaf, the boxed tensor the user holds. */
+  params: unknown;
+  /** Number of inputs; -1 once the graph behind the node has been released. */
+  arity: number;
+  private in0: NodeInput = null;
+  private in1: NodeInput = null;
+  /** All inputs, for primitives with more than two. */
+  private more: NodeInput[] | null;
+  /**
+   * The output value, when saved (always for leaves). A concrete one-element float value is kept as a
+   * plain number, a tenth of a tensor's size; `outOf` in record.ts turns it back into a tensor.
+   */
+  out: Tensor | number | null;
+  /** Shape and dtype of the output: what a cotangent flowing into this node must be fitted to. */
+  readonly shape: Shape;
+  readonly dtype: DType;
+
+  constructor(prim: Primitive | null, params: unknown, arity: number, out: Tensor | number | null, shape: Shape, dtype: DType) {
+    this.prim = prim;
+    this.params = params;
+    this.arity = arity;
+    this.more = arity > 2 ? new Array<NodeInput>(arity).fill(null) : null;
+    this.out = out;
+    this.shape = shape;
+    this.dtype = dtype;
+  }
 
   /** A leaf node for the input `primal` of a transform; `leaf` is the user's requiresGrad tensor, if any. */
   static leaf(primal: Tensor, leaf: Tensor | null = null): Node {
-    return new Node(null, leaf, NO_INPUTS, primal, primal.shape, primal.dtype);
+    return new Node(null, leaf, 0, primal, primal.shape, primal.dtype);
+  }
+
+  /** Input i: parent node, saved constant, or null (see the class comment). */
+  input(i: number): NodeInput {
+    return this.more !== null ? this.more[i]! : i === 0 ? this.in0 : this.in1;
+  }
+
+  /** @internal Sets input i (recording only). */
+  setInput(i: number, v: NodeInput): void {
+    if (this.more !== null) this.more[i] = v;
+    else if (i === 0) this.in0 = v;
+    else this.in1 = v;
   }
 
   /** For requiresGrad leaves: the boxed tensor the user holds (its `.grad` is filled by `backward()`). */
@@ -95,23 +121,25 @@ export class Node {
 
   /** The node of input i when it is differentiable at this node's trace, else null. */
   parent(i: number): Node | null {
-    const p = this.inputs[i];
+    const p = this.input(i);
     return p instanceof Node ? p : null;
   }
 
   /** The parents of every input (null for constants), as a new array. */
   get parents(): (Node | null)[] {
-    return this.inputs.map((p) => (p instanceof Node ? p : null));
+    return Array.from({ length: Math.max(this.arity, 0) }, (_, i) => this.parent(i));
   }
 
   /** Set once the graph behind this node has been released after a backward pass. */
   get freed(): boolean {
-    return this.inputs === RELEASED;
+    return this.arity < 0;
   }
 
   /** Drops the edges and saved values so the graph behind this node can be collected. */
   release(): void {
-    this.inputs = RELEASED;
+    this.arity = -1;
+    this.in0 = this.in1 = null;
+    this.more = null;
     this.out = null;
   }
 

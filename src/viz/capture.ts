@@ -2,7 +2,7 @@ import { Tensor, type TensorLike } from "../core/tensor.js";
 import type { DType } from "../core/dtype.js";
 import { ValueError } from "../core/errors.js";
 import { Node, Trace, recording } from "../autodiff/trace.js";
-import { primalsOf } from "../autodiff/record.js";
+import { outOf, primalsOf } from "../autodiff/record.js";
 import { backwardPass, topologicalOrder } from "../autodiff/reverse.js";
 import { add, onesLike, toTensor } from "../ops/index.js";
 import { graphToJSON, type GraphJSON } from "./export-json.js";
@@ -228,7 +228,7 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
   const nodes: GraphNode[] = [];
   const taken = new Set<string>([outputName]);
   const inputNames = leafNodes.map((n, i) => {
-    const name = n.out!.name ?? `x${i}`;
+    const name = outOf(n).name ?? `x${i}`;
     taken.add(name);
     return name;
   });
@@ -250,7 +250,7 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
   for (const n of engineNodes) {
     if (n.prim === null) {
       ids.set(n, nodes.length);
-      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize1(n.out!), grad: null, formulas: null, scope: null });
+      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize1(outOf(n)), grad: null, formulas: null, scope: null });
       continue;
     }
     const primals = primalsOf(n);
@@ -259,7 +259,7 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
     ids.set(n, id);
     const name = n === root ? outputName : names.next().value!;
     const formulas = n.prim.formulas ? n.prim.formulas(operandIds.map((k) => nodes[k]!.name), name, n.params) : null;
-    nodes.push({ id, kind: "op", op: n.prim.name, name, inputs: operandIds, params: jsonSafe(n.params), value: summarize1(n.out!), grad: null, formulas, scope: n.scope ?? null });
+    nodes.push({ id, kind: "op", op: n.prim.name, name, inputs: operandIds, params: jsonSafe(n.params), value: summarize1(outOf(n)), grad: null, formulas, scope: n.scope ?? null });
   }
   const output = root ? ids.get(root)! : addConst(out, outputName);
 
@@ -275,7 +275,7 @@ function fmtConst(v: number): string {
 /** Runs the engine's backward pass with an observer, keeping running sums per receiving node. */
 function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[], summarize: (t: Tensor) => ValueSummary): BackwardStep[] {
   const raw: { node: Node; ct: Tensor; contributions: (Tensor | null)[] }[] = [];
-  const seed = onesLike(root.out!);
+  const seed = onesLike(outOf(root));
   backwardPass(root, seed, { onNode: (node, ct, contributions) => raw.push({ node, ct, contributions: [...contributions] }) });
   const arrivals = new Map<number, number>();
   for (const r of raw) r.node.parents.forEach((p, i) => {
@@ -288,7 +288,7 @@ function recordBackward(root: Node, ids: Map<Node, number>, nodes: GraphNode[], 
   for (const { node, ct, contributions } of raw) {
     const id = ids.get(node)!;
     nodes[id]!.grad = summarize(ct);
-    const partials = node.prim!.partials ? node.prim!.partials(primalsOf(node), node.out!, node.params) : null;
+    const partials = node.prim!.partials ? node.prim!.partials(primalsOf(node), outOf(node), node.params) : null;
     const edges: BackwardEdge[] = [];
     node.parents.forEach((p, i) => {
       const c = contributions[i];
@@ -321,11 +321,11 @@ function recordForward(engineNodes: Node[], leafNodes: Node[], ids: Map<Node, nu
     const tangent = new Map<Node, Tensor | null>();
     for (const n of engineNodes) {
       if (n.prim === null) {
-        tangent.set(n, n === wrt ? onesLike(n.out!) : null);
+        tangent.set(n, n === wrt ? onesLike(outOf(n)) : null);
         continue;
       }
       const ts = n.parents.map((p) => (p ? tangent.get(p) ?? null : null));
-      tangent.set(n, ts.some((t) => t !== null) ? n.prim.jvp(primalsOf(n), ts, n.out!, n.params) : null);
+      tangent.set(n, ts.some((t) => t !== null) ? n.prim.jvp(primalsOf(n), ts, outOf(n), n.params) : null);
     }
     const tangents: (ValueSummary | null)[] = nodes.map(() => null);
     for (const n of engineNodes) {
