@@ -47,6 +47,8 @@ export interface WorkerResult {
   check?: number[];
   /** Peak resident set size of this process (bytes): library, data and workload together. */
   peakRssBytes: number;
+  /** Peak RSS right after the warm-up and the first timed call (bytes). */
+  firstCallRssBytes?: number;
   graphBytes?: number;
   graphNodes?: number;
 }

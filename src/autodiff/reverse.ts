@@ -90,17 +90,26 @@ export function backwardPass(root: Node, ct: Tensor, observer?: BackwardObserver
  * nodes' `.ct`. Walking the tape backwards visits every node after all of its consumers (creation order
  * is topological), so no sort is needed; nodes no cotangent reached are skipped. On return, leaf nodes
  * hold their cotangents in `.ct` and every tape node's `.ct` is null again, even if a rule throws.
+ * With `consume`, each node is released and dropped from the tape once its rule has run (no later
+ * rule reads it: those belong to its ancestors), so the garbage collector can reclaim the graph
+ * while the sweep is still running; the tape is then empty.
  */
-export function backwardTape(tape: readonly Node[]): void {
+export function backwardTape(tape: Node[], consume = false): void {
   let k = tape.length - 1;
   try {
     for (; k >= 0; k--) {
       const node = tape[k]!;
       const g = node.ct;
-      if (g === null) continue;
-      node.ct = null;
-      pullBack(node, g);
+      if (g !== null) {
+        node.ct = null;
+        pullBack(node, g);
+      }
+      if (consume) {
+        node.release();
+        tape[k] = undefined!;
+      }
     }
+    if (consume) tape.length = 0;
   } catch (e) {
     for (; k >= 0; k--) tape[k]!.ct = null;
     throw e;

@@ -58,14 +58,15 @@ function traceReverse(op: string, f: (...args: never[]) => unknown, args: readon
     const t = asTensor(op, "the function's output", v);
     return t._trace === trace ? { value: t._primal!, node: t._node } : { value: t, node: null };
   };
-  const pullback = (outputs: { value: Tensor; node: Node | null }[], cts: Tensor[]): TensorLike[][] => {
+  // `once`: the caller will not pull back again (grad, valueAndGrad), so the sweep may release the graph.
+  const pullback = (outputs: { value: Tensor; node: Node | null }[], cts: Tensor[], once = false): TensorLike[][] => {
     for (const group of inputs) for (const i of group) i.node.ct = null;
     // Cotangents are linear: seeding every output at once and sweeping the tape once gives the sum
     // of the per-output sweeps.
     outputs.forEach((o, k) => {
       if (o.node !== null) o.node.ct = o.node.ct === null ? cts[k]! : add(o.node.ct, cts[k]!);
     });
-    backwardTape(trace.tape!);
+    backwardTape(trace.tape!, once);
     return inputs.map((g) => g.map((i) => {
       const c = i.node.ct;
       i.node.ct = null;
@@ -140,7 +141,7 @@ function gradCore(op: string, f: (...args: never[]) => unknown, args: unknown[],
   }
   const o = r.unbox(outV);
   const seed = scalarSeed(op, o.value);
-  const grads = r.pullback([o], [seed]);
+  const grads = r.pullback([o], [seed], true);
   const trees = nums.map((a, i) => rebuild(args[a], grads[i]!));
   return { value: o.value, aux, grads: typeof argnums === "number" ? trees[0] : trees };
 }
