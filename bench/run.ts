@@ -76,9 +76,19 @@ async function workerEntry(): Promise<string[]> {
   try {
     const esbuild = await import("esbuild");
     // Code splitting keeps each library's dynamic import in its own chunk: a chainrule child never loads tfjs.
+    // chainrule itself stays outside the bundle: it loads from dist/ like an installed package, so
+    // its matmul helper thread finds its script next to it.
+    const dist = path.join(path.dirname(here), "dist");
+    const keepDist = {
+      name: "keep-dist-external",
+      setup(b: import("esbuild").PluginBuild) {
+        b.onResolve({ filter: /\/dist\/index\.js$/ }, (args) => ({ path: path.join(dist, "index.js"), external: true }));
+      },
+    };
     await esbuild.build({
       entryPoints: { worker: path.join(here, "worker.ts") }, outdir: dir, bundle: true, splitting: true, platform: "node",
       format: "esm", outExtension: { ".js": ".mjs" }, target: "node20", packages: "external", logLevel: "silent",
+      plugins: [keepDist],
     });
     return [path.join(dir, "worker.mjs")];
   } catch (e) {

@@ -4,6 +4,7 @@ export type { DType, TypedArray } from "./core/dtype.js";
 export type { Shape } from "./core/shape.js";
 export { ChainruleError, ShapeError, DTypeError, GradientError, ParseError, ValueError, AnomalyError } from "./core/errors.js";
 export { Rng } from "./core/random.js";
+export { setThreads, getThreads } from "./kernels/gemm-threads.js";
 export * from "./ops/index.js";
 export { grad, valueAndGrad, vjp, jvp, type GradOptions } from "./autodiff/transforms.js";
 export { zeroGrad, noGrad } from "./autodiff/imperative.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { matmulInto } from "../src/kernels/matmul.js";
-import { matmul, tensor } from "../src/index.js";
+import { checkGrads, grad, matmul, mul, randn, sum, tanh, tensor, type Tensor } from "../src/index.js";
 import { Rng } from "../src/core/random.js";
 
 type Arr = Float32Array | Float64Array;
@@ -106,5 +106,23 @@ describe("matmulInto", () => {
     want.set(naive(a.subarray(0, 67 * 129), b, 67, 129, 33), 0);
     want.set(naive(a.subarray(67 * 129), b, 67, 129, 33), 67 * 33);
     expectClose(out.data, Float32Array.from(want), 2e-6, "batched");
+  });
+});
+
+describe("matmul rules read transposed operands through strides", () => {
+  // Shapes with broadcast batch dimensions, so the rules' cotangents (products with one operand read
+  // transposed) are summed back over the batch by the engine; order 3 reaches rules of rules of rules,
+  // where both operands are read transposed.
+  const shapes: [number[], number[]][] = [[[3, 4], [4, 5]], [[2, 3, 4], [4, 2]], [[3, 4], [2, 4, 5]], [[2, 1, 3, 4], [3, 4, 2]]];
+  it.each(shapes)("A %j @ B %j: derivatives to third order agree with finite differences", (sa, sb) => {
+    const a = randn(sa, { seed: 11, dtype: "float64" }), b = randn(sb, { seed: 12, dtype: "float64" });
+    expect(() => checkGrads((x: Tensor, y: Tensor) => sum(tanh(mul(matmul(x, y), 0.5))), [a, b], { order: 3 })).not.toThrow();
+  });
+
+  it("the gradient of sum(A @ B) is exact: row sums of B and column sums of A", () => {
+    const a = tensor([[1, 2, 3], [4, 5, 6]]), b = tensor([[1, -1], [2, 0.5], [0, 3]]);
+    const [ga, gb] = grad((x: Tensor, y: Tensor) => sum(matmul(x, y)), { argnums: [0, 1] })(a, b) as [Tensor, Tensor];
+    expect(ga.toArray()).toEqual([[0, 2.5, 3], [0, 2.5, 3]]);
+    expect(gb.toArray()).toEqual([[5, 5], [7, 7], [9, 9]]);
   });
 });

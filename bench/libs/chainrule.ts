@@ -1,8 +1,9 @@
-// chainrule, through its public surface only.
+// chainrule, through its public surface only, as built (dist/): what users run, with the matmul helper
+// thread's script beside it. `npm run bench` builds first.
 import {
   add, exp, matmul, mul, neg, relu, scalar, sigmoid, square, sub, sum, tanh, tensor, valueAndGrad, vjp, nn, data, optim,
-  type Tensor,
-} from "../../src/index.js";
+  getThreads, type Tensor,
+} from "../../dist/index.js";
 import type { Case, Library } from "../adapter.js";
 import { CHAIN_X0, MLP, elementwiseInput, matmulInputs, mlpData } from "../data.js";
 import type { Workload } from "../workloads.js";
@@ -174,7 +175,7 @@ function trainEpoch(): Case {
 
 export const chainrule: Library = {
   name: "chainrule",
-  describe: () => "chainrule (this repo), pure TypeScript on Node " + process.version,
+  describe: () => `chainrule (this repo, dist/), pure TypeScript on Node ${process.version}, ${getThreads()} thread${getThreads() === 1 ? "" : "s"} for large matrix products`,
   setup(w: Workload): Case {
     switch (w.kind) {
       case "seed": return seed();

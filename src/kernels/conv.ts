@@ -1,5 +1,5 @@
 import { allocate, type DType, type TypedArray } from "../core/dtype.js";
-import { gemm } from "./gemm.js";
+import { gemm } from "./matmul.js";
 
 /** Geometry of a sliding 2-D window over an NCHW batch. */
 export interface WindowGeometry {

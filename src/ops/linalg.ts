@@ -7,28 +7,40 @@ import { matmulInto } from "../kernels/matmul.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { castConcrete } from "./creation.js";
-import { reshape, transpose } from "./layout.js";
+import { reshape } from "./layout.js";
 import { add, mul } from "./elementwise.js";
 import { sum } from "./reduce.js";
 
-/** Swaps the last two dimensions. */
-function mT(x: Tensor): Tensor {
-  const perm = Array.from({ length: x.rank }, (_, i) => i);
-  perm[x.rank - 1] = x.rank - 2;
-  perm[x.rank - 2] = x.rank - 1;
-  return transpose(x, perm);
+/**
+ * Which operands the matmul primitive reads transposed (their last two dimensions swapped); null is
+ * neither. Only the rules use transposes: the VJP of a product is a product with a transposed operand,
+ * and reading it through strides saves copying the transpose.
+ */
+interface Transposes {
+  readonly a: boolean;
+  readonly b: boolean;
 }
+const T = {
+  nt: { a: false, b: true },
+  tn: { a: true, b: false },
+  tt: { a: true, b: true },
+} as const;
+const flags = (a: boolean, b: boolean): Transposes | null => (a ? (b ? T.tt : T.tn) : b ? T.nt : null);
 
-const matmulPrim: Primitive<null> = {
+/** op(X) @ op(Y) on the primitive, with the given transposes. */
+const mm = (x: Tensor, y: Tensor, ta: boolean, tb: boolean): Tensor => bind(matmulPrim, [x, y], flags(ta, tb));
+
+const matmulPrim: Primitive<Transposes | null> = {
   name: "matmul",
-  impl([x, y]) {
+  impl([x, y], tr) {
     let a = x!;
     let b = y!;
+    const ta = tr?.a ?? false, tb = tr?.b ?? false;
     let dtype = promote(a.dtype, b.dtype);
     if (!isFloat(dtype)) dtype = "float32";
     if (a.dtype !== dtype) a = castConcrete(a, dtype);
     if (b.dtype !== dtype) b = castConcrete(b, dtype);
-    const m = a.shape[a.rank - 2]!, k = a.shape[a.rank - 1]!, n = b.shape[b.rank - 1]!;
+    const m = a.shape[a.rank - (ta ? 1 : 2)]!, k = a.shape[a.rank - (ta ? 2 : 1)]!, n = b.shape[b.rank - (tb ? 2 : 1)]!;
     const batchA = a.shape.slice(0, -2), batchB = b.shape.slice(0, -2);
     const batch = broadcastShapes("matmul", batchA, batchB);
     const out = allocate(dtype, sizeOf(batch) * m * n);
@@ -51,16 +63,23 @@ const matmulPrim: Primitive<null> = {
       return res;
     };
     const offA = offsets(batchA, m * k), offB = offsets(batchB, k * n);
-    for (let i = 0; i < nb; i++) matmulInto(a.data, offA[i]!, b.data, offB[i]!, out, i * m * n, m, k, n);
+    for (let i = 0; i < nb; i++) matmulInto(a.data, offA[i]!, b.data, offB[i]!, out, i * m * n, m, k, n, ta, tb);
     return Tensor._concrete(out, [...batch, m, n], dtype);
   },
-  jvp([a, b], [ta, tb]) {
-    const l = ta ? matmul(ta, b!) : null;
-    const r = tb ? matmul(a!, tb) : null;
+  jvp([a, b], [ta, tb], _out, tr) {
+    const l = ta ? mm(ta, b!, tr?.a ?? false, tr?.b ?? false) : null;
+    const r = tb ? mm(a!, tb, tr?.a ?? false, tr?.b ?? false) : null;
     return l && r ? add(l, r) : l ?? r;
   },
-  // The engine sums the cotangents over broadcast batch dimensions.
-  vjp: (ct, [a, b], _out, _p, needs) => [needs[0] ? matmul(ct, mT(b!)) : null, needs[1] ? matmul(mT(a!), ct) : null],
+  // For C = op(A)·op(B): d op(A) = ct·op(B)ᵀ and d op(B) = op(A)ᵀ·ct, each undone through op when that
+  // operand is stored transposed. The engine sums the cotangents over broadcast batch dimensions.
+  vjp: (ct, [a, b], _out, tr, needs) => {
+    const ta = tr?.a ?? false, tb = tr?.b ?? false;
+    return [
+      needs[0] ? (ta ? mm(b!, ct, tb, true) : mm(ct, b!, false, !tb)) : null,
+      needs[1] ? (tb ? mm(ct, a!, true, ta) : mm(a!, ct, !ta, false)) : null,
+    ];
+  },
   residuals: [[1], [0]],
 };
 
@@ -89,7 +108,7 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   } catch {
     throw new ShapeError(`matmul: batch dimensions cannot be broadcast together: a is ${fmtShape(x.shape)}, b is ${fmtShape(y.shape)} (batch ${fmtShape(x.shape.slice(0, -2))} vs ${fmtShape(y.shape.slice(0, -2))}); make each pair equal or 1`);
   }
-  let out = bind(matmulPrim, [x, y], null);
+  let out = mm(x, y, false, false);
   if (vecA || vecB) {
     const s = out.shape.slice(0, -2);
     if (!vecA) s.push(out.shape[out.rank - 2]!);

@@ -1,0 +1,222 @@
+// Large matrix products on several cores in Node: the main thread computes the first block of rows
+// of C and helper threads (worker_threads) the others, with the same serial kernel, so the result is
+// bit-for-bit the one thread's result (each element sums the same products in the same order). The API
+// stays synchronous: helpers are woken and awaited through Atomics on shared memory. Where threads are
+// unavailable (browsers, a bundle without the worker file) or not worth it, the caller runs serially.
+import { Worker, MessageChannel, type MessagePort } from "node:worker_threads";
+import { availableParallelism } from "node:os";
+import type { TypedArray } from "../core/dtype.js";
+import { gemmSerial } from "./gemm-core.js";
+import { CTRL, CTRL_WORDS, PARAM, PARAM_WORDS } from "./gemm-protocol.js";
+
+/** Below this many multiply-adds a product is not split: waking a helper and copying would cost more. */
+const PARALLEL_MIN = 1 << 20;
+/** Rows or columns of C per part are a multiple of the micro-tile size. */
+const ALIGN = 4;
+/** How long to wait for a helper before giving up on threads for good (a helper never takes this long). */
+const HELPER_TIMEOUT_MS = 60_000;
+
+interface Helper {
+  worker: Worker;
+  port: MessagePort;
+  ctrl: Int32Array;
+  params: Float64Array;
+  job: number;
+  arenaGen: number;
+}
+
+const isNode = typeof process === "object" && typeof process.versions?.node === "string";
+let threads = defaultThreads();
+let helpers: Helper[] | null = null;
+let broken = false;
+let arena: SharedArrayBuffer | null = null;
+let arenaGen = 0;
+
+function defaultThreads(): number {
+  if (!isNode) return 1;
+  const env = Number(process.env["CHAINRULE_THREADS"]);
+  if (Number.isInteger(env) && env >= 1) return Math.min(env, 64);
+  return Math.max(1, Math.min(availableParallelism(), 4));
+}
+
+/**
+ * Sets how many threads large matrix products may use (1 = this thread only). Defaults to the
+ * `CHAINRULE_THREADS` environment variable, else the number of cores up to 4. Helpers already started
+ * stay alive but idle when the count drops.
+ * @throws RangeError for a count that is not a positive integer
+ */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: expected a positive integer, got ${n}`);
+  threads = isNode ? n : 1;
+}
+
+/** The number of threads large matrix products may use. */
+export function getThreads(): number {
+  return threads;
+}
+
+/** Resolves the helper's script next to this module: the .js file in a build, the .ts source under tsx or vitest. */
+function startHelper(): Helper | null {
+  const here = import.meta.url;
+  const fromSource = here.endsWith(".ts");
+  const script = new URL(fromSource ? "./gemm-worker.ts" : "./gemm-worker.js", here);
+  const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
+  const params = new Float64Array(new SharedArrayBuffer(PARAM_WORDS * 8));
+  const { port1, port2 } = new MessageChannel();
+  const workerData = { ctrl, params, port: port2 };
+  try {
+    const worker = fromSource
+      // TypeScript sources need tsx's loader inside the thread too (tests and `tsx` scripts run from src/).
+      ? new Worker(`import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(script.href)}); })`, { eval: true, workerData, transferList: [port2] })
+      : new Worker(script, { workerData, transferList: [port2] });
+    worker.on("error", () => { broken = true; });
+    worker.on("exit", () => { broken = true; });
+    worker.unref();
+    port1.unref();
+    return { worker, port: port1, ctrl, params, job: 0, arenaGen: 0 };
+  } catch {
+    return null;
+  }
+}
+
+function readyHelpers(count: number): Helper[] {
+  if (helpers === null) {
+    helpers = [];
+  }
+  while (helpers.length < count) {
+    const h = startHelper();
+    if (h === null) {
+      broken = true;
+      break;
+    }
+    helpers.push(h);
+  }
+  return helpers.slice(0, count).filter((h) => Atomics.load(h.ctrl, CTRL.ready) === 1);
+}
+
+function ensureArena(bytes: number): SharedArrayBuffer {
+  if (arena === null || arena.byteLength < bytes) {
+    arena = new SharedArrayBuffer(Math.max(bytes, arena === null ? 0 : Math.ceil(arena.byteLength * 1.5)));
+    arenaGen++;
+  }
+  return arena;
+}
+
+/** Index span [first, last + 1) that a strided m×k operand touches from `offset`. */
+function span(rows: number, cols: number, rowStride: number, colStride: number): number {
+  return (rows - 1) * rowStride + (cols - 1) * colStride + 1;
+}
+
+/**
+ * Computes C = A·B (or C += A·B) like `gemmSerial`, split by rows of C over this thread and ready
+ * helpers. Returns false, having done nothing, when the product is too small, threads are off, no
+ * helper is ready yet (the first large product starts them), or the operands are not float arrays of one type.
+ */
+export function gemmParallel(
+  a: TypedArray, ao: number, ars: number, acs: number,
+  b: TypedArray, bo: number, brs: number, bcs: number,
+  c: TypedArray, co: number, ldc: number,
+  m: number, k: number, n: number, accumulate: boolean,
+): boolean {
+  if (threads <= 1 || broken || m * n * k < PARALLEL_MIN || Math.max(m, n) < 2 * ALIGN || ars < 0 || acs < 0 || brs < 0 || bcs < 0) return false;
+  const f64 = a instanceof Float64Array;
+  if (!(f64 || a instanceof Float32Array) || a.constructor !== b.constructor || a.constructor !== c.constructor) return false;
+  const ready = readyHelpers(threads - 1);
+  if (ready.length === 0) return false;
+
+  // Split C by rows or by columns, whichever repeats less packing: every part packs all of B in a
+  // row split (k·n values) and all of A in a column split (m·k values), so split the longer side.
+  // Equal parts, aligned to micro-tiles; part 0 is this thread's and reads the operands in place.
+  const byRows = m >= n;
+  const extent = byRows ? m : n;
+  const parts = ready.length + 1;
+  const per = Math.ceil(extent / parts / ALIGN) * ALIGN;
+  const bounds: number[] = [];
+  for (let r = 0; r < extent; r += per) bounds.push(r);
+  bounds.push(extent);
+  const jobs = bounds.length - 2; // helper parts actually used
+  if (jobs < 1) return false;
+
+  // Shared copies of what the helpers read (A from row `first`, or B from column `first`), then one
+  // output block per helper.
+  const first = bounds[1]!;
+  const aSrc = byRows ? ao + first * ars : ao;
+  const aLen = span(byRows ? m - first : m, k, ars, acs);
+  const bSrc = byRows ? bo : bo + first * bcs;
+  const bLen = span(k, byRows ? n : n - first, brs, bcs);
+  const bpe = f64 ? 8 : 4;
+  const buffer = ensureArena((aLen + bLen + (byRows ? (m - first) * n : m * (n - first))) * bpe);
+  const view = f64 ? new Float64Array(buffer) : new Float32Array(buffer);
+  view.set(a.subarray(aSrc, aSrc + aLen), 0);
+  view.set(b.subarray(bSrc, bSrc + bLen), aLen);
+
+  let cOff = aLen + bLen;
+  const cOffsets: number[] = [];
+  for (let j = 0; j < jobs; j++) {
+    const h = ready[j]!;
+    const lo = bounds[j + 1]!, hi = bounds[j + 2]!;
+    if (h.arenaGen !== arenaGen) {
+      h.port.postMessage({ buffer, gen: arenaGen });
+      h.arenaGen = arenaGen;
+      Atomics.store(h.ctrl, CTRL.arenaGen, arenaGen);
+    }
+    const p = h.params;
+    p[PARAM.float64] = f64 ? 1 : 0;
+    p[PARAM.aOff] = byRows ? (lo - first) * ars : 0;
+    p[PARAM.ars] = ars;
+    p[PARAM.acs] = acs;
+    p[PARAM.bOff] = aLen + (byRows ? 0 : (lo - first) * bcs);
+    p[PARAM.brs] = brs;
+    p[PARAM.bcs] = bcs;
+    p[PARAM.cOff] = cOff;
+    p[PARAM.m] = byRows ? hi - lo : m;
+    p[PARAM.k] = k;
+    p[PARAM.n] = byRows ? n : hi - lo;
+    p[PARAM.accumulate] = accumulate ? 1 : 0;
+    // C += A·B adds each depth block into C in turn; the helper starts from C's values so that its
+    // sums round exactly as this thread's would.
+    if (accumulate) copyBlock(c, byRows ? co + lo * ldc : co + lo, ldc, view, cOff, byRows ? n : hi - lo, byRows ? hi - lo : m, true);
+    cOffsets.push(cOff);
+    cOff += (byRows ? (hi - lo) * n : m * (hi - lo));
+    h.job++;
+    Atomics.store(h.ctrl, CTRL.job, h.job);
+    Atomics.notify(h.ctrl, CTRL.job);
+  }
+
+  if (byRows) gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, first, k, n, accumulate);
+  else gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, first, accumulate);
+
+  for (let j = 0; j < jobs; j++) {
+    const h = ready[j]!;
+    const lo = bounds[j + 1]!, hi = bounds[j + 2]!;
+    if (!waitFor(h)) {
+      // A helper that never answers: finish its part here and stop using threads.
+      broken = true;
+      if (byRows) gemmSerial(a, ao + lo * ars, ars, acs, b, bo, brs, bcs, c, co + lo * ldc, ldc, hi - lo, k, n, accumulate);
+      else gemmSerial(a, ao, ars, acs, b, bo + lo * bcs, brs, bcs, c, co + lo, ldc, m, k, hi - lo, accumulate);
+      continue;
+    }
+    copyBlock(c, byRows ? co + lo * ldc : co + lo, ldc, view, cOffsets[j]!, byRows ? n : hi - lo, byRows ? hi - lo : m, false);
+  }
+  return true;
+}
+
+/** Copies a rows×width block between C (row stride ldc, from `at`) and the arena (contiguous from `off`), in either direction. */
+function copyBlock(c: TypedArray, at: number, ldc: number, arenaView: TypedArray, off: number, width: number, rows: number, toArena: boolean): void {
+  for (let i = 0; i < rows; i++) {
+    const cRow = at + i * ldc, aRow = off + i * width;
+    if (toArena) arenaView.set(c.subarray(cRow, cRow + width), aRow);
+    else c.set(arenaView.subarray(aRow, aRow + width), cRow);
+  }
+}
+
+function waitFor(h: Helper): boolean {
+  const deadline = Date.now() + HELPER_TIMEOUT_MS;
+  for (;;) {
+    const done = Atomics.load(h.ctrl, CTRL.done);
+    if (done === h.job) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    Atomics.wait(h.ctrl, CTRL.done, done, left);
+  }
+}
