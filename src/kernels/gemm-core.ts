@@ -106,14 +106,22 @@ function direct(
  */
 function packA(a: TypedArray, base: number, ars: number, acs: number, mc: number, kc: number, dst: Float64Array): void {
   for (let ip = 0; ip < mc; ip += MR) {
-    const panel = ip * kc;
-    for (let ii = 0; ii < MR; ii++) {
-      let d = panel + ii;
-      if (ip + ii < mc) {
-        let s = base + (ip + ii) * ars;
-        for (let p = 0; p < kc; p++, d += MR, s += acs) dst[d] = a[s]!;
-      } else {
-        for (let p = 0; p < kc; p++, d += MR) dst[d] = 0;
+    let d = ip * kc;
+    const s0 = base + ip * ars;
+    if (ip + MR <= mc) {
+      // Depth outermost: a transposed A (ars = 1) then reads four neighbouring values per step instead
+      // of four streams a whole row apart; a plain A reads four rows side by side either way.
+      const r1 = ars, r2 = 2 * ars, r3 = 3 * ars;
+      for (let p = 0, s = s0; p < kc; p++, d += MR, s += acs) {
+        dst[d] = a[s]!;
+        dst[d + 1] = a[s + r1]!;
+        dst[d + 2] = a[s + r2]!;
+        dst[d + 3] = a[s + r3]!;
+      }
+    } else {
+      const h = mc - ip;
+      for (let p = 0, s = s0; p < kc; p++, d += MR, s += acs) {
+        for (let ii = 0; ii < MR; ii++) dst[d + ii] = ii < h ? a[s + ii * ars]! : 0;
       }
     }
   }

@@ -18,8 +18,10 @@ export const PARAM = {
   float64: 0, aOff: 1, ars: 2, acs: 3, bOff: 4, brs: 5, bcs: 6, cOff: 7, m: 8, k: 9, n: 10,
   /** 1: add into the block already in the arena (C += A·B), 0: overwrite it. */
   accumulate: 11,
+  /** Written by the helper: milliseconds its part took (the main thread balances the next split with it). */
+  elapsedMs: 12,
 } as const;
-export const PARAM_WORDS = 12;
+export const PARAM_WORDS = 13;
 
 /** What a helper is started with. */
 export interface WorkerInit {

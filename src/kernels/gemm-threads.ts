@@ -23,6 +23,8 @@ interface Helper {
   params: Float64Array;
   job: number;
   arenaGen: number;
+  /** This helper's speed relative to the main thread's, from recent jobs: its share of the next split. */
+  speed: number;
 }
 
 const isNode = typeof process === "object" && typeof process.versions?.node === "string";
@@ -73,7 +75,7 @@ function startHelper(): Helper | null {
     worker.on("exit", () => { broken = true; });
     worker.unref();
     port1.unref();
-    return { worker, port: port1, ctrl, params, job: 0, arenaGen: 0 };
+    return { worker, port: port1, ctrl, params, job: 0, arenaGen: 0, speed: 1 };
   } catch {
     return null;
   }
@@ -126,14 +128,11 @@ export function gemmParallel(
 
   // Split C by rows or by columns, whichever repeats less packing: every part packs all of B in a
   // row split (k·n values) and all of A in a column split (m·k values), so split the longer side.
-  // Equal parts, aligned to micro-tiles; part 0 is this thread's and reads the operands in place.
+  // Parts are sized by each thread's measured speed (a helper sharing its core with the collector
+  // runs slower) and aligned to micro-tiles; part 0 is this thread's and reads the operands in place.
   const byRows = m >= n;
   const extent = byRows ? m : n;
-  const parts = ready.length + 1;
-  const per = Math.ceil(extent / parts / ALIGN) * ALIGN;
-  const bounds: number[] = [];
-  for (let r = 0; r < extent; r += per) bounds.push(r);
-  bounds.push(extent);
+  const bounds = splitBounds(extent, ready);
   const jobs = bounds.length - 2; // helper parts actually used
   if (jobs < 1) return false;
 
@@ -183,8 +182,10 @@ export function gemmParallel(
     Atomics.notify(h.ctrl, CTRL.job);
   }
 
+  const start = performance.now();
   if (byRows) gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, first, k, n, accumulate);
   else gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, first, accumulate);
+  const mainRate = first / Math.max(performance.now() - start, 1e-3);
 
   for (let j = 0; j < jobs; j++) {
     const h = ready[j]!;
@@ -197,8 +198,25 @@ export function gemmParallel(
       continue;
     }
     copyBlock(c, byRows ? co + lo * ldc : co + lo, ldc, view, cOffsets[j]!, byRows ? n : hi - lo, byRows ? hi - lo : m, false);
+    const rate = (hi - lo) / Math.max(h.params[PARAM.elapsedMs]!, 1e-3);
+    h.speed = Math.min(4, Math.max(0.25, 0.7 * h.speed + 0.3 * (rate / mainRate)));
   }
   return true;
+}
+
+/** Part boundaries over [0, extent): this thread's first, then one per helper, in proportion to their speeds. */
+function splitBounds(extent: number, ready: readonly Helper[]): number[] {
+  let total = 1;
+  for (const h of ready) total += h.speed;
+  const bounds = [0];
+  let at = 0, weight = 1;
+  for (let j = 0; j < ready.length && at < extent; j++) {
+    at = Math.min(extent, Math.max(at + ALIGN, Math.round((extent * weight) / total / ALIGN) * ALIGN));
+    bounds.push(at);
+    weight += ready[j]!.speed;
+  }
+  if (at < extent) bounds.push(extent);
+  return bounds;
 }
 
 /** Copies a rows×width block between C (row stride ldc, from `at`) and the arena (contiguous from `off`), in either direction. */

@@ -25,6 +25,7 @@ for (;;) {
     arenaGen = gen;
   }
   if (arena !== null) {
+    const start = performance.now();
     const view = params[PARAM.float64] === 1 ? new Float64Array(arena) : new Float32Array(arena);
     gemmSerial(
       view, params[PARAM.aOff]!, params[PARAM.ars]!, params[PARAM.acs]!,
@@ -32,6 +33,7 @@ for (;;) {
       view, params[PARAM.cOff]!, params[PARAM.n]!,
       params[PARAM.m]!, params[PARAM.k]!, params[PARAM.n]!, params[PARAM.accumulate] === 1,
     );
+    params[PARAM.elapsedMs] = performance.now() - start;
   }
   Atomics.store(ctrl, CTRL.done, seen);
   Atomics.notify(ctrl, CTRL.done);
