@@ -2,6 +2,7 @@
 // fresh project, import it as ESM, type-check a TypeScript file against the installed types, and run
 // the installed `chainrule` binary. Slow (an npm install), so it does everything in one temp project.
 import { execFile } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,6 +62,31 @@ describe("the npm package", () => {
     expect(out.grads).toEqual([28, 42, 14]);
     expect(out.anomaly).toMatch(/^log: forward pass: produced -Infinity/);
     expect(out.anomaly).toContain("seed.mjs:5:"); // the user's line, not a frame inside node_modules/chainrule
+  }, 60_000);
+
+  it("the installed package splits a large matmul over a helper thread (same values as one thread) and the process still exits", async () => {
+    const script = [
+      `import { matmul, randn, setThreads, getThreads } from "chainrule";`,
+      `const a = randn([256, 512], { seed: 1 }), b = randn([512, 256], { seed: 2 });`,
+      `setThreads(1);`,
+      `const one = matmul(a, b).data;`,
+      `setThreads(2);`,
+      `// The helper starts on the first large product and is used once it is up.`,
+      `const t0 = Date.now();`,
+      `let two = matmul(a, b).data, cpu0 = process.cpuUsage(), wall = 0, cpu = 0;`,
+      `while (Date.now() - t0 < 20000) {`,
+      `  await new Promise((r) => setTimeout(r, 20));`,
+      `  const s = Date.now(), c = process.cpuUsage();`,
+      `  two = matmul(a, b).data;`,
+      `  wall = Date.now() - s; const d = process.cpuUsage(c); cpu = (d.user + d.system) / 1000;`,
+      `  if (cpu > 1.3 * wall && wall > 0) break; // CPU time beyond wall time: a second thread worked`,
+      `}`,
+      `console.log(JSON.stringify({ threads: getThreads(), same: one.every((v, i) => v === two[i]), parallel: cpu > 1.3 * wall }));`,
+    ].join("\n");
+    writeFileSync(join(project, "threads.mjs"), script);
+    const { stdout } = await exec(process.execPath, ["threads.mjs"], { cwd: project, timeout: 60_000 });
+    // Two threads can only show as more CPU time than wall time where there are two cores.
+    expect(JSON.parse(stdout)).toEqual({ threads: 2, same: true, parallel: availableParallelism() >= 2 });
   }, 60_000);
 
   it("type-checks a TypeScript consumer against the installed types (NodeNext, strict, no skipLibCheck)", async () => {

@@ -81,10 +81,9 @@ function startHelper(): Helper | null {
   }
 }
 
+/** Starts helpers up to `count` (once), and returns those already running; the others join later calls. */
 function readyHelpers(count: number): Helper[] {
-  if (helpers === null) {
-    helpers = [];
-  }
+  helpers ??= [];
   while (helpers.length < count) {
     const h = startHelper();
     if (h === null) {
@@ -104,14 +103,14 @@ function ensureArena(bytes: number): SharedArrayBuffer {
   return arena;
 }
 
-/** Index span [first, last + 1) that a strided m×k operand touches from `offset`. */
+/** Number of elements from the first to the last one (inclusive) that a strided rows×cols operand touches. */
 function span(rows: number, cols: number, rowStride: number, colStride: number): number {
   return (rows - 1) * rowStride + (cols - 1) * colStride + 1;
 }
 
 /**
- * Computes C = A·B (or C += A·B) like `gemmSerial`, split by rows of C over this thread and ready
- * helpers. Returns false, having done nothing, when the product is too small, threads are off, no
+ * Computes C = A·B (or C += A·B) like `gemmSerial`, split by rows or columns of C over this thread and
+ * ready helpers. Returns false, having done nothing, when the product is too small, threads are off, no
  * helper is ready yet (the first large product starts them), or the operands are not float arrays of one type.
  */
 export function gemmParallel(
