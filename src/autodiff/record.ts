@@ -25,7 +25,13 @@ export function recordNode(prim: Primitive, params: unknown, x: readonly Tensor[
   } else {
     for (let i = 0; i < n; i++) {
       if (!(node.input(i) instanceof Node)) continue; // a constant here: no cotangent is asked for it
-      const needed = residuals[i]!;
+      const needed = residuals[i];
+      if (needed === undefined) {
+        // No declaration for this input (a variadic primitive): keep everything, as without `residuals`.
+        for (let j = 0; j < n; j++) save(node, j, primals, true);
+        node.out = compact(outPrimal);
+        continue;
+      }
       for (let r = 0; r < needed.length; r++) {
         const what = needed[r]!;
         if (what === "out") node.out = compact(outPrimal);
@@ -68,8 +74,10 @@ function expand(v: Tensor | number, shape: Shape, dtype: DType): Tensor {
 }
 
 /**
- * The values a node's rules are called with: saved values where kept, stand-ins elsewhere (right shape
- * and dtype; reading their value throws, which flags a primitive whose `residuals` miss something).
+ * The values a node's rules are called with: saved values where kept, stand-ins elsewhere. A stand-in
+ * for a parent's value has the right shape and dtype; one for a constant input that is neither saved
+ * nor differentiated is a bare scalar, which no rule reads. Reading a stand-in's value throws, which
+ * flags a primitive whose `residuals` miss something.
  */
 export function primalsOf(node: Node): Tensor[] {
   const n = node.arity;
