@@ -146,10 +146,10 @@ async function main(): Promise<void> {
       if (w.chainruleOnly && lib !== "chainrule") continue;
       const shorter = w.shorter ? rows.find((r) => r.library === lib && r.workload === w.shorter) : undefined;
       let r: Row;
-      if (o.quick && w.shorter && lib !== "chainrule") {
-        r = { library: lib, workload: w.id, status: "skipped", error: "peers run only chain-10k under --quick (tfjs needs ~25 s per call at 100k); see a full run", peakRssBytes: 0 };
-      } else if (shorter && shorter.status !== "ok") {
+      if (shorter && shorter.status !== "ok") {
         r = { library: lib, workload: w.id, status: "skipped", error: `not run: ${shorter.status === "skipped" ? "skipped" : "failed"} at ${w.shorter}`, peakRssBytes: 0 };
+      } else if (o.quick && w.shorter && lib !== "chainrule") {
+        r = { library: lib, workload: w.id, status: "skipped", error: "peers run only chain-10k under --quick (tfjs takes 15-25 s per call at 100k); see a full run", peakRssBytes: 0 };
       } else {
         const t0 = performance.now();
         r = await runWorker(entry, lib, w, o.quick);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gemmSerial } from "../src/kernels/gemm-core.js";
 import { gemmParallel, getThreads, setThreads } from "../src/kernels/gemm-threads.js";
-import { matmul, randn, setThreads as publicSetThreads } from "../src/index.js";
+import { matmul, randn, setThreads as publicSetThreads, ValueError } from "../src/index.js";
 import { Rng } from "../src/core/random.js";
 
 type Arr = Float32Array | Float64Array;
@@ -91,9 +91,25 @@ describe("matrix products on helper threads", () => {
     expect(two).toEqual(one);
   });
 
-  it("rejects a thread count that is not a positive integer", () => {
-    expect(() => setThreads(0)).toThrow("setThreads: expected a positive integer, got 0");
-    expect(() => setThreads(1.5)).toThrow(RangeError);
+  it("rejects a thread count that is not a whole number from 1 to 64, naming what it got", () => {
+    expect(() => setThreads(0)).toThrow("setThreads: expected a whole number of threads from 1 to 64, got 0");
+    expect(() => setThreads(1.5)).toThrow(ValueError);
+    expect(() => setThreads(65)).toThrow("got 65");
+    expect(() => setThreads("2" as unknown as number)).toThrow('got "2"');
+    expect(() => setThreads([2] as unknown as number)).toThrow("got an array");
     expect(getThreads()).toBe(2);
+  });
+
+  it("with more threads than the work warrants, parts stay large and the result is still exact", () => {
+    setThreads(64);
+    try {
+      // 1024×1024 @ 1024×1: a matrix-vector product; one part per 2¹⁸ multiply-adds at most.
+      const a = randn([1024, 1024], { seed: 7 }), v = randn([1024, 1], { seed: 8 });
+      const many = Array.from(matmul(a, v).data);
+      setThreads(1);
+      expect(Array.from(matmul(a, v).data)).toEqual(many);
+    } finally {
+      setThreads(2);
+    }
   });
 });

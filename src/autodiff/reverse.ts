@@ -128,7 +128,8 @@ function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
   const x = primalsOf(node);
   const raw = prim.vjp(g, x, outOf(node), node.params, needs);
   if (!Array.isArray(raw) || raw.length !== n) {
-    throw new GradientError(`${prim.name}: the VJP rule returned ${Array.isArray(raw) ? raw.length : typeof raw} cotangents, expected ${n} (one per input)`);
+    const got = Array.isArray(raw) ? `${raw.length} cotangents` : `${raw === null ? "null" : typeof raw} instead of an array of cotangents`;
+    throw new GradientError(`${prim.name}: the VJP rule returned ${got}, expected ${n} (one per input)`);
   }
   const contributions: (Tensor | null)[] | null = observer ? new Array<Tensor | null>(n).fill(null) : null;
   for (let i = 0; i < n; i++) {

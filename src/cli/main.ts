@@ -125,6 +125,12 @@ function describe(e: unknown, expression: string | undefined): { text: string; c
   return { text: `chainrule: ${what}\n`, code: 1 };
 }
 
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code === "EPIPE") return;
+  process.stderr.write(`chainrule: cannot write output: ${err.message}\n`);
+  process.exitCode = 1;
+}
+
 /**
  * The command line. Returns the exit status: 0 on success, 2 for bad input (unknown command or option,
  * malformed expression, unknown function or variable, bad --at value), 1 for other failures (e.g.
@@ -132,11 +138,8 @@ function describe(e: unknown, expression: string | undefined): { text: string; c
  */
 export async function main(argv: string[]): Promise<number> {
   // `chainrule viz | head` closes the pipe early: stop quietly instead of crashing with EPIPE.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") return;
-    process.stderr.write(`chainrule: cannot write output: ${err.message}\n`);
-    process.exitCode = 1;
-  });
+  // Installed once per process (tests call main many times).
+  if (!process.stdout.listeners("error").includes(onStdoutError)) process.stdout.on("error", onStdoutError);
   const style = makeStyle(colorFor(process.stdout));
   const write = (s: string): void => { process.stdout.write(s); };
   const state: ProgramState = {};

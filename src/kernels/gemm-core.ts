@@ -47,9 +47,8 @@ export function gemmSerial(
     direct(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, n, accumulate);
     return;
   }
-  // Blocks of equal size (at most KC deep, MC tall): k = 784 as 4 × 196 rather than 3 × 256 + 16,
-  // whose thin last block would cost a full packing pass for little arithmetic.
-  const kBlock = Math.ceil(k / Math.ceil(k / KC));
+  // Blocks of equal size, at most KC deep and MC tall.
+  const kBlock = depthBlock(k);
   const mBlock = Math.min(MC, Math.ceil(m / Math.ceil(m / MC) / MR) * MR);
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
@@ -78,7 +77,9 @@ export function gemmSerial(
 
 /**
  * The plain loop for products too small to pack: for each row of C, accumulate Σ_p A[i,p]·B[p,:] in a
- * float64 row (walking B's rows contiguously), then store it.
+ * float64 row (walking B's rows contiguously), then store it. Depth is cut into the same blocks as the
+ * packed path, each block's sums added into C in turn, so every element rounds exactly as it would
+ * there: a product split over threads, whose parts may take either path, matches one thread bit for bit.
  */
 function direct(
   a: TypedArray, ao: number, ars: number, acs: number, b: TypedArray, bo: number, brs: number, bcs: number,
@@ -86,18 +87,30 @@ function direct(
 ): void {
   if (rowAcc.length < n) rowAcc = new Float64Array(n);
   const acc = rowAcc;
+  const kBlock = depthBlock(k);
   for (let i = 0; i < m; i++) {
-    acc.fill(0, 0, n);
     const ai = ao + i * ars;
-    for (let p = 0; p < k; p++) {
-      const av = a[ai + p * acs]!;
-      const bp = bo + p * brs;
-      for (let j = 0; j < n; j++) acc[j] = acc[j]! + av * b[bp + j * bcs]!;
-    }
     const ci = co + i * ldc;
-    if (accumulate) for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + acc[j]!;
-    else for (let j = 0; j < n; j++) c[ci + j] = acc[j]!;
+    for (let pc = 0; pc < k; pc += kBlock) {
+      const end = Math.min(k, pc + kBlock);
+      acc.fill(0, 0, n);
+      for (let p = pc; p < end; p++) {
+        const av = a[ai + p * acs]!;
+        const bp = bo + p * brs;
+        for (let j = 0; j < n; j++) acc[j] = acc[j]! + av * b[bp + j * bcs]!;
+      }
+      if (accumulate || pc > 0) for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + acc[j]!;
+      else for (let j = 0; j < n; j++) c[ci + j] = acc[j]!;
+    }
   }
+}
+
+/**
+ * Depth of the blocks k is cut into: equal blocks of at most KC (k = 784 as 4 × 196 rather than
+ * 3 × 256 + 16, whose thin last block would cost a full packing pass for little arithmetic).
+ */
+function depthBlock(k: number): number {
+  return Math.ceil(k / Math.ceil(k / KC));
 }
 
 /**

@@ -1,11 +1,12 @@
 // Large matrix products on several cores in Node: the main thread computes the first block of rows
-// of C and helper threads (worker_threads) the others, with the same serial kernel, so the result is
+// (or columns) of C and helper threads (worker_threads) the others, with the same serial kernel, so the result is
 // bit-for-bit the one thread's result (each element sums the same products in the same order). The API
 // stays synchronous: helpers are woken and awaited through Atomics on shared memory. Where threads are
 // unavailable (browsers, a bundle without the worker file) or not worth it, the caller runs serially.
 import { Worker, MessageChannel, type MessagePort } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import type { TypedArray } from "../core/dtype.js";
+import { ValueError } from "../core/errors.js";
 import { gemmSerial } from "./gemm-core.js";
 import { CTRL, CTRL_WORDS, PARAM, PARAM_WORDS } from "./gemm-protocol.js";
 
@@ -13,6 +14,10 @@ import { CTRL, CTRL_WORDS, PARAM, PARAM_WORDS } from "./gemm-protocol.js";
 const PARALLEL_MIN = 1 << 20;
 /** Rows or columns of C per part are a multiple of the micro-tile size. */
 const ALIGN = 4;
+/** Each part of a split product does at least this many multiply-adds, so many threads never mean slivers. */
+const PART_MIN = 1 << 18;
+/** The most threads `setThreads` and `CHAINRULE_THREADS` accept. */
+const MAX_THREADS = 64;
 /** How long to wait for a helper before giving up on threads for good (a helper never takes this long). */
 const HELPER_TIMEOUT_MS = 60_000;
 
@@ -36,19 +41,27 @@ let arenaGen = 0;
 
 function defaultThreads(): number {
   if (!isNode) return 1;
-  const env = Number(process.env["CHAINRULE_THREADS"]);
-  if (Number.isInteger(env) && env >= 1) return Math.min(env, 64);
-  return Math.max(1, Math.min(availableParallelism(), 4));
+  const fallback = Math.max(1, Math.min(availableParallelism(), 4));
+  const raw = process.env["CHAINRULE_THREADS"];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const env = Number(raw);
+  if (Number.isInteger(env) && env >= 1 && env <= MAX_THREADS) return env;
+  process.emitWarning(`CHAINRULE_THREADS=${JSON.stringify(raw)} is not a whole number from 1 to ${MAX_THREADS}; using ${fallback} thread${fallback === 1 ? "" : "s"}`, "ChainruleWarning");
+  return fallback;
 }
 
 /**
- * Sets how many threads large matrix products may use (1 = this thread only). Defaults to the
- * `CHAINRULE_THREADS` environment variable, else the number of cores up to 4. Helpers already started
+ * Sets how many threads large matrix products may use (1 = this thread only), at most 64. Defaults to
+ * the `CHAINRULE_THREADS` environment variable, else the number of cores up to 4. Results are the same
+ * for any count. Outside Node (browsers) products always run on one thread. Helpers already started
  * stay alive but idle when the count drops.
- * @throws RangeError for a count that is not a positive integer
+ * @throws ValueError for anything but a whole number from 1 to 64
  */
 export function setThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setThreads: expected a positive integer, got ${n}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    const shown = typeof n === "string" ? JSON.stringify(n) : typeof n === "number" ? String(n) : Array.isArray(n) ? "an array" : typeof n;
+    throw new ValueError(`setThreads: expected a whole number of threads from 1 to ${MAX_THREADS}, got ${shown}`);
+  }
   threads = isNode ? n : 1;
 }
 
@@ -122,7 +135,9 @@ export function gemmParallel(
   if (threads <= 1 || broken || m * n * k < PARALLEL_MIN || Math.max(m, n) < 2 * ALIGN || ars < 0 || acs < 0 || brs < 0 || bcs < 0) return false;
   const f64 = a instanceof Float64Array;
   if (!(f64 || a instanceof Float32Array) || a.constructor !== b.constructor || a.constructor !== c.constructor) return false;
-  const ready = readyHelpers(threads - 1);
+  const helpersWanted = Math.min(threads, Math.floor((m * n * k) / PART_MIN)) - 1;
+  if (helpersWanted < 1) return false;
+  const ready = readyHelpers(helpersWanted);
   if (ready.length === 0) return false;
 
   // Split C by rows or by columns, whichever repeats less packing: every part packs all of B in a

@@ -1,5 +1,5 @@
 // A helper thread for large matrix products (started by gemm-threads.ts, never imported by the library).
-// It sleeps on a shared control word; each job is a block of rows of C computed with the same serial
+// It sleeps on a shared control word; each job is a block of rows or columns of C computed with the same serial
 // kernel as the main thread, from copies of A and B in a shared arena, into its own part of the arena.
 import { receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { gemmSerial } from "./gemm-core.js";

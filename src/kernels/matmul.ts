@@ -15,7 +15,7 @@ export interface MatrixView {
 
 /**
  * C = A·B, or C += A·B with `accumulate`: C[m, n] row-major with row stride `ldc` from `cOffset`, A[m, k]
- * and B[k, n] strided views. Large products are split by rows over several threads in Node (see
+ * and B[k, n] strided views. Large products are split by rows or columns over several threads in Node (see
  * gemm-threads.ts; the result is identical to one thread's), others run on this thread.
  */
 export function gemm(m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: TypedArray, cOffset: number, ldc: number, accumulate: boolean): void {

@@ -12,8 +12,8 @@ export function operands(op: string, a: TensorLike, b: TensorLike): [Tensor, Ten
   const at = a instanceof Tensor;
   const bt = b instanceof Tensor;
   if (at && bt) return [a, b];
-  if (!at && typeof a !== "number") throw new ValueError(`${op}: first argument must be a tensor or a number, got ${typeof a}`);
-  if (!bt && typeof b !== "number") throw new ValueError(`${op}: second argument must be a tensor or a number, got ${typeof b}`);
+  if (!at && typeof a !== "number") throw new ValueError(`${op}: first argument must be a tensor or a number, got ${describe(a)}`);
+  if (!bt && typeof b !== "number") throw new ValueError(`${op}: second argument must be a tensor or a number, got ${describe(b)}`);
   if (at) return [a, toTensor(b, weakDtype(a.dtype, b as number))];
   if (bt) return [toTensor(a, weakDtype(b.dtype, a as number)), b];
   return [toTensor(a), toTensor(b)];
@@ -27,6 +27,11 @@ function weakDtype(other: DType, n: number): DType {
 /** @throws ValueError when `x` is neither a tensor nor a number */
 export function operand(op: string, x: TensorLike): Tensor {
   if (x instanceof Tensor) return x;
-  if (typeof x !== "number") throw new ValueError(`${op}: argument must be a tensor or a number, got ${typeof x}`);
+  if (typeof x !== "number") throw new ValueError(`${op}: argument must be a tensor or a number, got ${describe(x)}`);
   return toTensor(x);
+}
+
+/** What a wrong operand is, for errors: arrays get a hint, since `[[1, 2]]` for a tensor is the usual slip. */
+function describe(x: unknown): string {
+  return Array.isArray(x) ? "an array (wrap it: tensor([...]))" : typeof x;
 }
