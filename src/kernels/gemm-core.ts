@@ -12,6 +12,8 @@ import type { TypedArray } from "../core/dtype.js";
 
 const MR = 4; // rows of a micro-tile
 const NR = 4; // columns of a micro-tile
+/** Lines per packed panel: both operands' panels are four wide, as the micro-kernel is 4×4 (MR = NR). */
+const PANEL = 4;
 const KC = 256; // depth of a block: a packed MR×KC panel of A is 8 KB (L1), a KC×NR panel of B also 8 KB
 const MC = 64; // rows of a packed A block (128 KB, L2)
 const NC = 1024; // columns of a packed B block (2 MB)
@@ -55,10 +57,10 @@ export function gemmSerial(
     for (let pc = 0; pc < k; pc += kBlock) {
       const kc = Math.min(kBlock, k - pc);
       const first = pc === 0 && !accumulate;
-      packB(b, bo + pc * brs + jc * bcs, brs, bcs, kc, nc, packedB);
+      packPanels(b, bo + pc * brs + jc * bcs, bcs, brs, nc, kc, packedB);
       for (let ic = 0; ic < m; ic += mBlock) {
         const mc = Math.min(mBlock, m - ic);
-        packA(a, ao + ic * ars + pc * acs, ars, acs, mc, kc, packedA);
+        packPanels(a, ao + ic * ars + pc * acs, ars, acs, mc, kc, packedA);
         // Views on each packed panel, so the micro-kernel walks both with one index from 0.
         const nA = Math.ceil(mc / MR);
         for (let q = 0; q < nA; q++) aPanels[q] = packedA.subarray(q * MR * kc, (q + 1) * MR * kc);
@@ -114,52 +116,29 @@ function depthBlock(k: number): number {
 }
 
 /**
- * Packs an mc×kc block of op(A) starting at `base` into MR-row panels: element (i,p) of the block goes
- * to dst[(⌊i/MR⌋·kc + p)·MR + i mod MR]. Rows past mc are zero (their results are never stored).
+ * Packs `count` lines of a strided block, `depth` values each, into panels of four lines (MR = NR = 4):
+ * value p of line i goes to dst[(⌊i/4⌋·depth + p)·4 + i mod 4], and lines past `count` are zero (their
+ * results are never stored). For A's panels a line is a row of op(A) (lines `across` = ars apart, values
+ * `along` = acs apart); for B's a line is a column of op(B) (across = bcs, along = brs). Depth is the
+ * outer loop, so a transposed operand reads four neighbouring values per step instead of four streams a
+ * whole row apart.
  */
-function packA(a: TypedArray, base: number, ars: number, acs: number, mc: number, kc: number, dst: Float64Array): void {
-  for (let ip = 0; ip < mc; ip += MR) {
-    let d = ip * kc;
-    const s0 = base + ip * ars;
-    if (ip + MR <= mc) {
-      // Depth outermost: a transposed A (ars = 1) then reads four neighbouring values per step instead
-      // of four streams a whole row apart; a plain A reads four rows side by side either way.
-      const r1 = ars, r2 = 2 * ars, r3 = 3 * ars;
-      for (let p = 0, s = s0; p < kc; p++, d += MR, s += acs) {
-        dst[d] = a[s]!;
-        dst[d + 1] = a[s + r1]!;
-        dst[d + 2] = a[s + r2]!;
-        dst[d + 3] = a[s + r3]!;
+function packPanels(x: TypedArray, base: number, across: number, along: number, count: number, depth: number, dst: Float64Array): void {
+  for (let ip = 0; ip < count; ip += PANEL) {
+    let d = ip * depth;
+    const s0 = base + ip * across;
+    if (ip + PANEL <= count) {
+      const r1 = across, r2 = 2 * across, r3 = 3 * across;
+      for (let p = 0, s = s0; p < depth; p++, d += PANEL, s += along) {
+        dst[d] = x[s]!;
+        dst[d + 1] = x[s + r1]!;
+        dst[d + 2] = x[s + r2]!;
+        dst[d + 3] = x[s + r3]!;
       }
     } else {
-      const h = mc - ip;
-      for (let p = 0, s = s0; p < kc; p++, d += MR, s += acs) {
-        for (let ii = 0; ii < MR; ii++) dst[d + ii] = ii < h ? a[s + ii * ars]! : 0;
-      }
-    }
-  }
-}
-
-/**
- * Packs a kc×nc block of op(B) starting at `base` into NR-column panels: element (p,j) of the block goes
- * to dst[(⌊j/NR⌋·kc + p)·NR + j mod NR]. Columns past nc are zero.
- */
-function packB(b: TypedArray, base: number, brs: number, bcs: number, kc: number, nc: number, dst: Float64Array): void {
-  for (let jp = 0; jp < nc; jp += NR) {
-    let d = jp * kc;
-    const col = base + jp * bcs;
-    if (jp + NR <= nc) {
-      const c1 = bcs, c2 = 2 * bcs, c3 = 3 * bcs;
-      for (let p = 0, s = col; p < kc; p++, d += NR, s += brs) {
-        dst[d] = b[s]!;
-        dst[d + 1] = b[s + c1]!;
-        dst[d + 2] = b[s + c2]!;
-        dst[d + 3] = b[s + c3]!;
-      }
-    } else {
-      const w = nc - jp;
-      for (let p = 0, s = col; p < kc; p++, d += NR, s += brs) {
-        for (let jj = 0; jj < NR; jj++) dst[d + jj] = jj < w ? b[s + jj * bcs]! : 0;
+      const h = count - ip;
+      for (let p = 0, s = s0; p < depth; p++, d += PANEL, s += along) {
+        for (let ii = 0; ii < PANEL; ii++) dst[d + ii] = ii < h ? x[s + ii * across]! : 0;
       }
     }
   }
