@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { decodeGraph, stateAt, timeline } from "../src/viz/page/model.js";
 import { explain, scalarInputs } from "../src/viz/page/explain.js";
 import { childScopes, collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "../src/viz/page/groups.js";
-import { haveChromium, launchChromium, requireChromium, watchPage } from "./helpers/chromium.js";
+import { haveChromium, openWatchedPage, requireChromium, type WatchedPage } from "./helpers/chromium.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -109,27 +109,24 @@ describe("forward mode on tensor inputs: one sweep is one directional derivative
 requireChromium("Chromium");
 
 describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", () => {
-  let browser: Browser;
+  let watched: WatchedPage | undefined;
   let page: Page;
   let dir: string;
   let written = "";
-  const consoleErrors: string[] = [];
-  const foreignRequests: string[] = [];
   const results = join(root, "test-results");
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "chainrule-mlp-page-"));
     written = await runViz(undefined, { mlp: true, output: join(dir, "mlp.html") }); // as `chainrule viz --mlp -o mlp.html`
     mkdirSync(results, { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-    watchPage(page, consoleErrors, foreignRequests);
+    watched = await openWatchedPage();
+    page = watched.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    expect(consoleErrors).toEqual([]);
-    expect(foreignRequests).toEqual([]);
+    await watched?.close();
+    expect(watched?.consoleErrors ?? []).toEqual([]);
+    expect(watched?.foreignRequests ?? []).toEqual([]);
   });
 
   const nodes = () => page.locator("[data-node-id]");

@@ -7,14 +7,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { add, mul, square, sub, sum, tanh, tensor, trace } from "../src/index.js";
 import type { Tensor } from "../src/index.js";
 import { decodeGraph, stateAt, timeline } from "../src/viz/page/model.js";
 import { explain } from "../src/viz/page/explain.js";
 import { finiteDifference } from "../src/viz/page/replay.js";
 import { retrace } from "../src/viz/page/retrace.js";
-import { haveChromium, launchChromium, requireChromium, watchPage } from "./helpers/chromium.js";
+import { haveChromium, openWatchedPage, requireChromium, type WatchedPage } from "./helpers/chromium.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -127,11 +127,9 @@ function mlpGraph({ add, mul, square, sub, tanh, tensor, trace }: Lib) {
 requireChromium("Chromium");
 
 describe.runIf(haveChromium)("the step-through page in Chromium", () => {
-  let browser: Browser;
+  let watched: WatchedPage | undefined;
   let page: Page;
   let dir: string;
-  const consoleErrors: string[] = [];
-  const foreignRequests: string[] = [];
   const results = join(root, "test-results");
 
   beforeAll(async () => {
@@ -145,15 +143,14 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
     await runViz(undefined, { format: "html", output: join(dir, "seed.html") }); // the seed, as `chainrule viz -o seed.html` writes it
     writeFileSync(join(dir, "mlp.html"), mlpGraph(lib).toHTML());
     mkdirSync(results, { recursive: true });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
-    watchPage(page, consoleErrors, foreignRequests);
+    watched = await openWatchedPage();
+    page = watched.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    expect(consoleErrors).toEqual([]);
-    expect(foreignRequests).toEqual([]);
+    await watched?.close();
+    expect(watched?.consoleErrors ?? []).toEqual([]);
+    expect(watched?.foreignRequests ?? []).toEqual([]);
   });
 
   const node = (name: string) => page.locator(`[data-name="${name}"]`);

@@ -40,3 +40,21 @@ export function watchPage(page: import("playwright-core").Page, consoleErrors: s
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
   page.on("request", (r) => { if (!/^(file|data|about|blob):/.test(r.url())) foreignRequests.push(r.url()); });
 }
+
+/** A page in its own headless Chromium, watched as `watchPage` describes; `close()` shuts the browser. */
+export interface WatchedPage {
+  page: import("playwright-core").Page;
+  consoleErrors: string[];
+  foreignRequests: string[];
+  close(): Promise<void>;
+}
+
+/** Launches Chromium and opens one watched page at the 1400×800 viewport the page tests use. */
+export async function openWatchedPage(): Promise<WatchedPage> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 800 } });
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  watchPage(page, consoleErrors, foreignRequests);
+  return { page, consoleErrors, foreignRequests, close: () => browser.close() };
+}
