@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { matmulInto } from "../src/kernels/matmul.js";
-import { checkGrads, grad, matmul, mul, randn, sum, tanh, tensor, type Tensor } from "../src/index.js";
+import { availableBackends, checkGrads, getBackend, grad, matmul, mul, randn, setBackend, sum, tanh, tensor, type BackendName, type Tensor } from "../src/index.js";
 import { Rng } from "../src/core/random.js";
 
 type Arr = Float32Array | Float64Array;
@@ -17,13 +17,24 @@ function naive(a: Arr, b: Arr, m: number, k: number, n: number, transA = false, 
   return c;
 }
 
+/** Σ_p |op(A)[i,p]·op(B)[p,j]| per element: the scale of a product's rounding error. */
+function naiveAbs(a: Arr, b: Arr, m: number, k: number, n: number, transA = false, transB = false): Float64Array {
+  const abs = (x: Arr): Float64Array => Float64Array.from(x, Math.abs);
+  return naive(abs(a), abs(b), m, k, n, transA, transB);
+}
+
 function filled(ctor: typeof Float32Array | typeof Float64Array, len: number, rng: Rng): Arr {
   const x = new ctor(len);
   for (let i = 0; i < len; i++) x[i] = rng.normal();
   return x;
 }
 
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, where: string): void {
+/**
+ * `scale` (from naiveAbs) switches to the float32-accumulation bound of a backend that sums in float32
+ * (BLAS, wasm): |got − exact| ≤ (k + 2)·u·Σ|a·b| with u = 2⁻²⁴, the standard bound γ_k for a sum of k
+ * products (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., §3.1) plus the final store.
+ */
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, where: string, scale?: { abs: ArrayLike<number>; k: number }): void {
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     const g = got[i]!, w = want[i]!;
@@ -32,7 +43,8 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, rtol: numb
       continue;
     }
     if (g === w) continue; // also ±Infinity
-    if (!(Math.abs(g - w) <= rtol * (1 + Math.abs(w)))) expect.fail(`${where}: element ${i} is ${g}, expected ${w}`);
+    const tol = scale ? (scale.k + 2) * 2 ** -24 * scale.abs[i]! : rtol * (1 + Math.abs(w));
+    if (!(Math.abs(g - w) <= tol)) expect.fail(`${where}: element ${i} is ${g}, expected ${w}`);
   }
 }
 
@@ -43,7 +55,13 @@ const SIZES: [number, number, number][] = [
   [67, 129, 33], [130, 20, 9], [9, 600, 13], [6, 10, 1030], [3, 70, 90],
 ];
 
-describe("matmulInto", () => {
+describe.each(availableBackends())("matmulInto on the %s backend", (backend: BackendName) => {
+  let before: BackendName;
+  beforeAll(() => { before = getBackend().name; setBackend(backend); });
+  afterAll(() => setBackend(before));
+  // The js kernel accumulates float32 products in float64; BLAS and wasm accumulate in float32, as PyTorch does.
+  const f32Scale = (a: Arr, b: Arr, m: number, k: number, n: number, tA = false, tB = false) =>
+    backend === "js" ? undefined : { abs: naiveAbs(a, b, m, k, n, tA, tB), k };
   for (const ctor of [Float32Array, Float64Array]) {
     const rtol = ctor === Float32Array ? 2e-6 : 1e-12;
     for (const [m, k, n] of SIZES) {
@@ -54,7 +72,7 @@ describe("matmulInto", () => {
           const c = new ctor(m * n).fill(12345); // stale values must be overwritten
           matmulInto(a, 0, b, 0, c, 0, m, k, n, tA, tB);
           // Round the reference to the output type, as the kernel does when it stores.
-          expectClose(c, ctor.from(naive(a, b, m, k, n, tA, tB)), rtol, `${m}×${k}·${k}×${n}`);
+          expectClose(c, ctor.from(naive(a, b, m, k, n, tA, tB)), rtol, `${m}×${k}·${k}×${n}`, ctor === Float32Array ? f32Scale(a, b, m, k, n, tA, tB) : undefined);
         });
       }
     }
@@ -67,7 +85,8 @@ describe("matmulInto", () => {
     const c = new Float32Array(off + 3 + m * n + 4).fill(-1);
     matmulInto(a, off, b, off + 2, c, off + 3, m, k, n);
     const want = naive(a.subarray(off, off + m * k), b.subarray(off + 2, off + 2 + k * n), m, k, n);
-    expectClose(c.subarray(off + 3, off + 3 + m * n), Float32Array.from(want), 2e-6, "offset");
+    const sa = a.subarray(off, off + m * k), sb = b.subarray(off + 2, off + 2 + k * n);
+    expectClose(c.subarray(off + 3, off + 3 + m * n), Float32Array.from(want), 2e-6, "offset", f32Scale(sa, sb, m, k, n));
     expect(Array.from(c.subarray(0, off + 3))).toEqual(new Array(off + 3).fill(-1));
     expect(Array.from(c.subarray(off + 3 + m * n))).toEqual([-1, -1, -1, -1]);
   });
@@ -105,7 +124,10 @@ describe("matmulInto", () => {
     const want = new Float64Array(2 * 67 * 33);
     want.set(naive(a.subarray(0, 67 * 129), b, 67, 129, 33), 0);
     want.set(naive(a.subarray(67 * 129), b, 67, 129, 33), 67 * 33);
-    expectClose(out.data, Float32Array.from(want), 2e-6, "batched");
+    const abs = new Float64Array(2 * 67 * 33);
+    abs.set(naiveAbs(a.subarray(0, 67 * 129), b, 67, 129, 33), 0);
+    abs.set(naiveAbs(a.subarray(67 * 129), b, 67, 129, 33), 67 * 33);
+    expectClose(out.data, Float32Array.from(want), 2e-6, "batched", backend === "js" ? undefined : { abs, k: 129 });
   });
 });
 

@@ -6,6 +6,7 @@ import { runGrad } from "./grad-command.js";
 import { runViz, VIZ_FORMATS, type VizFormat } from "./viz-command.js";
 import { registerModesCommand } from "./modes-command.js";
 import { registerTrainCommands } from "./train-command.js";
+import { registerInfoCommand } from "./info-command.js";
 import { colorFor, makeStyle, type Style } from "./style.js";
 
 /** Exit status for bad input of any kind (syntax, unknown names, bad options), as is usual for CLIs. */
@@ -60,6 +61,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: ProgramSt
       "  chainrule modes --max 1024 --plot modes.svg      reverse vs forward mode: sweeps and time for n parameters",
       "  chainrule train mnist --model cnn --out m.safetensors   train on MNIST digits (also --plot curves.svg, --json)",
       "  chainrule predict m.safetensors --index 17       classify a held-out digit and draw it",
+      "  chainrule info                                   the compute backend (blas, wasm, js), BLAS library, threads",
     ].join("\n"));
 
   program
@@ -105,6 +107,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: ProgramSt
 
   registerTrainCommands(program);
   registerModesCommand(program, style, write);
+  registerInfoCommand(program, version(), write);
   return program;
 }
 

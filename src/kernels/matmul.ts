@@ -1,26 +1,16 @@
 import type { TypedArray } from "../core/dtype.js";
-import { gemmSerial } from "./gemm-core.js";
-import { gemmParallel } from "./gemm-threads.js";
+import type { MatrixView } from "./gemm-view.js";
+import { kernels } from "./registry.js";
 
-/**
- * A strided matrix view: element (i, j) is `data[offset + i·rowStride + j·colStride]`, so a transposed
- * operand is the same storage with the strides swapped.
- */
-export interface MatrixView {
-  readonly data: TypedArray;
-  readonly offset: number;
-  readonly rowStride: number;
-  readonly colStride: number;
-}
+export type { MatrixView } from "./gemm-view.js";
 
 /**
  * C = A·B, or C += A·B with `accumulate`: C[m, n] row-major with row stride `ldc` from `cOffset`, A[m, k]
- * and B[k, n] strided views. Large products are split by rows or columns over several threads in Node (see
- * gemm-threads.ts; the result is identical to one thread's), others run on this thread.
+ * and B[k, n] strided views, on the active backend (js: blocked loops, split over threads in Node for large
+ * products; wasm: a SIMD kernel; blas: the system library).
  */
 export function gemm(m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: TypedArray, cOffset: number, ldc: number, accumulate: boolean): void {
-  const args = [a.data, a.offset, a.rowStride, a.colStride, b.data, b.offset, b.rowStride, b.colStride, c, cOffset, ldc, m, k, n, accumulate] as const;
-  if (!gemmParallel(...args)) gemmSerial(...args);
+  kernels().gemm(m, n, k, a, b, c, cOffset, ldc, accumulate);
 }
 
 /**

@@ -8,7 +8,7 @@ import { bind } from "../autodiff/bind.js";
 import { add, broadcastTo, cast, mean, mul, neg, reshape, sigmoid, square, sub, sum } from "../ops/index.js";
 import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
-import { sigmoidCrossEntropy, softmaxCrossEntropyRows } from "../kernels/losses.js";
+import { kernels } from "../kernels/registry.js";
 import { logSoftmax, softmax } from "./activations.js";
 
 /** How a loss over many elements is reduced, as in PyTorch: average, total, or one loss per element. */
@@ -40,7 +40,7 @@ const softmaxCrossEntropyPrim: Primitive<null> = {
     const classes = x!.shape[x!.rank - 1]!;
     const rowsShape = x!.shape.slice(0, -1);
     const out = allocate(x!.dtype, x!.size / Math.max(classes, 1));
-    softmaxCrossEntropyRows(x!.data, t!.data, out.length, classes, out);
+    kernels().softmaxCrossEntropyRows(x!.data, t!.data, out.length, classes, out);
     return Tensor._concrete(out, rowsShape, x!.dtype);
   },
   jvp([x, t], [tx, tt]) {
@@ -139,7 +139,7 @@ const bcePrim = elementwise(
   "binaryCrossEntropyWithLogits",
   ([x, y]) => {
     const out = allocate(x!.dtype, x!.size);
-    sigmoidCrossEntropy(x!.data, y!.data, out);
+    kernels().sigmoidCrossEntropy(x!.data, y!.data, out);
     return Tensor._concrete(out, x!.shape, x!.dtype);
   },
   [(x) => sub(sigmoid(x[0]!), x[1]!), (x) => neg(x[0]!)],

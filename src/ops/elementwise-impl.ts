@@ -3,19 +3,22 @@ import { allocate, isFloat, promote, type DType } from "../core/dtype.js";
 import { broadcastShapes, sameShape, sizeOf } from "../core/shape.js";
 import type { BinaryKernel } from "../kernels/binary.js";
 import type { UnaryKernel } from "../kernels/unary.js";
+import type { KernelTable } from "../kernels/backend.js";
+import { kernels } from "../kernels/registry.js";
 import { broadcastInto } from "../kernels/layout.js";
 import { castConcrete } from "./creation.js";
 
 /**
  * Concrete implementation of a unary elementwise op. Float-only math (exp, sin, …) promotes
- * int32/bool inputs to float32, as PyTorch does for its float-only functions.
+ * int32/bool inputs to float32, as PyTorch does for its float-only functions. `pick` finds the kernel
+ * in the active backend's table at each call, so `setBackend` takes effect at once.
  */
-export function unaryImpl(kernel: UnaryKernel, floatOnly: boolean): (x: Tensor[]) => Tensor {
+export function unaryImpl(pick: (k: KernelTable) => UnaryKernel, floatOnly: boolean): (x: Tensor[]) => Tensor {
   return ([x]) => {
     let a = x!;
     if (floatOnly && !isFloat(a.dtype)) a = castConcrete(a, "float32");
     const out = allocate(a.dtype, a.data.length);
-    kernel(a.data, out);
+    pick(kernels())(a.data, out);
     return Tensor._concrete(out, a.shape, a.dtype);
   };
 }
@@ -25,7 +28,7 @@ export function unaryImpl(kernel: UnaryKernel, floatOnly: boolean): (x: Tensor[]
  * `result`: "same" keeps the promoted dtype, "float" promotes ints to float32 (true division),
  * "bool" computes in the promoted dtype and returns bool (comparisons).
  */
-export function binaryImpl(name: string, kernel: BinaryKernel, result: "same" | "float" | "bool"): (x: Tensor[]) => Tensor {
+export function binaryImpl(name: string, pick: (k: KernelTable) => BinaryKernel, result: "same" | "float" | "bool"): (x: Tensor[]) => Tensor {
   return ([x, y]) => {
     let a = x!;
     let b = y!;
@@ -54,7 +57,7 @@ export function binaryImpl(name: string, kernel: BinaryKernel, result: "same" | 
         bd = full;
       }
     }
-    kernel(ad, bd, out, mode);
+    pick(kernels())(ad, bd, out, mode);
     return Tensor._concrete(out, shape, outDtype);
   };
 }

@@ -1,8 +1,8 @@
 import type { Tensor, TensorLike } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { elementwise } from "../core/define.js";
-import { binaryKernels } from "../kernels/binary.js";
-import { unaryKernels } from "../kernels/unary.js";
+import type { binaryKernels } from "../kernels/binary.js";
+import type { unaryKernels } from "../kernels/unary.js";
 import { bind } from "../autodiff/bind.js";
 import { binaryImpl, unaryImpl } from "./elementwise-impl.js";
 import { operand, operands } from "./operands.js";
@@ -12,8 +12,8 @@ import { reluGrad, sigmoidGrad, squareGrad, tanhGrad } from "./fused-grad.js";
 // Local partials are written with public ops so that higher derivatives come from composition.
 // Kink conventions follow PyTorch and are documented on each public function below.
 
-const u = (name: keyof typeof unaryKernels, floatOnly: boolean) => unaryImpl(unaryKernels[name], floatOnly);
-const b = (name: keyof typeof binaryKernels, result: "same" | "float" | "bool") => binaryImpl(name, binaryKernels[name], result);
+const u = (name: keyof typeof unaryKernels, floatOnly: boolean) => unaryImpl((k) => k.unary[name], floatOnly);
+const b = (name: keyof typeof binaryKernels, result: "same" | "float" | "bool") => binaryImpl(name, (k) => k.binary[name], result);
 
 // What each partial reads, so the recorded graph keeps only that (see Primitive.residuals).
 const RESIDUALS = {

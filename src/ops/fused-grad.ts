@@ -4,7 +4,8 @@ import { elementwise } from "../core/define.js";
 import { allocate, promote } from "../core/dtype.js";
 import { sameShape, fmtShape } from "../core/shape.js";
 import { ShapeError } from "../core/errors.js";
-import { fusedGradKernels } from "../kernels/fused.js";
+import type { KernelTable } from "../kernels/backend.js";
+import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { castConcrete } from "./creation.js";
 import { greater, mul, square, sub } from "./elementwise.js";
@@ -13,7 +14,7 @@ import { cast } from "./select.js";
 // Fused VJPs: each is itself an elementwise primitive with local partials, so gradients of gradients
 // (Hessians, grad-of-grad) still work — only the first-order backward pass gets faster.
 
-function fusedImpl(name: string, kernel: (a: Tensor["data"], ct: Tensor["data"], o: Tensor["data"]) => void) {
+function fusedImpl(name: keyof KernelTable["fusedGrad"]) {
   return ([a, ct]: Tensor[]): Tensor => {
     let x = a!;
     let c = ct!;
@@ -22,29 +23,29 @@ function fusedImpl(name: string, kernel: (a: Tensor["data"], ct: Tensor["data"],
     if (x.dtype !== dtype) x = castConcrete(x, dtype);
     if (c.dtype !== dtype) c = castConcrete(c, dtype);
     const out = allocate(dtype, x.size);
-    kernel(x.data, c.data, out);
+    kernels().fusedGrad[name](x.data, c.data, out);
     return Tensor._concrete(out, x.shape, dtype);
   };
 }
 
 const prims = {
   // tanhGrad(y, ct) = ct·(1 − y²): ∂/∂y = −2·y·ct, ∂/∂ct = 1 − y².
-  tanhGrad: elementwise("tanhGrad", fusedImpl("tanhGrad", fusedGradKernels.tanhGrad), [
+  tanhGrad: elementwise("tanhGrad", fusedImpl("tanhGrad"), [
     (x) => mul(-2, mul(x[0]!, x[1]!)),
     (x) => sub(1, square(x[0]!)),
   ]),
   // sigmoidGrad(y, ct) = ct·y·(1 − y): ∂/∂y = ct·(1 − 2y), ∂/∂ct = y·(1 − y).
-  sigmoidGrad: elementwise("sigmoidGrad", fusedImpl("sigmoidGrad", fusedGradKernels.sigmoidGrad), [
+  sigmoidGrad: elementwise("sigmoidGrad", fusedImpl("sigmoidGrad"), [
     (x) => mul(x[1]!, sub(1, mul(2, x[0]!))),
     (x) => mul(x[0]!, sub(1, x[0]!)),
   ]),
   // reluGrad(x, ct) = ct·[x > 0]: ∂/∂x = 0 almost everywhere, ∂/∂ct = [x > 0].
-  reluGrad: elementwise("reluGrad", fusedImpl("reluGrad", fusedGradKernels.reluGrad), [
+  reluGrad: elementwise("reluGrad", fusedImpl("reluGrad"), [
     () => null,
     (x) => cast(greater(x[0]!, 0), x[1]!.dtype),
   ]),
   // squareGrad(x, ct) = 2·x·ct: ∂/∂x = 2·ct, ∂/∂ct = 2·x.
-  squareGrad: elementwise("squareGrad", fusedImpl("squareGrad", fusedGradKernels.squareGrad), [
+  squareGrad: elementwise("squareGrad", fusedImpl("squareGrad"), [
     (x) => mul(2, x[1]!),
     (x) => mul(2, x[0]!),
   ]),

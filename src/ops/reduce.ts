@@ -2,7 +2,7 @@ import { Tensor, type TensorLike } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { allocate, isFloat } from "../core/dtype.js";
 import { normalizeAxes, sizeOf } from "../core/shape.js";
-import { reduceInto } from "../kernels/layout.js";
+import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape } from "./layout.js";
@@ -32,7 +32,7 @@ function reduceImpl(kind: "sum" | "max" | "min" | "prod") {
     const dtype = kind === "sum" && !isFloat(t.dtype) ? "int32" : t.dtype;
     const shape = reducedShape(t.shape, p);
     const out = allocate(dtype, sizeOf(shape));
-    reduceInto(t.data, t.shape, p.axes, out, kind);
+    kernels().reduce(t.data, t.shape, p.axes, out, kind);
     return Tensor._concrete(out, shape, dtype);
   };
 }

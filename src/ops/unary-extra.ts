@@ -2,7 +2,6 @@ import type { Tensor, TensorLike } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { elementwise } from "../core/define.js";
 import { ValueError } from "../core/errors.js";
-import { specialKernels } from "../kernels/special.js";
 import { bind } from "../autodiff/bind.js";
 import { unaryImpl } from "./elementwise-impl.js";
 import { operand } from "./operands.js";
@@ -15,11 +14,11 @@ const TWO_OVER_SQRT_PI = 1.1283791670955126;
 export const extraPrims = {
   erf: elementwise(
     "erf",
-    unaryImpl(specialKernels.erf, true),
+    unaryImpl((k) => k.special.erf, true),
     [(x) => mul(TWO_OVER_SQRT_PI, exp(neg(square(x[0]!))))],
     (n) => [`2/√π·exp(-${n[0]}²)`],
   ),
-  softplus: elementwise("softplus", unaryImpl(specialKernels.softplus, true), [(x) => sigmoid(x[0]!)], (n) => [`sigmoid(${n[0]})`]),
+  softplus: elementwise("softplus", unaryImpl((k) => k.special.softplus, true), [(x) => sigmoid(x[0]!)], (n) => [`sigmoid(${n[0]})`]),
 } satisfies Record<string, Primitive<null>>;
 
 /**

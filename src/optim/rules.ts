@@ -3,7 +3,7 @@ import { allocate, isFloat, type TypedArray } from "../core/dtype.js";
 import { fmtShape, sameShape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { leaves, rebuild, type Pytree } from "../autodiff/tree.js";
-import { adamUpdate, sgdUpdate } from "../kernels/optim.js";
+import { kernels } from "../kernels/registry.js";
 import type { LearningRate } from "./schedules.js";
 
 /**
@@ -140,7 +140,7 @@ export function sgd(options: SGDOptions): OptimizerRule {
   checkRange("sgd", "weightDecay", weightDecay, 0, Infinity, true);
   if (nesterov && momentum <= 0) throw new ValueError("sgd: Nesterov momentum needs momentum > 0");
   const slots = momentum > 0 ? ["momentum"] : [];
-  return makeRule("sgd", lr, slots, (p, g, s, rate) => sgdUpdate(p, g, s[0] ?? null, rate, momentum, nesterov, weightDecay));
+  return makeRule("sgd", lr, slots, (p, g, s, rate) => kernels().sgdUpdate(p, g, s[0] ?? null, rate, momentum, nesterov, weightDecay));
 }
 
 /** Options for `adam`, `adamw`, `Adam` and `AdamW`. */
@@ -162,7 +162,7 @@ function adamRule(name: string, options: AdamOptions, decoupled: boolean): Optim
   checkRange(name, "betas[1]", betas[1], 0, 1, true);
   checkRange(name, "eps", eps, 0, Infinity, true);
   checkRange(name, "weightDecay", weightDecay, 0, Infinity, true);
-  return makeRule(name, lr, ["m", "v"], (p, g, s, rate, t) => adamUpdate(p, g, s[0]!, s[1]!, rate, betas[0], betas[1], eps, weightDecay, decoupled, t));
+  return makeRule(name, lr, ["m", "v"], (p, g, s, rate, t) => kernels().adamUpdate(p, g, s[0]!, s[1]!, rate, betas[0], betas[1], eps, weightDecay, decoupled, t));
 }
 
 /**

@@ -1,0 +1,88 @@
+import type { TypedArray } from "../core/dtype.js";
+import type { Shape } from "../core/shape.js";
+import type { BinaryKernel, binaryKernels } from "./binary.js";
+import type { UnaryKernel, unaryKernels } from "./unary.js";
+import type { specialKernels } from "./special.js";
+import type { FusedGradKernel, fusedGradKernels } from "./fused.js";
+import type { MatrixView } from "./gemm-view.js";
+
+// The backend boundary: everything that crunches numbers goes through one table of kernels. Ops above
+// it decide *what* to compute (shapes, dtypes, autodiff rules); a backend below it decides *how*
+// (plain loops, WebAssembly SIMD, a system BLAS). A backend supplies only the kernels it does better:
+// the registry (registry.ts) fills the rest from the js backend, in that one place, never per op.
+//
+// Storage today is host memory: every kernel reads and writes typed arrays on the JS heap, and a
+// backend that computes elsewhere (WebAssembly memory, a BLAS) copies in and out or passes pointers.
+// A device-resident backend (WebGPU) will own its buffers instead; `location` says which kind a
+// backend is, so the tensor layer can demand an explicit (asynchronous) read-back from "device" ones.
+
+/** Names of the backends chainrule ships, best first. */
+export const BACKEND_NAMES = ["blas", "wasm", "js"] as const;
+/** A backend's name, as accepted by `setBackend` and `CHAINRULE_BACKEND`. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/**
+ * C = A·B, or C += A·B with `accumulate`: C is [m, n] row-major from `cOffset` with row stride `ldc`,
+ * A [m, k] and B [k, n] strided views (a transposed operand is the same storage with its strides
+ * swapped). All three have the same float type (Float32Array or Float64Array).
+ */
+export type GemmKernel = (m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: TypedArray, cOffset: number, ldc: number, accumulate: boolean) => void;
+
+/** Reduces `src` of `shape` over the sorted `axes` into `dst` (the kept shape's size). */
+export type ReduceKernel = (src: TypedArray, shape: Shape, axes: readonly number[], dst: TypedArray, kind: "sum" | "max" | "min" | "prod") => void;
+
+/** Every kernel an op may call. The js backend implements all of them. */
+export interface KernelTable {
+  readonly gemm: GemmKernel;
+  readonly unary: { readonly [K in keyof typeof unaryKernels]: UnaryKernel };
+  readonly special: { readonly [K in keyof typeof specialKernels]: UnaryKernel };
+  readonly binary: { readonly [K in keyof typeof binaryKernels]: BinaryKernel };
+  readonly fusedGrad: { readonly [K in keyof typeof fusedGradKernels]: FusedGradKernel };
+  readonly reduce: ReduceKernel;
+  /** Softmax cross-entropy per row of [rows, classes] logits `x` against targets `t`, into `out[rows]`. */
+  readonly softmaxCrossEntropyRows: (x: TypedArray, t: TypedArray, rows: number, classes: number, out: TypedArray) => void;
+  /** Logistic loss from logits, elementwise. */
+  readonly sigmoidCrossEntropy: (x: TypedArray, y: TypedArray, out: TypedArray) => void;
+  /** SGD update in place on `p` (and `buf`), as PyTorch's SGD with dampening 0. */
+  readonly sgdUpdate: (p: TypedArray, g: TypedArray, buf: TypedArray | null, lr: number, momentum: number, nesterov: boolean, weightDecay: number) => void;
+  /** Adam / AdamW update in place on `p`, `m` and `v`, step t ≥ 1. */
+  readonly adamUpdate: (
+    p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, t: number,
+  ) => void;
+}
+
+/** A table where each group may supply only some kernels. */
+export type PartialKernelTable = {
+  readonly [K in keyof KernelTable]?: KernelTable[K] extends (...args: never[]) => unknown ? KernelTable[K] : Partial<KernelTable[K]>;
+};
+
+/** What `getBackend()` and `chainrule info` report about a backend. */
+export interface BackendInfo {
+  /** The backend's name. */
+  readonly name: BackendName;
+  /** Where its tensors live: "host" (typed arrays on the JS heap) or, for a future GPU backend, "device". */
+  readonly location: "host" | "device";
+  /** One line on what computes: "OpenBLAS 0.3.21 … (/usr/lib/…/libopenblas.so.0)", "WebAssembly SIMD", … */
+  readonly detail: string;
+  /** Threads it may use for large products. */
+  readonly threads: number;
+  /** Whether this JavaScript engine runs WebAssembly SIMD (128-bit) code. */
+  readonly simd: boolean;
+  /** The shared library it loaded, for blas. */
+  readonly libraryPath?: string;
+  /** The library's version string, for blas. */
+  readonly libraryVersion?: string;
+}
+
+/** One implementation behind the boundary. */
+export interface Backend {
+  readonly name: BackendName;
+  readonly location: "host" | "device";
+  /** The kernels it does itself; the rest come from the js backend. */
+  readonly kernels: PartialKernelTable;
+  /** A line on what computes, for `getBackend()`. */
+  describe(): Omit<BackendInfo, "name" | "location" | "threads" | "simd">;
+  /** Called when the thread count changes (blas passes it to the library). */
+  setThreads?(n: number): void;
+}

@@ -1,0 +1,36 @@
+import type { Backend, KernelTable } from "./backend.js";
+import { binaryKernels } from "./binary.js";
+import { unaryKernels } from "./unary.js";
+import { specialKernels } from "./special.js";
+import { fusedGradKernels } from "./fused.js";
+import { reduceInto } from "./layout.js";
+import { sigmoidCrossEntropy, softmaxCrossEntropyRows } from "./losses.js";
+import { adamUpdate, sgdUpdate } from "./optim.js";
+import { gemmSerial } from "./gemm-core.js";
+import { gemmParallel } from "./gemm-threads.js";
+
+/** The plain TypeScript kernels: every kernel of the table, and the fallback for every other backend. */
+export const jsKernels: KernelTable = {
+  gemm(m, n, k, a, b, c, cOffset, ldc, accumulate) {
+    const args = [a.data, a.offset, a.rowStride, a.colStride, b.data, b.offset, b.rowStride, b.colStride, c, cOffset, ldc, m, k, n, accumulate] as const;
+    // Large products are split over helper threads in Node (gemm-threads.ts); the result is the one thread's.
+    if (!gemmParallel(...args)) gemmSerial(...args);
+  },
+  unary: unaryKernels,
+  special: specialKernels,
+  binary: binaryKernels,
+  fusedGrad: fusedGradKernels,
+  reduce: reduceInto,
+  softmaxCrossEntropyRows,
+  sigmoidCrossEntropy,
+  sgdUpdate,
+  adamUpdate,
+};
+
+/** The js backend: plain loops that V8 compiles, float64 accumulation in GEMM, runs everywhere. */
+export const jsBackend: Backend = {
+  name: "js",
+  location: "host",
+  kernels: jsKernels,
+  describe: () => ({ detail: "TypeScript loops (GotoBLAS-style blocked GEMM, float64 accumulation)" }),
+};
