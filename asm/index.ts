@@ -1,0 +1,12 @@
+// The entry point of chainrule's WebAssembly kernels (built by scripts/build-wasm.mjs). Every kernel works on
+// byte addresses into this module's memory; the JS glue (src/kernels/wasm/backend.ts) copies operands in and
+// results out. Nothing here allocates: the stub runtime is never used, and memory above `heapBase()` belongs
+// to the glue.
+
+export { sgemm, sgemmWorkspace, dgemm, dgemmWorkspace } from "./gemm";
+
+/** First free byte of linear memory (after static data): the glue's scratch area starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+export { unaryF32, binaryF32, fusedGradF32, sumRowsF32 } from "./elementwise";

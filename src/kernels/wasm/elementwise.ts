@@ -1,0 +1,116 @@
+import type { TypedArray } from "../../core/dtype.js";
+import type { Shape } from "../../core/shape.js";
+import type { ReduceKernel } from "../backend.js";
+import type { BinaryKernel } from "../binary.js";
+import type { FusedGradKernel } from "../fused.js";
+import { reduceInto } from "../layout.js";
+import type { UnaryKernel } from "../unary.js";
+import { getWasm, reserve, type Wasm } from "./instance.js";
+
+// Wrappers that give the module's elementwise kernels the js kernels' signatures (typed arrays in and out):
+// operands are copied into wasm memory a chunk at a time (the chunk stays in L1/L2 while it is copied in,
+// computed in place and copied out), and anything the wasm kernels do not cover runs the js kernel.
+
+/** Elements per chunk: three 32 KB regions (a, b, result in a's place) stay in L2. */
+const CHUNK = 8192;
+
+/**
+ * The one fallback rule of every elementwise wrapper: the wasm module, when the output and operands are
+ * Float32Arrays, the output has at least `min` elements (below that, copying costs more than the kernel
+ * saves, and scalars keep the js kernels' per-op cost) and the module is ready; else null, meaning: run
+ * the js kernel.
+ */
+export function wasmFor(min: number, o: TypedArray, x: TypedArray, y?: TypedArray): Wasm | null {
+  if (o.length < min || !(o instanceof Float32Array) || !(x instanceof Float32Array)) return null;
+  if (y !== undefined && !(y instanceof Float32Array)) return null;
+  return getWasm();
+}
+
+/** Chunk regions, each rounded to whole vectors: [a | b]. Returns the byte address of a. */
+function regions(w: Wasm, count: number): number {
+  return reserve(w, 2 * count * 4);
+}
+
+/** A unary wrapper: op code `code` of unaryF32 for float32 arrays of at least `min` elements, else `js`. */
+export function unaryVia(code: number, min: number, js: UnaryKernel): UnaryKernel {
+  return (a, o) => {
+    const w = wasmFor(min, o, a);
+    if (w === null) return js(a, o);
+    const n = o.length;
+    const at = regions(w, CHUNK);
+    const f32 = w.f32;
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      f32.set(a.subarray(i, i + len), at >> 2);
+      w.exports.unaryF32(code, at, at, len);
+      o.set(f32.subarray(at >> 2, (at >> 2) + len), i);
+    }
+  };
+}
+
+/** A binary wrapper (modes as BinaryKernel: 0 both full, 1 b scalar, 2 a scalar) for binaryF32's op `code`. */
+export function binaryVia(code: number, min: number, js: BinaryKernel): BinaryKernel {
+  return (a, b, o, mode) => {
+    const w = wasmFor(min, o, a, b);
+    if (w === null) return js(a, b, o, mode);
+    const n = o.length;
+    const at = regions(w, CHUNK), bt = at + CHUNK * 4;
+    const f32 = w.f32;
+    const full = mode === 2 ? b : a;
+    const scalar = mode === 1 ? b[0]! : mode === 2 ? a[0]! : 0;
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      f32.set(full.subarray(i, i + len), at >> 2);
+      if (mode === 0) f32.set(b.subarray(i, i + len), bt >> 2);
+      w.exports.binaryF32(code, at, bt, at, len, mode, scalar);
+      o.set(f32.subarray(at >> 2, (at >> 2) + len), i);
+    }
+  };
+}
+
+/** A fused-gradient wrapper for fusedGradF32's op `code`: o = g(x, ct). */
+export function fusedVia(code: number, min: number, js: FusedGradKernel): FusedGradKernel {
+  return (x, ct, o) => {
+    const w = wasmFor(min, o, x, ct);
+    if (w === null) return js(x, ct, o);
+    const n = o.length;
+    const at = regions(w, CHUNK), bt = at + CHUNK * 4;
+    const f32 = w.f32;
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      f32.set(x.subarray(i, i + len), at >> 2);
+      f32.set(ct.subarray(i, i + len), bt >> 2);
+      w.exports.fusedGradF32(code, at, bt, at, len);
+      o.set(f32.subarray(at >> 2, (at >> 2) + len), i);
+    }
+  };
+}
+
+/** Whether `axes` (sorted) are the trailing axes of a shape of rank `rank`. */
+function trailing(axes: readonly number[], rank: number): boolean {
+  for (let i = 0; i < axes.length; i++) if (axes[i] !== rank - axes.length + i) return false;
+  return axes.length > 0;
+}
+
+/**
+ * The reduce kernel: float32 sums over trailing axes (each output sums one contiguous run) in wasm, summed in
+ * float64; every other reduction (max, min, prod, other axes, other dtypes, small inputs) runs `reduceInto`.
+ */
+export function reduceVia(min: number): ReduceKernel {
+  return (src: TypedArray, shape: Shape, axes: readonly number[], dst: TypedArray, kind) => {
+    const w = kind === "sum" && trailing(axes, shape.length) && dst.length > 0 ? wasmFor(min, src, src, dst) : null;
+    if (w === null) return reduceInto(src, shape, axes, dst, kind);
+    const rows = dst.length, run = src.length / rows;
+    // Whole rows per chunk; a row longer than the chunk is a chunk of its own.
+    const per = Math.max(1, Math.floor(4 * CHUNK / run));
+    const at = reserve(w, (per * run + per + 4) * 4);
+    const out = at + per * run * 4;
+    const f32 = w.f32;
+    for (let r = 0; r < rows; r += per) {
+      const count = Math.min(per, rows - r);
+      f32.set(src.subarray(r * run, (r + count) * run), at >> 2);
+      w.exports.sumRowsF32(at, count, run, out);
+      dst.set(f32.subarray(out >> 2, (out >> 2) + count), r);
+    }
+  };
+}

@@ -1,0 +1,103 @@
+// The one instance of the kernels' WebAssembly module in this thread, and its scratch memory.
+// Layout of linear memory: static data up to heapBase(), then the GEMM workspace (packed panels), then one
+// scratch area for operands that grows on demand and is reused by every call (kernels never re-enter).
+import { wasmSimdSupported } from "../simd.js";
+import { WASM_BASE64 } from "./module.generated.js";
+
+/** The module's exports (asm/index.ts); pointers are byte addresses, counts are elements. */
+export interface WasmExports {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): number;
+  sgemmWorkspace(): number;
+  dgemmWorkspace(): number;
+  sgemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, m: number, k: number, n: number, accumulate: number, ws: number): void;
+  dgemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, m: number, k: number, n: number, accumulate: number, ws: number): void;
+  unaryF32(op: number, src: number, dst: number, n: number): void;
+  binaryF32(op: number, a: number, b: number, dst: number, n: number, mode: number, scalar: number): void;
+  fusedGradF32(op: number, x: number, ct: number, dst: number, n: number): void;
+  sumRowsF32(src: number, rows: number, run: number, dst: number): void;
+}
+
+/** The instance with its current views and the start of its scratch area. */
+export interface Wasm {
+  readonly exports: WasmExports;
+  /** Byte address of the GEMM workspace. */
+  readonly workspace: number;
+  /** Byte address of the scratch area (64-byte aligned). */
+  readonly scratch: number;
+  /** Views on the whole memory; replaced when it grows (read them after `reserve`). */
+  f32: Float32Array;
+  f64: Float64Array;
+}
+
+const PAGE = 65536;
+let wasm: Wasm | null = null;
+let state: "unstarted" | "compiling" | "ready" | "failed" = "unstarted";
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const B = (globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } }).Buffer;
+  if (B !== undefined) {
+    const b = B.from(base64, "base64");
+    return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+  }
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+function instantiate(module: WebAssembly.Module): Wasm {
+  const exports = new WebAssembly.Instance(module, {}).exports as unknown as WasmExports;
+  const align = (x: number): number => Math.ceil(x / 64) * 64;
+  const workspace = align(exports.heapBase());
+  const scratch = align(workspace + Math.max(exports.sgemmWorkspace(), exports.dgemmWorkspace()));
+  const w: Wasm = { exports, workspace, scratch, f32: new Float32Array(0), f64: new Float64Array(0) };
+  grow(w, scratch);
+  return w;
+}
+
+function grow(w: Wasm, bytes: number): void {
+  const memory = w.exports.memory;
+  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+  if (w.f32.buffer !== memory.buffer) {
+    w.f32 = new Float32Array(memory.buffer);
+    w.f64 = new Float64Array(memory.buffer);
+  }
+}
+
+/**
+ * The instance, or null when this engine lacks WebAssembly SIMD or the module is still compiling. The first
+ * call compiles synchronously; where that is refused (a browser's main thread limits synchronous compiles),
+ * it compiles asynchronously and returns null (callers use their js kernels) until the module is ready.
+ */
+export function getWasm(): Wasm | null {
+  if (state === "ready" || state === "compiling" || state === "failed") return wasm;
+  if (!wasmSimdSupported()) {
+    state = "failed";
+    return null;
+  }
+  const bytes = decode(WASM_BASE64);
+  try {
+    wasm = instantiate(new WebAssembly.Module(bytes));
+    state = "ready";
+  } catch {
+    state = "compiling";
+    WebAssembly.compile(bytes).then(
+      (m) => { wasm = instantiate(m); state = "ready"; },
+      () => { state = "failed"; },
+    );
+  }
+  return wasm;
+}
+
+/** Whether this engine can run the module at all (SIMD present); true even while it compiles. */
+export function wasmAvailable(): boolean {
+  getWasm();
+  return state !== "failed";
+}
+
+/** Makes the scratch area at least `bytes` long; returns its address. Views on memory may change: read them after. */
+export function reserve(w: Wasm, bytes: number): number {
+  grow(w, w.scratch + bytes);
+  return w.scratch;
+}

@@ -1,0 +1,365 @@
+// The wasm backend's kernels (src/kernels/wasm): GEMM against a float64 triple loop, float32 unary functions
+// within 2 ulp of the correctly rounded value over 1M points each, exact agreement with the js kernels where
+// the operation is exact, and the fallbacks (other dtypes, tiny arrays) giving the js results.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { TypedArray } from "../src/core/dtype.js";
+import { Rng } from "../src/core/random.js";
+import type { Backend, KernelTable } from "../src/kernels/backend.js";
+import { binaryKernels } from "../src/kernels/binary.js";
+import { fusedGradKernels } from "../src/kernels/fused.js";
+import { gemmSerial } from "../src/kernels/gemm-core.js";
+import { reduceInto } from "../src/kernels/layout.js";
+import { erfScalar } from "../src/kernels/special.js";
+import { unaryKernels } from "../src/kernels/unary.js";
+import { createWasmBackend, wasmGemmSerial } from "../src/kernels/wasm/backend.js";
+import { getWasm } from "../src/kernels/wasm/instance.js";
+
+let backend: Backend;
+let k: Partial<KernelTable>;
+beforeAll(() => {
+  const b = createWasmBackend();
+  if (b === null) throw new Error("this Node has no WebAssembly SIMD");
+  backend = b;
+  k = b.kernels as Partial<KernelTable>;
+  // Node compiles synchronously: the module is ready, so the kernels below run in wasm, not their js fallbacks.
+  expect(getWasm()).not.toBeNull();
+});
+
+type Float = Float32Array | Float64Array;
+
+/** The triple loop in float64: element (i,p) of A at a[ao + i·ars + p·acs], (p,j) of B at b[bo + p·brs + j·bcs]. */
+function reference(a: Float, ao: number, ars: number, acs: number, b: Float, bo: number, brs: number, bcs: number, m: number, k: number, n: number, abs = false): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        const t = a[ao + i * ars + p * acs]! * b[bo + p * brs + j * bcs]!;
+        s += abs ? Math.abs(t) : t;
+      }
+      c[i * n + j] = s;
+    }
+  return c;
+}
+
+function randomArray(ctor: typeof Float32Array | typeof Float64Array, len: number, rng: Rng): Float {
+  const x = new ctor(len);
+  for (let i = 0; i < len; i++) x[i] = rng.normal();
+  return x;
+}
+
+/**
+ * Checks C's m×n block (row stride ldc from co) against the triple loop: within (k + 2)·u·Σ|a·b| (Higham's γ_k
+ * for a k-term sum, u = 2⁻²⁴ for float32 sums, 2⁻⁵³ for float64), NaN where the reference is NaN, the same
+ * infinity where it is infinite; and that nothing outside the block changed.
+ */
+function checkGemm(c: Float, before: Float, co: number, ldc: number, want: Float64Array, scale: Float64Array, m: number, k: number, n: number, what: string): void {
+  const u = c instanceof Float32Array ? 2 ** -24 : 2 ** -53;
+  const inBlock = new Set<number>();
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      const at = co + i * ldc + j;
+      inBlock.add(at);
+      const g = c[at]!, w = want[i * n + j]!;
+      if (Number.isNaN(w) || !Number.isFinite(w)) {
+        if (!Object.is(g, w)) expect.fail(`${what}: C[${i},${j}] = ${g}, expected ${w}`);
+        continue;
+      }
+      const tol = (k + 2) * u * scale[i * n + j]! + (c instanceof Float32Array ? 1e-37 : 1e-300);
+      if (!(Math.abs(g - w) <= tol)) expect.fail(`${what}: C[${i},${j}] = ${g}, expected ${w} ± ${tol}`);
+    }
+  for (let i = 0; i < c.length; i++) if (!inBlock.has(i) && !Object.is(c[i], before[i])) expect.fail(`${what}: C[${i}] outside the block changed`);
+}
+
+describe("wasm gemm", () => {
+  for (const ctor of [Float32Array, Float64Array]) {
+    it(`${ctor.name}: odd sizes 1..70, all transpose combinations, offsets, padded ldc, accumulate`, () => {
+      const rng = new Rng(7);
+      const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 13, 17, 31, 33, 63, 65, 70];
+      let cases = 0;
+      for (const m of sizes)
+        for (const n of sizes)
+          for (const kk of [1, 3, 9, 17, 70]) {
+            if ((m * 31 + n * 7 + kk) % 5 !== 0 && !(m === 70 && n === 70)) continue; // a spread-out fifth of the grid
+            const transA = (m + n) % 2 === 1, transB = (n + kk) % 2 === 1, accumulate = (m + kk) % 3 === 0;
+            const ao = 3, bo = 5, co = 2, ldc = n + (m % 3);
+            const a = randomArray(ctor, ao + m * kk + 2, rng), b = randomArray(ctor, bo + kk * n + 1, rng);
+            const [ars, acs] = transA ? [1, m] : [kk, 1];
+            const [brs, bcs] = transB ? [1, kk] : [n, 1];
+            const c = randomArray(ctor, co + (m - 1) * ldc + n + 3, rng);
+            const before = c.slice();
+            const want = reference(a, ao, ars, acs, b, bo, brs, bcs, m, kk, n);
+            const scale = reference(a, ao, ars, acs, b, bo, brs, bcs, m, kk, n, true);
+            if (accumulate)
+              for (let i = 0; i < m; i++)
+                for (let j = 0; j < n; j++) {
+                  want[i * n + j] += before[co + i * ldc + j]!;
+                  scale[i * n + j] += Math.abs(before[co + i * ldc + j]!);
+                }
+            wasmGemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, kk, n, accumulate);
+            checkGemm(c, before, co, ldc, want, scale, m, kk, n, `${ctor.name} m=${m} k=${kk} n=${n} transA=${transA} transB=${transB} accumulate=${accumulate}`);
+            cases++;
+          }
+      expect(cases).toBeGreaterThan(150);
+    });
+
+    it(`${ctor.name}: every transpose combination at 37×29×45 and a depth over several blocks (k = 600)`, () => {
+      const rng = new Rng(11);
+      for (const [m, kk, n] of [[37, 29, 45], [9, 600, 11]] as const)
+        for (const transA of [false, true])
+          for (const transB of [false, true]) {
+            const a = randomArray(ctor, m * kk, rng), b = randomArray(ctor, kk * n, rng), c = new ctor(m * n);
+            const [ars, acs] = transA ? [1, m] : [kk, 1];
+            const [brs, bcs] = transB ? [1, kk] : [n, 1];
+            wasmGemmSerial(a, 0, ars, acs, b, 0, brs, bcs, c, 0, n, m, kk, n, false);
+            checkGemm(c, c.slice().fill(0), 0, n, reference(a, 0, ars, acs, b, 0, brs, bcs, m, kk, n), reference(a, 0, ars, acs, b, 0, brs, bcs, m, kk, n, true), m, kk, n, `${ctor.name} ${m}×${kk}×${n} transA=${transA} transB=${transB}`);
+          }
+    });
+
+    it(`${ctor.name}: NaN and ±Infinity propagate as in the triple loop (no zero-skipping)`, () => {
+      const m = 9, kk = 7, n = 10;
+      const a = new ctor(m * kk).fill(1), b = new ctor(kk * n).fill(0);
+      a[2 * kk + 3] = NaN; // row 2 of C: NaN everywhere (NaN · 0)
+      a[5 * kk + 1] = Infinity; // row 5: Inf · 0 = NaN
+      b[4 * n + 6] = -Infinity; // column 6: 1 · −Inf = −Inf, except rows with NaN
+      b[4 * n + 8] = Infinity;
+      b[6 * n + 8] = -Infinity; // column 8: Inf − Inf = NaN
+      const c = new ctor(m * n);
+      wasmGemmSerial(a, 0, kk, 1, b, 0, n, 1, c, 0, n, m, kk, n, false);
+      const want = reference(a, 0, kk, 1, b, 0, n, 1, m, kk, n);
+      for (let i = 0; i < m * n; i++) expect(c[i], `C[${Math.floor(i / n)},${i % n}]`).toBe(want[i]);
+      expect(Number.isNaN(c[2 * n]!) && Number.isNaN(c[5 * n]!) && c[0 * n + 6] === -Infinity && Number.isNaN(c[8])).toBe(true);
+    });
+
+    it(`${ctor.name}: a product split by rows or columns gives the same bits as one call (as threads split it)`, () => {
+      const rng = new Rng(3);
+      const m = 53, kk = 300, n = 47;
+      const a = randomArray(ctor, m * kk, rng), b = randomArray(ctor, kk * n, rng);
+      const whole = new ctor(m * n), parts = new ctor(m * n);
+      wasmGemmSerial(a, 0, kk, 1, b, 0, n, 1, whole, 0, n, m, kk, n, false);
+      wasmGemmSerial(a, 0, kk, 1, b, 0, n, 1, parts, 0, n, 20, kk, n, false);
+      wasmGemmSerial(a, 20 * kk, kk, 1, b, 0, n, 1, parts, 20 * n, n, m - 20, kk, n, false);
+      expect(parts).toEqual(whole);
+      const cols = new ctor(m * n);
+      wasmGemmSerial(a, 0, kk, 1, b, 0, n, 1, cols, 0, n, m, kk, 13, false);
+      wasmGemmSerial(a, 0, kk, 1, b, 13, n, 1, cols, 13, n, m, kk, n - 13, false);
+      expect(cols).toEqual(whole);
+    });
+  }
+
+  it("k = 0 stores zeros (or leaves C with accumulate); m or n = 0 touches nothing", () => {
+    const c = new Float32Array([1, 2, 3, 4]);
+    wasmGemmSerial(new Float32Array(0), 0, 0, 1, new Float32Array(0), 0, 2, 1, c, 0, 2, 2, 0, 2, true);
+    expect(Array.from(c)).toEqual([1, 2, 3, 4]);
+    wasmGemmSerial(new Float32Array(0), 0, 0, 1, new Float32Array(0), 0, 2, 1, c, 0, 2, 2, 0, 2, false);
+    expect(Array.from(c)).toEqual([0, 0, 0, 0]);
+  });
+
+  it("other array types run gemmSerial; the backend's gemm takes views and small products run the js loop", () => {
+    const a = Int32Array.from({ length: 12 }, (_, i) => i - 5), b = Int32Array.from({ length: 12 }, (_, i) => 2 * i - 7);
+    const c1 = new Int32Array(9), c2 = new Int32Array(9);
+    wasmGemmSerial(a, 0, 4, 1, b, 0, 3, 1, c1, 0, 3, 3, 4, 3, false);
+    gemmSerial(a, 0, 4, 1, b, 0, 3, 1, c2, 0, 3, 3, 4, 3, false);
+    expect(c1).toEqual(c2);
+    const x = new Float32Array([1, 2, 3, 4]), y = new Float32Array([5, 6, 7, 8]), z = new Float32Array(4);
+    k.gemm!(2, 2, 2, { data: x, offset: 0, rowStride: 2, colStride: 1 }, { data: y, offset: 0, rowStride: 2, colStride: 1 }, z, 0, 2, false);
+    expect(Array.from(z)).toEqual([19, 22, 43, 50]);
+  });
+});
+
+// --- float32 unary functions ---
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** Position of a float32 on the line of all float32 values (±0 both at 0), so that ulp distance is a difference. */
+function ordinal(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  return bits >= 0x80000000 ? -(bits - 0x80000000) : bits;
+}
+
+/** ulp distance between float32 values; 0 for two NaNs, Infinity when only one is NaN. */
+function ulps(got: number, want: number): number {
+  if (Number.isNaN(got) || Number.isNaN(want)) return Number.isNaN(got) && Number.isNaN(want) ? 0 : Infinity;
+  return Math.abs(ordinal(got) - ordinal(want));
+}
+
+/** 1M float32 points: every special value, random bit patterns (all magnitudes, subnormals, NaN, ±Infinity) and a dense range. */
+function points(lo: number, hi: number, extra: readonly number[]): Float32Array {
+  const n = 1 << 20;
+  const x = new Float32Array(n);
+  const rng = new Rng(1234);
+  const specials = [0, -0, Infinity, -Infinity, NaN, 1, -1, 2 ** -149, -(2 ** -149), 2 ** -126, -(2 ** -126), 1.1754942e-38, 3.4028235e38, -3.4028235e38, 1e-7, -1e-7, 0.5, -0.5, ...extra];
+  x.set(specials);
+  const bits = new Uint32Array(x.buffer);
+  const third = Math.floor(n / 3);
+  for (let i = specials.length; i < third; i++) bits[i] = Math.floor(rng.next() * 2 ** 32);
+  for (let i = third; i < n; i++) x[i] = lo + (hi - lo) * rng.next();
+  return x;
+}
+
+function sigmoidRef(v: number): number {
+  if (v >= 0) return 1 / (1 + Math.exp(-v));
+  const e = Math.exp(v);
+  return e / (1 + e);
+}
+
+const UNARY: { name: string; ref: (x: number) => number; lo: number; hi: number; extra: number[]; group: "unary" | "special" }[] = [
+  { name: "exp", ref: Math.exp, lo: -110, hi: 95, extra: [88.72, 88.73, 89, -87.3, -88, -103, -103.9, -104, -110, 1e-30], group: "unary" },
+  { name: "expm1", ref: Math.expm1, lo: -20, hi: 20, extra: [1e-10, -1e-10, 88.7, 89, -17, -100, 2 ** -149], group: "unary" },
+  { name: "log", ref: Math.log, lo: 0, hi: 4, extra: [-1, -0, 1 + 2 ** -23, 1 - 2 ** -24, 0.7071067, 1e-45, 2 ** -140], group: "unary" },
+  { name: "log1p", ref: Math.log1p, lo: -1, hi: 3, extra: [-1, -1.0000001, -0.9999999, 1e-10, -1e-10, 2 ** -149, 1e30], group: "unary" },
+  { name: "tanh", ref: Math.tanh, lo: -10, hi: 10, extra: [20, -20, 9.01, -9.01, 1e-5, -1e-5, 0.55, 2 ** -149], group: "unary" },
+  { name: "sigmoid", ref: sigmoidRef, lo: -110, hi: 30, extra: [-100, 100, -87, -103.3, -104, -104.5, 16.6, 17.4], group: "unary" },
+  { name: "erf", ref: erfScalar, lo: -5, hi: 5, extra: [0.46875, -0.46875, 0.4687501, 3.92, 4, 4.1, 1e-30, 2 ** -149], group: "special" },
+  { name: "sqrt", ref: Math.sqrt, lo: 0, hi: 1e6, extra: [-1, -0], group: "unary" },
+  { name: "rsqrt", ref: (v) => 1 / Math.sqrt(v), lo: 0, hi: 100, extra: [-1, -0], group: "unary" },
+];
+
+describe("wasm float32 unary functions: within 2 ulp of the correctly rounded value over 1M points", () => {
+  for (const { name, ref, lo, hi, extra, group } of UNARY) {
+    it(name, () => {
+      const x = points(lo, hi, extra);
+      const got = new Float32Array(x.length);
+      const kernel = (group === "unary" ? k.unary : k.special) as Record<string, (a: TypedArray, o: TypedArray) => void>;
+      kernel[name]!(x, got);
+      let worst = 0, at = 0;
+      for (let i = 0; i < x.length; i++) {
+        const d = ulps(got[i]!, Math.fround(ref(x[i]!)));
+        if (d > worst) { worst = d; at = i; }
+      }
+      if (worst > 2) expect.fail(`${name}(${x[at]}) = ${got[at]}, expected ${Math.fround(ref(x[at]!))} (${worst} ulp)`);
+      // Signed zeros and specials exactly.
+      for (const v of [0, -0, Infinity, -Infinity, NaN]) {
+        const o = new Float32Array(1024);
+        kernel[name]!(new Float32Array(1024).fill(v), o);
+        expect(o[0], `${name}(${Object.is(v, -0) ? "-0" : v})`).toBe(Math.fround(ref(v)));
+      }
+      console.log(`wasm ${name}: max error ${worst} ulp over ${x.length} points`);
+    });
+  }
+
+  it("saturating and tiny results", () => {
+    const run = (name: string, v: number): number => {
+      const o = new Float32Array(1024);
+      (k.unary as Record<string, (a: TypedArray, o: TypedArray) => void>)[name]!(new Float32Array(1024).fill(v), o);
+      return o[0]!;
+    };
+    expect(run("exp", 89)).toBe(Infinity);
+    expect(run("exp", -104)).toBe(Math.fround(Math.exp(-104))); // 0 or the nearest subnormal
+    expect(run("exp", -103)).toBe(Math.fround(Math.exp(-103)));
+    expect(run("tanh", 20)).toBe(1);
+    expect(run("tanh", -20)).toBe(-1);
+    expect(run("sigmoid", -100)).toBe(Math.fround(sigmoidRef(-100)));
+    expect(run("sigmoid", -100)).toBeGreaterThan(0);
+    expect(run("log", 0)).toBe(-Infinity);
+    expect(run("log", -1)).toBeNaN();
+    expect(run("log1p", -1)).toBe(-Infinity);
+    expect(run("log1p", -2)).toBeNaN();
+  });
+});
+
+describe("wasm float32 kernels that are exact: identical to the js kernels", () => {
+  const x = points(-50, 50, []);
+  const y = points(-3, 3, [0, -0, 1e-40]).reverse();
+  const same = (got: Float32Array, want: Float32Array, what: string): void => {
+    for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) expect.fail(`${what}: element ${i} (${x[i]}, ${y[i]}) is ${got[i]}, js gives ${want[i]}`);
+  };
+  for (const name of ["neg", "abs", "sqrt", "square", "relu", "reciprocal", "rsqrt"] as const) {
+    it(`unary ${name}`, () => {
+      const got = new Float32Array(x.length), want = new Float32Array(x.length);
+      k.unary![name]!(x, got);
+      unaryKernels[name](x, want);
+      same(got, want, name);
+    });
+  }
+  for (const name of ["add", "sub", "mul", "div", "maximum", "minimum"] as const) {
+    it(`binary ${name}, modes 0, 1 and 2`, () => {
+      for (const mode of [0, 1, 2] as const) {
+        const a = mode === 2 ? new Float32Array([x[7]!]) : x, b = mode === 1 ? new Float32Array([-0.75]) : y;
+        const got = new Float32Array(x.length), want = new Float32Array(x.length);
+        k.binary![name]!(a, b, got, mode);
+        binaryKernels[name](a, b, want, mode);
+        same(got, want, `${name} mode ${mode}`);
+      }
+      const nan = new Float32Array(2048).fill(NaN), ones = new Float32Array(2048).fill(1), o = new Float32Array(2048);
+      k.binary![name]!(ones, nan, o, 0);
+      expect(o[5]).toBeNaN();
+    });
+  }
+  for (const name of ["tanhGrad", "sigmoidGrad", "reluGrad", "squareGrad"] as const) {
+    it(`fused ${name}`, () => {
+      const got = new Float32Array(x.length), want = new Float32Array(x.length);
+      k.fusedGrad![name]!(y, x, got);
+      fusedGradKernels[name](y, x, want);
+      same(got, want, name);
+    });
+  }
+});
+
+describe("wasm sums", () => {
+  it("a 1M-element float32 sum stays accurate (float64 accumulation)", () => {
+    const n = 1 << 20;
+    const rng = new Rng(5);
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = 1 + rng.next() * 1e-3;
+    const out = new Float32Array(1);
+    k.reduce!(x, [n], [0], out, "sum");
+    let exact = 0;
+    for (let i = 0; i < n; i++) exact += x[i]!;
+    expect(ulps(out[0]!, Math.fround(exact))).toBeLessThanOrEqual(1);
+  });
+
+  it("trailing-axis sums of every row length match the js reduction; other reductions are the js ones", () => {
+    const rng = new Rng(9);
+    for (const [rows, run] of [[1, 5000], [3, 1], [7, 3], [1000, 7], [50, 64], [2, 100000], [64, 33]] as const) {
+      const x = new Float32Array(rows * run).map(() => rng.normal());
+      const got = new Float32Array(rows), want = new Float32Array(rows);
+      k.reduce!(x, [rows, run], [1], got, "sum");
+      reduceInto(x, [rows, run], [1], want, "sum");
+      for (let r = 0; r < rows; r++) expect(ulps(got[r]!, want[r]!), `rows ${rows} run ${run} row ${r}`).toBeLessThanOrEqual(1);
+    }
+    const x = new Float32Array(4096).map(() => rng.normal());
+    for (const [shape, axes, kind] of [[[64, 64], [0], "sum"], [[64, 64], [1], "max"], [[4, 32, 32], [1, 2], "prod"], [[4, 32, 32], [1, 2], "sum"]] as const) {
+      const size = shape[0] * (axes.length === 2 || axes[0] === 1 ? 1 : shape[1]);
+      const got = new Float32Array(axes[0] === 0 ? 64 : size), want = new Float32Array(got.length);
+      k.reduce!(x, shape, axes, got, kind);
+      reduceInto(x, shape, axes, want, kind);
+      for (let i = 0; i < got.length; i++) expect(ulps(got[i]!, want[i]!), `${kind} over ${axes} of [${shape}]`).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
+describe("wasm fallbacks", () => {
+  it("other dtypes and tiny arrays give the js kernels' results", () => {
+    const i32 = Int32Array.from({ length: 5000 }, (_, i) => i - 2500);
+    const o1 = new Int32Array(5000), o2 = new Int32Array(5000);
+    k.unary!.neg!(i32, o1);
+    unaryKernels.neg(i32, o2);
+    expect(o1).toEqual(o2);
+    k.binary!.add!(i32, i32, o1, 0);
+    binaryKernels.add(i32, i32, o2, 0);
+    expect(o1).toEqual(o2);
+    const f64 = Float64Array.from({ length: 5000 }, (_, i) => i / 100 - 25);
+    const d1 = new Float64Array(5000), d2 = new Float64Array(5000);
+    k.unary!.exp!(f64, d1);
+    unaryKernels.exp(f64, d2);
+    expect(d1).toEqual(d2);
+    for (const len of [1, 3, 7]) {
+      const a = Float32Array.from({ length: len }, (_, i) => i * 0.37 - 1);
+      const g = new Float32Array(len), w = new Float32Array(len);
+      k.unary!.tanh!(a, g);
+      unaryKernels.tanh(a, w);
+      expect(g).toEqual(w);
+      k.binary!.mul!(a, a, g, 0);
+      binaryKernels.mul(a, a, w, 0);
+      expect(g).toEqual(w);
+    }
+  });
+
+  it("describes itself", () => {
+    expect(backend.name).toBe("wasm");
+    expect(backend.describe().detail).toMatch(/WebAssembly SIMD/);
+  });
+});
