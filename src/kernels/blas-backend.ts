@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import type { TypedArray } from "../core/dtype.js";
 import type { Backend, GemmKernel } from "./backend.js";
 import type { MatrixView } from "./gemm-view.js";
+import { minimumSize } from "./minimums.js";
 
 /** CBLAS enum values (cblas.h). */
 const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
@@ -127,7 +128,7 @@ function cblasOperand(v: MatrixView, rows: number, cols: number): [number, numbe
 /** A GEMM kernel that calls the library, and `fallback` for tiny products and views CBLAS cannot express. */
 export function blasGemm(lib: BlasLibrary, fallback: GemmKernel): GemmKernel {
   return (m, n, k, a, b, c, cOffset, ldc, accumulate) => {
-    if (m === 0 || n === 0 || k === 0 || m * n * k <= SMALL) return fallback(m, n, k, a, b, c, cOffset, ldc, accumulate);
+    if (m === 0 || n === 0 || k === 0 || m * n * k <= minimumSize(SMALL)) return fallback(m, n, k, a, b, c, cOffset, ldc, accumulate);
     const f64 = c instanceof Float64Array;
     if (!(f64 || c instanceof Float32Array) || a.data.constructor !== c.constructor || b.data.constructor !== c.constructor || ldc < n) {
       return fallback(m, n, k, a, b, c, cOffset, ldc, accumulate);

@@ -7,6 +7,7 @@ import { jsBackend, jsKernels } from "./js-backend.js";
 import { blasCandidates, createBlasBackend, findBlas, openBlas } from "./blas-backend.js";
 import { createWasmBackend } from "./wasm/backend.js";
 import { wasmSimdSupported } from "./simd.js";
+export { setKernelMinimums } from "./minimums.js";
 import { getThreads as threadCount, setThreads as setGemmThreads } from "./gemm-threads.js";
 
 const isNode = typeof process === "object" && typeof process.versions?.node === "string";
