@@ -1,8 +1,7 @@
 // Large matrix products split over helper threads (src/kernels/gemm-threads.ts) must give exactly the
 // one-thread result: each element sums the same products in the same order on whichever thread.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { gemmSerial } from "../src/kernels/gemm-core.js";
-import { gemmParallel, getThreads, setThreads } from "../src/kernels/gemm-threads.js";
+import { gemmParallel, getThreads, SERIAL_GEMMS, setThreads, type SerialGemmId } from "../src/kernels/gemm-threads.js";
 import { getBackend, matmul, randn, setBackend, setThreads as publicSetThreads, ValueError } from "../src/index.js";
 import { Rng } from "../src/core/random.js";
 
@@ -14,18 +13,19 @@ function filled(ctor: typeof Float32Array | typeof Float64Array, len: number, rn
   return x;
 }
 
-interface Case { m: number; k: number; n: number; transA: boolean; transB: boolean; accumulate: boolean; ctor: typeof Float32Array | typeof Float64Array }
+interface Case { m: number; k: number; n: number; transA: boolean; transB: boolean; accumulate: boolean; ctor: typeof Float32Array | typeof Float64Array; kernel?: SerialGemmId }
 
 /** Runs one product both ways and returns [threaded result, serial result, whether threads were used]. */
 function both(c: Case, rng: Rng): [Arr, Arr, boolean] {
   const { m, k, n, transA, transB, accumulate, ctor } = c;
+  const kernel = c.kernel ?? 0, gemmSerial = SERIAL_GEMMS[kernel];
   const lead = 3; // operands start past a few unrelated values, as batched matmuls do
   const a = filled(ctor, lead + m * k, rng), b = filled(ctor, lead + k * n, rng);
   const ars = transA ? 1 : k, acs = transA ? m : 1, brs = transB ? 1 : n, bcs = transB ? k : 1;
   const ldc = n + 2; // C is a block of a wider matrix
   const start = filled(ctor, m * ldc + 1, rng);
   const par = start.slice(), ser = start.slice();
-  const used = gemmParallel(a, lead, ars, acs, b, lead, brs, bcs, par, 1, ldc, m, k, n, accumulate);
+  const used = gemmParallel(kernel, a, lead, ars, acs, b, lead, brs, bcs, par, 1, ldc, m, k, n, accumulate);
   if (!used) gemmSerial(a, lead, ars, acs, b, lead, brs, bcs, par, 1, ldc, m, k, n, accumulate);
   gemmSerial(a, lead, ars, acs, b, lead, brs, bcs, ser, 1, ldc, m, k, n, accumulate);
   return [par, ser, used];
@@ -51,12 +51,15 @@ describe("matrix products on helper threads", () => {
   afterAll(() => setThreads(before));
 
   const cases: Case[] = [];
-  for (const [m, k, n] of [[128, 784, 256], [784, 128, 256], [130, 301, 77], [9, 1000, 300], [300, 1000, 9], [257, 513, 129]] as const) {
-    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      cases.push({ m, k, n, transA, transB, accumulate: (m + n + (transA ? 1 : 0)) % 2 === 0, ctor: (k + (transB ? 1 : 0)) % 2 === 0 ? Float64Array : Float32Array });
+  for (const kernel of [0, 1] as const) {
+    for (const [m, k, n] of [[128, 784, 256], [784, 128, 256], [130, 301, 77], [9, 1000, 300], [300, 1000, 9], [257, 513, 129]] as const) {
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        cases.push({ m, k, n, transA, transB, accumulate: (m + n + (transA ? 1 : 0)) % 2 === 0, ctor: (k + (transB ? 1 : 0)) % 2 === 0 ? Float64Array : Float32Array, kernel });
+      }
     }
   }
-  it.each(cases)("$m×$k×$n transA=$transA transB=$transB accumulate=$accumulate: identical to one thread", (c) => {
+  // kernel 0 is the js GEMM, 1 the wasm SIMD GEMM: both are split the same way and must stay exact.
+  it.each(cases)("kernel $kernel: $m×$k×$n transA=$transA transB=$transB accumulate=$accumulate: identical to one thread", (c) => {
     const [par, ser, used] = both(c, new Rng(c.m * 7 + c.k));
     expect(used).toBe(true);
     expect(Array.from(par)).toEqual(Array.from(ser));

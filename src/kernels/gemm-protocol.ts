@@ -20,8 +20,10 @@ export const PARAM = {
   accumulate: 11,
   /** Written by the helper: milliseconds its part took (the main thread balances the next split with it). */
   elapsedMs: 12,
+  /** Which serial kernel to run: 0 js, 1 wasm (see SERIAL_GEMMS in gemm-threads.ts). */
+  kernel: 13,
 } as const;
-export const PARAM_WORDS = 13;
+export const PARAM_WORDS = 14;
 
 /** What a helper is started with. */
 export interface WorkerInit {

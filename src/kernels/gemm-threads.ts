@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import type { TypedArray } from "../core/dtype.js";
 import { ValueError } from "../core/errors.js";
 import { gemmSerial } from "./gemm-core.js";
+import { wasmGemmSerial } from "./wasm/gemm.js";
 import { CTRL, CTRL_WORDS, PARAM, PARAM_WORDS } from "./gemm-protocol.js";
 
 /** Below this many multiply-adds a product is not split: waking a helper and copying would cost more. */
@@ -121,12 +122,18 @@ function span(rows: number, cols: number, rowStride: number, colStride: number):
   return (rows - 1) * rowStride + (cols - 1) * colStride + 1;
 }
 
+/** Which serial kernel every part of a split product runs: 0 the js GEMM, 1 the wasm SIMD GEMM. */
+export type SerialGemmId = 0 | 1;
+/** The serial kernels by id; the helpers hold the same table (gemm-worker.ts). */
+export const SERIAL_GEMMS = [gemmSerial, wasmGemmSerial] as const;
+
 /**
  * Computes C = A·B (or C += A·B) like `gemmSerial`, split by rows or columns of C over this thread and
  * ready helpers. Returns false, having done nothing, when the product is too small, threads are off, no
  * helper is ready yet (the first large product starts them), or the operands are not float arrays of one type.
  */
 export function gemmParallel(
+  kernel: SerialGemmId,
   a: TypedArray, ao: number, ars: number, acs: number,
   b: TypedArray, bo: number, brs: number, bcs: number,
   c: TypedArray, co: number, ldc: number,
@@ -175,6 +182,7 @@ export function gemmParallel(
     }
     const p = h.params;
     p[PARAM.float64] = f64 ? 1 : 0;
+    p[PARAM.kernel] = kernel;
     p[PARAM.aOff] = byRows ? (lo - first) * ars : 0;
     p[PARAM.ars] = ars;
     p[PARAM.acs] = acs;
@@ -197,6 +205,7 @@ export function gemmParallel(
   }
 
   const start = performance.now();
+  const gemmSerial = SERIAL_GEMMS[kernel];
   if (byRows) gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, first, k, n, accumulate);
   else gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, first, accumulate);
   const mainRate = first / Math.max(performance.now() - start, 1e-3);

@@ -1,8 +1,9 @@
 // A helper thread for large matrix products (started by gemm-threads.ts, never imported by the library).
 // It sleeps on a shared control word; each job is a block of rows or columns of C computed with the same serial
-// kernel as the main thread, from copies of A and B in a shared arena, into its own part of the arena.
+// kernel as the main thread (js or wasm, as the job says), from copies of A and B in a shared arena, into its own part of the arena.
 import { receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { gemmSerial } from "./gemm-core.js";
+import { wasmGemmSerial } from "./wasm/gemm.js";
 import { CTRL, PARAM, type WorkerInit } from "./gemm-protocol.js";
 
 const { ctrl, params, port } = workerData as WorkerInit & { port: MessagePort };
@@ -27,7 +28,7 @@ for (;;) {
   if (arena !== null) {
     const start = performance.now();
     const view = params[PARAM.float64] === 1 ? new Float64Array(arena) : new Float32Array(arena);
-    gemmSerial(
+    (params[PARAM.kernel] === 1 ? wasmGemmSerial : gemmSerial)(
       view, params[PARAM.aOff]!, params[PARAM.ars]!, params[PARAM.acs]!,
       view, params[PARAM.bOff]!, params[PARAM.brs]!, params[PARAM.bcs]!,
       view, params[PARAM.cOff]!, params[PARAM.n]!,

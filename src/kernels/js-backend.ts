@@ -14,7 +14,7 @@ export const jsKernels: KernelTable = {
   gemm(m, n, k, a, b, c, cOffset, ldc, accumulate) {
     const args = [a.data, a.offset, a.rowStride, a.colStride, b.data, b.offset, b.rowStride, b.colStride, c, cOffset, ldc, m, k, n, accumulate] as const;
     // Large products are split over helper threads in Node (gemm-threads.ts); the result is the one thread's.
-    if (!gemmParallel(...args)) gemmSerial(...args);
+    if (!gemmParallel(0, ...args)) gemmSerial(...args);
   },
   unary: unaryKernels,
   special: specialKernels,
