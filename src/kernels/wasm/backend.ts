@@ -15,12 +15,15 @@ import { wasmAvailable } from "./instance.js";
 
 export { wasmGemmSerial } from "./gemm.js";
 
-/** Below this many multiply-adds the js GEMM's direct loop beats copying into wasm memory (measured ~?). */
-const GEMM_MIN = 16 * 16 * 16;
-/** Shortest float32 array the transcendental kernels (exp, log, tanh, …) take over: measured break-even ~?. */
-const MIN_TRANSCENDENTAL = 64;
-/** Shortest float32 array the cheap kernels (neg, add, …) take over: they are memory-bound, so only copies differ. */
-const MIN_CHEAP = 1024;
+// Break-even sizes, measured in Node 20 on x64 (wasm wrapper with its copies vs the js kernel, best of 7):
+// a wasm call with its copies costs ~60-100 ns more than a js loop call, which is what a 4×4×4 product, ~8
+// exp/tanh or ~48 adds cost in js. Below these sizes the js kernel runs, so scalars keep their per-op cost.
+/** Fewer multiply-adds than this run the js GEMM (4×4×4: a tie; 8×8×8: wasm 4-6× faster). */
+const GEMM_MIN = 8 * 8 * 8;
+/** Shortest float32 array for the transcendental kernels (exp, log, tanh, …): at 16 elements wasm is ~1.5-3× faster. */
+const MIN_TRANSCENDENTAL = 16;
+/** Shortest float32 array for the cheap kernels (neg, add, …): at 64 elements wasm is ~2× faster, at 32 slower. */
+const MIN_CHEAP = 64;
 
 const gemm: GemmKernel = (m, n, k, a, b, c, cOffset, ldc, accumulate) => {
   const args = [a.data, a.offset, a.rowStride, a.colStride, b.data, b.offset, b.rowStride, b.colStride, c, cOffset, ldc, m, k, n, accumulate] as const;
@@ -38,7 +41,7 @@ const u = unaryKernels;
  *
  * Kernels (float32 unless stated; arrays as in the js KernelTable, any length):
  * - `gemm`: float32 (float32 sums, as BLAS sgemm) and float64, strided operands, with `accumulate`; below
- *   16³ multiply-adds, other dtypes: the js GEMM.
+ *   8³ multiply-adds, and for other dtypes: the js GEMM. One thread (see `wasmGemmSerial` for helper threads).
  * - `unary`: neg, abs, sqrt, square, relu, reciprocal, rsqrt, exp, expm1, log, log1p, tanh, sigmoid;
  *   `special`: erf. exp, expm1, log, log1p, tanh, sigmoid and erf are computed in float64 and rounded once:
  *   measured max error 1 ulp against the correctly rounded value (over 1M points per function, specials,

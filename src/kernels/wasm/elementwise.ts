@@ -31,6 +31,21 @@ function regions(w: Wasm, count: number): number {
   return reserve(w, 2 * count * 4);
 }
 
+/** Below this length a plain loop copies faster than `set` with a `subarray` (which allocates a view). */
+const SHORT = 16;
+
+/** Copies x[from, from + len) into wasm memory at float32 index `at`. */
+function copyIn(f32: Float32Array, x: TypedArray, from: number, len: number, at: number): void {
+  if (len <= SHORT) for (let i = 0; i < len; i++) f32[at + i] = x[from + i]!;
+  else f32.set(from === 0 && len === x.length ? x : x.subarray(from, from + len), at);
+}
+
+/** Copies `len` floats from wasm memory at float32 index `at` into o[from, from + len). */
+function copyOut(f32: Float32Array, at: number, len: number, o: TypedArray, from: number): void {
+  if (len <= SHORT) for (let i = 0; i < len; i++) o[from + i] = f32[at + i]!;
+  else o.set(f32.subarray(at, at + len), from);
+}
+
 /** A unary wrapper: op code `code` of unaryF32 for float32 arrays of at least `min` elements, else `js`. */
 export function unaryVia(code: number, min: number, js: UnaryKernel): UnaryKernel {
   return (a, o) => {
@@ -41,9 +56,9 @@ export function unaryVia(code: number, min: number, js: UnaryKernel): UnaryKerne
     const f32 = w.f32;
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
-      f32.set(a.subarray(i, i + len), at >> 2);
+      copyIn(f32, a, i, len, at >> 2);
       w.exports.unaryF32(code, at, at, len);
-      o.set(f32.subarray(at >> 2, (at >> 2) + len), i);
+      copyOut(f32, at >> 2, len, o, i);
     }
   };
 }
@@ -60,10 +75,10 @@ export function binaryVia(code: number, min: number, js: BinaryKernel): BinaryKe
     const scalar = mode === 1 ? b[0]! : mode === 2 ? a[0]! : 0;
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
-      f32.set(full.subarray(i, i + len), at >> 2);
-      if (mode === 0) f32.set(b.subarray(i, i + len), bt >> 2);
+      copyIn(f32, full, i, len, at >> 2);
+      if (mode === 0) copyIn(f32, b, i, len, bt >> 2);
       w.exports.binaryF32(code, at, bt, at, len, mode, scalar);
-      o.set(f32.subarray(at >> 2, (at >> 2) + len), i);
+      copyOut(f32, at >> 2, len, o, i);
     }
   };
 }
@@ -78,10 +93,10 @@ export function fusedVia(code: number, min: number, js: FusedGradKernel): FusedG
     const f32 = w.f32;
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
-      f32.set(x.subarray(i, i + len), at >> 2);
-      f32.set(ct.subarray(i, i + len), bt >> 2);
+      copyIn(f32, x, i, len, at >> 2);
+      copyIn(f32, ct, i, len, bt >> 2);
       w.exports.fusedGradF32(code, at, bt, at, len);
-      o.set(f32.subarray(at >> 2, (at >> 2) + len), i);
+      copyOut(f32, at >> 2, len, o, i);
     }
   };
 }
@@ -108,9 +123,9 @@ export function reduceVia(min: number): ReduceKernel {
     const f32 = w.f32;
     for (let r = 0; r < rows; r += per) {
       const count = Math.min(per, rows - r);
-      f32.set(src.subarray(r * run, (r + count) * run), at >> 2);
+      copyIn(f32, src, r * run, count * run, at >> 2);
       w.exports.sumRowsF32(at, count, run, out);
-      dst.set(f32.subarray(out >> 2, (out >> 2) + count), r);
+      copyOut(f32, out >> 2, count, dst, r);
     }
   };
 }

@@ -25,6 +25,8 @@ export interface Wasm {
   readonly workspace: number;
   /** Byte address of the scratch area (64-byte aligned). */
   readonly scratch: number;
+  /** Bytes available from `scratch` (memory only grows through `reserve`, so this and the views stay valid). */
+  capacity: number;
   /** Views on the whole memory; replaced when it grows (read them after `reserve`). */
   f32: Float32Array;
   f64: Float64Array;
@@ -51,18 +53,20 @@ function instantiate(module: WebAssembly.Module): Wasm {
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const workspace = align(exports.heapBase());
   const scratch = align(workspace + Math.max(exports.sgemmWorkspace(), exports.dgemmWorkspace()));
-  const w: Wasm = { exports, workspace, scratch, f32: new Float32Array(0), f64: new Float64Array(0) };
-  grow(w, scratch);
+  const w: Wasm = { exports, workspace, scratch, capacity: -1, f32: new Float32Array(0), f64: new Float64Array(0) };
+  grow(w, 1 << 20);
   return w;
 }
 
+/** Grows memory so that the scratch area holds `bytes` (at least doubling it, to grow rarely), and refreshes the views. */
 function grow(w: Wasm, bytes: number): void {
   const memory = w.exports.memory;
-  if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
-  if (w.f32.buffer !== memory.buffer) {
-    w.f32 = new Float32Array(memory.buffer);
-    w.f64 = new Float64Array(memory.buffer);
-  }
+  const have = memory.buffer.byteLength;
+  const want = w.scratch + Math.max(bytes, 2 * Math.max(w.capacity, 0));
+  if (have < want) memory.grow(Math.ceil((want - have) / PAGE));
+  w.f32 = new Float32Array(memory.buffer);
+  w.f64 = new Float64Array(memory.buffer);
+  w.capacity = memory.buffer.byteLength - w.scratch;
 }
 
 /**
@@ -71,7 +75,7 @@ function grow(w: Wasm, bytes: number): void {
  * it compiles asynchronously and returns null (callers use their js kernels) until the module is ready.
  */
 export function getWasm(): Wasm | null {
-  if (state === "ready" || state === "compiling" || state === "failed") return wasm;
+  if (wasm !== null || state !== "unstarted") return wasm;
   if (!wasmSimdSupported()) {
     state = "failed";
     return null;
@@ -98,6 +102,6 @@ export function wasmAvailable(): boolean {
 
 /** Makes the scratch area at least `bytes` long; returns its address. Views on memory may change: read them after. */
 export function reserve(w: Wasm, bytes: number): number {
-  grow(w, w.scratch + bytes);
+  if (bytes > w.capacity) grow(w, bytes);
   return w.scratch;
 }
