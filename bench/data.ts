@@ -68,3 +68,55 @@ export function mlpData(): MlpData {
 
 /** The scalar chain's step, x ← tanh(x)·1.0001 + 0.001, starting from this value. */
 export const CHAIN_X0 = 0.5;
+
+/**
+ * The CNN of `chainrule train mnist --model cnn` (src/nn/models.ts), without its dropout, and one Adam
+ * step's settings (PyTorch's defaults apart from lr). Layer by layer:
+ * normalize (x − 0.1307) / 0.3081 → conv 5×5, 1→16, no padding (28→24) → ReLU → max-pool 2×2 (→12)
+ * → conv 5×5, 16→32, no padding (→8) → ReLU → max-pool 2×2 (→4) → flatten NCHW (32·4·4 = 512) → linear 512→10.
+ */
+export const CNN = {
+  batch: 128, side: 28, c1: 16, c2: 32, k: 5, classes: 10, flat: 32 * 4 * 4,
+  mean: 0.1307, std: 0.3081,
+  lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+} as const;
+
+/**
+ * The CNN's batch and initial parameters, in chainrule's layouts: conv weights [out, in, kh, kw] (as
+ * PyTorch), the linear weight [in, out] (PyTorch stores its transpose). Initialised as PyTorch's defaults
+ * for Conv2d and Linear (weights and biases uniform in ±1/√fanIn), as `mlpData` does.
+ */
+export interface CnnData {
+  x: Float32Array; // [batch, 1, 28, 28], pixel-like values in [0,1)
+  labels: Int32Array; // [batch]
+  onehot: Float32Array; // [batch, classes]
+  w1: Float32Array; // [16, 1, 5, 5]
+  b1: Float32Array; // [16]
+  w2: Float32Array; // [32, 16, 5, 5]
+  b2: Float32Array; // [32]
+  w3: Float32Array; // [512, 10]
+  b3: Float32Array; // [10]
+}
+
+export function cnnData(): CnnData {
+  const { batch, side, c1, c2, k, classes, flat } = CNN;
+  const labels = new Int32Array(batch);
+  const onehot = new Float32Array(batch * classes);
+  const r = prng(21);
+  for (let i = 0; i < batch; i++) {
+    labels[i] = Math.floor(r() * classes);
+    onehot[i * classes + labels[i]!] = 1;
+  }
+  const s1 = 1 / Math.sqrt(k * k), s2 = 1 / Math.sqrt(c1 * k * k), s3 = 1 / Math.sqrt(flat);
+  return {
+    x: uniformArray(batch * side * side, 22),
+    labels,
+    onehot,
+    w1: uniformArray(c1 * k * k, 23, -s1, s1),
+    b1: uniformArray(c1, 24, -s1, s1),
+    w2: uniformArray(c2 * c1 * k * k, 25, -s2, s2),
+    b2: uniformArray(c2, 26, -s2, s2),
+    w3: uniformArray(flat * classes, 27, -s3, s3),
+    b3: uniformArray(classes, 28, -s3, s3),
+  };
+}

@@ -1,4 +1,5 @@
-// Markdown tables from the results: times and ratios, matmul throughput, memory, checks, targets.
+// Markdown tables from the results: libraries and threads, times and ratios, matmul throughput, memory, checks, targets.
+import { CHAINRULE_BACKENDS, chainruleLib } from "./adapter.js";
 import type { Row } from "./run.js";
 import type { Workload } from "./workloads.js";
 
@@ -26,9 +27,17 @@ interface Meta {
 
 type Clock = "medianMs" | "cpuMedianMs";
 
-/** Ratio peer time / chainrule time on one workload (above 1: chainrule is faster), by wall clock or CPU time, or null. */
-export function ratio(rows: readonly Row[], workload: string, peer: string, clock: Clock = "medianMs"): number | null {
-  const c = rows.find((r) => r.workload === workload && r.library === "chainrule");
+/**
+ * The chainrule library the others are compared with: chainrule's automatic choice, the first backend in
+ * its order of preference (blas, wasm, js) that ran in this run, or null when none did.
+ */
+export function baseLibrary(rows: readonly Row[]): string | null {
+  return CHAINRULE_BACKENDS.map(chainruleLib).find((l) => rows.some((r) => r.library === l && r.status === "ok")) ?? null;
+}
+
+/** Ratio peer time / base time on one workload (above 1: chainrule is faster), by wall clock or CPU time, or null. */
+export function ratio(rows: readonly Row[], workload: string, peer: string, clock: Clock = "medianMs", base = baseLibrary(rows)): number | null {
+  const c = rows.find((r) => r.workload === workload && r.library === base);
   const p = rows.find((r) => r.workload === workload && r.library === peer);
   if (c?.status !== "ok" || p?.status !== "ok" || !c[clock] || !p[clock]) return null;
   return p[clock]! / c[clock]!;
@@ -64,7 +73,8 @@ const TARGETS: Target[] = [
   {
     text: "chain-1m completes, within 12× of chain-100k, peak memory < 1 GB (RSS of one call)",
     verdict(rows) {
-      const m = get(rows, "chain-1m", "chainrule"), k = get(rows, "chain-100k", "chainrule");
+      const base = baseLibrary(rows) ?? "";
+      const m = get(rows, "chain-1m", base), k = get(rows, "chain-100k", base);
       if (m?.status !== "ok" || k?.status !== "ok") return [m?.status === "ok" ? null : m ? false : null, m ? m.error ?? "not measured" : "not measured"];
       const f = m.medianMs! / k.medianMs!;
       const one = (m.firstCallRssBytes ?? m.peakRssBytes) / 2 ** 20;
@@ -93,24 +103,46 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
     if (r.agrees === false) s += " **✗ MISMATCH**";
     return s;
   };
-  const peers = libs.filter((l) => l !== "chainrule");
+  const base = baseLibrary(rows);
+  const peers = libs.filter((l) => l !== base);
+  const threadsOf = (l: string): number[] => [...new Set(rows.filter((r) => r.library === l && r.status === "ok" && r.threads).map((r) => r.threads!))];
   const out: string[] = [];
   out.push(`Median ms per call (warm-up, then the median of timed repeats: ${meta.quick ? "up to 30 within ~1 s, at least 3, or 1 when a call takes over 0.5 s (--quick)" : "up to 30 within ~5 s, at least 10"}; n shown when below 10); ` +
-    `"÷" is peer time / chainrule time (above 1: chainrule is faster). ${meta.machine}. Total ${meta.elapsedS.toFixed(0)} s.`);
+    (base ? `"÷" is that library's time / ${base}'s (chainrule's automatic choice of backend; above 1: chainrule is faster). ` : "no chainrule backend ran, so there are no ratios. ") +
+    `${meta.machine}. Total ${meta.elapsedS.toFixed(0)} s.`);
+  out.push("", "Libraries, and how many threads each may use (chainrule: for large matrix products; PyTorch: intra-op threads, OpenMP and its BLAS):", "");
+  out.push(table(["library", "threads", "what ran"], libs.map((l) => {
+    const rs = rows.filter((r) => r.library === l);
+    const ran = rs.find((r) => r.status === "ok" && r.describe) ?? rs.find((r) => r.describe);
+    const skipped = rs.length > 0 && rs.every((r) => r.status !== "ok") ? rs.find((r) => r.error)?.error : undefined;
+    const t = threadsOf(l);
+    return [l, t.length ? t.join(", ") : "—", skipped ? `not run: ${skipped}` : ran?.describe ?? ""];
+  })));
   out.push("");
-  const head = ["workload", ...libs.flatMap((l) => (l === "chainrule" ? [l] : [l, "÷"]))];
+  const label = (l: string): string => {
+    const t = threadsOf(l);
+    return t.length === 1 && t[0]! > 1 ? `${l} (${t[0]} threads)` : l;
+  };
+  const head = ["workload", ...libs.flatMap((l) => (l === base ? [label(l)] : [label(l), "÷"]))];
   out.push(table(head, workloads.map((w) => [w.id, ...libs.flatMap((l) => {
     const r = get(rows, w.id, l);
     const c = cell(r, (x) => fmtMs(x.medianMs!));
-    if (l === "chainrule") return [c];
+    if (l === base) return [c];
     const q = ratio(rows, w.id, l);
     return [c, q === null ? "" : fmtRatio(q)];
   })])));
-  out.push("", "The same ratios by CPU time of each process (user + system, all threads): less disturbed by other processes on a shared machine.", "");
-  out.push(table(["workload", ...peers.map((p) => `${p} ÷ chainrule`)], workloads.filter((w) => !w.chainruleOnly).map((w) => [w.id, ...peers.map((p) => {
-    const q = ratio(rows, w.id, p, "cpuMedianMs");
-    return q === null ? "" : fmtRatio(q);
+  out.push("", "CPU ms per call (median; user + system time of the whole process, all its threads): above the wall time where a library runs on several threads.", "");
+  out.push(table(["workload", ...libs.map(label)], workloads.map((w) => [w.id, ...libs.map((l) => {
+    const r = get(rows, w.id, l);
+    return r?.status === "ok" && r.cpuMedianMs !== undefined ? fmtMs(r.cpuMedianMs) : r ? "—" : "";
   })])));
+  if (base) {
+    out.push("", `The ratios by CPU time (library ÷ ${base}): less disturbed by other processes on a shared machine, and they count every thread's work.`, "");
+    out.push(table(["workload", ...peers.map((p) => `${p} ÷ ${base}`)], workloads.filter((w) => !w.chainruleOnly).map((w) => [w.id, ...peers.map((p) => {
+      const q = ratio(rows, w.id, p, "cpuMedianMs");
+      return q === null ? "" : fmtRatio(q);
+    })])));
+  }
   const mm = workloads.filter((w) => w.flops);
   if (mm.length > 0) {
     out.push("", "Matmul throughput, GFLOP/s (2n³ / median time):", "");
@@ -122,27 +154,32 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
   out.push(table(["workload", ...libs], workloads.map((w) => [w.id, ...libs.map((l) => {
     const r = get(rows, w.id, l);
     if (!r) return "";
-    return r.peakRssBytes > 0 ? `${mb(r.peakRssBytes)} (${mb(r.firstCallRssBytes)})` : "—";
+    return r.status === "ok" && r.peakRssBytes > 0 ? `${mb(r.peakRssBytes)} (${mb(r.firstCallRssBytes)})` : "—";
   })])));
-  const graph = rows.filter((r) => r.library === "chainrule" && r.graphBytes !== undefined);
+  const graph = rows.filter((r) => r.library === base && r.graphBytes !== undefined);
   if (graph.length > 0) {
-    out.push("", "chainrule graph memory (heap held by the recorded graph after the forward pass, after GC): " +
+    out.push("", `${base} graph memory (heap held by the recorded graph after the forward pass, after GC): ` +
       graph.map((r) => `${r.workload} ${(r.graphBytes! / r.graphNodes!).toFixed(0)} bytes/node (${(r.graphBytes! / 2 ** 20).toFixed(0)} MB for ${r.graphNodes!.toLocaleString("en")} nodes)`).join("; ") + ".");
   }
   const checked = rows.filter((r) => r.agrees !== undefined);
   const bad = checked.filter((r) => !r.agrees);
   out.push("");
   out.push(bad.length === 0
-    ? `Answers: all ${checked.length} results agree with the float64 references (seed 49, 28, 42, 14; MLP loss before/after one step; see bench/workloads.ts for tolerances).`
+    ? `Answers: all ${checked.length} results agree with the float64 references (seed 49, 28, 42, 14; MLP and CNN loss before/after one step; see bench/workloads.ts for tolerances).`
     : `**MISMATCH** in ${bad.length} of ${checked.length} results:\n` + bad.map((r) => `- ${r.library} ${r.workload}: got [${r.check!.join(", ")}], reference [${r.reference!.join(", ")}]`).join("\n"));
   const withNotes = rows.filter((r) => r.note && r.status === "ok");
-  for (const r of withNotes) if (r.workload === "mlp-step") out.push(`- ${r.library} mlp-step: ${r.note}`);
-  const te = get(rows, "train-epoch", "chainrule");
-  if (te?.status === "ok" && te.check) {
-    out.push(`- chainrule train-epoch: train loss ${te.check[0]!.toFixed(4)}, test accuracy ${(100 * te.check[1]!).toFixed(2)}% after one epoch (as \`chainrule train mnist --epochs 1\`).`);
+  for (const w of ["mlp-step", "cnn-step"]) {
+    // One line per distinct note: chainrule's backends share theirs.
+    const byNote = new Map<string, string[]>();
+    for (const r of withNotes) if (r.workload === w) byNote.set(r.note!, [...(byNote.get(r.note!) ?? []), r.library]);
+    for (const [n, ls] of byNote) out.push(`- ${ls.join(", ")} ${w}: ${n}`);
   }
-  if (rows.some((r) => r.library === "chainrule") && peers.includes("tfjs-cpu")) {
-    out.push("", "Targets (ratios from this run):", "");
+  const te = get(rows, "train-epoch", base ?? "");
+  if (te?.status === "ok" && te.check) {
+    out.push(`- ${base} train-epoch: train loss ${te.check[0]!.toFixed(4)}, test accuracy ${(100 * te.check[1]!).toFixed(2)}% after one epoch (as \`chainrule train mnist --epochs 1\`).`);
+  }
+  if (base && peers.includes("tfjs-cpu")) {
+    out.push("", `Targets (ratios of ${base} from this run):`, "");
     out.push(table(["target", "result", "measured"], TARGETS.map((t) => {
       const [ok, s] = t.verdict(rows);
       return [t.text, ok === null ? "n/a" : ok ? "met" : "**missed**", s];

@@ -1,16 +1,37 @@
-// npm run bench [-- --quick] [--json] [--only w1,w2] [--libs l1,l2]
-// Runs every workload in every library, each pair in its own child process (bench/worker.ts), then
-// prints the median times, the peer/chainrule ratios, memory, and the cross-check of the answers.
+// npm run bench [-- --quick] [--json] [--save file.json] [--only w1,w2] [--libs l1,l2]
+// Runs every workload in every library, each pair in its own child process (bench/worker.ts; PyTorch
+// through Python from there), then prints the median times (wall and CPU), the ratios of each library to
+// chainrule, threads, memory, and the cross-check of the answers against float64 references.
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { RESULT_TAG, type WorkerResult } from "./adapter.js";
+import { CHAINRULE_BACKENDS, RESULT_TAG, chainruleBackendOf, chainruleLib, type WorkerResult } from "./adapter.js";
 import { WORKLOADS, agrees, reference, type Workload } from "./workloads.js";
 import { renderReport } from "./report.js";
 
-const LIBRARIES = ["chainrule", "tfjs-cpu", "tfjs-wasm", "jax-wasm"] as const;
+/** chainrule once per backend (CHAINRULE_BACKEND set in its child), then the peers. */
+const LIBRARIES: readonly string[] = [...CHAINRULE_BACKENDS.map(chainruleLib), "tfjs-cpu", "tfjs-wasm", "jax-wasm", "jax-jit", "pytorch", "pytorch-mt"];
+/** Names for several libraries at once in --libs. */
+const GROUPS: Readonly<Record<string, readonly string[]>> = {
+  chainrule: CHAINRULE_BACKENDS.map(chainruleLib),
+  tfjs: ["tfjs-cpu", "tfjs-wasm"],
+  jax: ["jax-wasm", "jax-jit"],
+  torch: ["pytorch", "pytorch-mt"],
+};
+const isChainrule = (lib: string): boolean => chainruleBackendOf(lib) !== null;
+
+const usage = (): string => `usage: npm run bench -- [--quick] [--json] [--save file.json] [--only w1,w2,…] [--libs l1,l2,…]
+  --quick        short timing (about 1 s per library and workload); peers run only chain-10k of the chains
+  --json         print the results as JSON instead of tables; --save also writes them to a file
+  --only         workloads: ${WORKLOADS.map((w) => w.id).join(", ")}
+  --libs         libraries: ${LIBRARIES.join(", ")}
+                 or groups: ${Object.entries(GROUPS).map(([g, l]) => `${g} (${l.join(", ")})`).join("; ")}
+Each library × workload runs in its own process. chainrule runs once per backend (CHAINRULE_BACKEND=blas|wasm|js);
+a backend that cannot run here is shown as skipped with the reason. PyTorch runs through a python3 that has
+torch (BENCH_PYTHON, else python3 on the PATH, else /usr/bin/python3), at 1 thread and (pytorch-mt) at every core.
+Ratios are each library's time / chainrule's, on chainrule's automatic choice (the first of blas, wasm, js that ran).`;
 
 interface Options {
   quick: boolean;
@@ -23,6 +44,7 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { quick: false, json: false, save: null, only: null, libs: [...LIBRARIES] };
+  let libs: string[] | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const list = (): string[] => {
@@ -37,15 +59,22 @@ function parseArgs(argv: string[]): Options {
       o.save = argv[++i] ?? null;
       if (!o.save) throw new Error("--save needs a file name");
     }
-    else if (a === "--libs") o.libs = list();
+    else if (a === "--libs") libs = list();
     else if (a === "--help" || a === "-h") {
-      console.log("usage: npm run bench -- [--quick] [--json] [--save file.json] [--only seed,chain-10k,…] [--libs chainrule,tfjs-cpu,tfjs-wasm,jax-wasm]");
-      console.log("workloads: " + WORKLOADS.map((w) => w.id).join(", "));
+      console.log(usage());
       process.exit(0);
     } else throw new Error(`unknown option ${a} (try --help)`);
   }
   for (const w of o.only ?? []) if (!WORKLOADS.some((x) => x.id === w)) throw new Error(`unknown workload ${w}; one of ${WORKLOADS.map((x) => x.id).join(", ")}`);
-  for (const l of o.libs) if (!(LIBRARIES as readonly string[]).includes(l)) throw new Error(`unknown library ${l}; one of ${LIBRARIES.join(", ")}`);
+  if (libs) {
+    const chosen = new Set<string>();
+    for (const l of libs) {
+      const named = GROUPS[l] ?? (LIBRARIES.includes(l) ? [l] : null);
+      if (!named) throw new Error(`unknown library ${l}; one of ${LIBRARIES.join(", ")}, or a group: ${Object.keys(GROUPS).join(", ")}`);
+      for (const n of named) chosen.add(n);
+    }
+    o.libs = LIBRARIES.filter((l) => chosen.has(l)); // always in the report's order
+  }
   return o;
 }
 
@@ -56,12 +85,14 @@ export interface Caps {
 }
 
 export function capsFor(lib: string, w: Workload, quick: boolean): Caps {
-  if (lib === "chainrule") return { timeoutS: quick ? 90 : 600, heapMB: 4096 };
+  if (isChainrule(lib)) return { timeoutS: quick ? 90 : 600, heapMB: 4096 };
   // Chains get a leash sized for tfjs (about 2-3 s per call at 10k, 20 s at 100k; 1m needs ~14 GB and
   // dies at the heap cap); jax-js slows down superlinearly with chain length and never finishes chain-10k.
-  if (quick) return { timeoutS: w.kind === "chain" ? 15 : 30, heapMB: 2048 };
+  // jax-js takes about 6 s per CNN step (eager; 5 s under jit), a few calls with warm-up and check.
+  if (quick) return { timeoutS: w.kind === "chain" ? 15 : w.kind === "cnn" ? 60 : 30, heapMB: 2048 };
   const chainS = w.size <= 10_000 ? 120 : w.size <= 100_000 ? 900 : 300;
-  return { timeoutS: w.kind === "chain" ? chainS : 300, heapMB: 3072 };
+  // tfjs-cpu's CNN step takes about a minute: a small warm-up, 3 timed steps and the check.
+  return { timeoutS: w.kind === "chain" ? chainS : w.kind === "cnn" ? 600 : 300, heapMB: 3072 };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -97,19 +128,38 @@ async function workerEntry(): Promise<string[]> {
   }
 }
 
+/** The running child's process group, killed with the bench on Ctrl-C (it may have a Python child of its own). */
+let runningGroup: number | null = null;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (runningGroup !== null) try { process.kill(-runningGroup, "SIGKILL"); } catch { /* already gone */ }
+    process.exit(130);
+  });
+}
+
 function runWorker(entry: string[], lib: string, w: Workload, quick: boolean): Promise<WorkerResult> {
   const caps = capsFor(lib, w, quick);
   const args = ["--expose-gc", `--max-old-space-size=${caps.heapMB}`, ...entry, lib, w.id];
   if (quick) args.push("--quick");
+  const backend = chainruleBackendOf(lib);
+  const env = { ...process.env };
+  if (backend) env["CHAINRULE_BACKEND"] = backend;
+  else delete env["CHAINRULE_BACKEND"];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: path.dirname(here), stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group, so that a time-out also ends what it started (the PyTorch worker's Python).
+    const child = spawn(process.execPath, args, { cwd: path.dirname(here), env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    runningGroup = child.pid ?? null;
     let out = "", err = "";
     let timedOut = false;
     child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
     child.stderr.on("data", (d: Buffer) => { err = (err + d.toString()).slice(-20000); });
-    const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, caps.timeoutS * 1000);
+    const killGroup = () => {
+      try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
+    };
+    const timer = setTimeout(() => { timedOut = true; killGroup(); }, caps.timeoutS * 1000);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      runningGroup = null;
       const line = out.split("\n").find((l) => l.startsWith(RESULT_TAG));
       if (line) return resolve(JSON.parse(line.slice(RESULT_TAG.length)) as WorkerResult);
       let error: string;
@@ -143,17 +193,18 @@ async function main(): Promise<void> {
   for (const w of workloads) {
     const ref = refs.get(w.id)!;
     for (const lib of o.libs) {
-      if (w.chainruleOnly && lib !== "chainrule") continue;
+      if (w.chainruleOnly && !isChainrule(lib)) continue;
       const shorter = w.shorter ? rows.find((r) => r.library === lib && r.workload === w.shorter) : undefined;
       let r: Row;
       if (shorter && shorter.status !== "ok") {
         r = { library: lib, workload: w.id, status: "skipped", error: `not run: ${shorter.status === "skipped" ? "skipped" : "failed"} at ${w.shorter}`, peakRssBytes: 0 };
-      } else if (o.quick && w.shorter && lib !== "chainrule") {
+      } else if (o.quick && w.shorter && !isChainrule(lib)) {
         r = { library: lib, workload: w.id, status: "skipped", error: "peers run only chain-10k under --quick (tfjs takes 15-25 s per call at 100k); see a full run", peakRssBytes: 0 };
       } else {
         const t0 = performance.now();
         r = await runWorker(entry, lib, w, o.quick);
-        log(`  ${w.id.padEnd(15)} ${lib.padEnd(10)} ${r.status === "ok" ? `${r.medianMs!.toPrecision(4)} ms/call (n=${r.repeats})` : `${r.status}: ${r.error}`}  [${((performance.now() - t0) / 1000).toFixed(1)} s]`);
+        const cpu = r.cpuMedianMs === undefined ? "" : `, CPU ${r.cpuMedianMs.toPrecision(4)} ms`;
+        log(`  ${w.id.padEnd(15)} ${lib.padEnd(16)} ${r.status === "ok" ? `${r.medianMs!.toPrecision(4)} ms/call${cpu} (n=${r.repeats})` : `${r.status}: ${r.error}`}  [${((performance.now() - t0) / 1000).toFixed(1)} s]`);
       }
       if (r.status === "ok" && ref && r.check) {
         r.agrees = agrees(w, r.check, ref);

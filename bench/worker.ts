@@ -1,15 +1,20 @@
 // One library × one workload, in its own process (started by bench/run.ts). Prints one result line.
 //   node --import tsx --expose-gc bench/worker.ts <library> <workload> [--quick]
-import { RESULT_TAG, type Library, type WorkerResult } from "./adapter.js";
+// (chainrule[blas|wasm|js] also needs CHAINRULE_BACKEND set to its backend, as bench/run.ts does.)
+import { RESULT_TAG, chainruleBackendOf, type Library, type WorkerResult } from "./adapter.js";
 import { SkipError, measure, type TimingOptions } from "./measure.js";
 import { WORKLOADS } from "./workloads.js";
 
 async function loadLibrary(name: string): Promise<Library> {
+  const backend = chainruleBackendOf(name);
+  if (backend !== null) return (await import("./libs/chainrule.js")).chainrule(backend);
   switch (name) {
-    case "chainrule": return (await import("./libs/chainrule.js")).chainrule;
     case "tfjs-cpu": return (await import("./libs/tfjs.js")).tfjs("cpu");
     case "tfjs-wasm": return (await import("./libs/tfjs.js")).tfjs("wasm");
-    case "jax-wasm": return (await import("./libs/jax.js")).jaxWasm;
+    case "jax-wasm": return (await import("./libs/jax.js")).jax("eager");
+    case "jax-jit": return (await import("./libs/jax.js")).jax("jit");
+    case "pytorch": return (await import("./libs/pytorch.js")).pytorch(false);
+    case "pytorch-mt": return (await import("./libs/pytorch.js")).pytorch(true);
     default: throw new Error(`unknown library ${name}`);
   }
 }
@@ -30,6 +35,12 @@ async function main(): Promise<void> {
     const lib = await loadLibrary(libName ?? "");
     await lib.init?.();
     result.describe = lib.describe();
+    result.threads = lib.threads();
+    if (lib.runExternal) {
+      const r = await lib.runExternal(w, quick, timingOptions(quick));
+      process.stdout.write(RESULT_TAG + JSON.stringify({ ...result, ...r, library: result.library, workload: result.workload }) + "\n");
+      return;
+    }
     const c = lib.setup(w, quick);
     if (c.note) result.note = c.note;
     // Peak RSS once the warm-up and the first timed call are done: what one call needs, before later
@@ -38,7 +49,12 @@ async function main(): Promise<void> {
       c.run();
       if (result.firstCallRssBytes === undefined) result.firstCallRssBytes = process.resourceUsage().maxRSS * 1024;
     };
-    const t = measure(run, c.warmup ? () => c.warmup!() : undefined, timingOptions(quick));
+    let o = timingOptions(quick);
+    if (c.maxRepeats) {
+      const cap = (v: number) => Math.min(v, c.maxRepeats!);
+      o = { ...o, maxRepeats: cap(o.maxRepeats), minRepeats: cap(o.minRepeats), slowMinRepeats: cap(o.slowMinRepeats) };
+    }
+    const t = measure(run, c.warmup ? () => c.warmup!() : undefined, o);
     Object.assign(result, t);
     result.check = c.check();
     if (c.graphMemory && typeof (globalThis as { gc?: unknown }).gc === "function") {

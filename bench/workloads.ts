@@ -1,7 +1,7 @@
 // The workloads, their check values and tolerances, and independent float64 references.
-import { CHAIN_X0, MLP, elementwiseInput, matmulInputs, mlpData } from "./data.js";
+import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "./data.js";
 
-export type Kind = "seed" | "chain" | "matmul" | "matmulFb" | "mlp" | "elementwise" | "trainEpoch";
+export type Kind = "seed" | "chain" | "matmul" | "matmulFb" | "mlp" | "cnn" | "elementwise" | "trainEpoch";
 
 export interface Workload {
   readonly id: string;
@@ -48,6 +48,12 @@ export const WORKLOADS: readonly Workload[] = [
   },
   {
     id: "mlp-step", kind: "mlp", size: MLP.batch, description: "one SGD step (lr 0.1) of a 784-256-10 ReLU MLP, softmax cross-entropy, batch 128",
+    checks: ["loss before", "loss after one step"], rtol: 1e-4, atol: 1e-5,
+  },
+  {
+    id: "cnn-step", kind: "cnn", size: CNN.batch,
+    description: "one Adam step (lr 1e-3, betas 0.9/0.999, eps 1e-8) of the CLI's MNIST CNN (normalize → conv 5×5×16 → ReLU → max-pool 2 → " +
+      "conv 5×5×32 → ReLU → max-pool 2 → linear 512→10; its dropout left out, so the step is deterministic), softmax cross-entropy, batch 128 of 1×28×28",
     checks: ["loss before", "loss after one step"], rtol: 1e-4, atol: 1e-5,
   },
   {
@@ -184,6 +190,166 @@ function mlpRef(): number[] {
   return [loss, forward().loss];
 }
 
+// The CNN reference, layer by layer. Images are square; "valid" convolutions (no padding), stride 1.
+
+/** The patches of image b of x [B,C,H,H] for a K×K kernel: [C·K·K, S·S] with S = H−K+1 (im2col). */
+function patchesF64(x: Float64Array, b: number, C: number, H: number, K: number): Float64Array {
+  const S = H - K + 1;
+  const cols = new Float64Array(C * K * K * S * S);
+  for (let c = 0; c < C; c++) {
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < K; j++) {
+        const row = ((c * K + i) * K + j) * S * S;
+        for (let r = 0; r < S; r++) {
+          for (let q = 0; q < S; q++) cols[row + r * S + q] = x[((b * C + c) * H + r + i) * H + q + j]!;
+        }
+      }
+    }
+  }
+  return cols;
+}
+
+/** y[b,o,r,q] = bias[o] + Σ_c,i,j w[o,c,i,j]·x[b,c,r+i,q+j]: x [B,C,H,H], w [O,C,K,K] → y [B,O,S,S], S = H−K+1. */
+function conv2dF64(x: Float64Array, B: number, C: number, H: number, w: Float64Array, bias: Float64Array, O: number, K: number): Float64Array {
+  const S = H - K + 1, P = S * S, R = C * K * K;
+  const y = new Float64Array(B * O * P);
+  for (let b = 0; b < B; b++) {
+    const cols = patchesF64(x, b, C, H, K);
+    for (let o = 0; o < O; o++) {
+      const yo = (b * O + o) * P;
+      y.fill(bias[o]!, yo, yo + P);
+      for (let k = 0; k < R; k++) {
+        const wv = w[o * R + k]!;
+        for (let p = 0; p < P; p++) y[yo + p] += wv * cols[k * P + p]!;
+      }
+    }
+  }
+  return y;
+}
+
+/** The conv's gradients from dy [B,O,S,S]: dw and dbias, and dx when asked for (the first conv's input needs none). */
+function conv2dBackF64(x: Float64Array, B: number, C: number, H: number, w: Float64Array, O: number, K: number, dy: Float64Array, wantDx: boolean) {
+  const S = H - K + 1, P = S * S, R = C * K * K;
+  const dw = new Float64Array(w.length), db = new Float64Array(O);
+  const dx = wantDx ? new Float64Array(B * C * H * H) : null;
+  for (let b = 0; b < B; b++) {
+    const cols = patchesF64(x, b, C, H, K);
+    const dcols = new Float64Array(R * P);
+    for (let o = 0; o < O; o++) {
+      const yo = (b * O + o) * P;
+      for (let p = 0; p < P; p++) db[o] += dy[yo + p]!;
+      for (let k = 0; k < R; k++) {
+        let s = 0;
+        for (let p = 0; p < P; p++) s += dy[yo + p]! * cols[k * P + p]!;
+        dw[o * R + k] += s;
+        if (dx) {
+          const wv = w[o * R + k]!;
+          for (let p = 0; p < P; p++) dcols[k * P + p] += wv * dy[yo + p]!;
+        }
+      }
+    }
+    if (!dx) continue;
+    // col2im: each patch entry adds back into the pixel it was read from.
+    for (let c = 0; c < C; c++) {
+      for (let i = 0; i < K; i++) {
+        for (let j = 0; j < K; j++) {
+          const row = ((c * K + i) * K + j) * P;
+          for (let r = 0; r < S; r++) {
+            for (let q = 0; q < S; q++) dx[((b * C + c) * H + r + i) * H + q + j] += dcols[row + r * S + q]!;
+          }
+        }
+      }
+    }
+  }
+  return { dw, db, dx };
+}
+
+/** 2×2 max-pool, stride 2, over [B·C] planes of H×H; `arg` holds the input index of each maximum (the first one). */
+function maxPoolF64(x: Float64Array, planes: number, H: number): { y: Float64Array; arg: Int32Array } {
+  const S = H / 2;
+  const y = new Float64Array(planes * S * S), arg = new Int32Array(y.length);
+  for (let p = 0; p < planes; p++) {
+    for (let r = 0; r < S; r++) {
+      for (let q = 0; q < S; q++) {
+        let best = -Infinity, at = -1;
+        for (const [i, j] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+          const k = p * H * H + (2 * r + i) * H + 2 * q + j;
+          if (x[k]! > best) { best = x[k]!; at = k; }
+        }
+        y[p * S * S + r * S + q] = best;
+        arg[p * S * S + r * S + q] = at;
+      }
+    }
+  }
+  return { y, arg };
+}
+
+const reluF64 = (x: Float64Array): Float64Array => x.map((v) => (v > 0 ? v : 0));
+
+/** Float64 CNN of the cnn-step workload: loss, then one Adam step (step 1, from zero moments), then the loss again. */
+function cnnRef(): number[] {
+  const { batch: B, side: H, c1: C1, c2: C2, k: K, classes: NC, flat: F, mean, std, lr, beta1, beta2, eps } = CNN;
+  const d = cnnData();
+  const xn = Float64Array.from(d.x, (v) => (v - mean) / std);
+  const p = [d.w1, d.b1, d.w2, d.b2, d.w3, d.b3].map((a) => Float64Array.from(a));
+  const H1 = H - K + 1, P1 = H1 / 2, H2 = P1 - K + 1, P2 = H2 / 2; // 24, 12, 8, 4
+  const forward = () => {
+    const [w1, b1, w2, b2, w3, b3] = p as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    const a1 = conv2dF64(xn, B, 1, H, w1, b1, C1, K);
+    const pool1 = maxPoolF64(reluF64(a1), B * C1, H1);
+    const a2 = conv2dF64(pool1.y, B, C1, P1, w2, b2, C2, K);
+    const pool2 = maxPoolF64(reluF64(a2), B * C2, H2); // [B, 32, 4, 4] = flat [B, 512] in NCHW order
+    const probs = new Float64Array(B * NC);
+    let loss = 0;
+    for (let b = 0; b < B; b++) {
+      const z = new Float64Array(NC);
+      for (let c = 0; c < NC; c++) {
+        let s = b3[c]!;
+        for (let f = 0; f < F; f++) s += pool2.y[b * F + f]! * w3[f * NC + c]!;
+        z[c] = s;
+      }
+      const mx = Math.max(...z);
+      let sum = 0;
+      for (let c = 0; c < NC; c++) sum += Math.exp(z[c]! - mx);
+      loss += mx + Math.log(sum) - z[d.labels[b]!]!;
+      for (let c = 0; c < NC; c++) probs[b * NC + c] = Math.exp(z[c]! - mx) / sum;
+    }
+    return { a1, pool1, a2, pool2, probs, loss: loss / B };
+  };
+  const { a1, pool1, a2, pool2, probs, loss } = forward();
+  const [w1, , w2, , w3] = p as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  // Linear layer.
+  const dz = probs.map((v, i) => (v - d.onehot[i]!) / B);
+  const gw3 = new Float64Array(F * NC), gb3 = new Float64Array(NC), dflat = new Float64Array(B * F);
+  for (let b = 0; b < B; b++) {
+    for (let c = 0; c < NC; c++) {
+      const g = dz[b * NC + c]!;
+      gb3[c] += g;
+      for (let f = 0; f < F; f++) {
+        gw3[f * NC + c] += pool2.y[b * F + f]! * g;
+        dflat[b * F + f] += g * w3[f * NC + c]!;
+      }
+    }
+  }
+  // Pool 2 routes each gradient to its maximum; ReLU passes it where the input was positive.
+  const da2 = new Float64Array(a2.length);
+  pool2.arg.forEach((at, i) => { if (a2[at]! > 0) da2[at] += dflat[i]!; });
+  const conv2 = conv2dBackF64(pool1.y, B, C1, P1, w2, C2, K, da2, true);
+  const da1 = new Float64Array(a1.length);
+  pool1.arg.forEach((at, i) => { if (a1[at]! > 0) da1[at] += conv2.dx![i]!; });
+  const conv1 = conv2dBackF64(xn, B, 1, H, w1, C1, K, da1, false);
+  const grads = [conv1.dw, conv1.db, conv2.dw, conv2.db, gw3, gb3];
+  // Adam, step 1 from zero moments: m = (1−β1)g, v = (1−β2)g², bias-corrected by 1−β1 and 1−β2 (PyTorch's form).
+  p.forEach((w, n) => {
+    const g = grads[n]!;
+    for (let i = 0; i < w.length; i++) {
+      const m = (1 - beta1) * g[i]!, v = (1 - beta2) * g[i]! * g[i]!;
+      w[i] -= (lr * (m / (1 - beta1))) / (Math.sqrt(v / (1 - beta2)) + eps);
+    }
+  });
+  return [loss, forward().loss];
+}
+
 /** The float64 reference check values of a workload, or null where there is none (train-epoch). */
 export function reference(w: Workload): number[] | null {
   switch (w.kind) {
@@ -192,6 +358,7 @@ export function reference(w: Workload): number[] | null {
     case "matmul": return matmulRef(w.size);
     case "matmulFb": return matmulFbRef(w.size);
     case "mlp": return mlpRef();
+    case "cnn": return cnnRef();
     case "elementwise": return elementwiseRef(w.size);
     case "trainEpoch": return null;
   }

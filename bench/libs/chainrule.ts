@@ -1,11 +1,14 @@
 // chainrule, through its public surface only, as built (dist/): what users run, with the matmul helper
-// thread's script beside it. `npm run bench` builds first.
+// thread's script beside it. `npm run bench` builds first. One library per backend: the environment
+// variable CHAINRULE_BACKEND (set by bench/run.ts in the child) forces blas, wasm or js.
+import * as chainruleModule from "../../dist/index.js";
 import {
   add, exp, matmul, mul, neg, relu, scalar, sigmoid, square, sub, sum, tanh, tensor, valueAndGrad, vjp, nn, data, optim,
   getThreads, type Tensor,
 } from "../../dist/index.js";
-import type { Case, Library } from "../adapter.js";
-import { CHAIN_X0, MLP, elementwiseInput, matmulInputs, mlpData } from "../data.js";
+import { chainruleLib, type Case, type ChainruleBackend, type Library } from "../adapter.js";
+import { SkipError } from "../measure.js";
+import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "../data.js";
 import type { Workload } from "../workloads.js";
 
 function sumF64(a: ArrayLike<number>): number {
@@ -148,6 +151,43 @@ function elementwise(n: number): Case {
 }
 
 /**
+ * One Adam step of the CLI's CNN (`nn.mnistModel("cnn")`, the model `chainrule train mnist --model cnn`
+ * trains) in eval mode, which leaves its dropout out, with the bench's initial weights loaded; the step
+ * as `nn.trainClassifier` takes it: valueAndGrad over the parameter object, then the functional Adam.
+ */
+function cnn(): Case {
+  const { batch, side, c1, c2, k, classes, flat, lr, beta1, beta2, eps } = CNN;
+  const d = cnnData();
+  const model = nn.mnistModel("cnn").eval();
+  const X = tensor(d.x, { shape: [batch, side * side] }); // the model takes flat images and reshapes them
+  const labels = tensor(d.labels, { shape: [batch] });
+  const fresh = (): nn.StateDict => ({
+    "2.weight": tensor(d.w1, { shape: [c1, 1, k, k] }), "2.bias": tensor(d.b1, { shape: [c1] }),
+    "5.weight": tensor(d.w2, { shape: [c2, c1, k, k] }), "5.bias": tensor(d.b2, { shape: [c2] }),
+    "10.weight": tensor(d.w3, { shape: [flat, classes] }), "10.bias": tensor(d.b3, { shape: [classes] }),
+  });
+  const loss = (p: nn.StateDict): Tensor => nn.crossEntropy(model.apply(p, X), labels);
+  const vg = valueAndGrad(loss);
+  const adam = optim.adam({ lr, betas: [beta1, beta2], eps });
+  let params = fresh();
+  let state = adam.init(params);
+  return {
+    run() {
+      const [v, g] = vg(params);
+      v.item();
+      ({ params, state } = adam.update(params, g, state));
+    },
+    check() {
+      const p0 = fresh();
+      const [v, g] = vg(p0);
+      const { params: p1 } = adam.update(p0, g, adam.init(p0));
+      return [v.item(), loss(p1).item()];
+    },
+    note: "nn.mnistModel(\"cnn\") in eval mode, nn.crossEntropy, optim.adam",
+  };
+}
+
+/**
  * One epoch of `chainrule train mnist --epochs 1` (its defaults): the MLP 784-256-10 on the seeded
  * 8,000/2,000 split, Adam lr 1e-3, batch 128, then the test-set evaluation. A fresh model per call.
  * Loading the digits (21 MB of JSON) happens once, outside the timing.
@@ -173,18 +213,57 @@ function trainEpoch(): Case {
   };
 }
 
-export const chainrule: Library = {
-  name: "chainrule",
-  describe: () => `chainrule (this repo, dist/), pure TypeScript on Node ${process.version}, ${getThreads()} thread${getThreads() === 1 ? "" : "s"} for large matrix products`,
-  setup(w: Workload): Case {
-    switch (w.kind) {
-      case "seed": return seed();
-      case "chain": return chain(w.size);
-      case "matmul": return matmulCase(w.size);
-      case "matmulFb": return matmulFb(w.size);
-      case "mlp": return mlp();
-      case "elementwise": return elementwise(w.size);
-      case "trainEpoch": return trainEpoch();
-    }
-  },
-};
+/** What `getBackend()` returns (typed here so that the bench also builds against a dist/ without it). */
+interface BackendInfo {
+  name: string;
+  detail: string;
+  threads: number;
+  simd: boolean;
+  libraryPath?: string;
+  libraryVersion?: string;
+}
+
+/**
+ * chainrule with one backend forced through CHAINRULE_BACKEND. A build without `getBackend()` (before the
+ * backend boundary) cannot choose: it runs as `js`, its only code path, and the others are skipped.
+ */
+export function chainrule(backend: ChainruleBackend): Library {
+  const getBackend = (chainruleModule as { getBackend?: () => BackendInfo }).getBackend;
+  let info: BackendInfo | null = null;
+  return {
+    name: chainruleLib(backend),
+    async init() {
+      const env = process.env["CHAINRULE_BACKEND"];
+      if (env !== backend) throw new Error(`chainrule[${backend}] needs CHAINRULE_BACKEND=${backend} in its environment, got ${env ?? "nothing"}`);
+      if (typeof getBackend !== "function") {
+        if (backend !== "js") throw new SkipError("this build of chainrule has no getBackend(): no backend to choose; chainrule[js] runs it as it is");
+        return;
+      }
+      try {
+        info = getBackend();
+      } catch (e) {
+        throw new SkipError(e instanceof Error ? e.message : String(e));
+      }
+      if (info.name !== backend) throw new SkipError(`CHAINRULE_BACKEND=${backend} not in effect: getBackend() reports ${info.name} (${info.detail})`);
+    },
+    describe() {
+      const pkg = `chainrule (this repo, dist/) on Node ${process.version}`;
+      if (!info) return `${pkg}, pure TypeScript (no getBackend()), ${getThreads()} thread${getThreads() === 1 ? "" : "s"} for large matrix products`;
+      const lib = [info.libraryVersion, info.libraryPath].filter((v): v is string => !!v && !info!.detail.includes(v)).join(" from ");
+      return `${pkg}, backend ${info.name}: ${info.detail}${lib ? ` (${lib})` : ""}; ${info.threads} thread${info.threads === 1 ? "" : "s"} for large products, SIMD ${info.simd ? "yes" : "no"}`;
+    },
+    threads: () => info?.threads ?? getThreads(),
+    setup(w: Workload): Case {
+      switch (w.kind) {
+        case "seed": return seed();
+        case "chain": return chain(w.size);
+        case "matmul": return matmulCase(w.size);
+        case "matmulFb": return matmulFb(w.size);
+        case "mlp": return mlp();
+        case "cnn": return cnn();
+        case "elementwise": return elementwise(w.size);
+        case "trainEpoch": return trainEpoch();
+      }
+    },
+  };
+}

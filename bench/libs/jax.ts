@@ -1,13 +1,20 @@
-// jax-js 0.1 on its wasm device, eager (no jit), following its ownership rules: every function
-// consumes its array arguments, so arrays used again are passed as `.ref`.
-import * as jax from "@jax-js/jax";
+// jax-js 0.1 on its wasm device, eager or under `jit` (its fastest mode: the traced program is compiled
+// once per input shapes, with fused kernels), following its ownership rules: every function, a jitted
+// one included, consumes its array arguments, so arrays used again are passed as `.ref`.
+import * as jaxModule from "@jax-js/jax";
 import type { Case, Library } from "../adapter.js";
 import { SkipError } from "../measure.js";
-import { CHAIN_X0, MLP, elementwiseInput, matmulInputs, mlpData } from "../data.js";
+import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "../data.js";
 import type { Workload } from "../workloads.js";
 
-const { numpy: np, nn, tree } = jax;
-type Arr = jax.Array;
+const { numpy: np, nn, tree, lax } = jaxModule;
+type Arr = jaxModule.Array;
+type Mode = "eager" | "jit";
+
+/** The function as the mode runs it: unchanged (eager), or compiled by `jax.jit` (same signature and ownership rules). */
+function stage<F extends (...args: any[]) => jaxModule.JsTree<Arr>>(mode: Mode, f: F): F {
+  return mode === "jit" ? (jaxModule.jit(f) as unknown as F) : f;
+}
 
 function sumF64(a: ArrayLike<number>): number {
   let s = 0;
@@ -30,8 +37,8 @@ function f32(data: Float32Array, shape: number[]): Arr {
   return np.array(data).reshape(shape);
 }
 
-function seed(): Case {
-  const vg = jax.valueAndGrad((a: Arr, b: Arr, c: Arr) => np.square(a.mul(b).add(c)), { argnums: [0, 1, 2] });
+function seed(mode: Mode): Case {
+  const vg = stage(mode, jaxModule.valueAndGrad((a: Arr, b: Arr, c: Arr) => np.square(a.mul(b).add(c)), { argnums: [0, 1, 2] }));
   const a = np.array(3), b = np.array(2), c = np.array(1);
   let out = [0, 0, 0, 0];
   return {
@@ -43,13 +50,14 @@ function seed(): Case {
   };
 }
 
-function chain(n: number): Case {
-  const make = (len: number) => jax.valueAndGrad((x: Arr) => {
+function chain(mode: Mode, n: number): Case {
+  const make = (len: number) => stage(mode, jaxModule.valueAndGrad((x: Arr) => {
     for (let i = 0; i < len; i++) x = np.tanh(x).mul(1.0001).add(0.001);
     return x;
-  });
-  // jax-js takes seconds for even 100 steps here, so the warm-up chain is short.
-  const vg = make(n), small = make(Math.min(n, 10));
+  }));
+  // jax-js takes seconds for even 100 steps here, so the warm-up chain is short. Under jit the warm-up
+  // is the timed function itself: its first call compiles it, and that must not land in a timed call.
+  const vg = make(n), small = mode === "jit" ? vg : make(Math.min(n, 10));
   const x0 = np.array(CHAIN_X0);
   let out = [NaN, NaN];
   return {
@@ -66,24 +74,25 @@ function chain(n: number): Case {
   };
 }
 
-function matmul(n: number): Case {
+function matmul(mode: Mode, n: number): Case {
   const { a, b } = matmulInputs(n);
   const A = f32(a, [n, n]), B = f32(b, [n, n]);
+  const mm = stage(mode, (x: Arr, y: Arr) => np.matmul(x, y));
   return {
     run() {
-      np.matmul(A.ref, B.ref).dataSync();
+      mm(A.ref, B.ref).dataSync();
     },
     check() {
-      const c = np.matmul(A.ref, B.ref).dataSync();
+      const c = mm(A.ref, B.ref).dataSync();
       return [sumF64(c), c[0]!, c[n * n - 1]!, c[(n >> 1) * n + Math.floor(n / 3)]!].map(Number);
     },
   };
 }
 
-function matmulFb(n: number): Case {
+function matmulFb(mode: Mode, n: number): Case {
   const { a, b } = matmulInputs(n);
   const A = f32(a, [n, n]), B = f32(b, [n, n]);
-  const vg = jax.valueAndGrad((x: Arr, y: Arr) => np.matmul(x, y).sum(), { argnums: [0, 1] });
+  const vg = stage(mode, jaxModule.valueAndGrad((x: Arr, y: Arr) => np.matmul(x, y).sum(), { argnums: [0, 1] }));
   let out = [NaN];
   return {
     run() {
@@ -97,7 +106,7 @@ function matmulFb(n: number): Case {
 
 type Params = { w1: Arr; b1: Arr; w2: Arr; b2: Arr };
 
-function mlp(): Case {
+function mlp(mode: Mode): Case {
   const { batch, input, hidden, classes, lr } = MLP;
   const d = mlpData();
   const X = f32(d.x, [batch, input]);
@@ -110,12 +119,14 @@ function mlp(): Case {
     const logp = nn.logSoftmax(np.matmul(h, p.w2).add(p.b2), -1);
     return logp.mul(y).sum(-1).mean().neg();
   };
-  const vg = jax.valueAndGrad(loss);
-  const step = (p: Params): [Arr, Params] => {
-    const [v, g] = vg(tree.ref(p), X.ref, Y.ref);
+  const vg = jaxModule.valueAndGrad(loss);
+  // The whole step (gradient and update) is one function, so that jit compiles it as one program.
+  const stepFn = stage(mode, (p: Params, x: Arr, y: Arr): [Arr, Params] => {
+    const [v, g] = vg(tree.ref(p), x, y);
     const next = tree.map((w: Arr, gi: Arr) => w.sub(gi.mul(lr)), p, g) as Params;
     return [v, next];
-  };
+  });
+  const step = (p: Params): [Arr, Params] => stepFn(p, X.ref, Y.ref);
   let params = fresh();
   return {
     run() {
@@ -128,14 +139,71 @@ function mlp(): Case {
       const [v, p1] = step(fresh());
       return [item(v), item(loss(p1, X.ref, Y.ref))];
     },
-    note: "nn.logSoftmax written as a loss, eager (no jit)",
+    note: `nn.logSoftmax written as a loss, ${mode === "jit" ? "the whole step under jit" : "eager (no jit)"}`,
   };
 }
 
-function elementwise(n: number): Case {
+/**
+ * One Adam step of the CLI's CNN (without dropout), NCHW as chainrule: lax.conv ("VALID"), max-pool as
+ * lax.reduceWindow, logSoftmax loss. jax-js has no optimizer in its core package (@jax-js/optax is
+ * separate), so Adam is written out in PyTorch's form; its bias corrections enter as scalar arguments so
+ * that every step runs the same compiled program.
+ */
+function cnn(mode: Mode): Case {
+  const { batch, side, c1, c2, k, classes, flat, mean, std, lr, beta1, beta2, eps } = CNN;
+  const d = cnnData();
+  const X = f32(d.x, [batch, 1, side, side]);
+  const Y = f32(d.onehot, [batch, classes]);
+  const shapes = [[c1, 1, k, k], [c1], [c2, c1, k, k], [c2], [flat, classes], [classes]];
+  const fresh = (): Arr[] => [d.w1, d.b1, d.w2, d.b2, d.w3, d.b3].map((a, i) => f32(a, shapes[i]!));
+  const pool = (a: Arr): Arr => lax.reduceWindow(a, (w: Arr) => w.max(), [2, 2], [2, 2]);
+  const loss = (p: Arr[], x: Arr, y: Arr): Arr => {
+    const [w1, b1, w2, b2, w3, b3] = p as [Arr, Arr, Arr, Arr, Arr, Arr];
+    const h1 = pool(nn.relu(lax.conv(x.sub(mean).div(std), w1, [1, 1], "VALID").add(b1.reshape([c1, 1, 1]))));
+    const h2 = pool(nn.relu(lax.conv(h1, w2, [1, 1], "VALID").add(b2.reshape([c2, 1, 1]))));
+    const logits = np.matmul(h2.reshape([batch, flat]), w3).add(b3);
+    return nn.logSoftmax(logits, -1).mul(y).sum(-1).mean().neg();
+  };
+  const vg = jaxModule.valueAndGrad(loss);
+  /** One step: `a` = lr / (1 − β1^t) and `c` = √(1 − β2^t) for step t. */
+  const stepFn = stage(mode, (p: Arr[], m: Arr[], v: Arr[], x: Arr, y: Arr, a: Arr, c: Arr): [Arr, Arr[], Arr[], Arr[]] => {
+    const [value, g] = vg(p.map((w) => w.ref), x, y);
+    const p1: Arr[] = [], m1: Arr[] = [], v1: Arr[] = [];
+    for (let i = 0; i < p.length; i++) {
+      const gi = g[i]!;
+      const mi = m[i]!.mul(beta1).add(gi.ref.mul(1 - beta1));
+      const vi = v[i]!.mul(beta2).add(gi.ref.mul(gi).mul(1 - beta2));
+      p1.push(p[i]!.sub(mi.ref.mul(a.ref).div(np.sqrt(vi.ref).div(c.ref).add(eps))));
+      m1.push(mi);
+      v1.push(vi);
+    }
+    a.dispose();
+    c.dispose();
+    return [value, p1, m1, v1];
+  });
+  const zeros = (): Arr[] => shapes.map((s) => np.zeros(s));
+  const step = (t: number, p: Arr[], m: Arr[], v: Arr[]) =>
+    stepFn(p, m, v, X.ref, Y.ref, np.array(lr / (1 - beta1 ** t)), np.array(Math.sqrt(1 - beta2 ** t)));
+  let t = 0, params = fresh(), m = zeros(), v = zeros();
+  return {
+    run() {
+      const [value, p1, m1, v1] = step(++t, params, m, v);
+      item(value);
+      [params, m, v] = [p1, m1, v1];
+    },
+    check() {
+      const [value, p1, m1, v1] = step(1, fresh(), zeros(), zeros());
+      tree.dispose([m1, v1]);
+      return [item(value), item(loss(p1, X.ref, Y.ref))];
+    },
+    note: `lax.conv, lax.reduceWindow max-pool, nn.logSoftmax loss, Adam written out; ${mode === "jit" ? "the whole step under jit" : "eager (no jit)"}`,
+  };
+}
+
+function elementwise(mode: Mode, n: number): Case {
   const x = np.array(elementwiseInput(n));
-  const vg = jax.valueAndGrad((v: Arr) =>
-    np.tanh(v.ref).mul(nn.sigmoid(v.ref)).add(np.exp(np.square(v).neg())).sum());
+  const vg = stage(mode, jaxModule.valueAndGrad((v: Arr) =>
+    np.tanh(v.ref).mul(nn.sigmoid(v.ref)).add(np.exp(np.square(v).neg())).sum()));
   let out = [NaN];
   return {
     run() {
@@ -147,23 +215,37 @@ function elementwise(n: number): Case {
   };
 }
 
-export const jaxWasm: Library = {
-  name: "jax-wasm",
-  describe: () => "@jax-js/jax 0.1.25, wasm device, eager",
-  async init() {
-    const devices = await jax.init("wasm");
-    if (!devices.includes("wasm")) throw new Error(`jax-js: wasm device unavailable (got ${devices.join(", ")})`);
-    jax.defaultDevice("wasm");
-  },
-  setup(w: Workload): Case {
-    switch (w.kind) {
-      case "seed": return seed();
-      case "chain": return chain(w.size);
-      case "matmul": return matmul(w.size);
-      case "matmulFb": return matmulFb(w.size);
-      case "mlp": return mlp();
-      case "elementwise": return elementwise(w.size);
-      case "trainEpoch": throw new SkipError("chainrule only");
-    }
-  },
-};
+/**
+ * Threads of jax-js's wasm device: it starts a pool of web Workers only where the `Worker` global and
+ * SharedArrayBuffer exist (browsers; not Node 20), sized by navigator.hardwareConcurrency, else runs on one.
+ */
+function wasmThreads(): number {
+  const g = globalThis as { Worker?: unknown; SharedArrayBuffer?: unknown; navigator?: { hardwareConcurrency?: number } };
+  return g.Worker !== undefined && g.SharedArrayBuffer !== undefined ? Math.max(1, g.navigator?.hardwareConcurrency || 4) : 1;
+}
+
+/** jax-js on its wasm device, eager ("jax-wasm") or with every timed function under jax.jit ("jax-jit"). */
+export function jax(m: Mode): Library {
+  return {
+    name: m === "jit" ? "jax-jit" : "jax-wasm",
+    describe: () => `@jax-js/jax 0.1.25, wasm device, ${m === "jit" ? "jit (each timed function compiled once, fused kernels)" : "eager"}, ${wasmThreads() === 1 ? "single-threaded (no web Workers in Node)" : `${wasmThreads()} threads`}`,
+    threads: wasmThreads,
+    async init() {
+      const devices = await jaxModule.init("wasm");
+      if (!devices.includes("wasm")) throw new Error(`jax-js: wasm device unavailable (got ${devices.join(", ")})`);
+      jaxModule.defaultDevice("wasm");
+    },
+    setup(w: Workload): Case {
+      switch (w.kind) {
+        case "seed": return seed(m);
+        case "chain": return chain(m, w.size);
+        case "matmul": return matmul(m, w.size);
+        case "matmulFb": return matmulFb(m, w.size);
+        case "mlp": return mlp(m);
+        case "cnn": return cnn(m);
+        case "elementwise": return elementwise(m, w.size);
+        case "trainEpoch": throw new SkipError("chainrule only");
+      }
+    },
+  };
+}

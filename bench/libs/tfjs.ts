@@ -3,10 +3,10 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import type { Case, Library } from "../adapter.js";
 import { SkipError } from "../measure.js";
-import { CHAIN_X0, MLP, elementwiseInput, matmulInputs, mlpData } from "../data.js";
+import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "../data.js";
 import type { Workload } from "../workloads.js";
 
 function sumF64(a: ArrayLike<number>): number {
@@ -124,6 +124,71 @@ function mlp(): Case {
   };
 }
 
+/**
+ * One Adam step of the CLI's CNN (without dropout) in tfjs's native NHWC layout: the conv filters are
+ * transposed to [kh, kw, in, out], and the linear weight's rows are permuted from chainrule's NCHW
+ * flattening (c, h, w) to NHWC's (h, w, c). Adam is elementwise, so the step and its losses are the same.
+ * On the cpu backend one step takes about a minute (its Conv2DBackpropFilter is a plain loop: ~47 s for
+ * the second conv here), so it warms up on 16 images, times at most 3 steps, and sits out --quick.
+ */
+function cnn(quick: boolean): Case {
+  const backend = tf.getBackend();
+  for (const kernel of ["Conv2DBackpropFilter", "MaxPoolGrad"]) {
+    if (!tf.getKernel(kernel, backend)) throw new SkipError(`tfjs ${tf.version.tfjs} has no ${kernel} kernel on its ${backend} backend, so it cannot train a CNN there`);
+  }
+  const slow = backend === "cpu";
+  if (slow && quick) throw new SkipError("about a minute per step (tfjs-cpu's Conv2DBackpropFilter is a plain loop); not run under --quick, see a full run");
+  const { batch, side, c1, c2, k, classes, flat, mean, std, lr, beta1, beta2, eps } = CNN;
+  const d = cnnData();
+  const hw = flat / c2; // 4·4 positions after the second pool
+  const w3 = new Float32Array(flat * classes);
+  for (let c = 0; c < c2; c++) {
+    for (let p = 0; p < hw; p++) w3.set(d.w3.subarray((c * hw + p) * classes, (c * hw + p + 1) * classes), (p * c2 + c) * classes);
+  }
+  const fresh = () => [
+    tf.variable(tf.tidy(() => tf.transpose(tf.tensor4d(d.w1, [c1, 1, k, k]), [2, 3, 1, 0]))), tf.variable(tf.tensor1d(d.b1)),
+    tf.variable(tf.tidy(() => tf.transpose(tf.tensor4d(d.w2, [c2, c1, k, k]), [2, 3, 1, 0]))), tf.variable(tf.tensor1d(d.b2)),
+    tf.variable(tf.tensor2d(w3, [flat, classes])), tf.variable(tf.tensor1d(d.b3)),
+  ] as const;
+  /** The loss on the first n images. */
+  const lossOf = (p: readonly tf.Variable[], n: number = batch) => {
+    const X = tf.tensor4d(d.x.subarray(0, n * side * side), [n, side, side, 1]); // one channel: NCHW and NHWC are the same bytes
+    const Y = tf.tensor2d(d.onehot.subarray(0, n * classes), [n, classes]);
+    return (): tf.Scalar => {
+      const x = tf.div(tf.sub(X, mean), std);
+      const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, p[0] as tf.Tensor4D, 1, "valid"), p[1]!)) as tf.Tensor4D, 2, 2, "valid");
+      const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, p[2] as tf.Tensor4D, 1, "valid"), p[3]!)) as tf.Tensor4D, 2, 2, "valid");
+      const logits = tf.add(tf.matMul(tf.reshape(h2, [n, flat]), p[4]!), p[5]!);
+      return tf.losses.softmaxCrossEntropy(Y, logits) as tf.Scalar;
+    };
+  };
+  const stepper = (n: number) => {
+    const params = fresh();
+    const opt = tf.train.adam(lr, beta1, beta2, eps);
+    const loss = lossOf(params, n);
+    return () => {
+      const cost = opt.minimize(loss, true, [...params])!;
+      cost.dataSync();
+      cost.dispose();
+    };
+  };
+  return {
+    run: stepper(batch),
+    ...(slow ? { warmup: stepper(16), maxRepeats: 3 } : {}),
+    check() {
+      const p = fresh();
+      const o = tf.train.adam(lr, beta1, beta2, eps);
+      const l0 = o.minimize(lossOf(p), true, [...p])!;
+      const l1 = tf.tidy(lossOf(p));
+      const r = [l0.dataSync()[0]!, l1.dataSync()[0]!];
+      tf.dispose([l0, l1, ...p]);
+      o.dispose();
+      return r;
+    },
+    note: "tf.conv2d / tf.maxPool in NHWC, tf.losses.softmaxCrossEntropy, tf.train.adam (epsilon 1e-8 as PyTorch; tfjs's default is 1e-7)",
+  };
+}
+
 function elementwise(n: number): Case {
   const x = tf.tensor1d(elementwiseInput(n));
   const vg = tf.valueAndGrad((v: tf.Tensor) =>
@@ -143,9 +208,12 @@ function elementwise(n: number): Case {
 
 /** tfjs on one backend: "cpu" or "wasm". */
 export function tfjs(backend: "cpu" | "wasm"): Library {
+  let threads = 1;
   return {
     name: `tfjs-${backend}`,
-    describe: () => `@tensorflow/tfjs ${tf.version.tfjs}, ${backend} backend`,
+    describe: () => `@tensorflow/tfjs ${tf.version.tfjs}, ${backend} backend` +
+      (backend === "wasm" ? (threads > 1 ? `, ${threads} threads` : " (single-threaded: tfjs has no threaded wasm in Node)") : ""),
+    threads: () => threads,
     async init() {
       if (backend === "wasm") {
         const req = createRequire(import.meta.url);
@@ -153,14 +221,16 @@ export function tfjs(backend: "cpu" | "wasm"): Library {
       }
       if (!(await tf.setBackend(backend))) throw new Error(`tfjs: could not initialise the ${backend} backend`);
       await tf.ready();
+      if (backend === "wasm" && (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT"))) threads = getThreadsCount();
     },
-    setup(w: Workload): Case {
+    setup(w: Workload, quick: boolean): Case {
       switch (w.kind) {
         case "seed": return seed();
         case "chain": return chain(w.size);
         case "matmul": return matmul(w.size);
         case "matmulFb": return matmulFb(w.size);
         case "mlp": return mlp();
+        case "cnn": return cnn(quick);
         case "elementwise": return elementwise(w.size);
         case "trainEpoch": throw new SkipError("chainrule only");
       }
