@@ -10,3 +10,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { unaryF32, binaryF32, fusedGradF32, sumRowsF32 } from "./elementwise";
+export { adamF32 } from "./optim";

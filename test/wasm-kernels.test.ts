@@ -11,6 +11,7 @@ import { gemmSerial } from "../src/kernels/gemm-core.js";
 import { reduceInto } from "../src/kernels/layout.js";
 import { erfScalar } from "../src/kernels/special.js";
 import { unaryKernels } from "../src/kernels/unary.js";
+import { adamUpdate } from "../src/kernels/optim.js";
 import { createWasmBackend, wasmGemmSerial } from "../src/kernels/wasm/backend.js";
 import { getWasm } from "../src/kernels/wasm/instance.js";
 
@@ -296,6 +297,24 @@ describe("wasm float32 kernels that are exact: identical to the js kernels", () 
       same(got, want, name);
     });
   }
+});
+
+describe("wasm adamUpdate", () => {
+  it("float32 Adam and AdamW steps are bit-identical to the js kernel", () => {
+    const rng = new Rng(21);
+    const n = 20000 + 3;
+    const init = (scale: number): Float32Array => Float32Array.from({ length: n }, () => rng.normal() * scale);
+    for (const [decoupled, t, wd] of [[false, 1, 0], [false, 7, 0.01], [true, 3, 0.05]] as const) {
+      const p = init(1), g = init(0.1), m = init(0.01), v = init(0.001).map(Math.abs);
+      g[5] = 0; v[6] = 0; m[7] = 0;
+      const [p2, m2, v2] = [p.slice(), m.slice(), v.slice()];
+      k.adamUpdate!(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, wd, decoupled, t);
+      adamUpdate(p2, g, m2, v2, 1e-3, 0.9, 0.999, 1e-8, wd, decoupled, t);
+      expect(p).toEqual(p2);
+      expect(m).toEqual(m2);
+      expect(v).toEqual(v2);
+    }
+  });
 });
 
 describe("wasm sums", () => {

@@ -7,9 +7,10 @@ import type { Backend, GemmKernel } from "../backend.js";
 import { binaryKernels } from "../binary.js";
 import { fusedGradKernels } from "../fused.js";
 import { gemmSerial } from "../gemm-core.js";
+import { adamUpdate } from "../optim.js";
 import { specialKernels } from "../special.js";
 import { unaryKernels } from "../unary.js";
-import { binaryVia, fusedVia, reduceVia, unaryVia } from "./elementwise.js";
+import { adamVia, binaryVia, fusedVia, reduceVia, unaryVia } from "./elementwise.js";
 import { wasmGemmSerial } from "./gemm.js";
 import { wasmAvailable } from "./instance.js";
 
@@ -49,6 +50,7 @@ const u = unaryKernels;
  * - `binary`: add, sub, mul, div, maximum, minimum (modes 0/1/2 as BinaryKernel); identical to the js kernels.
  * - `fusedGrad`: tanhGrad, sigmoidGrad, reluGrad, squareGrad; identical to the js kernels.
  * - `reduce`: sums over trailing axes, in float64; everything else: js.
+ * - `adamUpdate`: Adam/AdamW on float32 parameters; identical to the js kernel.
  */
 export function createWasmBackend(): Backend | null {
   if (!wasmAvailable()) return null;
@@ -75,6 +77,7 @@ export function createWasmBackend(): Backend | null {
         reluGrad: fusedVia(2, C, fusedGradKernels.reluGrad), squareGrad: fusedVia(3, C, fusedGradKernels.squareGrad),
       },
       reduce: reduceVia(C),
+      adamUpdate: adamVia(C, adamUpdate),
     },
     describe: () => ({ detail: "WebAssembly SIMD (AssemblyScript): float32/float64 GEMM, float32 elementwise and sums" }),
   };

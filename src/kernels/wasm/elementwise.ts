@@ -1,6 +1,6 @@
 import type { TypedArray } from "../../core/dtype.js";
 import type { Shape } from "../../core/shape.js";
-import type { ReduceKernel } from "../backend.js";
+import type { KernelTable, ReduceKernel } from "../backend.js";
 import type { BinaryKernel } from "../binary.js";
 import type { FusedGradKernel } from "../fused.js";
 import { reduceInto } from "../layout.js";
@@ -126,6 +126,37 @@ export function reduceVia(min: number): ReduceKernel {
       copyIn(f32, src, r * run, count * run, at >> 2);
       w.exports.sumRowsF32(at, count, run, out);
       copyOut(f32, out >> 2, count, dst, r);
+    }
+  };
+}
+
+/**
+ * The Adam/AdamW update (KernelTable.adamUpdate) on float32 p, g, m, v in wasm, in float64 with the js
+ * kernel's operation order: bit-identical results. Other dtypes and short arrays run `js`.
+ */
+export function adamVia(min: number, js: KernelTable["adamUpdate"]): KernelTable["adamUpdate"] {
+  return (p, g, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, t) => {
+    const w = v instanceof Float32Array ? wasmFor(min, p, g, m) : null;
+    if (w === null) return js(p, g, m, v, lr, beta1, beta2, eps, weightDecay, decoupled, t);
+    // The scalars exactly as src/kernels/optim.ts computes them.
+    const stepSize = lr / (1 - Math.pow(beta1, t));
+    const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
+    const shrink = decoupled ? 1 - lr * weightDecay : 1;
+    const l2 = decoupled ? 0 : weightDecay;
+    const n = p.length;
+    const at = reserve(w, 4 * CHUNK * 4);
+    const f32 = w.f32;
+    const [pa, ga, ma, va] = [at, at + CHUNK * 4, at + 2 * CHUNK * 4, at + 3 * CHUNK * 4];
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      copyIn(f32, p, i, len, pa >> 2);
+      copyIn(f32, g, i, len, ga >> 2);
+      copyIn(f32, m, i, len, ma >> 2);
+      copyIn(f32, v, i, len, va >> 2);
+      w.exports.adamF32(pa, ga, ma, va, len, stepSize, bc2Sqrt, shrink, l2, beta1, 1 - beta1, beta2, 1 - beta2, eps);
+      copyOut(f32, pa >> 2, len, p, i);
+      copyOut(f32, ma >> 2, len, m, i);
+      copyOut(f32, va >> 2, len, v, i);
     }
   };
 }
