@@ -53,6 +53,11 @@ export function dgemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32
     if (!accumulate) for (let i = 0; i < m; i++) memory.fill(c + <usize>(i * ldc) * S, 0, <usize>n * S);
     return;
   }
+  if (m < MR && bcs == 1) {
+    // A row or three times a row-major B: packing would pad A to MR rows and copy all of B for little work.
+    fewRows<T>(a, ars, acs, b, brs, c, ldc, m, k, n, accumulate);
+    return;
+  }
   const pa = ws;
   const pb = ws + <usize>(MC * KC) * S;
   const tile = pb + <usize>(KC * NC) * S;
@@ -89,6 +94,70 @@ export function dgemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32
             }
           }
         }
+      }
+    }
+  }
+}
+
+/**
+ * C = A·B for m < MR rows and a B with unit column stride, without packing: for each row of C and each depth
+ * block, strips of four vectors of C are summed over p from B's rows, then the rest one vector, then one
+ * element at a time. Each element adds the same products in the same order, in the same depth blocks, as the
+ * packed path, so the bits match it (a part of a product split over threads may take either path).
+ */
+@inline function fewRows<T>(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
+  const S = <usize>sizeof<T>();
+  const V = <i32>(16 / S); // elements per vector
+  const kb = depthBlock(k, KC);
+  const brsb = <usize>brs * S, acsb = <usize>acs * S;
+  for (let i = 0; i < m; i++) {
+    const ai = a + <usize>i * <usize>ars * S;
+    const ci = c + <usize>i * <usize>ldc * S;
+    for (let pc = 0; pc < k; pc += kb) {
+      const kc = min(kb, k - pc);
+      const add = accumulate != 0 || pc > 0;
+      const a0 = ai + <usize>pc * acsb, b0 = b + <usize>pc * brsb;
+      let j = 0;
+      for (; j + 4 * V <= n; j += 4 * V) {
+        let s0 = v128.splat<T>(0), s1 = v128.splat<T>(0), s2 = v128.splat<T>(0), s3 = v128.splat<T>(0);
+        let ap = a0, bp = b0 + <usize>j * S;
+        for (let p = 0; p < kc; p++) {
+          const av = v128.splat<T>(load<T>(ap));
+          s0 = v128.add<T>(s0, v128.mul<T>(av, v128.load(bp)));
+          s1 = v128.add<T>(s1, v128.mul<T>(av, v128.load(bp, 16)));
+          s2 = v128.add<T>(s2, v128.mul<T>(av, v128.load(bp, 32)));
+          s3 = v128.add<T>(s3, v128.mul<T>(av, v128.load(bp, 48)));
+          ap += acsb;
+          bp += brsb;
+        }
+        const cp = ci + <usize>j * S;
+        if (add) {
+          s0 = v128.add<T>(v128.load(cp), s0); s1 = v128.add<T>(v128.load(cp, 16), s1);
+          s2 = v128.add<T>(v128.load(cp, 32), s2); s3 = v128.add<T>(v128.load(cp, 48), s3);
+        }
+        v128.store(cp, s0); v128.store(cp, s1, 16); v128.store(cp, s2, 32); v128.store(cp, s3, 48);
+      }
+      for (; j + V <= n; j += V) {
+        let s0 = v128.splat<T>(0);
+        let ap = a0, bp = b0 + <usize>j * S;
+        for (let p = 0; p < kc; p++) {
+          s0 = v128.add<T>(s0, v128.mul<T>(v128.splat<T>(load<T>(ap)), v128.load(bp)));
+          ap += acsb;
+          bp += brsb;
+        }
+        const cp = ci + <usize>j * S;
+        v128.store(cp, add ? v128.add<T>(v128.load(cp), s0) : s0);
+      }
+      for (; j < n; j++) {
+        let s0 = <T>0;
+        let ap = a0, bp = b0 + <usize>j * S;
+        for (let p = 0; p < kc; p++) {
+          s0 += load<T>(ap) * load<T>(bp);
+          ap += acsb;
+          bp += brsb;
+        }
+        const cp = ci + <usize>j * S;
+        store<T>(cp, add ? load<T>(cp) + s0 : s0);
       }
     }
   }
