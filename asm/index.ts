@@ -11,3 +11,4 @@ export function heapBase(): usize {
 }
 export { unaryF32, binaryF32, fusedGradF32, sumRowsF32 } from "./elementwise";
 export { adamF32 } from "./optim";
+export { softmaxXentF32 } from "./losses";

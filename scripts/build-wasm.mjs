@@ -21,7 +21,8 @@ const FLAGS = ["-O3", "--noAssert", "--runtime", "stub", "--enable", "simd", "--
 async function inputsHash() {
   const h = createHash("sha256");
   const names = (await readdir(asmDir)).filter((f) => f.endsWith(".ts")).sort();
-  for (const name of names) h.update(`${name}\0${await readFile(join(asmDir, name), "utf8")}\0`);
+  // Line endings normalised, so a checkout with CRLF (git autocrlf on Windows) hashes the same.
+  for (const name of names) h.update(`${name}\0${(await readFile(join(asmDir, name), "utf8")).replace(/\r\n/g, "\n")}\0`);
   const pkg = JSON.parse(await readFile(join(root, "node_modules/assemblyscript/package.json"), "utf8"));
   h.update(`assemblyscript ${pkg.version}\0${FLAGS.join(" ")}`);
   return { hash: h.digest("hex"), version: pkg.version };

@@ -12,6 +12,7 @@ import { reduceInto } from "../src/kernels/layout.js";
 import { erfScalar } from "../src/kernels/special.js";
 import { unaryKernels } from "../src/kernels/unary.js";
 import { adamUpdate } from "../src/kernels/optim.js";
+import { softmaxCrossEntropyRows } from "../src/kernels/losses.js";
 import { createWasmBackend, wasmGemmSerial } from "../src/kernels/wasm/backend.js";
 import { getWasm } from "../src/kernels/wasm/instance.js";
 
@@ -315,6 +316,30 @@ describe("wasm adamUpdate", () => {
       expect(p).toEqual(p2);
       expect(m).toEqual(m2);
       expect(v).toEqual(v2);
+    }
+  });
+});
+
+describe("wasm softmaxCrossEntropyRows", () => {
+  it("matches the js kernel within 1 ulp, NaN and infinite logits included", () => {
+    const rng = new Rng(17);
+    for (const [rows, classes] of [[64, 10], [3, 1], [5, 7], [2, 3000], [200, 33]] as const) {
+      const x = Float32Array.from({ length: rows * classes }, () => rng.normal() * 5);
+      const t = new Float32Array(rows * classes);
+      for (let r = 0; r < rows; r++) t[r * classes + rng.int(classes)] = 1;
+      if (rows > 3) {
+        t.fill(1 / classes, 0, classes); // a soft-target row
+        x[classes] = -Infinity; // a ruled-out class in row 1
+        x.fill(-Infinity, 2 * classes, 3 * classes); // row 2: every logit −∞ (NaN where t ≠ 0)
+        x[3 * classes + 1] = Infinity; // row 3: +∞
+        if (rows > 4) x[4 * classes] = NaN; // row 4: NaN
+      }
+      const got = new Float32Array(rows), want = new Float32Array(rows);
+      k.softmaxCrossEntropyRows!(x, t, rows, classes, got);
+      softmaxCrossEntropyRows(x, t, rows, classes, want);
+      for (let r = 0; r < rows; r++) {
+        if (ulps(got[r]!, want[r]!) > 1) expect.fail(`[${rows},${classes}] row ${r}: ${got[r]}, js gives ${want[r]}`);
+      }
     }
   });
 });

@@ -8,9 +8,10 @@ import { binaryKernels } from "../binary.js";
 import { fusedGradKernels } from "../fused.js";
 import { gemmSerial } from "../gemm-core.js";
 import { adamUpdate } from "../optim.js";
+import { softmaxCrossEntropyRows } from "../losses.js";
 import { specialKernels } from "../special.js";
 import { unaryKernels } from "../unary.js";
-import { adamVia, binaryVia, fusedVia, reduceVia, unaryVia } from "./elementwise.js";
+import { adamVia, binaryVia, fusedVia, reduceVia, softmaxCrossEntropyVia, unaryVia } from "./elementwise.js";
 import { wasmGemmSerial } from "./gemm.js";
 import { wasmAvailable } from "./instance.js";
 
@@ -51,6 +52,7 @@ const u = unaryKernels;
  * - `fusedGrad`: tanhGrad, sigmoidGrad, reluGrad, squareGrad; identical to the js kernels.
  * - `reduce`: sums over trailing axes, in float64; everything else: js.
  * - `adamUpdate`: Adam/AdamW on float32 parameters; identical to the js kernel.
+ * - `softmaxCrossEntropyRows`: float32 logits and targets, exp/log in float64; within 1 ulp of the js kernel.
  */
 export function createWasmBackend(): Backend | null {
   if (!wasmAvailable()) return null;
@@ -78,6 +80,7 @@ export function createWasmBackend(): Backend | null {
       },
       reduce: reduceVia(C),
       adamUpdate: adamVia(C, adamUpdate),
+      softmaxCrossEntropyRows: softmaxCrossEntropyVia(C, softmaxCrossEntropyRows),
     },
     describe: () => ({ detail: "WebAssembly SIMD (AssemblyScript): float32/float64 GEMM, float32 elementwise and sums" }),
   };

@@ -160,3 +160,26 @@ export function adamVia(min: number, js: KernelTable["adamUpdate"]): KernelTable
     }
   };
 }
+
+/**
+ * Softmax cross-entropy per row (KernelTable.softmaxCrossEntropyRows) of float32 logits and targets in wasm:
+ * the js kernel's definition, with exp and log in float64 from vmath (within 1 ulp of the js results after
+ * rounding to float32). Whole rows are copied a chunk at a time. Other dtypes and small inputs run `js`.
+ */
+export function softmaxCrossEntropyVia(min: number, js: KernelTable["softmaxCrossEntropyRows"]): KernelTable["softmaxCrossEntropyRows"] {
+  return (x, t, rows, classes, out) => {
+    const w = out instanceof Float32Array && classes > 0 ? wasmFor(min, x, x, t) : null;
+    if (w === null) return js(x, t, rows, classes, out);
+    const per = Math.max(1, Math.floor(2 * CHUNK / classes));
+    const at = reserve(w, (2 * per * classes + per + 8) * 4);
+    const tt = at + per * classes * 4, ot = tt + per * classes * 4;
+    const f32 = w.f32;
+    for (let r = 0; r < rows; r += per) {
+      const count = Math.min(per, rows - r);
+      copyIn(f32, x, r * classes, count * classes, at >> 2);
+      copyIn(f32, t, r * classes, count * classes, tt >> 2);
+      w.exports.softmaxXentF32(at, tt, count, classes, ot);
+      copyOut(f32, ot >> 2, count, out, r);
+    }
+  };
+}

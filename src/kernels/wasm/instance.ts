@@ -16,6 +16,7 @@ export interface WasmExports {
   binaryF32(op: number, a: number, b: number, dst: number, n: number, mode: number, scalar: number): void;
   fusedGradF32(op: number, x: number, ct: number, dst: number, n: number): void;
   sumRowsF32(src: number, rows: number, run: number, dst: number): void;
+  softmaxXentF32(x: number, t: number, rows: number, classes: number, out: number): void;
   adamF32(p: number, g: number, m: number, v: number, n: number, step: number, bc2: number, shrink: number, l2: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number): void;
 }
 
