@@ -105,9 +105,9 @@ export function dgemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32
  * element at a time. Each element adds the same products in the same order, in the same depth blocks, as the
  * packed path, so the bits match it (a part of a product split over threads may take either path).
  */
-@inline function fewRows<T>(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
+function fewRows<T>(a: usize, ars: i32, acs: i32, b: usize, brs: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32, accumulate: i32): void {
   const S = <usize>sizeof<T>();
-  const V = <i32>(16 / S); // elements per vector
+  const V = 16 / <i32>sizeof<T>(); // elements per vector
   const kb = depthBlock(k, KC);
   const brsb = <usize>brs * S, acsb = <usize>acs * S;
   for (let i = 0; i < m; i++) {
@@ -167,7 +167,7 @@ export function dgemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32
  * Packs an mc×kc block of A into MR-row panels: A(i,p) goes to dst[(⌊i/MR⌋·kc + p)·MR + i mod MR]; rows past
  * mc are zero. The inner loop walks whichever of A's strides is unit.
  */
-@inline function packA<T>(a: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
+function packA<T>(a: usize, ars: i32, acs: i32, mc: i32, kc: i32, dst: usize): void {
   const S = <usize>sizeof<T>();
   const arsb = <usize>ars * S, acsb = <usize>acs * S;
   for (let ip = 0; ip < mc; ip += MR) {
@@ -195,7 +195,7 @@ export function dgemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32
  * Packs a kc×nc block of B into NR-column panels: B(p,j) goes to dst[(⌊j/NR⌋·kc + p)·NR + j mod NR]; columns
  * past nc are zero. A row-major B (bcs = 1) moves one panel row (32 bytes) with two vector copies.
  */
-@inline function packB<T>(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
+function packB<T>(b: usize, brs: i32, bcs: i32, kc: i32, nc: i32, dst: usize): void {
   const S = <usize>sizeof<T>();
   const NR = nr<T>();
   const brsb = <usize>brs * S, bcsb = <usize>bcs * S;

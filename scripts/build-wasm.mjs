@@ -55,6 +55,7 @@ export async function buildWasm({ force = false, wat = false, quiet = false } = 
     stderr: { write: (s) => { errors += s; } },
   });
   if (error) throw new Error(`build-wasm: AssemblyScript failed: ${error.message}\n${errors}`);
+  if (errors.trim() !== "" && !quiet) process.stderr.write(errors); // warnings
   const wasm = outputs["kernels.wasm"];
   if (!(wasm instanceof Uint8Array)) throw new Error("build-wasm: the compiler wrote no kernels.wasm");
   if (wat) {
