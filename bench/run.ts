@@ -199,7 +199,7 @@ async function main(): Promise<void> {
       if (shorter && shorter.status !== "ok") {
         r = { library: lib, workload: w.id, status: "skipped", error: `not run: ${shorter.status === "skipped" ? "skipped" : "failed"} at ${w.shorter}`, peakRssBytes: 0 };
       } else if (o.quick && w.shorter && !isChainrule(lib)) {
-        r = { library: lib, workload: w.id, status: "skipped", error: "peers run only chain-10k under --quick (tfjs takes 15-25 s per call at 100k); see a full run", peakRssBytes: 0 };
+        r = { library: lib, workload: w.id, status: "skipped", error: "peers run only chain-10k under --quick (at 100k tfjs takes 15-25 s per call, PyTorch several); see a full run", peakRssBytes: 0 };
       } else {
         const t0 = performance.now();
         r = await runWorker(entry, lib, w, o.quick);
