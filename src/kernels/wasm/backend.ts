@@ -1,8 +1,8 @@
 // The wasm backend: chainrule's own WebAssembly SIMD kernels, written in AssemblyScript (asm/*.ts) and embedded
 // in the build as base64 (module.generated.ts, made by scripts/build-wasm.mjs), so it needs no file or fetch at
-// run time. It supplies GEMM (float32 and float64), float32 elementwise kernels and float32 sums; the registry
-// takes every other kernel from the js backend, and each wrapper here falls back to its js kernel for other
-// dtypes and for arrays too small to be worth the copy (one rule: `wasmFor` in elementwise.ts).
+// run time. It supplies GEMM (float32 and float64), float32 elementwise kernels, sums, softmax cross-entropy and
+// Adam; the registry takes every other kernel from the js backend, and each wrapper here falls back to its js
+// kernel for other dtypes and for arrays too small to be worth the copy (one rule: `wasmFor` in elementwise.ts).
 import type { Backend, GemmKernel } from "../backend.js";
 import { binaryKernels } from "../binary.js";
 import { fusedGradKernels } from "../fused.js";
@@ -44,10 +44,14 @@ const u = unaryKernels;
  * Kernels (float32 unless stated; arrays as in the js KernelTable, any length):
  * - `gemm`: float32 (float32 sums, as BLAS sgemm) and float64, strided operands, with `accumulate`; below
  *   8³ multiply-adds, and for other dtypes: the js GEMM. One thread (see `wasmGemmSerial` for helper threads).
+ *   Error of an element: at most (k + 2)·u·Σ_p |A(i,p)·B(p,j)| with u = 2⁻²⁴ (float32) or 2⁻⁵³ (float64).
  * - `unary`: neg, abs, sqrt, square, relu, reciprocal, rsqrt, exp, expm1, log, log1p, tanh, sigmoid;
- *   `special`: erf. exp, expm1, log, log1p, tanh, sigmoid and erf are computed in float64 and rounded once:
- *   measured max error 1 ulp against the correctly rounded value (over 1M points per function, specials,
- *   subnormals and saturating ranges included); the others are exact IEEE operations (results identical to js).
+ *   `special`: erf. Measured max error against Math.fround of the float64 Math function, over every 16th
+ *   float32 bit pattern (2^28 inputs each, asm/check-ulp.mts; exp over every float32 in [−104, 89]): 1 ulp for
+ *   exp, expm1, log, log1p, tanh, sigmoid and erf (exp in float32 arithmetic, Cephes expf; the others in
+ *   float64 and rounded once: Cody–Waite exp, atanh-series log, Cody's erf; see asm/vmath.ts), 0 for sqrt and
+ *   rsqrt. NaN gives NaN, ±0 keep their sign, overflow gives ±Infinity and tiny results are correctly
+ *   rounded subnormals. neg, abs, square, relu, reciprocal are exact IEEE operations (results identical to js).
  * - `binary`: add, sub, mul, div, maximum, minimum (modes 0/1/2 as BinaryKernel); identical to the js kernels.
  * - `fusedGrad`: tanhGrad, sigmoidGrad, reluGrad, squareGrad; identical to the js kernels.
  * - `reduce`: sums over trailing axes, in float64; everything else: js.
