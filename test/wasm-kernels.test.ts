@@ -1,7 +1,7 @@
 // The wasm backend's kernels (src/kernels/wasm): GEMM against a float64 triple loop, float32 unary functions
 // within 2 ulp of the correctly rounded value over 1M points each, exact agreement with the js kernels where
 // the operation is exact, and the fallbacks (other dtypes, tiny arrays) giving the js results.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { TypedArray } from "../src/core/dtype.js";
 import { Rng } from "../src/core/random.js";
 import type { Backend, KernelTable } from "../src/kernels/backend.js";
@@ -401,6 +401,28 @@ describe("wasm fallbacks", () => {
       k.binary!.mul!(a, a, g, 0);
       binaryKernels.mul(a, a, w, 0);
       expect(g).toEqual(w);
+    }
+  });
+
+  it("where synchronous compilation is refused (a browser's main thread), kernels run js until the module is ready", async () => {
+    const Module = WebAssembly.Module;
+    vi.resetModules();
+    (WebAssembly as { Module: unknown }).Module = function refused(): never { throw new RangeError("WebAssembly.Module is disallowed on the main thread"); };
+    try {
+      const fresh = (await import("../src/kernels/wasm/backend.js")).createWasmBackend();
+      const inst = await import("../src/kernels/wasm/instance.js");
+      expect(fresh).not.toBeNull();
+      expect(inst.getWasm()).toBeNull(); // compiling in the background
+      const x = Float32Array.from({ length: 4096 }, (_, i) => i / 1000 - 2), got = new Float32Array(4096), want = new Float32Array(4096);
+      fresh!.kernels.unary!.tanh!(x, got);
+      unaryKernels.tanh(x, want);
+      expect(got).toEqual(want); // the js kernel ran
+      for (let i = 0; i < 100 && inst.getWasm() === null; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(inst.getWasm()).not.toBeNull();
+      fresh!.kernels.unary!.neg!(x, got);
+      expect(got[5]).toBe(-x[5]!);
+    } finally {
+      (WebAssembly as { Module: unknown }).Module = Module;
     }
   });
 

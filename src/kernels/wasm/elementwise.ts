@@ -26,7 +26,7 @@ export function wasmFor(min: number, o: TypedArray, x: TypedArray, y?: TypedArra
   return getWasm();
 }
 
-/** Chunk regions, each rounded to whole vectors: [a | b]. Returns the byte address of a. */
+/** Chunk regions, each rounded to whole vectors: [a | b] (within the first MiB, always there). Returns the byte address of a. */
 function regions(w: Wasm, count: number): number {
   return reserve(w, 2 * count * 4);
 }
@@ -119,6 +119,7 @@ export function reduceVia(min: number): ReduceKernel {
     // Whole rows per chunk; a row longer than the chunk is a chunk of its own.
     const per = Math.max(1, Math.floor(4 * CHUNK / run));
     const at = reserve(w, (per * run + per + 4) * 4);
+    if (at < 0) return reduceInto(src, shape, axes, dst, kind);
     const out = at + per * run * 4;
     const f32 = w.f32;
     for (let r = 0; r < rows; r += per) {
@@ -172,6 +173,7 @@ export function softmaxCrossEntropyVia(min: number, js: KernelTable["softmaxCros
     if (w === null) return js(x, t, rows, classes, out);
     const per = Math.max(1, Math.floor(2 * CHUNK / classes));
     const at = reserve(w, (2 * per * classes + per + 8) * 4);
+    if (at < 0) return js(x, t, rows, classes, out);
     const tt = at + per * classes * 4, ot = tt + per * classes * 4;
     const f32 = w.f32;
     for (let r = 0; r < rows; r += per) {

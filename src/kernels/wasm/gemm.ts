@@ -69,7 +69,12 @@ function runGemm(
   // Room for the covering ranges of A and B (at most twice each operand, plus slack) and C's block.
   const [aLo, aHi] = span(ao, ars, acs, m, k), [bLo, bHi] = span(bo, brs, bcs, k, n);
   const need = Math.min(aHi - aLo, 2 * m * k + 64) + Math.min(bHi - bLo, 2 * k * n + 64) + m * n + 8;
-  const base = reserve(w, need * size) / size;
+  const at = reserve(w, need * size);
+  if (at < 0) {
+    gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, n, accumulate);
+    return;
+  }
+  const base = at / size;
   const view = f32 ? w.f32 : w.f64;
   const [aLen, pa, ars2, acs2] = copyOperand(a, ao, ars, acs, m, k, view, base);
   const bAt = base + aLen + 1 & ~1; // keep C 16-byte aligned is not required; keep each operand 8-byte aligned

@@ -50,8 +50,8 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function instantiate(module: WebAssembly.Module): Wasm {
-  const exports = new WebAssembly.Instance(module, {}).exports as unknown as WasmExports;
+function setUp(instance: WebAssembly.Instance): Wasm {
+  const exports = instance.exports as unknown as WasmExports;
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const workspace = align(exports.heapBase());
   const scratch = align(workspace + Math.max(exports.sgemmWorkspace(), exports.dgemmWorkspace()));
@@ -84,12 +84,20 @@ export function getWasm(): Wasm | null {
   }
   const bytes = decode(WASM_BASE64);
   try {
-    wasm = instantiate(new WebAssembly.Module(bytes));
+    wasm = setUp(new WebAssembly.Instance(new WebAssembly.Module(bytes), {}));
     state = "ready";
   } catch {
+    // A browser's main thread may refuse synchronous compilation (Chrome limits it to small modules).
     state = "compiling";
-    WebAssembly.compile(bytes).then(
-      (m) => { wasm = instantiate(m); state = "ready"; },
+    WebAssembly.instantiate(bytes, {}).then(
+      ({ instance }) => {
+        try {
+          wasm = setUp(instance);
+          state = "ready";
+        } catch {
+          state = "failed";
+        }
+      },
       () => { state = "failed"; },
     );
   }
@@ -102,8 +110,18 @@ export function wasmAvailable(): boolean {
   return state !== "failed";
 }
 
-/** Makes the scratch area at least `bytes` long; returns its address. Views on memory may change: read them after. */
+/**
+ * Makes the scratch area at least `bytes` long; returns its address, or −1 when memory cannot grow that far
+ * (wasm32 memory ends at 4 GiB; callers then run their js kernel). Views on memory may change: read them after.
+ */
 export function reserve(w: Wasm, bytes: number): number {
-  if (bytes > w.capacity) grow(w, bytes);
+  if (bytes > w.capacity) {
+    try {
+      grow(w, bytes);
+    } catch {
+      return -1; // RangeError from memory.grow
+    }
+    if (bytes > w.capacity) return -1;
+  }
   return w.scratch;
 }
