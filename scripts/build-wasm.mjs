@@ -23,9 +23,18 @@ async function inputsHash() {
   const names = (await readdir(asmDir)).filter((f) => f.endsWith(".ts")).sort();
   // Line endings normalised, so a checkout with CRLF (git autocrlf on Windows) hashes the same.
   for (const name of names) h.update(`${name}\0${(await readFile(join(asmDir, name), "utf8")).replace(/\r\n/g, "\n")}\0`);
-  const pkg = JSON.parse(await readFile(join(root, "node_modules/assemblyscript/package.json"), "utf8"));
-  h.update(`assemblyscript ${pkg.version}\0${FLAGS.join(" ")}`);
-  return { hash: h.digest("hex"), version: pkg.version };
+  const version = await compilerVersion();
+  h.update(`assemblyscript ${version}\0${FLAGS.join(" ")}`);
+  return { hash: h.digest("hex"), version };
+}
+
+/** The installed AssemblyScript's version, or null when it is not installed. */
+async function compilerVersion() {
+  try {
+    return JSON.parse(await readFile(join(root, "node_modules/assemblyscript/package.json"), "utf8")).version;
+  } catch {
+    return null;
+  }
 }
 
 async function currentHash() {
@@ -43,7 +52,14 @@ async function currentHash() {
  */
 export async function buildWasm({ force = false, wat = false, quiet = false } = {}) {
   const { hash, version } = await inputsHash();
-  if (!force && !wat && (await currentHash()) === hash) return false;
+  const current = await currentHash();
+  if (!force && !wat && current === hash) return false;
+  if (version === null) {
+    // Without the compiler (an install without devDependencies) the committed module is all there is.
+    if (current === null) throw new Error("build-wasm: src/kernels/wasm/module.generated.ts is missing and AssemblyScript is not installed (npm install)");
+    if (!quiet) console.warn("build-wasm: AssemblyScript is not installed; keeping the committed src/kernels/wasm/module.generated.ts");
+    return false;
+  }
   const started = performance.now();
   const asc = (await import("assemblyscript/asc")).default;
   const outputs = {};
