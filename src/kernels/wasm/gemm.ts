@@ -58,6 +58,7 @@ export function wasmGemmSerial(
   runGemm(w, f32, a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, n, accumulate);
 }
 
+/** Copies A, B (and C's block with `accumulate`) into wasm memory, runs sgemm or dgemm there, copies C's block back. */
 function runGemm(
   w: Wasm, f32: boolean,
   a: TypedArray, ao: number, ars: number, acs: number,
@@ -77,9 +78,11 @@ function runGemm(
   const base = at / size;
   const view = f32 ? w.f32 : w.f64;
   const [aLen, pa, ars2, acs2] = copyOperand(a, ao, ars, acs, m, k, view, base);
-  const bAt = base + aLen + 1 & ~1; // keep C 16-byte aligned is not required; keep each operand 8-byte aligned
+  // Each region starts on a whole vector (16 bytes); the kernels do not need it, but aligned loads are cheaper.
+  const whole = (i: number): number => Math.ceil(i / (16 / size)) * (16 / size);
+  const bAt = whole(base + aLen);
   const [bLen, pb, brs2, bcs2] = copyOperand(b, bo, brs, bcs, k, n, view, bAt);
-  const pc = (bAt + bLen + 3) & ~3;
+  const pc = whole(bAt + bLen);
   if (accumulate) {
     if (ldc === n) view.set(c.subarray(co, co + m * n), pc);
     else for (let i = 0; i < m; i++) view.set(c.subarray(co + i * ldc, co + i * ldc + n), pc + i * n);
