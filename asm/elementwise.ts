@@ -3,7 +3,7 @@
 // that is never copied out). Unary kernels may run in place (dst = src).
 import { exp4, expm14, log4, log1p4, sigmoid4, tanh4, erf4, lo64, hi64, join32 } from "./vmath";
 
-// Operation codes shared with src/kernels/wasm/backend.ts (UNARY_OPS, BINARY_OPS, FUSED_OPS there).
+// Operation codes, also listed in src/kernels/wasm/backend.ts (UNARY_OPS, BINARY_OPS, FUSED_OPS there).
 const NEG = 0, ABS = 1, SQRT = 2, SQUARE = 3, RELU = 4, RECIPROCAL = 5, RSQRT = 6;
 const EXP = 7, EXPM1 = 8, LOG = 9, LOG1P = 10, TANH = 11, SIGMOID = 12, ERF = 13;
 

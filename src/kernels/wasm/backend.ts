@@ -4,13 +4,13 @@
 // Adam; the registry takes every other kernel from the js backend, and each wrapper here falls back to its js
 // kernel for other dtypes and for arrays too small to be worth the copy (one rule: `wasmFor` in elementwise.ts).
 import type { Backend, GemmKernel } from "../backend.js";
-import { binaryKernels } from "../binary.js";
-import { fusedGradKernels } from "../fused.js";
+import { binaryKernels, type BinaryKernel } from "../binary.js";
+import { fusedGradKernels, type FusedGradKernel } from "../fused.js";
 import { gemmSerial } from "../gemm-core.js";
 import { adamUpdate } from "../optim.js";
 import { softmaxCrossEntropyRows } from "../losses.js";
 import { specialKernels } from "../special.js";
-import { unaryKernels } from "../unary.js";
+import { unaryKernels, type UnaryKernel } from "../unary.js";
 import { adamVia, binaryVia, fusedVia, reduceVia, softmaxCrossEntropyVia, unaryVia } from "./elementwise.js";
 import { wasmGemmSerial } from "./gemm.js";
 import { wasmAvailable } from "./instance.js";
@@ -33,7 +33,13 @@ const gemm: GemmKernel = (m, n, k, a, b, c, cOffset, ldc, accumulate) => {
   else wasmGemmSerial(...args);
 };
 
-const u = unaryKernels;
+// Operation codes of asm/elementwise.ts (unaryF32, binaryF32, fusedGradF32): keep the two lists in step.
+const UNARY_OPS = {
+  neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, reciprocal: 5, rsqrt: 6,
+  exp: 7, expm1: 8, log: 9, log1p: 10, tanh: 11, sigmoid: 12, erf: 13,
+} as const;
+const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 } as const;
+const FUSED_OPS = { tanhGrad: 0, sigmoidGrad: 1, reluGrad: 2, squareGrad: 3 } as const;
 
 /**
  * The wasm backend, or null where this engine has no WebAssembly or no SIMD (checked with
@@ -60,32 +66,28 @@ const u = unaryKernels;
  */
 export function createWasmBackend(): Backend | null {
   if (!wasmAvailable()) return null;
-  const T = MIN_TRANSCENDENTAL, C = MIN_CHEAP;
+  type Unary = keyof typeof UNARY_OPS & keyof typeof unaryKernels;
+  const cheap = (name: Unary): UnaryKernel => unaryVia(UNARY_OPS[name], MIN_CHEAP, unaryKernels[name]);
+  const costly = (name: Unary): UnaryKernel => unaryVia(UNARY_OPS[name], MIN_TRANSCENDENTAL, unaryKernels[name]);
+  const binary = (name: keyof typeof BINARY_OPS): BinaryKernel => binaryVia(BINARY_OPS[name], MIN_CHEAP, binaryKernels[name]);
+  const fused = (name: keyof typeof FUSED_OPS): FusedGradKernel => fusedVia(FUSED_OPS[name], MIN_CHEAP, fusedGradKernels[name]);
   return {
     name: "wasm",
     location: "host",
     kernels: {
       gemm,
       unary: {
-        neg: unaryVia(0, C, u.neg), abs: unaryVia(1, C, u.abs), sqrt: unaryVia(2, C, u.sqrt), square: unaryVia(3, C, u.square),
-        relu: unaryVia(4, C, u.relu), reciprocal: unaryVia(5, C, u.reciprocal), rsqrt: unaryVia(6, C, u.rsqrt),
-        exp: unaryVia(7, T, u.exp), expm1: unaryVia(8, T, u.expm1), log: unaryVia(9, T, u.log), log1p: unaryVia(10, T, u.log1p),
-        tanh: unaryVia(11, T, u.tanh), sigmoid: unaryVia(12, T, u.sigmoid),
+        neg: cheap("neg"), abs: cheap("abs"), sqrt: cheap("sqrt"), square: cheap("square"), relu: cheap("relu"),
+        reciprocal: cheap("reciprocal"), rsqrt: cheap("rsqrt"),
+        exp: costly("exp"), expm1: costly("expm1"), log: costly("log"), log1p: costly("log1p"), tanh: costly("tanh"), sigmoid: costly("sigmoid"),
       },
-      special: { erf: unaryVia(13, T, specialKernels.erf) },
-      binary: {
-        add: binaryVia(0, C, binaryKernels.add), sub: binaryVia(1, C, binaryKernels.sub),
-        mul: binaryVia(2, C, binaryKernels.mul), div: binaryVia(3, C, binaryKernels.div),
-        maximum: binaryVia(4, C, binaryKernels.maximum), minimum: binaryVia(5, C, binaryKernels.minimum),
-      },
-      fusedGrad: {
-        tanhGrad: fusedVia(0, C, fusedGradKernels.tanhGrad), sigmoidGrad: fusedVia(1, C, fusedGradKernels.sigmoidGrad),
-        reluGrad: fusedVia(2, C, fusedGradKernels.reluGrad), squareGrad: fusedVia(3, C, fusedGradKernels.squareGrad),
-      },
-      reduce: reduceVia(C),
-      adamUpdate: adamVia(C, adamUpdate),
-      softmaxCrossEntropyRows: softmaxCrossEntropyVia(C, softmaxCrossEntropyRows),
+      special: { erf: unaryVia(UNARY_OPS.erf, MIN_TRANSCENDENTAL, specialKernels.erf) },
+      binary: { add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), maximum: binary("maximum"), minimum: binary("minimum") },
+      fusedGrad: { tanhGrad: fused("tanhGrad"), sigmoidGrad: fused("sigmoidGrad"), reluGrad: fused("reluGrad"), squareGrad: fused("squareGrad") },
+      reduce: reduceVia(MIN_CHEAP),
+      adamUpdate: adamVia(MIN_CHEAP, adamUpdate),
+      softmaxCrossEntropyRows: softmaxCrossEntropyVia(MIN_CHEAP, softmaxCrossEntropyRows),
     },
-    describe: () => ({ detail: "WebAssembly SIMD (AssemblyScript): float32/float64 GEMM, float32 elementwise and sums" }),
+    describe: () => ({ detail: "WebAssembly SIMD (AssemblyScript): float32/float64 GEMM, float32 elementwise, sums, softmax cross-entropy, Adam" }),
   };
 }

@@ -2,7 +2,7 @@
 // AssemblyScript 0.28.20, flags -O3 --noAssert --runtime stub --enable simd --initialMemory 1; 14025 bytes of WebAssembly.
 
 /** Hash of the sources, compiler version and flags this module was built from (the build skips when unchanged). */
-export const WASM_INPUTS_HASH = "9c1a290b4a56b566bff07509bd5340baed3afab777c23a70d0265f8df269c270";
+export const WASM_INPUTS_HASH = "a7d7e5f4b99589407e7ca9263c9ec1490f68f8627c7eaeb28da8326eea9d9872";
 
 /** The kernels' WebAssembly binary, base64-encoded. */
 export const WASM_BASE64 =
