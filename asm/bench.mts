@@ -1,7 +1,7 @@
 // One-thread speed of the wasm kernels against the js ones, measured in one process, best of several runs:
 //   npx tsx asm/bench.mts
-// Not part of the test suite. The first line calibrates the machine (a 1-cycle dependent add loop), since a
-// shared machine can run at a fraction of its nominal speed.
+// Not part of the test suite. The first line is a machine-speed indicator (a loop of dependent integer adds),
+// to compare runs on a shared machine whose speed varies with its load.
 import { gemmSerial } from "../src/kernels/gemm-core.js";
 import { unaryKernels } from "../src/kernels/unary.js";
 import { createWasmBackend, wasmGemmSerial } from "../src/kernels/wasm/backend.js";
@@ -21,7 +21,7 @@ for (let r = 0; r < 5; r++) {
   spin(1e8);
   rate = Math.max(rate, 1e8 / (performance.now() - t) / 1e6);
 }
-console.log(`calibration: ${rate.toFixed(2)} G dependent adds/s (≈ the clock in GHz on a quiet x64 core)`);
+console.log(`machine speed indicator: ${rate.toFixed(2)} G dependent adds/s`);
 
 /** Best wall time of `reps` runs, in ms. */
 function best(f: () => void, reps: number): number {
