@@ -14,6 +14,8 @@ import { unaryKernels, type UnaryKernel } from "../unary.js";
 import { adamVia, binaryVia, fusedVia, reduceVia, softmaxCrossEntropyVia, unaryVia } from "./elementwise.js";
 import { wasmGemmSerial } from "./gemm.js";
 import { wasmAvailable } from "./instance.js";
+import { gemmParallel } from "../gemm-threads.js";
+import { minimumSize } from "../minimums.js";
 
 export { wasmGemmSerial } from "./gemm.js";
 
@@ -29,8 +31,9 @@ const MIN_CHEAP = 64;
 
 const gemm: GemmKernel = (m, n, k, a, b, c, cOffset, ldc, accumulate) => {
   const args = [a.data, a.offset, a.rowStride, a.colStride, b.data, b.offset, b.rowStride, b.colStride, c, cOffset, ldc, m, k, n, accumulate] as const;
-  if (m * n * k < GEMM_MIN) gemmSerial(...args);
-  else wasmGemmSerial(...args);
+  if (m * n * k < minimumSize(GEMM_MIN)) gemmSerial(...args);
+  // Large products are split over helper threads in Node, each running this same wasm kernel (bit-exact).
+  else if (!gemmParallel(1, ...args)) wasmGemmSerial(...args);
 };
 
 // Operation codes of asm/elementwise.ts (unaryF32, binaryF32, fusedGradF32): keep the two lists in step.

@@ -6,6 +6,7 @@ import type { FusedGradKernel } from "../fused.js";
 import { reduceInto } from "../layout.js";
 import type { UnaryKernel } from "../unary.js";
 import { getWasm, reserve, type Wasm } from "./instance.js";
+import { minimumSize } from "../minimums.js";
 
 // Wrappers that give the module's elementwise kernels the js kernels' signatures (typed arrays in and out):
 // operands are copied into wasm memory a chunk at a time (the chunk stays in L1/L2 while it is copied in,
@@ -21,7 +22,7 @@ const CHUNK = 8192;
  * the js kernel.
  */
 export function wasmFor(min: number, o: TypedArray, x: TypedArray, y?: TypedArray): Wasm | null {
-  if (o.length < min || !(o instanceof Float32Array) || !(x instanceof Float32Array)) return null;
+  if (o.length < minimumSize(min) || !(o instanceof Float32Array) || !(x instanceof Float32Array)) return null;
   if (y !== undefined && !(y instanceof Float32Array)) return null;
   return getWasm();
 }
