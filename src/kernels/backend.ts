@@ -5,6 +5,7 @@ import type { UnaryKernel, unaryKernels } from "./unary.js";
 import type { specialKernels } from "./special.js";
 import type { FusedGradKernel, fusedGradKernels } from "./fused.js";
 import type { MatrixView } from "./gemm-view.js";
+import type { WindowGeometry } from "./conv.js";
 
 // The backend boundary: everything that crunches numbers goes through one table of kernels. Ops above
 // it decide *what* to compute (shapes, dtypes, autodiff rules); a backend below it decides *how*
@@ -28,8 +29,49 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
  */
 export type GemmKernel = (m: number, n: number, k: number, a: MatrixView, b: MatrixView, c: TypedArray, cOffset: number, ldc: number, accumulate: boolean) => void;
 
-/** Reduces `src` of `shape` over the sorted `axes` into `dst` (the kept shape's size). */
+/**
+ * Reduces `src` of `shape` (row-major) over the sorted, distinct `axes` (any of them) into `dst`, which
+ * holds the kept dimensions in order (the kept shape's size; all of `dst` is written). Float inputs give
+ * results of their own type; sums of int32/bool inputs are taken into an Int32Array. `max`/`min` propagate
+ * NaN, and over zero elements give −∞/+∞ (sum 0, prod 1).
+ */
 export type ReduceKernel = (src: TypedArray, shape: Shape, axes: readonly number[], dst: TypedArray, kind: "sum" | "max" | "min" | "prod") => void;
+
+/**
+ * Sliding-window kernels over NCHW batches (conv2d, max pooling, im2col). Arrays are one float type
+ * (Float32Array or Float64Array) per call; `g` gives the window geometry and `o` a convolution's output
+ * channels; P = OH·OW. Every output array is overwritten. The convolution drivers multiply with the active
+ * backend's `gemm`, so a backend that supplies them still uses the system BLAS when that is active.
+ */
+export interface ConvKernels {
+  /** cols[C, kh, kw, N, OH, OW] = every window of x[N, C, H, W]; positions in the padding read `padValue`. */
+  im2col(x: TypedArray, g: WindowGeometry, padValue: number, cols: TypedArray): void;
+  /** x[N, C, H, W] = the transpose of im2col: each entry of cols[C, kh, kw, N, OH, OW] summed into its position (padding entries dropped). */
+  col2im(cols: TypedArray, g: WindowGeometry, x: TypedArray): void;
+  /** y[N, O, OH, OW] = conv(x[N, C, H, W], w[O, C, kh, kw]), cross-correlation as PyTorch's conv2d. */
+  forward(x: TypedArray, w: TypedArray, g: WindowGeometry, o: number, y: TypedArray): void;
+  /** dx[N, C, H, W] = the input gradient of conv(x, w) for the output cotangent ct[N, O, OH, OW]. */
+  inputGrad(ct: TypedArray, w: TypedArray, g: WindowGeometry, o: number, dx: TypedArray): void;
+  /** dw[O, C, kh, kw] = the weight gradient of conv(x, w) for the output cotangent ct[N, O, OH, OW]. */
+  weightGrad(x: TypedArray, ct: TypedArray, g: WindowGeometry, o: number, dw: TypedArray): void;
+  /**
+   * idx[N, C, OH, OW] = the flat index in x[N, C, H, W] of each max-pool window's maximum: the first on
+   * ties, a NaN wins (so it propagates), padding never does.
+   */
+  maxPoolArgmax(x: TypedArray, g: WindowGeometry, idx: Int32Array): void;
+  /** out[N, C, OH, OW] = y[argmax], y of x's shape (y = x: the pool itself). */
+  maxPoolGather(x: TypedArray, y: TypedArray, g: WindowGeometry, out: TypedArray): void;
+  /** out (x's shape) = ct[N, C, OH, OW] added into the argmax positions of x (the pool's VJP), in output order. */
+  maxPoolScatter(x: TypedArray, ct: TypedArray, g: WindowGeometry, out: TypedArray): void;
+}
+
+/** Kernels that move elements (row-major arrays, any dtype; `dst` is overwritten). */
+export interface LayoutKernels {
+  /** dst (shape `to`) = src (shape `from`, which broadcasts to `to` by NumPy rules) repeated along broadcast dimensions. */
+  broadcast(src: TypedArray, from: Shape, dst: TypedArray, to: Shape): void;
+  /** dst = src (of `shape`) with its axes permuted: output dimension i is input dimension perm[i]. */
+  transpose(src: TypedArray, shape: Shape, perm: readonly number[], dst: TypedArray): void;
+}
 
 /** Every kernel an op may call. The js backend implements all of them. */
 export interface KernelTable {
@@ -39,6 +81,8 @@ export interface KernelTable {
   readonly binary: { readonly [K in keyof typeof binaryKernels]: BinaryKernel };
   readonly fusedGrad: { readonly [K in keyof typeof fusedGradKernels]: FusedGradKernel };
   readonly reduce: ReduceKernel;
+  readonly conv: ConvKernels;
+  readonly layout: LayoutKernels;
   /** Softmax cross-entropy per row of [rows, classes] logits `x` against targets `t`, into `out[rows]`. */
   readonly softmaxCrossEntropyRows: (x: TypedArray, t: TypedArray, rows: number, classes: number, out: TypedArray) => void;
   /** Logistic loss from logits, elementwise. */

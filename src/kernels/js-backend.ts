@@ -3,7 +3,10 @@ import { binaryKernels } from "./binary.js";
 import { unaryKernels } from "./unary.js";
 import { specialKernels } from "./special.js";
 import { fusedGradKernels } from "./fused.js";
-import { reduceInto } from "./layout.js";
+import { broadcastInto, reduceInto, transposeInto } from "./layout.js";
+import {
+  col2imInto, conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, im2colInto, maxPoolArgmax, maxPoolGatherInto, maxPoolScatterInto,
+} from "./conv.js";
 import { sigmoidCrossEntropy, softmaxCrossEntropyRows } from "./losses.js";
 import { adamUpdate, sgdUpdate } from "./optim.js";
 import { gemmSerial } from "./gemm-core.js";
@@ -21,6 +24,17 @@ export const jsKernels: KernelTable = {
   binary: binaryKernels,
   fusedGrad: fusedGradKernels,
   reduce: reduceInto,
+  conv: {
+    im2col: im2colInto,
+    col2im: col2imInto,
+    forward: conv2dForwardInto,
+    inputGrad: conv2dInputGradInto,
+    weightGrad: conv2dWeightGradInto,
+    maxPoolArgmax,
+    maxPoolGather: maxPoolGatherInto,
+    maxPoolScatter: maxPoolScatterInto,
+  },
+  layout: { broadcast: broadcastInto, transpose: transposeInto },
   softmaxCrossEntropyRows,
   sigmoidCrossEntropy,
   sgdUpdate,

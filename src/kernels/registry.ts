@@ -46,6 +46,8 @@ function overlay(layers: readonly Backend[]): KernelTable {
       special: { ...table.special, ...k.special },
       binary: { ...table.binary, ...k.binary },
       fusedGrad: { ...table.fusedGrad, ...k.fusedGrad },
+      conv: { ...table.conv, ...k.conv },
+      layout: { ...table.layout, ...k.layout },
     };
   }
   return table;

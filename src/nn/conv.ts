@@ -7,9 +7,8 @@ import { bind } from "../autodiff/bind.js";
 import { add, cast, mean, reshape, transpose } from "../ops/index.js";
 import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
-import {
-  col2imInto, conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, im2colInto, maxPoolArgmax, type WindowGeometry,
-} from "../kernels/conv.js";
+import type { WindowGeometry } from "../kernels/conv.js";
+import { kernels } from "../kernels/registry.js";
 
 /** A size given once for both spatial dimensions, or as [height, width]. */
 export type Size2 = number | readonly [number, number];
@@ -25,7 +24,7 @@ const im2colPrim: Primitive<WindowParams> = {
   name: "im2col",
   impl([x], g) {
     const out = allocate(x!.dtype, g.c * g.kh * g.kw * g.n * g.oh * g.ow);
-    im2colInto(x!.data, g, g.padValue, out);
+    kernels().conv.im2col(x!.data, g, g.padValue, out);
     return Tensor._concrete(out, [g.c, g.kh, g.kw, g.n, g.oh, g.ow], x!.dtype);
   },
   // The padding constant has no tangent: tangents are padded with 0.
@@ -37,7 +36,7 @@ const col2imPrim: Primitive<WindowParams> = {
   name: "col2im",
   impl([cols], g) {
     const out = allocate(cols!.dtype, g.n * g.c * g.h * g.w);
-    col2imInto(cols!.data, g, out);
+    kernels().conv.col2im(cols!.data, g, out);
     return Tensor._concrete(out, [g.n, g.c, g.h, g.w], cols!.dtype);
   },
   jvp: (_x, [t], _out, g) => (t ? bind(col2imPrim, [t], g) : null),
@@ -99,7 +98,7 @@ const conv2dPrim: Primitive<ConvParams> = {
   name: "conv2d",
   impl([x, w], g) {
     const out = allocate(x!.dtype, g.n * g.o * g.oh * g.ow);
-    conv2dForwardInto(x!.data, w!.data, g, g.o, x!.dtype, out);
+    kernels().conv.forward(x!.data, w!.data, g, g.o, out);
     return Tensor._concrete(out, [g.n, g.o, g.oh, g.ow], x!.dtype);
   },
   jvp([x, w], [tx, tw], _out, g) {
@@ -117,7 +116,7 @@ const conv2dInputGradPrim: Primitive<ConvParams> = {
   name: "conv2dInputGrad",
   impl([ct, w], g) {
     const out = allocate(ct!.dtype, g.n * g.c * g.h * g.w);
-    conv2dInputGradInto(ct!.data, w!.data, g, g.o, ct!.dtype, out);
+    kernels().conv.inputGrad(ct!.data, w!.data, g, g.o, out);
     return Tensor._concrete(out, [g.n, g.c, g.h, g.w], ct!.dtype);
   },
   jvp([ct, w], [tc, tw], _out, g) {
@@ -135,7 +134,7 @@ const conv2dWeightGradPrim: Primitive<ConvParams> = {
   name: "conv2dWeightGrad",
   impl([x, ct], g) {
     const out = allocate(x!.dtype, g.o * g.c * g.kh * g.kw);
-    conv2dWeightGradInto(x!.data, ct!.data, g, g.o, x!.dtype, out);
+    kernels().conv.weightGrad(x!.data, ct!.data, g, g.o, out);
     return Tensor._concrete(out, [g.o, g.c, g.kh, g.kw], x!.dtype);
   },
   jvp([x, ct], [tx, tc], _out, g) {
@@ -208,18 +207,11 @@ function windows(op: string, x: Tensor, kernel: Size2, options: PoolOptions): { 
 // Max pooling routes each output to one input, the window's argmax (recomputed from x, which is
 // piecewise constant). Three primitives close the set: the pool itself, its transpose "scatter" (adds a
 // cotangent into the argmax positions) and "gather" (reads a tensor at the argmax positions); x only
-// selects positions, so it gets no gradient from the latter two.
-function argmaxOf(x: Tensor, g: WindowGeometry): Int32Array {
-  const idx = new Int32Array(g.n * g.c * g.oh * g.ow);
-  maxPoolArgmax(x.data, g, idx);
-  return idx;
-}
-
+// selects positions, so it gets no gradient from the latter two. The argmax is found again by each kernel
+// rather than kept from the forward pass: one more read of x is cheaper than holding an index per output.
 function gatherAt(x: Tensor, y: Tensor, g: WindowGeometry): Tensor {
-  const idx = argmaxOf(x, g);
-  const out = allocate(y.dtype, idx.length);
-  const yd = y.data;
-  for (let i = 0; i < idx.length; i++) out[i] = yd[idx[i]!]!;
+  const out = allocate(y.dtype, g.n * g.c * g.oh * g.ow);
+  kernels().conv.maxPoolGather(x.data, y.data, g, out);
   return Tensor._concrete(out, [g.n, g.c, g.oh, g.ow], y.dtype);
 }
 
@@ -233,10 +225,8 @@ const maxPoolPrim: Primitive<WindowGeometry> = {
 const maxPoolScatterPrim: Primitive<WindowGeometry> = {
   name: "maxPool2dScatter",
   impl([x, ct], g) {
-    const idx = argmaxOf(x!, g);
     const out = allocate(ct!.dtype, x!.size);
-    const c = ct!.data;
-    for (let i = 0; i < idx.length; i++) out[idx[i]!] += c[i]!;
+    kernels().conv.maxPoolScatter(x!.data, ct!.data, g, out);
     return Tensor._concrete(out, x!.shape, ct!.dtype);
   },
   jvp: ([x], [, t], _out, g) => (t ? bind(maxPoolScatterPrim, [x!, t], g) : null),

@@ -5,7 +5,6 @@ import type { BinaryKernel } from "../kernels/binary.js";
 import type { UnaryKernel } from "../kernels/unary.js";
 import type { KernelTable } from "../kernels/backend.js";
 import { kernels } from "../kernels/registry.js";
-import { broadcastInto } from "../kernels/layout.js";
 import { castConcrete } from "./creation.js";
 
 /**
@@ -48,12 +47,12 @@ export function binaryImpl(name: string, pick: (k: KernelTable) => BinaryKernel,
     else {
       if (!sameShape(a.shape, shape)) {
         const full = allocate(dtype, out.length);
-        broadcastInto(ad, a.shape, full, shape);
+        kernels().layout.broadcast(ad, a.shape, full, shape);
         ad = full;
       }
       if (!sameShape(b.shape, shape)) {
         const full = allocate(dtype, out.length);
-        broadcastInto(bd, b.shape, full, shape);
+        kernels().layout.broadcast(bd, b.shape, full, shape);
         bd = full;
       }
     }

@@ -3,7 +3,7 @@ import type { Primitive } from "../core/primitive.js";
 import { allocate } from "../core/dtype.js";
 import { broadcastShapes, fmtShape, normalizeAxes, sameShape, sizeOf, type Shape } from "../core/shape.js";
 import { ShapeError } from "../core/errors.js";
-import { broadcastInto, transposeInto } from "../kernels/layout.js";
+import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { sum } from "./reduce.js";
@@ -48,7 +48,7 @@ const broadcastPrim: Primitive<Shape> = {
   name: "broadcastTo",
   impl([x], shape) {
     const data = allocate(x!.dtype, sizeOf(shape));
-    broadcastInto(x!.data, x!.shape, data, shape);
+    kernels().layout.broadcast(x!.data, x!.shape, data, shape);
     return Tensor._concrete(data, shape, x!.dtype);
   },
   jvp: (_x, [t], _out, shape) => (t ? broadcastTo(t, shape) : null),
@@ -75,7 +75,7 @@ const transposePrim: Primitive<readonly number[]> = {
   name: "transpose",
   impl([x], perm) {
     const data = allocate(x!.dtype, x!.size);
-    transposeInto(x!.data, x!.shape, perm, data);
+    kernels().layout.transpose(x!.data, x!.shape, perm, data);
     return Tensor._concrete(data, perm.map((p) => x!.shape[p]!), x!.dtype);
   },
   jvp: (_x, [t], _out, perm) => (t ? transpose(t, perm) : null),
