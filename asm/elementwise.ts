@@ -130,26 +130,3 @@ export function fusedGradF32(op: i32, x: usize, ct: usize, dst: usize, n: i32): 
     default: unreachable();
   }
 }
-
-/**
- * dst[r] = Σ src[r·run .. r·run + run) for r < rows, float32 in and out, summed in float64 (four running sums,
- * added at the end), so long sums keep float32's precision: error below run·2⁻⁵³·Σ|x| before the final rounding.
- * Rows need not be 16-byte aligned (unaligned vector loads).
- */
-export function sumRowsF32(src: usize, rows: i32, run: i32, dst: usize): void {
-  const vend = <usize>(run & ~3) * 4;
-  for (let r = 0; r < rows; r++) {
-    const row = src + <usize>r * <usize>run * 4;
-    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
-    const end = row + vend;
-    for (let p = row; p < end; p += 16) {
-      const v = v128.load(p);
-      s0 = f64x2.add(s0, lo64(v));
-      s1 = f64x2.add(s1, hi64(v));
-    }
-    const s = f64x2.add(s0, s1);
-    let total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-    for (let p = end; p < row + <usize>run * 4; p += 4) total += <f64>load<f32>(p);
-    store<f32>(dst + <usize>r * 4, <f32>total);
-  }
-}

@@ -3,8 +3,8 @@ import type { Shape } from "../core/shape.js";
 import { sizeOf, stridesOf } from "../core/shape.js";
 
 /**
- * Copies `src` (shape `from`) into `dst` (shape `to`), repeating along broadcast dimensions.
- * `from` must already be known to broadcast to `to`.
+ * Copies `src` (shape `from`) into `dst` (shape `to`), repeating along broadcast dimensions
+ * (KernelTable.layout.broadcast). `from` must already be known to broadcast to `to`. Any dtype.
  */
 export function broadcastInto(src: TypedArray, from: Shape, dst: TypedArray, to: Shape): void {
   const n = dst.length;
@@ -35,7 +35,7 @@ export function broadcastInto(src: TypedArray, from: Shape, dst: TypedArray, to:
   }
 }
 
-/** Permutes the axes of a row-major array: output dimension i is input dimension `perm[i]`. */
+/** Permutes the axes of a row-major array: output dimension i is input dimension `perm[i]` (KernelTable.layout.transpose). Any dtype. */
 export function transposeInto(src: TypedArray, shape: Shape, perm: readonly number[], dst: TypedArray): void {
   const rank = shape.length;
   const n = src.length;
@@ -69,8 +69,9 @@ export function transposeInto(src: TypedArray, shape: Shape, perm: readonly numb
 }
 
 /**
- * Reduces `src` over the sorted `axes`, writing into `dst` of the kept shape.
- * `kind` picks the reduction; `init` is its identity.
+ * Reduces `src` over the sorted `axes`, writing into `dst` of the kept shape (KernelTable.reduce).
+ * Float results accumulate in float64 and are rounded once into a Float32Array; `max`/`min` propagate NaN
+ * and keep the first of tied values.
  */
 export function reduceInto(src: TypedArray, shape: Shape, axes: readonly number[], dst: TypedArray, kind: "sum" | "max" | "min" | "prod"): void {
   const init = kind === "sum" ? 0 : kind === "prod" ? 1 : kind === "max" ? -Infinity : Infinity;
@@ -101,15 +102,17 @@ export function reduceInto(src: TypedArray, shape: Shape, axes: readonly number[
     }
     return;
   }
+  // Float32 results accumulate in float64 and are rounded once, as in the trailing case above.
+  const acc = dst instanceof Float32Array ? new Float64Array(dst.length).fill(init) : dst;
   const idx = new Array<number>(rank).fill(0);
   let oi = 0;
   for (let i = 0; i < n; i++) {
     const v = src[i]!;
-    const cur = dst[oi]!;
-    if (kind === "sum") dst[oi] = cur + v;
-    else if (kind === "prod") dst[oi] = cur * v;
-    else if (kind === "max") { if (v > cur || v !== v) dst[oi] = v; }
-    else if (v < cur || v !== v) dst[oi] = v;
+    const cur = acc[oi]!;
+    if (kind === "sum") acc[oi] = cur + v;
+    else if (kind === "prod") acc[oi] = cur * v;
+    else if (kind === "max") { if (v > cur || v !== v) acc[oi] = v; }
+    else if (v < cur || v !== v) acc[oi] = v;
     for (let d = rank - 1; d >= 0; d--) {
       idx[d]!++;
       oi += st[d]!;
@@ -118,4 +121,5 @@ export function reduceInto(src: TypedArray, shape: Shape, axes: readonly number[
       idx[d] = 0;
     }
   }
+  if (acc !== dst) dst.set(acc);
 }

@@ -1,8 +1,9 @@
 // The wasm backend: chainrule's own WebAssembly SIMD kernels, written in AssemblyScript (asm/*.ts) and embedded
 // in the build as base64 (module.generated.ts, made by scripts/build-wasm.mjs), so it needs no file or fetch at
-// run time. It supplies GEMM (float32 and float64), float32 elementwise kernels, sums, softmax cross-entropy and
-// Adam; the registry takes every other kernel from the js backend, and each wrapper here falls back to its js
-// kernel for other dtypes and for arrays too small to be worth the copy (one rule: `wasmFor` in elementwise.ts).
+// run time. It supplies GEMM (float32 and float64), float32 elementwise kernels, reductions, the layout and
+// window kernels (float32 and float64), softmax cross-entropy and Adam; the registry takes every other kernel
+// from the js backend, and each wrapper here falls back to its js kernel for other dtypes and for arrays too
+// small to be worth the copy (one rule: `wasmFor`, and `floatsFor` for kernels that take float64, in elementwise.ts).
 import type { Backend, GemmKernel } from "../backend.js";
 import { binaryKernels, type BinaryKernel } from "../binary.js";
 import { fusedGradKernels, type FusedGradKernel } from "../fused.js";
@@ -11,7 +12,9 @@ import { adamUpdate } from "../optim.js";
 import { softmaxCrossEntropyRows } from "../losses.js";
 import { specialKernels } from "../special.js";
 import { unaryKernels, type UnaryKernel } from "../unary.js";
-import { adamVia, binaryVia, fusedVia, reduceVia, softmaxCrossEntropyVia, unaryVia } from "./elementwise.js";
+import { adamVia, binaryVia, fusedVia, softmaxCrossEntropyVia, unaryVia } from "./elementwise.js";
+import { wasmConvKernels } from "./conv.js";
+import { wasmLayoutKernels, wasmReduce } from "./layout.js";
 import { wasmGemmSerial } from "./gemm.js";
 import { wasmAvailable } from "./instance.js";
 import { gemmParallel } from "../gemm-threads.js";
@@ -63,7 +66,11 @@ const FUSED_OPS = { tanhGrad: 0, sigmoidGrad: 1, reluGrad: 2, squareGrad: 3 } as
  *   rounded subnormals. neg, abs, square, relu, reciprocal are exact IEEE operations (results identical to js).
  * - `binary`: add, sub, mul, div, maximum, minimum (modes 0/1/2 as BinaryKernel); identical to the js kernels.
  * - `fusedGrad`: tanhGrad, sigmoidGrad, reluGrad, squareGrad; identical to the js kernels.
- * - `reduce`: sums over trailing axes, in float64; everything else: js.
+ * - `reduce`: sum, max, min, prod over any axes, float32 and float64, accumulated in float64 (src/kernels/wasm/layout.ts).
+ * - `layout`: broadcast and transpose, float32 and float64; identical to the js kernels.
+ * - `conv`: im2col, col2im, the conv2d forward / input-gradient / weight-gradient drivers (whole stages in wasm
+ *   memory, multiplied by the active backend's GEMM) and the max-pool argmax, gather and scatter, float32 and
+ *   float64; identical to the js kernels for the same GEMM (src/kernels/wasm/conv.ts).
  * - `adamUpdate`: Adam/AdamW on float32 parameters; identical to the js kernel.
  * - `softmaxCrossEntropyRows`: float32 logits and targets, exp/log in float64; within 1 ulp of the js kernel.
  */
@@ -87,10 +94,12 @@ export function createWasmBackend(): Backend | null {
       special: { erf: unaryVia(UNARY_OPS.erf, MIN_TRANSCENDENTAL, specialKernels.erf) },
       binary: { add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), maximum: binary("maximum"), minimum: binary("minimum") },
       fusedGrad: { tanhGrad: fused("tanhGrad"), sigmoidGrad: fused("sigmoidGrad"), reluGrad: fused("reluGrad"), squareGrad: fused("squareGrad") },
-      reduce: reduceVia(MIN_CHEAP),
+      reduce: wasmReduce,
+      conv: wasmConvKernels,
+      layout: wasmLayoutKernels,
       adamUpdate: adamVia(MIN_CHEAP, adamUpdate),
       softmaxCrossEntropyRows: softmaxCrossEntropyVia(MIN_CHEAP, softmaxCrossEntropyRows),
     },
-    describe: () => ({ detail: "WebAssembly SIMD (AssemblyScript): float32/float64 GEMM, float32 elementwise, sums, softmax cross-entropy, Adam" }),
+    describe: () => ({ detail: "WebAssembly SIMD (AssemblyScript): float32/float64 GEMM, float32 elementwise, reductions, layout and conv kernels, softmax cross-entropy, Adam" }),
   };
 }

@@ -1,9 +1,7 @@
 import type { TypedArray } from "../../core/dtype.js";
-import type { Shape } from "../../core/shape.js";
-import type { KernelTable, ReduceKernel } from "../backend.js";
+import type { KernelTable } from "../backend.js";
 import type { BinaryKernel } from "../binary.js";
 import type { FusedGradKernel } from "../fused.js";
-import { reduceInto } from "../layout.js";
 import type { UnaryKernel } from "../unary.js";
 import { getWasm, reserve, type Wasm } from "./instance.js";
 import { minimumSize } from "../minimums.js";
@@ -25,6 +23,27 @@ export function wasmFor(min: number, o: TypedArray, x: TypedArray, y?: TypedArra
   if (o.length < minimumSize(min) || !(o instanceof Float32Array) || !(x instanceof Float32Array)) return null;
   if (y !== undefined && !(y instanceof Float32Array)) return null;
   return getWasm();
+}
+
+/** The module and element type for `floatsFor`'s kernels: `f64` says Float64Array (8-byte elements), else Float32Array. */
+export interface FloatCall {
+  readonly w: Wasm;
+  readonly f64: boolean;
+}
+
+/**
+ * `wasmFor`'s rule for kernels that take float64 as well (layout and window kernels): the module when the
+ * arrays are all Float32Arrays or all Float64Arrays, `size` (the work, in elements) is at least `min` and
+ * the module is ready; else null, meaning: run the js kernel.
+ */
+export function floatsFor(min: number, size: number, a: TypedArray, b?: TypedArray, c?: TypedArray, d?: TypedArray): FloatCall | null {
+  if (size < minimumSize(min)) return null;
+  const f64 = a instanceof Float64Array;
+  if (!f64 && !(a instanceof Float32Array)) return null;
+  const ctor = a.constructor;
+  if ((b !== undefined && b.constructor !== ctor) || (c !== undefined && c.constructor !== ctor) || (d !== undefined && d.constructor !== ctor)) return null;
+  const w = getWasm();
+  return w === null ? null : { w, f64 };
 }
 
 /** Chunk regions, each rounded to whole vectors: [a | b] (within the first MiB, always there). Returns the byte address of a. */
@@ -98,36 +117,6 @@ export function fusedVia(code: number, min: number, js: FusedGradKernel): FusedG
       copyIn(f32, ct, i, len, bt >> 2);
       w.exports.fusedGradF32(code, at, bt, at, len);
       copyOut(f32, at >> 2, len, o, i);
-    }
-  };
-}
-
-/** Whether `axes` (sorted) are the trailing axes of a shape of rank `rank`. */
-function trailing(axes: readonly number[], rank: number): boolean {
-  for (let i = 0; i < axes.length; i++) if (axes[i] !== rank - axes.length + i) return false;
-  return axes.length > 0;
-}
-
-/**
- * The reduce kernel: float32 sums over trailing axes (each output sums one contiguous run) in wasm, summed in
- * float64; every other reduction (max, min, prod, other axes, other dtypes, small inputs) runs `reduceInto`.
- */
-export function reduceVia(min: number): ReduceKernel {
-  return (src: TypedArray, shape: Shape, axes: readonly number[], dst: TypedArray, kind) => {
-    const w = kind === "sum" && trailing(axes, shape.length) && dst.length > 0 ? wasmFor(min, src, src, dst) : null;
-    if (w === null) return reduceInto(src, shape, axes, dst, kind);
-    const rows = dst.length, run = src.length / rows;
-    // Whole rows per chunk; a row longer than the chunk is a chunk of its own.
-    const per = Math.max(1, Math.floor(4 * CHUNK / run));
-    const at = reserve(w, (per * run + per + 4) * 4);
-    if (at < 0) return reduceInto(src, shape, axes, dst, kind);
-    const out = at + per * run * 4;
-    const f32 = w.f32;
-    for (let r = 0; r < rows; r += per) {
-      const count = Math.min(per, rows - r);
-      copyIn(f32, src, r * run, count * run, at >> 2);
-      w.exports.sumRowsF32(at, count, run, out);
-      copyOut(f32, out >> 2, count, dst, r);
     }
   };
 }

@@ -1,6 +1,6 @@
 import type { TypedArray } from "../../core/dtype.js";
 import { gemmSerial } from "../gemm-core.js";
-import { getWasm, reserve, type Wasm } from "./instance.js";
+import { getWasm, reserve, resident, type Wasm } from "./instance.js";
 
 /** Elements `x[o + i·rs + j·cs]` for i < rows, j < cols span this index range (strides may be 0 or negative). */
 function span(o: number, rs: number, cs: number, rows: number, cols: number): [number, number] {
@@ -40,7 +40,9 @@ function copyOperand(x: TypedArray, o: number, rs: number, cs: number, rows: num
  * split by rows or columns (over threads) gives the same bits as one call. NaN and ±Infinity propagate as in
  * the triple loop. Any other array types (or mixed types), or an engine without WebAssembly SIMD, run
  * `gemmSerial` instead. Operands are copied into wasm memory and C's block copied back, row by row when ldc > n
- * (so other parts of C, written concurrently by other threads, are never touched).
+ * (so other parts of C, written concurrently by other threads, are never touched). Operands that are views on
+ * this thread's wasm memory (staged there by a kernel with `hold`) are used where they lie: when all three are,
+ * nothing is copied and memory does not grow, so the caller's views stay valid.
  */
 export function wasmGemmSerial(
   a: TypedArray, ao: number, ars: number, acs: number,
@@ -53,6 +55,22 @@ export function wasmGemmSerial(
   const f64 = !f32 && a instanceof Float64Array && b instanceof Float64Array && c instanceof Float64Array;
   if (w === null || !(f32 || f64)) {
     gemmSerial(a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, n, accumulate);
+    return;
+  }
+  const ra = resident(w, a), rb = resident(w, b), rc = resident(w, c);
+  if (ra && rb && rc && ars >= 0 && acs >= 0 && brs >= 0 && bcs >= 0) {
+    // Operands a kernel staged in this memory (conv stages): multiplied where they lie, nothing copied.
+    const size = f32 ? 4 : 8;
+    (f32 ? w.exports.sgemm : w.exports.dgemm)(a.byteOffset + ao * size, ars, acs, b.byteOffset + bo * size, brs, bcs, c.byteOffset + co * size, ldc, m, k, n, accumulate ? 1 : 0, w.workspace);
+    return;
+  }
+  if (ra || rb || rc) {
+    // Some operands in this memory, some not: copying the others in may grow memory, which detaches views
+    // on it, so the resident ones are copied out first and C's block written back through a fresh view.
+    const cAt = c.byteOffset, cLen = c.length;
+    const a2 = ra ? a.slice() : a, b2 = rb ? b.slice() : b, c2 = rc ? c.slice() : c;
+    runGemm(w, f32, a2, ao, ars, acs, b2, bo, brs, bcs, c2, co, ldc, m, k, n, accumulate);
+    if (rc) (f32 ? new Float32Array(w.exports.memory.buffer, cAt, cLen) : new Float64Array(w.exports.memory.buffer, cAt, cLen)).set(c2);
     return;
   }
   runGemm(w, f32, a, ao, ars, acs, b, bo, brs, bcs, c, co, ldc, m, k, n, accumulate);

@@ -15,9 +15,22 @@ export interface WasmExports {
   unaryF32(op: number, src: number, dst: number, n: number): void;
   binaryF32(op: number, a: number, b: number, dst: number, n: number, mode: number, scalar: number): void;
   fusedGradF32(op: number, x: number, ct: number, dst: number, n: number): void;
-  sumRowsF32(src: number, rows: number, run: number, dst: number): void;
   softmaxXentF32(x: number, t: number, rows: number, classes: number, out: number): void;
   adamF32(p: number, g: number, m: number, v: number, n: number, step: number, bc2: number, shrink: number, l2: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number): void;
+  im2colF32(x: number, n: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, pad: number, cols: number): void;
+  im2colF64(x: number, n: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, pad: number, cols: number): void;
+  col2imF32(cols: number, n: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, x: number): void;
+  col2imF64(cols: number, n: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, x: number): void;
+  swapLeading(src: number, a: number, b: number, run: number, size: number, dst: number): void;
+  maxPoolF32(mode: number, x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, y: number, out: number): void;
+  maxPoolF64(mode: number, x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, y: number, out: number): void;
+  stridedCopyF32(src: number, dst: number, rank: number, meta: number): void;
+  stridedCopyF64(src: number, dst: number, rank: number, meta: number): void;
+  transpose2dF32(src: number, batch: number, rows: number, cols: number, dst: number): void;
+  transpose2dF64(src: number, batch: number, rows: number, cols: number, dst: number): void;
+  reduceF32(kind: number, src: number, rank: number, meta: number, inner: number, innerReduced: number, acc: number): void;
+  reduceF64(kind: number, src: number, rank: number, meta: number, inner: number, innerReduced: number, acc: number): void;
+  narrowF64(src: number, n: number, dst: number): void;
 }
 
 /** The instance with its current views and the start of its scratch area. */
@@ -25,13 +38,14 @@ export interface Wasm {
   readonly exports: WasmExports;
   /** Byte address of the GEMM workspace. */
   readonly workspace: number;
-  /** Byte address of the scratch area (64-byte aligned). */
-  readonly scratch: number;
+  /** Byte address of the scratch area (64-byte aligned); moves up while a caller `hold`s the part below it. */
+  scratch: number;
   /** Bytes available from `scratch` (memory only grows through `reserve`, so this and the views stay valid). */
   capacity: number;
   /** Views on the whole memory; replaced when it grows (read them after `reserve`). */
   f32: Float32Array;
   f64: Float64Array;
+  i32: Int32Array;
 }
 
 const PAGE = 65536;
@@ -55,7 +69,7 @@ function setUp(instance: WebAssembly.Instance): Wasm {
   const align = (x: number): number => Math.ceil(x / 64) * 64;
   const workspace = align(exports.heapBase());
   const scratch = align(workspace + Math.max(exports.sgemmWorkspace(), exports.dgemmWorkspace()));
-  const w: Wasm = { exports, workspace, scratch, capacity: -1, f32: new Float32Array(0), f64: new Float64Array(0) };
+  const w: Wasm = { exports, workspace, scratch, capacity: -1, f32: new Float32Array(0), f64: new Float64Array(0), i32: new Int32Array(0) };
   grow(w, 1 << 20);
   return w;
 }
@@ -68,6 +82,7 @@ function grow(w: Wasm, bytes: number): void {
   if (have < want) memory.grow(Math.ceil((want - have) / PAGE));
   w.f32 = new Float32Array(memory.buffer);
   w.f64 = new Float64Array(memory.buffer);
+  w.i32 = new Int32Array(memory.buffer);
   w.capacity = memory.buffer.byteLength - w.scratch;
 }
 
@@ -124,4 +139,30 @@ export function reserve(w: Wasm, bytes: number): number {
     if (bytes > w.capacity) return -1;
   }
   return w.scratch;
+}
+
+/**
+ * Takes the first `bytes` of the scratch area for the caller until it calls `release` with the address
+ * returned: kernels the caller runs meanwhile (the GEMM, through `reserve`) get the scratch after it, so
+ * operands staged there stay put. Returns the address, or −1 when memory cannot grow that far. Views on
+ * memory may change (read them after); addresses do not. Holds nest, and are released in reverse order.
+ */
+export function hold(w: Wasm, bytes: number): number {
+  const held = Math.ceil(bytes / 64) * 64;
+  const at = reserve(w, held);
+  if (at < 0) return -1;
+  w.scratch += held;
+  w.capacity -= held;
+  return at;
+}
+
+/** Gives back the scratch from `at` (an address `hold` returned) on. */
+export function release(w: Wasm, at: number): void {
+  w.capacity += w.scratch - at;
+  w.scratch = at;
+}
+
+/** Whether `x` is a view on this instance's memory (an operand staged by `hold`). */
+export function resident(w: Wasm, x: { readonly buffer: ArrayBufferLike }): boolean {
+  return x.buffer === w.exports.memory.buffer;
 }
