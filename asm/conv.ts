@@ -147,6 +147,33 @@ export function swapLeading(src: usize, a: i32, b: i32, run: i32, size: i32, dst
   }
 }
 
+@inline function swapBias<T>(src: usize, a: i32, b: i32, run: i32, bias: usize, dst: usize): void {
+  const S = <usize>sizeof<T>();
+  const rowBytes = <usize>run * S;
+  for (let i = 0; i < a; i++) {
+    const s = src + <usize>i * <usize>b * rowBytes;
+    const bi = load<T>(bias + <usize>i * S);
+    const bv = sizeof<T>() == 4 ? f32x4.splat(<f32>bi) : f64x2.splat(<f64>bi);
+    for (let j = 0; j < b; j++) {
+      const from = s + <usize>j * rowBytes, to = dst + (<usize>j * <usize>a + <usize>i) * rowBytes;
+      let q: usize = 0;
+      for (; q + 16 <= rowBytes; q += 16) {
+        const v = v128.load(from + q);
+        v128.store(to + q, sizeof<T>() == 4 ? f32x4.add(v, bv) : f64x2.add(v, bv));
+      }
+      for (; q < rowBytes; q += S) store<T>(to + q, load<T>(from + q) + bi);
+    }
+  }
+}
+
+/**
+ * dst[j, i, :] = src[i, j, :] + bias[i] (float32): `swapLeading` adding a per-row bias on the way, so that a
+ * convolution's bias costs no pass of its own (the same float32 sums as adding afterwards).
+ */
+export function swapBiasF32(src: usize, a: i32, b: i32, run: i32, bias: usize, dst: usize): void { swapBias<f32>(src, a, b, run, bias, dst); }
+/** As swapBiasF32, for float64. */
+export function swapBiasF64(src: usize, a: i32, b: i32, run: i32, bias: usize, dst: usize): void { swapBias<f64>(src, a, b, run, bias, dst); }
+
 const ARGMAX = 0, GATHER = 1, SCATTER = 2;
 
 /**

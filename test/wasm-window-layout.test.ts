@@ -12,7 +12,7 @@ import { jsKernels } from "../src/kernels/js-backend.js";
 import { setKernelMinimums } from "../src/kernels/registry.js";
 import { createWasmBackend, wasmGemmSerial } from "../src/kernels/wasm/backend.js";
 import { getWasm, hold, release } from "../src/kernels/wasm/instance.js";
-import { availableBackends, getBackend, grad, mul, nn, setBackend, sum, tensor, ShapeError, ValueError } from "../src/index.js";
+import { availableBackends, getBackend, grad, jvp, mul, nn, randn, setBackend, sum, tensor, vjp, ShapeError, ValueError } from "../src/index.js";
 import type { BackendName, Tensor } from "../src/index.js";
 
 let wk: { conv: ConvKernels; layout: LayoutKernels; reduce: KernelTable["reduce"] };
@@ -97,15 +97,23 @@ describe("wasm conv drivers (the same GEMM as js: the same bits)", () => {
         const x = randomArray(ctor, g.n * g.c * g.h * g.w, rng);
         const w = randomArray(ctor, o * g.c * g.kh * g.kw, rng);
         const ct = randomArray(ctor, g.n * o * g.oh * g.ow, rng);
+        const bias = randomArray(ctor, o, rng);
         const run = (k: ConvKernels) => {
-          const y = new ctor(ct.length).fill(3), dx = new ctor(x.length).fill(3), dw = new ctor(w.length).fill(3);
-          k.forward(x, w, g, o, y);
+          const y = new ctor(ct.length).fill(3), yb = new ctor(ct.length).fill(3), dx = new ctor(x.length).fill(3), dw = new ctor(w.length).fill(3);
+          k.forward(x, w, null, g, o, y);
+          k.forward(x, w, bias, g, o, yb);
           k.inputGrad(ct, w, g, o, dx);
           k.weightGrad(x, ct, g, o, dw);
-          return [y, dx, dw];
+          return [y, yb, dx, dw];
         };
         const [got, want] = [run(wk.conv), run(js.conv)];
-        for (const [i, name] of ["forward", "inputGrad", "weightGrad"].entries()) expectSame(got[i]!, want[i]!, `${name} ${label(g)} o=${o}`);
+        for (const [i, name] of ["forward", "forward with bias", "inputGrad", "weightGrad"].entries()) expectSame(got[i]!, want[i]!, `${name} ${label(g)} o=${o}`);
+        // The bias is added as a separate add would: the float sum of each output and its channel's bias.
+        const p = g.oh * g.ow;
+        for (let i = 0; i < want[0]!.length; i++) {
+          const sumOf = ctor === Float32Array ? Math.fround(want[0]![i]! + bias[Math.floor(i / p) % o]!) : want[0]![i]! + bias[Math.floor(i / p) % o]!;
+          if (!Object.is(want[1]![i], sumOf)) expect.fail(`bias at ${i}: ${want[1]![i]}, expected ${sumOf}`);
+        }
       }
     });
   }
@@ -117,8 +125,8 @@ describe("wasm conv drivers (the same GEMM as js: the same bits)", () => {
     x[40] = NaN;
     w[5] = Infinity;
     const got = new Float32Array(2 * o * 36), want = new Float32Array(got.length);
-    wk.conv.forward(x, w, g, o, got);
-    js.conv.forward(x, w, g, o, want);
+    wk.conv.forward(x, w, null, g, o, got);
+    js.conv.forward(x, w, null, g, o, want);
     expectSame(got, want, "forward with NaN and Infinity");
     expect(got.some(Number.isNaN)).toBe(true);
   });
@@ -213,7 +221,8 @@ describe("wasm reductions over any axes", () => {
       for (const [shape, axes] of CASES) {
         const n = shape.reduce((p, d) => p * d, 1);
         const x = randomArray(ctor, n, rng);
-        const small = ctor.from(x, (v) => 1 + v / 64); // products stay finite
+        const small = new ctor(n); // products stay finite
+        for (let i = 0; i < n; i++) small[i] = 1 + x[i]! / 64;
         if (n > 8) x[n >> 1] = NaN;
         for (const kind of ["sum", "max", "min", "prod"] as const) {
           const src = kind === "prod" ? small : x;
@@ -364,7 +373,7 @@ describe("conv2d and maxPool2d on every backend against js", () => {
     };
     const out = f(x, w1, b1, w2, b2);
     const ct = r(out.shape as number[]);
-    const grads = grad((...p: Tensor[]) => sum(mul(f(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!), ct)), { argnums: [0, 1, 2, 3, 4] })(x, w1, b1, w2, b2) as Tensor[];
+    const grads = grad((...p: Tensor[]) => sum(mul(f(p[0]!, p[1]!, p[2]!, p[3]!, p[4]!), ct)), { argnums: [0, 1, 2, 3, 4] })(x, w1, b1, w2, b2) as unknown as Tensor[];
     return [out, ...grads].map((t) => Float64Array.from(t.data));
   }
 
@@ -395,5 +404,48 @@ describe("conv2d and maxPool2d on every backend against js", () => {
       expect(() => nn.maxPool2d(x, 2, { padding: 2 })).toThrow(ValueError);
       expect(() => nn.maxPool2d(tensor(new Float32Array(25), { shape: [5, 5] }), 2)).toThrow(/NCHW/);
     }
+  });
+});
+
+describe("conv2d's bias inside the primitive", () => {
+  const r64 = (shape: number[], seed: number) => randn(shape, { seed, dtype: "float64" });
+
+  it("reverse and forward mode agree with the bias among the inputs, alone or with the others", () => {
+    const x = r64([2, 2, 5, 4], 1), w = r64([3, 2, 2, 3], 2), b = r64([3], 3);
+    const f = (a: Tensor, c: Tensor, d: Tensor) => nn.conv2d(a, c, d, { padding: 1 });
+    const [out, pullback] = vjp(f, x, w, b);
+    const ct = r64(out.shape as number[], 4);
+    const [cx, cw, cb] = pullback(ct) as Tensor[];
+    const zero = (t: Tensor) => mul(t, 0);
+    for (const [tx, tw, tb] of [[r64([2, 2, 5, 4], 5), r64([3, 2, 2, 3], 6), r64([3], 7)], [zero(x), zero(w), r64([3], 8)]]) {
+      const [, tOut] = jvp(f, [x, w, b], [tx!, tw!, tb!]);
+      const lhs = sum(mul(ct, tOut)).item();
+      const rhs = sum(mul(cx!, tx!)).item() + sum(mul(cw!, tw!)).item() + sum(mul(cb!, tb!)).item();
+      expect(Math.abs(lhs - rhs)).toBeLessThan(1e-10 * Math.max(1, Math.abs(lhs)));
+    }
+    // Only the bias varies: the tangent is the bias broadcast over N, OH and OW.
+    const tb = r64([3], 9);
+    const [, onlyB] = jvp((d: Tensor) => f(x, w, d), [b], [tb]);
+    expect(onlyB.shape).toEqual(out.shape);
+    const p = (out.shape[2] as number) * (out.shape[3] as number);
+    for (let i = 0; i < onlyB.size; i++) expect(onlyB.data[i]).toBe(tb.data[Math.floor(i / p) % 3]);
+  });
+
+  it("second order through the bias: d/db of ⟨∂L/∂w, v⟩ is exact for a quadratic loss", () => {
+    const x = r64([1, 2, 4, 4], 10), w = r64([2, 2, 3, 3], 11), b = r64([2], 12), v = r64([2, 2, 3, 3], 13);
+    const L = (ww: Tensor, bb: Tensor) => sum(mul(nn.conv2d(x, ww, bb), nn.conv2d(x, ww, bb)));
+    const inner = (bb: Tensor) => sum(mul(grad(L)(w, bb), v));
+    // ∂L/∂w = 2 Σ y·x-windows, linear in b: d/db_o = 2 Σ_{n,p} ⟨x-window at p, v[o]⟩, by a second autodiff route.
+    const viaConv = grad((bb: Tensor) => sum(mul(nn.conv2d(x, v), nn.conv2d(x, w, bb))))(b);
+    const direct = grad(inner)(b);
+    for (let i = 0; i < 2; i++) expect(direct.data[i]).toBeCloseTo(2 * viaConv.data[i]!, 10);
+  });
+
+  it("a wider bias promotes the result as adding it did (float32 input, float64 bias gives float64)", () => {
+    const x = randn([1, 1, 4, 4], { seed: 1 }), w = randn([2, 1, 3, 3], { seed: 2 }), b = r64([2], 3);
+    const out = nn.conv2d(x, w, b);
+    expect(out.dtype).toBe("float64");
+    const same = nn.conv2d(x, w, tensor(Float32Array.from(b.data), { shape: [2] }));
+    expect(same.dtype).toBe("float32");
   });
 });

@@ -48,8 +48,11 @@ export interface ConvKernels {
   im2col(x: TypedArray, g: WindowGeometry, padValue: number, cols: TypedArray): void;
   /** x[N, C, H, W] = the transpose of im2col: each entry of cols[C, kh, kw, N, OH, OW] summed into its position (padding entries dropped). */
   col2im(cols: TypedArray, g: WindowGeometry, x: TypedArray): void;
-  /** y[N, O, OH, OW] = conv(x[N, C, H, W], w[O, C, kh, kw]), cross-correlation as PyTorch's conv2d. */
-  forward(x: TypedArray, w: TypedArray, g: WindowGeometry, o: number, y: TypedArray): void;
+  /**
+   * y[N, O, OH, OW] = conv(x[N, C, H, W], w[O, C, kh, kw]) (cross-correlation, as PyTorch's conv2d), plus
+   * bias[O] along the channels when given (the same sums as adding it afterwards).
+   */
+  forward(x: TypedArray, w: TypedArray, bias: TypedArray | null, g: WindowGeometry, o: number, y: TypedArray): void;
   /** dx[N, C, H, W] = the input gradient of conv(x, w) for the output cotangent ct[N, O, OH, OW]. */
   inputGrad(ct: TypedArray, w: TypedArray, g: WindowGeometry, o: number, dx: TypedArray): void;
   /** dw[O, C, kh, kw] = the weight gradient of conv(x, w) for the output cotangent ct[N, O, OH, OW]. */

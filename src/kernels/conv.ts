@@ -116,11 +116,12 @@ function part(g: WindowGeometry, count: number): WindowGeometry {
 }
 
 /**
- * y[N, O, OH, OW] = conv(x[N, C, H, W], w[O, C, kh, kw]) (cross-correlation, as PyTorch's conv2d) by
- * im2col + one product per chunk of images: tmp[O, nb·P] = W[O, C·kh·kw] · cols[C·kh·kw, nb·P] with the
- * active backend's GEMM, then each image's [O, P] block is copied into y. All arrays of one float type.
+ * y[N, O, OH, OW] = conv(x[N, C, H, W], w[O, C, kh, kw]) (cross-correlation, as PyTorch's conv2d) + bias[O]
+ * when given, by im2col + one product per chunk of images: tmp[O, nb·P] = W[O, C·kh·kw] · cols[C·kh·kw, nb·P]
+ * with the active backend's GEMM, then each image's [O, P] block is copied into y, adding the bias on the way
+ * (the sums a separate broadcast add would make). All arrays of one float type.
  */
-export function conv2dForwardInto(x: TypedArray, w: TypedArray, g: WindowGeometry, o: number, y: TypedArray): void {
+export function conv2dForwardInto(x: TypedArray, w: TypedArray, bias: TypedArray | null, g: WindowGeometry, o: number, y: TypedArray): void {
   const ckk = g.c * g.kh * g.kw, p = g.oh * g.ow, img = g.c * g.h * g.w;
   const chunk = chunkSize(g);
   const cols = like(x, ckk * chunk * p);
@@ -131,7 +132,8 @@ export function conv2dForwardInto(x: TypedArray, w: TypedArray, g: WindowGeometr
     gemm(o, nb * p, ckk, { data: w, offset: 0, rowStride: ckk, colStride: 1 }, { data: cols, offset: 0, rowStride: nb * p, colStride: 1 }, tmp, 0, nb * p, false);
     for (let i = 0; i < nb; i++) for (let oc = 0; oc < o; oc++) {
       const src = oc * nb * p + i * p, dst = ((n0 + i) * o + oc) * p;
-      for (let q = 0; q < p; q++) y[dst + q] = tmp[src + q]!;
+      if (bias === null) for (let q = 0; q < p; q++) y[dst + q] = tmp[src + q]!;
+      else for (let q = 0, b = bias[oc]!; q < p; q++) y[dst + q] = tmp[src + q]! + b;
     }
   }
 }

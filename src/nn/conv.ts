@@ -4,7 +4,7 @@ import { allocate, isFloat, promote } from "../core/dtype.js";
 import { fmtShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import { bind } from "../autodiff/bind.js";
-import { add, cast, mean, reshape, transpose } from "../ops/index.js";
+import { add, broadcastTo, cast, mean, reshape, sum, transpose } from "../ops/index.js";
 import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
 import type { WindowGeometry } from "../kernels/conv.js";
@@ -94,22 +94,34 @@ interface ConvParams extends WindowGeometry {
 // Convolution and its two transposes are bilinear, and each one's rules are the other two, so the set is
 // closed under differentiation (as JAX's conv_general_dilated, whose transposes are convolutions again):
 //   conv2d(x, w) = y;  conv2dInputGrad(g, w) = Aᵀ_w g;  conv2dWeightGrad(x, g) = the w-gradient of ⟨g, conv2d(x, w)⟩.
+// conv2d optionally takes the bias as a third input, added in the kernel's last pass over the output rather
+// than by a broadcast add (which would write two more output-sized arrays); its cotangent is the sum of the
+// output cotangent over N, OH and OW, and its tangent is broadcast along them.
 const conv2dPrim: Primitive<ConvParams> = {
   name: "conv2d",
-  impl([x, w], g) {
+  impl([x, w, b], g) {
     const out = allocate(x!.dtype, g.n * g.o * g.oh * g.ow);
-    kernels().conv.forward(x!.data, w!.data, g, g.o, out);
+    kernels().conv.forward(x!.data, w!.data, b?.data ?? null, g, g.o, out);
     return Tensor._concrete(out, [g.n, g.o, g.oh, g.ow], x!.dtype);
   },
-  jvp([x, w], [tx, tw], _out, g) {
+  jvp([x, w], [tx, tw, tb], out, g) {
     const a = tx ? bind(conv2dPrim, [tx, w!], g) : null;
     const b = tw ? bind(conv2dPrim, [x!, tw], g) : null;
-    return a && b ? add(a, b) : a ?? b;
+    const ab = a && b ? add(a, b) : a ?? b;
+    if (!tb) return ab;
+    const bias = reshape(tb, [1, g.o, 1, 1]);
+    return ab ? add(ab, bias) : broadcastTo(bias, out.shape);
   },
-  vjp: (ct, [x, w], _out, g, needs) => [
-    needs[0] ? bind(conv2dInputGradPrim, [ct, w!], g) : null,
-    needs[1] ? bind(conv2dWeightGradPrim, [x!, ct], g) : null,
-  ],
+  vjp(ct, x, _out, g, needs) {
+    const cts = [
+      needs[0] ? bind(conv2dInputGradPrim, [ct, x[1]!], g) : null,
+      needs[1] ? bind(conv2dWeightGradPrim, [x[0]!, ct], g) : null,
+    ];
+    if (x.length === 3) cts.push(needs[2] ? sum(ct, [0, 2, 3]) : null);
+    return cts;
+  },
+  // x's cotangent reads w, w's reads x, the bias's only the cotangent: the output is never kept.
+  residuals: [[1], [0], []],
 };
 
 const conv2dInputGradPrim: Primitive<ConvParams> = {
@@ -128,6 +140,7 @@ const conv2dInputGradPrim: Primitive<ConvParams> = {
     needs[0] ? bind(conv2dPrim, [ct, w!], g) : null,
     needs[1] ? bind(conv2dWeightGradPrim, [ct, gy!], g) : null,
   ],
+  residuals: [[1], [0]],
 };
 
 const conv2dWeightGradPrim: Primitive<ConvParams> = {
@@ -146,6 +159,7 @@ const conv2dWeightGradPrim: Primitive<ConvParams> = {
     needs[0] ? bind(conv2dInputGradPrim, [gy!, ct], g) : null,
     needs[1] ? bind(conv2dPrim, [x!, ct], g) : null,
   ],
+  residuals: [[1], [0]],
 };
 
 /**
@@ -173,13 +187,13 @@ export function conv2d(x: TensorLike, weight: TensorLike, bias?: TensorLike | nu
   const dtype = isFloat(w.dtype) ? promote(t.dtype, w.dtype) : t.dtype;
   if (t.dtype !== dtype) t = cast(t, dtype);
   if (w.dtype !== dtype) w = cast(w, dtype);
-  let out = bind(conv2dPrim, [t, w], { ...g, o });
-  if (bias !== undefined && bias !== null) {
-    const b = operand("conv2d", bias);
-    if (b.rank !== 1 || b.shape[0] !== o) throw new ShapeError(`conv2d: bias must have shape [${o}], got ${fmtShape(b.shape)}`);
-    out = add(out, reshape(b, [1, o, 1, 1]));
-  }
-  return out;
+  if (bias === undefined || bias === null) return bind(conv2dPrim, [t, w], { ...g, o });
+  let b = operand("conv2d", bias);
+  if (b.rank !== 1 || b.shape[0] !== o) throw new ShapeError(`conv2d: bias must have shape [${o}], got ${fmtShape(b.shape)}`);
+  // A bias of a wider float type promotes the result, as adding it would: then it is added separately.
+  if (promote(dtype, b.dtype) !== dtype) return add(bind(conv2dPrim, [t, w], { ...g, o }), reshape(b, [1, o, 1, 1]));
+  if (b.dtype !== dtype) b = cast(b, dtype);
+  return bind(conv2dPrim, [t, w, b], { ...g, o });
 }
 
 /** Options for the pooling functions. */
@@ -220,6 +234,7 @@ const maxPoolPrim: Primitive<WindowGeometry> = {
   impl: ([x], g) => gatherAt(x!, x!, g),
   jvp: ([x], [t], _out, g) => (t ? bind(maxPoolGatherPrim, [x!, t], g) : null),
   vjp: (ct, [x], _out, g) => [bind(maxPoolScatterPrim, [x!, ct], g)],
+  residuals: [[0]],
 };
 
 const maxPoolScatterPrim: Primitive<WindowGeometry> = {
@@ -231,6 +246,7 @@ const maxPoolScatterPrim: Primitive<WindowGeometry> = {
   },
   jvp: ([x], [, t], _out, g) => (t ? bind(maxPoolScatterPrim, [x!, t], g) : null),
   vjp: (ct, [x], _out, g, needs) => [null, needs[1] ? bind(maxPoolGatherPrim, [x!, ct], g) : null],
+  residuals: [[], [0]],
 };
 
 const maxPoolGatherPrim: Primitive<WindowGeometry> = {
@@ -238,6 +254,7 @@ const maxPoolGatherPrim: Primitive<WindowGeometry> = {
   impl: ([x, y], g) => gatherAt(x!, y!, g),
   jvp: ([x], [, t], _out, g) => (t ? bind(maxPoolGatherPrim, [x!, t], g) : null),
   vjp: (ct, [x], _out, g, needs) => [null, needs[1] ? bind(maxPoolScatterPrim, [x!, ct], g) : null],
+  residuals: [[], [0]],
 };
 
 /**

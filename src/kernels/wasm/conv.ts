@@ -90,15 +90,16 @@ function staged(w: Wasm, need: number, stage: (at: number) => void): boolean {
   return true;
 }
 
-function forward(x: TypedArray, wt: TypedArray, g: WindowGeometry, o: number, y: TypedArray): void {
-  const c = floatsFor(MIN_WINDOW, y.length + x.length, x, wt, y);
-  if (c === null) return conv2dForwardInto(x, wt, g, o, y);
+function forward(x: TypedArray, wt: TypedArray, bias: TypedArray | null, g: WindowGeometry, o: number, y: TypedArray): void {
+  const c = floatsFor(MIN_WINDOW, y.length + x.length, x, wt, y, bias ?? undefined);
+  if (c === null) return conv2dForwardInto(x, wt, bias, g, o, y);
   const size = c.f64 ? 8 : 4;
   const ckk = g.c * g.kh * g.kw, p = g.oh * g.ow, img = g.c * g.h * g.w, chunk = chunkSize(g);
-  const counts = [o * ckk, chunk * img, ckk * chunk * p, o * chunk * p, chunk * o * p];
+  const counts = [o * ckk, chunk * img, ckk * chunk * p, o * chunk * p, chunk * o * p, bias === null ? 0 : o];
   const ok = staged(c.w, total(size, counts), (at) => {
-    const [wa, xa, ca, ta, ya] = regions(at, size, counts) as [number, number, number, number, number];
+    const [wa, xa, ca, ta, ya, ba] = regions(at, size, counts) as [number, number, number, number, number, number];
     put(c, wt, wa);
+    if (bias !== null) put(c, bias, ba);
     for (let n0 = 0; n0 < g.n; n0 += chunk) {
       const nb = Math.min(chunk, g.n - n0);
       put(c, x.subarray(n0 * img, (n0 + nb) * img), xa);
@@ -106,11 +107,13 @@ function forward(x: TypedArray, wt: TypedArray, g: WindowGeometry, o: number, y:
       // tmp[O, nb·P] = W[O, C·kh·kw] · cols[C·kh·kw, nb·P], where they lie.
       gemm(o, nb * p, ckk, { data: view(c, wa, o * ckk), offset: 0, rowStride: ckk, colStride: 1 },
         { data: view(c, ca, ckk * nb * p), offset: 0, rowStride: nb * p, colStride: 1 }, view(c, ta, o * nb * p), 0, nb * p, false);
-      c.w.exports.swapLeading(ta, o, nb, p, size, ya); // [O, nb, P] → [nb, O, P]
+      // [O, nb, P] → [nb, O, P], adding the bias on the way.
+      if (bias === null) c.w.exports.swapLeading(ta, o, nb, p, size, ya);
+      else (c.f64 ? c.w.exports.swapBiasF64 : c.w.exports.swapBiasF32)(ta, o, nb, p, ba, ya);
       take(c, ya, nb * o * p, y, n0 * o * p);
     }
   });
-  if (!ok) conv2dForwardInto(x, wt, g, o, y);
+  if (!ok) conv2dForwardInto(x, wt, bias, g, o, y);
 }
 
 function inputGrad(ct: TypedArray, wt: TypedArray, g: WindowGeometry, o: number, dx: TypedArray): void {
