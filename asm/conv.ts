@@ -179,10 +179,10 @@ const ARGMAX = 0, GATHER = 1, SCATTER = 2;
 /**
  * For each output of a max pool over the `planes` h×w planes at `x`, the flat index of its window's maximum
  * (the first one on ties; NaN wins and propagates), visiting in-bounds positions only (padding never wins);
- * then by `mode`: ARGMAX stores the index into the int32 `out[k]`; GATHER sets out[k] = y[index]; SCATTER adds
+ * then by `mode`: ARGMAX stores the index plus `indexBase` into the int32 `out[k]`; GATHER sets out[k] = y[index]; SCATTER adds
  * y[k] into out[index].
  */
-@inline function pool<T>(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize): void {
+@inline function pool<T>(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize, indexBase: i32): void {
   const S = <usize>sizeof<T>();
   let k: usize = 0;
   for (let plane = 0; plane < planes; plane++) {
@@ -202,7 +202,7 @@ const ARGMAX = 0, GATHER = 1, SCATTER = 2;
             best = select<i32>(rowIdx + j, best, win);
           }
         }
-        if (mode == ARGMAX) store<i32>(out + k * 4, best);
+        if (mode == ARGMAX) store<i32>(out + k * 4, best + indexBase);
         else if (mode == GATHER) store<T>(out + k * S, load<T>(y + <usize>best * S));
         else {
           const d = out + <usize>best * S;
@@ -221,7 +221,7 @@ const ARGMAX = 0, GATHER = 1, SCATTER = 2;
  * 2×2 windows with stride 2 and no padding (the usual pooling), with `pool`'s rule and the four candidates
  * in its order, so the same one wins; branch-free, since on real data which candidate wins is unpredictable.
  */
-@inline function pool2<T>(mode: i32, x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, y: usize, out: usize): void {
+@inline function pool2<T>(mode: i32, x: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, y: usize, out: usize, indexBase: i32): void {
   const S = <usize>sizeof<T>();
   let k: usize = 0;
   for (let plane = 0; plane < planes; plane++) {
@@ -247,7 +247,7 @@ const ARGMAX = 0, GATHER = 1, SCATTER = 2;
           const is3 = w3, is2 = v128.andnot(w2, w3), is1 = v128.andnot(v128.andnot(w1, w2), w3);
           const is0 = v128.not(v128.or(v128.or(is1, is2), is3));
           if (mode == ARGMAX) {
-            let idx = i32x4.add(i32x4.splat(top + 2 * q), lane);
+            let idx = i32x4.add(i32x4.splat(top + 2 * q + indexBase), lane);
             idx = i32x4.add(idx, v128.and(is1, i32x4.splat(1)));
             idx = i32x4.add(idx, v128.and(is2, i32x4.splat(w)));
             idx = i32x4.add(idx, v128.and(is3, i32x4.splat(w + 1)));
@@ -296,7 +296,7 @@ const ARGMAX = 0, GATHER = 1, SCATTER = 2;
         v = load<T>(x + <usize>cand * S);
         win = wins<T>(v, bv);
         best = select<i32>(cand, best, win);
-        if (mode == ARGMAX) store<i32>(out + k * 4, best);
+        if (mode == ARGMAX) store<i32>(out + k * 4, best + indexBase);
         else if (mode == GATHER) store<T>(out + k * S, load<T>(y + <usize>best * S));
         else {
           const d = out + <usize>best * S;
@@ -308,22 +308,25 @@ const ARGMAX = 0, GATHER = 1, SCATTER = 2;
   }
 }
 
-@inline function poolAny<T>(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize): void {
+@inline function poolAny<T>(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize, indexBase: i32): void {
   if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0) {
     // One specialised loop per mode, so each compiles without the mode test inside.
-    if (mode == ARGMAX) pool2<T>(ARGMAX, x, planes, h, w, oh, ow, y, out);
-    else if (mode == GATHER) pool2<T>(GATHER, x, planes, h, w, oh, ow, y, out);
-    else pool2<T>(SCATTER, x, planes, h, w, oh, ow, y, out);
-  } else if (mode == ARGMAX) pool<T>(ARGMAX, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out);
-  else if (mode == GATHER) pool<T>(GATHER, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out);
-  else pool<T>(SCATTER, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out);
+    if (mode == ARGMAX) pool2<T>(ARGMAX, x, planes, h, w, oh, ow, y, out, indexBase);
+    else if (mode == GATHER) pool2<T>(GATHER, x, planes, h, w, oh, ow, y, out, indexBase);
+    else pool2<T>(SCATTER, x, planes, h, w, oh, ow, y, out, indexBase);
+  } else if (mode == ARGMAX) pool<T>(ARGMAX, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out, indexBase);
+  else if (mode == GATHER) pool<T>(GATHER, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out, indexBase);
+  else pool<T>(SCATTER, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out, indexBase);
 }
 
-/** Max-pool argmax, gather or scatter (mode 0, 1, 2; see `pool`) over float32 planes. */
-export function maxPoolF32(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize): void {
-  poolAny<f32>(mode, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out);
+/**
+ * Max-pool argmax, gather or scatter (mode 0, 1, 2; see `pool`) over float32 planes; argmax indices are
+ * offset by `indexBase` (the index in the whole batch of the first element at `x`, for a chunk of planes).
+ */
+export function maxPoolF32(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize, indexBase: i32): void {
+  poolAny<f32>(mode, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out, indexBase);
 }
 /** As maxPoolF32, for float64. */
-export function maxPoolF64(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize): void {
-  poolAny<f64>(mode, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out);
+export function maxPoolF64(mode: i32, x: usize, planes: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32, y: usize, out: usize, indexBase: i32): void {
+  poolAny<f64>(mode, x, planes, h, w, kh, kw, sh, sw, ph, pw, oh, ow, y, out, indexBase);
 }

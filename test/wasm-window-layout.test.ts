@@ -184,6 +184,27 @@ describe("wasm max pooling: argmax, gather, scatter", () => {
     });
   }
 
+  it("a batch larger than one chunk of planes (over 2^20 inputs): the same indices and bits as js", () => {
+    const rng = new Rng(8);
+    for (const g of [geometry(3, 2, 300, 301, 2, 2, 2, 2, 0, 0), geometry(2, 3, 250, 250, 3, 3, 2, 2, 1, 1)]) {
+      const x = tricky(Float32Array, g.n * g.c * g.h * g.w, rng);
+      const outs = g.n * g.c * g.oh * g.ow;
+      const gi = new Int32Array(outs), wi = new Int32Array(outs);
+      wk.conv.maxPoolArgmax(x, g, gi);
+      js.conv.maxPoolArgmax(x, g, wi);
+      expectSame(gi, wi, `argmax ${label(g)}`);
+      const got = new Float32Array(outs), want = new Float32Array(outs);
+      wk.conv.maxPoolGather(x, x, g, got);
+      js.conv.maxPoolGather(x, x, g, want);
+      expectSame(got, want, `gather ${label(g)}`);
+      const ct = randomArray(Float32Array, outs, rng);
+      const dg = new Float32Array(x.length), dw = new Float32Array(x.length);
+      wk.conv.maxPoolScatter(x, ct, g, dg);
+      js.conv.maxPoolScatter(x, ct, g, dw);
+      expectSame(dg, dw, `scatter ${label(g)}`);
+    }
+  });
+
   it("a window holding NaN gives NaN, and its gradient goes to the NaN", () => {
     const g = geometry(1, 1, 4, 8, 2, 2, 2, 2, 0, 0);
     const x = new Float32Array(32).map((_, i) => i);

@@ -22,6 +22,12 @@ import { hold, release, reserve, type Wasm } from "./instance.js";
 
 /** Smallest call (elements of its largest array) worth the copies in and out; below, the js kernel runs. */
 const MIN_WINDOW = 256;
+/**
+ * Most elements im2col and col2im stage at once (they copy whole arrays in; the drivers and pooling work in
+ * chunks): wasm memory never shrinks, so larger calls run the js kernels rather than keep 2^24 elements' worth
+ * (64 MB of float32) or more.
+ */
+const MAX_WHOLE = 1 << 24;
 
 /** Bytes for `n` elements, rounded up to whole 64-byte lines so that every region starts aligned. */
 function bytes(n: number, size: number): number {
@@ -165,7 +171,7 @@ function weightGrad(x: TypedArray, ct: TypedArray, g: WindowGeometry, o: number,
 }
 
 function im2col(x: TypedArray, g: WindowGeometry, padValue: number, cols: TypedArray): void {
-  const c = floatsFor(MIN_WINDOW, cols.length, x, cols);
+  const c = cols.length + x.length <= MAX_WHOLE ? floatsFor(MIN_WINDOW, cols.length, x, cols) : null;
   const at = c === null ? -1 : reserve(c.w, total(c.f64 ? 8 : 4, [x.length, cols.length]));
   if (c === null || at < 0) return im2colInto(x, g, padValue, cols);
   const [xa, ca] = regions(at, c.f64 ? 8 : 4, [x.length, cols.length]) as [number, number];
@@ -175,7 +181,7 @@ function im2col(x: TypedArray, g: WindowGeometry, padValue: number, cols: TypedA
 }
 
 function col2im(cols: TypedArray, g: WindowGeometry, x: TypedArray): void {
-  const c = floatsFor(MIN_WINDOW, cols.length, cols, x);
+  const c = cols.length + x.length <= MAX_WHOLE ? floatsFor(MIN_WINDOW, cols.length, cols, x) : null;
   const at = c === null ? -1 : reserve(c.w, total(c.f64 ? 8 : 4, [cols.length, x.length]));
   if (c === null || at < 0) return col2imInto(cols, g, x);
   const [ca, xa] = regions(at, c.f64 ? 8 : 4, [cols.length, x.length]) as [number, number];
@@ -188,45 +194,63 @@ function col2im(cols: TypedArray, g: WindowGeometry, x: TypedArray): void {
 // Modes of asm/conv.ts's maxPool kernels.
 const ARGMAX = 0, GATHER = 1, SCATTER = 2;
 
-function poolAt(c: FloatCall, mode: number, x: number, g: WindowGeometry, y: number, out: number): void {
-  (c.f64 ? c.w.exports.maxPoolF64 : c.w.exports.maxPoolF32)(mode, x, g.n * g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow, y, out);
+/** Input values per chunk of planes for pooling: a few MB of wasm memory whatever the batch. */
+const POOL_CHUNK = 1 << 20;
+
+/**
+ * Runs a max-pool kernel over chunks of whole planes: `stage(c, p0, np, xa, ya, oa)` copies chunk [p0, p0 + np)
+ * in, with `counts(np)` giving the element counts of x's, y's and the output's regions, runs and copies out.
+ * False when memory cannot grow (then the js kernel runs).
+ */
+function pooled(c: FloatCall, g: WindowGeometry, counts: (np: number) => readonly [number, number, number], stage: (p0: number, np: number, xa: number, ya: number, oa: number) => void): boolean {
+  const planes = g.n * g.c, per = Math.max(1, Math.min(planes, Math.floor(POOL_CHUNK / (g.h * g.w))));
+  const size = c.f64 ? 8 : 4;
+  const [nx, ny, no] = counts(per);
+  const at = reserve(c.w, total(size, [nx, ny]) + Math.max(total(size, [no]), total(4, [no])));
+  if (at < 0) return false;
+  const [xa, ya, oa] = regions(at, size, [nx, ny, 0]) as [number, number, number];
+  for (let p0 = 0; p0 < planes; p0 += per) stage(p0, Math.min(per, planes - p0), xa, ya, oa);
+  return true;
+}
+
+function poolAt(c: FloatCall, mode: number, x: number, planes: number, g: WindowGeometry, y: number, out: number, indexBase: number): void {
+  (c.f64 ? c.w.exports.maxPoolF64 : c.w.exports.maxPoolF32)(mode, x, planes, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow, y, out, indexBase);
 }
 
 function maxPoolArgmaxWasm(x: TypedArray, g: WindowGeometry, idx: Int32Array): void {
   const c = floatsFor(MIN_WINDOW, x.length, x);
-  const size = c?.f64 ? 8 : 4;
-  const at = c === null ? -1 : reserve(c.w, total(size, [x.length]) + bytes(idx.length, 4));
-  if (c === null || at < 0) return maxPoolArgmax(x, g, idx);
-  const [xa, ia] = regions(at, size, [x.length, 0]) as [number, number];
-  put(c, x, xa);
-  poolAt(c, ARGMAX, xa, g, 0, ia);
-  idx.set(c.w.i32.subarray(ia >> 2, (ia >> 2) + idx.length));
+  const hw = g.h * g.w, ohw = g.oh * g.ow;
+  const ok = c !== null && pooled(c, g, (np) => [np * hw, 0, np * ohw], (p0, np, xa, _ya, oa) => {
+    put(c, x.subarray(p0 * hw, (p0 + np) * hw), xa);
+    poolAt(c, ARGMAX, xa, np, g, 0, oa, p0 * hw);
+    idx.set(c.w.i32.subarray(oa >> 2, (oa >> 2) + np * ohw), p0 * ohw);
+  });
+  if (!ok) maxPoolArgmax(x, g, idx);
 }
 
 function maxPoolGather(x: TypedArray, y: TypedArray, g: WindowGeometry, out: TypedArray): void {
   const c = floatsFor(MIN_WINDOW, x.length, x, y, out);
-  const same = y === x;
-  const counts = [x.length, same ? 0 : y.length, out.length];
-  const at = c === null ? -1 : reserve(c.w, total(c.f64 ? 8 : 4, counts));
-  if (c === null || at < 0) return maxPoolGatherInto(x, y, g, out);
-  const [xa, ya, oa] = regions(at, c.f64 ? 8 : 4, counts) as [number, number, number];
-  put(c, x, xa);
-  if (!same) put(c, y, ya);
-  poolAt(c, GATHER, xa, g, same ? xa : ya, oa);
-  take(c, oa, out.length, out, 0);
+  const same = y === x, hw = g.h * g.w, ohw = g.oh * g.ow;
+  const ok = c !== null && pooled(c, g, (np) => [np * hw, same ? 0 : np * hw, np * ohw], (p0, np, xa, ya, oa) => {
+    put(c, x.subarray(p0 * hw, (p0 + np) * hw), xa);
+    if (!same) put(c, y.subarray(p0 * hw, (p0 + np) * hw), ya);
+    poolAt(c, GATHER, xa, np, g, same ? xa : ya, oa, 0);
+    take(c, oa, np * ohw, out, p0 * ohw);
+  });
+  if (!ok) maxPoolGatherInto(x, y, g, out);
 }
 
 function maxPoolScatter(x: TypedArray, ct: TypedArray, g: WindowGeometry, out: TypedArray): void {
   const c = floatsFor(MIN_WINDOW, x.length, x, ct, out);
-  const counts = [x.length, ct.length, out.length];
-  const at = c === null ? -1 : reserve(c.w, total(c.f64 ? 8 : 4, counts));
-  if (c === null || at < 0) return maxPoolScatterInto(x, ct, g, out);
-  const [xa, ga, oa] = regions(at, c.f64 ? 8 : 4, counts) as [number, number, number];
-  put(c, x, xa);
-  put(c, ct, ga);
-  zero(c, oa, out.length);
-  poolAt(c, SCATTER, xa, g, ga, oa);
-  take(c, oa, out.length, out, 0);
+  const hw = g.h * g.w, ohw = g.oh * g.ow;
+  const ok = c !== null && pooled(c, g, (np) => [np * hw, np * ohw, np * hw], (p0, np, xa, ga, oa) => {
+    put(c, x.subarray(p0 * hw, (p0 + np) * hw), xa);
+    put(c, ct.subarray(p0 * ohw, (p0 + np) * ohw), ga);
+    zero(c, oa, np * hw);
+    poolAt(c, SCATTER, xa, np, g, ga, oa, 0);
+    take(c, oa, np * hw, out, p0 * hw);
+  });
+  if (!ok) maxPoolScatterInto(x, ct, g, out);
 }
 
 /**

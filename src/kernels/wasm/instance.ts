@@ -24,8 +24,8 @@ export interface WasmExports {
   swapLeading(src: number, a: number, b: number, run: number, size: number, dst: number): void;
   swapBiasF32(src: number, a: number, b: number, run: number, bias: number, dst: number): void;
   swapBiasF64(src: number, a: number, b: number, run: number, bias: number, dst: number): void;
-  maxPoolF32(mode: number, x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, y: number, out: number): void;
-  maxPoolF64(mode: number, x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, y: number, out: number): void;
+  maxPoolF32(mode: number, x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, y: number, out: number, indexBase: number): void;
+  maxPoolF64(mode: number, x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, y: number, out: number, indexBase: number): void;
   stridedCopyF32(src: number, dst: number, rank: number, meta: number): void;
   stridedCopyF64(src: number, dst: number, rank: number, meta: number): void;
   transpose2dF32(src: number, batch: number, rows: number, cols: number, dst: number): void;

@@ -13,6 +13,11 @@ import { reserve } from "./instance.js";
 
 /** Smallest output (broadcast, transpose) or input (reduce) worth the copies; below, the js kernel runs. */
 const MIN_LAYOUT = 64;
+/**
+ * Most elements staged at once (operands are copied in whole): wasm memory never shrinks, so larger calls run
+ * the js kernels rather than keep 2^24 elements' worth (64 MB of float32) or more of it.
+ */
+const MAX_WHOLE = 1 << 24;
 
 const KINDS = { sum: 0, max: 1, min: 2, prod: 3 } as const;
 
@@ -71,7 +76,7 @@ export function collapseReduction(shape: Shape, axes: readonly number[]): { dims
  * elements to reduce and inputs under 64 elements run `reduceInto`.
  */
 export const wasmReduce: ReduceKernel = (src, shape, axes, dst, kind) => {
-  const c = dst.length > 0 && src.length > 0 ? floatsFor(MIN_LAYOUT, src.length, src, dst) : null;
+  const c = dst.length > 0 && src.length > 0 && src.length + dst.length <= MAX_WHOLE ? floatsFor(MIN_LAYOUT, src.length, src, dst) : null;
   if (c === null) return reduceInto(src, shape, axes, dst, kind);
   const size = c.f64 ? 8 : 4;
   const { dims, reduced, keptStrides } = collapseReduction(shape, axes);
@@ -141,14 +146,14 @@ function broadcastStrides(from: Shape, to: Shape): number[] {
 }
 
 function broadcast(src: TypedArray, from: Shape, dst: TypedArray, to: Shape): void {
-  const c = src.length > 1 && dst.length > 0 ? floatsFor(MIN_LAYOUT, dst.length, src, dst) : null;
+  const c = src.length > 1 && dst.length > 0 && src.length + dst.length <= MAX_WHOLE ? floatsFor(MIN_LAYOUT, dst.length, src, dst) : null;
   if (c === null) return broadcastInto(src, from, dst, to);
   const { dims, strides } = collapseCopy(to, broadcastStrides(from, to));
   if (!stridedCopy(c, src, dims, strides, dst)) broadcastInto(src, from, dst, to);
 }
 
 function transpose(src: TypedArray, shape: Shape, perm: readonly number[], dst: TypedArray): void {
-  const c = src.length > 0 ? floatsFor(MIN_LAYOUT, src.length, src, dst) : null;
+  const c = src.length > 0 && 2 * src.length <= MAX_WHOLE ? floatsFor(MIN_LAYOUT, src.length, src, dst) : null;
   if (c === null) return transposeInto(src, shape, perm, dst);
   const inStrides = new Array<number>(shape.length);
   for (let d = shape.length - 1, s = 1; d >= 0; d--) {
