@@ -1,6 +1,8 @@
 // The one instance of the kernels' WebAssembly module in this thread, and its scratch memory.
 // Layout of linear memory: static data up to heapBase(), then the GEMM workspace (packed panels), then one
-// scratch area for operands that grows on demand and is reused by every call (kernels never re-enter).
+// scratch area for operands that grows on demand and is reused by every call. Kernels never re-enter, with
+// one exception: a conv stage (src/kernels/wasm/conv.ts) calls the active GEMM on operands it keeps in the
+// scratch area, so it `hold`s them first and the GEMM's own copies go after them.
 import { wasmSimdSupported } from "../simd.js";
 import { WASM_BASE64 } from "./module.generated.js";
 
