@@ -3,7 +3,7 @@ import type { Primitive } from "../core/primitive.js";
 import { allocate, isFloat } from "../core/dtype.js";
 import { normalizeAxes, sizeOf } from "../core/shape.js";
 import { ValueError } from "../core/errors.js";
-import { reduceInto, transposeInto } from "../kernels/layout.js";
+import { kernels } from "../kernels/registry.js";
 import { argReduceRows } from "../kernels/indexing.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
@@ -58,7 +58,7 @@ const prodPrim: Primitive<ReduceParams> = {
     const dtype = isFloat(t.dtype) ? t.dtype : "int32";
     const shape = reducedShape(t.shape, p);
     const data = allocate(dtype, sizeOf(shape));
-    reduceInto(t.data, t.shape, p.axes, data, "prod");
+    kernels().reduce(t.data, t.shape, p.axes, data, "prod");
     return Tensor._concrete(data, shape, dtype);
   },
   jvp: ([x], [t], out, p) => (t ? sum(mul(productOfOthers(x!, out, p.axes), t), p.axes, p.keepDims) : null),
@@ -95,7 +95,7 @@ function argPrim(kind: "max" | "min"): Primitive<ReduceParams> {
       let src = t.data;
       if (perm.some((a, i) => a !== i)) {
         src = allocate(t.dtype, t.size);
-        transposeInto(t.data, t.shape, perm, src);
+        kernels().layout.transpose(t.data, t.shape, perm, src);
       }
       const out = new Int32Array(rows);
       if (m > 0) argReduceRows(src, rows, m, kind, out);

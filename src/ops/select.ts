@@ -2,7 +2,7 @@ import { Tensor, type TensorLike } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { allocate, checkDType, isFloat, promote, type DType } from "../core/dtype.js";
 import { broadcastShapes, sameShape, sizeOf } from "../core/shape.js";
-import { broadcastInto } from "../kernels/layout.js";
+import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { castConcrete, zerosLike } from "./creation.js";
 import { operand, operands } from "./operands.js";
@@ -32,7 +32,7 @@ function materialize(x: Tensor, dtype: DType, shape: readonly number[]): Tensor 
   let t = x.dtype === dtype ? x : castConcrete(x, dtype);
   if (!sameShape(t.shape, shape)) {
     const data = allocate(dtype, sizeOf(shape));
-    broadcastInto(t.data, t.shape, data, shape);
+    kernels().layout.broadcast(t.data, t.shape, data, shape);
     t = Tensor._concrete(data, shape, dtype);
   }
   return t;
