@@ -76,6 +76,22 @@ export interface LayoutKernels {
   transpose(src: TypedArray, shape: Shape, perm: readonly number[], dst: TypedArray): void;
 }
 
+/** Kernels that gather and scatter elements by position (any dtype; see src/kernels/indexing.ts). */
+export interface IndexingKernels {
+  /** dst (shape `win`) = src (shape `big`) at start + i·step along each axis. */
+  slice(src: TypedArray, big: Shape, start: readonly number[], step: readonly number[], win: Shape, dst: TypedArray): void;
+  /** The transpose of slice: adds src (shape `win`) into dst (shape `big`) at start + i·step. */
+  embed(src: TypedArray, big: Shape, start: readonly number[], step: readonly number[], win: Shape, dst: TypedArray): void;
+  /** dst = the sources joined along `axis`. */
+  concat(srcs: readonly TypedArray[], shapes: readonly Shape[], axis: number, dst: TypedArray): void;
+  /** src viewed as [outer, n, inner], idx (in [0, n)) of length K: dst [outer, K, inner] = src[:, idx, :]. */
+  gather(src: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, dst: TypedArray): void;
+  /** The transpose of gather: dst [outer, n, inner] += upd [outer, K, inner] at idx (repeated indices accumulate). */
+  scatterAdd(upd: TypedArray, outer: number, n: number, inner: number, idx: Int32Array, dst: TypedArray): void;
+  /** Index of the max or min of each contiguous row of length m; the first wins ties, a NaN wins over all. */
+  argReduceRows(src: TypedArray, rows: number, m: number, kind: "max" | "min", dst: Int32Array): void;
+}
+
 /** Every kernel an op may call. The js backend implements all of them. */
 export interface KernelTable {
   readonly gemm: GemmKernel;
@@ -86,6 +102,7 @@ export interface KernelTable {
   readonly reduce: ReduceKernel;
   readonly conv: ConvKernels;
   readonly layout: LayoutKernels;
+  readonly indexing: IndexingKernels;
   /** Softmax cross-entropy per row of [rows, classes] logits `x` against targets `t`, into `out[rows]`. */
   readonly softmaxCrossEntropyRows: (x: TypedArray, t: TypedArray, rows: number, classes: number, out: TypedArray) => void;
   /** Logistic loss from logits, elementwise. */

@@ -4,6 +4,7 @@ import { unaryKernels } from "./unary.js";
 import { specialKernels } from "./special.js";
 import { fusedGradKernels } from "./fused.js";
 import { broadcastInto, reduceInto, transposeInto } from "./layout.js";
+import { argReduceRows, concatInto, embedInto, gatherInto, scatterAddInto, sliceInto } from "./indexing.js";
 import {
   col2imInto, conv2dForwardInto, conv2dInputGradInto, conv2dWeightGradInto, im2colInto, maxPoolArgmax, maxPoolGatherInto, maxPoolScatterInto,
 } from "./conv.js";
@@ -35,6 +36,7 @@ export const jsKernels: KernelTable = {
     maxPoolScatter: maxPoolScatterInto,
   },
   layout: { broadcast: broadcastInto, transpose: transposeInto },
+  indexing: { slice: sliceInto, embed: embedInto, concat: concatInto, gather: gatherInto, scatterAdd: scatterAddInto, argReduceRows },
   softmaxCrossEntropyRows,
   sigmoidCrossEntropy,
   sgdUpdate,

@@ -48,6 +48,7 @@ function overlay(layers: readonly Backend[]): KernelTable {
       fusedGrad: { ...table.fusedGrad, ...k.fusedGrad },
       conv: { ...table.conv, ...k.conv },
       layout: { ...table.layout, ...k.layout },
+      indexing: { ...table.indexing, ...k.indexing },
     };
   }
   return table;

@@ -3,7 +3,7 @@ import type { Primitive } from "../core/primitive.js";
 import { allocate, type DType } from "../core/dtype.js";
 import { fmtShape, normalizeAxis, sameShape, sizeOf, type Shape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
-import { gatherInto, scatterAddInto } from "../kernels/indexing.js";
+import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { arange, tensor } from "./creation.js";
 import { operand } from "./operands.js";
@@ -59,7 +59,7 @@ const gatherPrim: Primitive<GatherParams> = {
     const ii = normalizedIndices("gather", idx!, n, axis);
     const shape = [...x!.shape.slice(0, axis), ...idx!.shape, ...x!.shape.slice(axis + 1)];
     const out = allocate(x!.dtype, sizeOf(shape));
-    gatherInto(x!.data, outer, n, inner, ii, out);
+    kernels().indexing.gather(x!.data, outer, n, inner, ii, out);
     return Tensor._concrete(out, shape, x!.dtype);
   },
   jvp: ([, idx], [t], _out, p) => (t ? bind(gatherPrim, [t, idx!], p) : null),
@@ -73,7 +73,7 @@ const scatterPrim: Primitive<ScatterParams> = {
     const [outer, n, inner] = around(shape, axis);
     const ii = normalizedIndices("scatterAdd", idx!, n, axis);
     const out = allocate(upd!.dtype, sizeOf(shape));
-    scatterAddInto(upd!.data, outer, n, inner, ii, out);
+    kernels().indexing.scatterAdd(upd!.data, outer, n, inner, ii, out);
     return Tensor._concrete(out, shape, upd!.dtype);
   },
   jvp: ([, idx], [t], _out, p) => (t ? bind(scatterPrim, [t, idx!], p) : null),

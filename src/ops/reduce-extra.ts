@@ -4,7 +4,6 @@ import { allocate, isFloat } from "../core/dtype.js";
 import { normalizeAxes, sizeOf } from "../core/shape.js";
 import { ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
-import { argReduceRows } from "../kernels/indexing.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape } from "./layout.js";
@@ -98,7 +97,7 @@ function argPrim(kind: "max" | "min"): Primitive<ReduceParams> {
         kernels().layout.transpose(t.data, t.shape, perm, src);
       }
       const out = new Int32Array(rows);
-      if (m > 0) argReduceRows(src, rows, m, kind, out);
+      if (m > 0) kernels().indexing.argReduceRows(src, rows, m, kind, out);
       return Tensor._concrete(out, reducedShape(t.shape, p), "int32");
     },
     jvp: () => null,

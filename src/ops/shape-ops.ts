@@ -3,7 +3,7 @@ import type { Primitive } from "../core/primitive.js";
 import { allocate, promote, type DType } from "../core/dtype.js";
 import { fmtShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, type Shape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
-import { concatInto, embedInto, sliceInto } from "../kernels/indexing.js";
+import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { castConcrete, zerosLike } from "./creation.js";
 import { operand } from "./operands.js";
@@ -26,7 +26,7 @@ const slicePrim: Primitive<WindowParams> = {
   name: "slice",
   impl([x], p) {
     const out = allocate(x!.dtype, sizeOf(p.window));
-    sliceInto(x!.data, p.big, p.start, p.step, p.window, out);
+    kernels().indexing.slice(x!.data, p.big, p.start, p.step, p.window, out);
     return Tensor._concrete(out, p.window, x!.dtype);
   },
   jvp: (_x, [t], _out, p) => (t ? bind(slicePrim, [t], p) : null),
@@ -38,7 +38,7 @@ const padPrim: Primitive<WindowParams & { readonly value: number }> = {
   impl([x], p) {
     const out = allocate(x!.dtype, sizeOf(p.big));
     if (p.value !== 0) out.fill(p.value);
-    embedInto(x!.data, p.big, p.start, p.step, p.window, out);
+    kernels().indexing.embed(x!.data, p.big, p.start, p.step, p.window, out);
     return Tensor._concrete(out, p.big, x!.dtype);
   },
   jvp: (_x, [t], _out, p) => (t ? bind(padPrim, [t], { ...p, value: 0 }) : null),
@@ -144,7 +144,7 @@ const concatPrim: Primitive<number> = {
     const shape = [...parts[0]!.shape];
     shape[axis] = parts.reduce((acc, p) => acc + p.shape[axis]!, 0);
     const out = allocate(dtype, sizeOf(shape));
-    concatInto(parts.map((p) => p.data), parts.map((p) => p.shape), axis, out);
+    kernels().indexing.concat(parts.map((p) => p.data), parts.map((p) => p.shape), axis, out);
     return Tensor._concrete(out, shape, dtype);
   },
   jvp(x, t, _out, axis) {
