@@ -88,6 +88,8 @@ function loadBlas(): Backend | null {
 }
 
 function build(backend: Backend): Active {
+  // The thread count may have changed while another backend was active.
+  backend.setThreads?.(threadCount());
   const w = wasm();
   const layers = backend.name === "blas" ? [...(w ? [w] : []), backend] : backend.name === "wasm" ? [backend] : [];
   return { backend, table: overlay(layers), layers: [jsBackend, ...layers] };
