@@ -6,7 +6,10 @@ import { availableBackends, getBackend } from "../kernels/registry.js";
 export function infoText(version: string): string {
   const b = getBackend();
   const available = availableBackends();
-  const noBlas = available.includes("blas") ? "none in use (the blas backend is available)" : "none found (apt-get install libopenblas0-pthread, or set CHAINRULE_BLAS=/path/to/lib)";
+  const named = process.env["CHAINRULE_BLAS"]?.trim();
+  const noBlas = available.includes("blas")
+    ? "none in use (the blas backend is available)"
+    : named ? `none: CHAINRULE_BLAS=${named} cannot be used` : "none found (apt-get install libopenblas0-pthread, or set CHAINRULE_BLAS=/path/to/lib)";
   const rows: [string, string][] = [
     ["chainrule", version],
     ["node", process.versions.node],

@@ -21,12 +21,21 @@ interface Active {
 
 let active: Active | null = null;
 let wasmCache: Backend | null | undefined;
-let blasCache: Backend | null | undefined;
+/** The blas backend, or why there is none (a string), once looked up. */
+let blasCache: Backend | string | undefined;
 let warnedNoSimd = false;
 
+/**
+ * One line on stderr, written at once: Node's emitWarning would print it after the program's own output
+ * and add a second line of its own. NODE_NO_WARNINGS=1 and --no-warnings silence it, as they do Node's.
+ */
 function warn(message: string): void {
-  if (isNode) process.emitWarning(message, "ChainruleWarning");
-  else console.warn(`ChainruleWarning: ${message}`);
+  if (!isNode) {
+    console.warn(`ChainruleWarning: ${message}`);
+    return;
+  }
+  if (process.env["NODE_NO_WARNINGS"] === "1" || process.execArgv.includes("--no-warnings")) return;
+  process.stderr.write(`ChainruleWarning: ${message}\n`);
 }
 
 /** Overlays each layer's kernels on the js table (groups merged key by key). */
@@ -60,31 +69,28 @@ function wasm(): Backend | null {
   return wasmCache;
 }
 
-/** The BLAS backend (created once), or null where no library loads. */
-function blas(): Backend | null {
+/** The BLAS backend (created once), or the reason there is none. */
+function blasOrReason(): Backend | string {
   if (blasCache === undefined) blasCache = loadBlas();
   return blasCache;
 }
 
-/** The BLAS named by CHAINRULE_BLAS, else the first found on the usual paths; a named one that fails warns once. */
-function loadBlas(): Backend | null {
-  if (!isNode) return null;
+/** The BLAS named by CHAINRULE_BLAS, else the first found on the usual paths, or why none can be used. */
+function loadBlas(): Backend | string {
+  if (!isNode) return "a system BLAS is only reachable from Node";
   const named = process.env["CHAINRULE_BLAS"]?.trim();
   let lib;
   if (named) {
     const opened = openBlas(named);
-    if (typeof opened === "string") {
-      warn(`CHAINRULE_BLAS=${named} ${opened}; using the wasm backend instead`);
-      return null;
-    }
+    if (typeof opened === "string") return `CHAINRULE_BLAS=${named} ${opened}`;
     lib = opened;
   } else {
     lib = findBlas(blasCandidates());
+    if (lib === null) {
+      return `no BLAS library was found (tried ${blasCandidates().join(", ")}); on Debian or Ubuntu: apt-get install libopenblas0-pthread; on macOS Accelerate is built in, or brew install openblas; or set CHAINRULE_BLAS=/path/to/libopenblas.so`;
+    }
   }
-  if (lib === null) return null;
-  const b = createBlasBackend(lib, (wasm() ?? jsBackend).kernels.gemm ?? jsKernels.gemm);
-  b.setThreads?.(threadCount());
-  return b;
+  return createBlasBackend(lib, (wasm() ?? jsBackend).kernels.gemm ?? jsKernels.gemm);
 }
 
 function build(backend: Backend): Active {
@@ -101,10 +107,7 @@ function tryBackend(name: BackendName): Backend | string {
   if (name === "wasm") {
     return wasm() ?? (typeof WebAssembly === "undefined" ? "this JavaScript engine has no WebAssembly" : "this JavaScript engine has no WebAssembly SIMD");
   }
-  if (!isNode) return "a system BLAS is only reachable from Node";
-  const named = process.env["CHAINRULE_BLAS"]?.trim();
-  if (named && blas() === null) return `CHAINRULE_BLAS=${named} could not be used (see the warning above)`;
-  return blas() ?? `no BLAS library was found (tried ${blasCandidates().join(", ")}); on Debian or Ubuntu: apt-get install libopenblas0-pthread; on macOS Accelerate is built in, or brew install openblas; or set CHAINRULE_BLAS=/path/to/libopenblas.so`;
+  return blasOrReason();
 }
 
 function checkName(op: string, name: unknown): BackendName {
@@ -124,10 +127,13 @@ function chooseDefault(): Active {
   const requested = raw ? checkName("CHAINRULE_BACKEND", raw) : null;
   if (requested !== null) {
     const b = tryBackend(requested);
-    if (typeof b === "string") throw new ValueError(`CHAINRULE_BACKEND=${requested}: ${b}; unset it to pick the best available backend`);
+    if (typeof b === "string") throw new ValueError(`CHAINRULE_BACKEND=${requested}: ${b}; unset CHAINRULE_BACKEND to pick the best available backend`);
     return build(b);
   }
-  const b = blas() ?? wasm();
+  const blas = blasOrReason();
+  // A library the user named that cannot be used is worth a warning; a machine without any BLAS is not.
+  if (typeof blas === "string" && process.env["CHAINRULE_BLAS"]?.trim()) warn(`${blas}; using the wasm backend instead`);
+  const b = (typeof blas === "string" ? null : blas) ?? wasm();
   if (b === null && !wasmSimdSupported() && !warnedNoSimd) {
     warnedNoSimd = true;
     warn("this JavaScript engine has no WebAssembly SIMD; chainrule uses its slower js kernels");
