@@ -132,7 +132,7 @@ function chooseDefault(): Active {
   }
   const blas = blasOrReason();
   // A library the user named that cannot be used is worth a warning; a machine without any BLAS is not.
-  if (typeof blas === "string" && process.env["CHAINRULE_BLAS"]?.trim()) warn(`${blas}; using the wasm backend instead`);
+  if (typeof blas === "string" && isNode && process.env["CHAINRULE_BLAS"]?.trim()) warn(`${blas}; using the wasm backend instead`);
   const b = (typeof blas === "string" ? null : blas) ?? wasm();
   if (b === null && !wasmSimdSupported() && !warnedNoSimd) {
     warnedNoSimd = true;
