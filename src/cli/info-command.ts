@@ -1,15 +1,14 @@
 import os from "node:os";
 import type { Command } from "commander";
-import { availableBackends, getBackend } from "../kernels/registry.js";
+import { availableBackends, getBackend, unavailableReason } from "../kernels/registry.js";
 
 /** The lines `chainrule info` prints: the backend in use, what computes, threads, SIMD, and what else could run. */
 export function infoText(version: string): string {
   const b = getBackend();
   const available = availableBackends();
-  const named = process.env["CHAINRULE_BLAS"]?.trim();
-  const noBlas = available.includes("blas")
-    ? "none in use (the blas backend is available)"
-    : named ? `none: CHAINRULE_BLAS=${named} cannot be used` : "none found (apt-get install libopenblas0-pthread, or set CHAINRULE_BLAS=/path/to/lib)";
+  // The registry's own reason (what was tried, how to install one), so the two never disagree.
+  const blasReason = unavailableReason("blas");
+  const noBlas = blasReason === null ? "none in use (the blas backend is available)" : `none: ${blasReason}`;
   const rows: [string, string][] = [
     ["chainrule", version],
     ["node", process.versions.node],

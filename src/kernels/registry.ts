@@ -179,7 +179,13 @@ export function getBackend(): BackendInfo {
 
 /** Names of the backends that can run here, best first. */
 export function availableBackends(): BackendName[] {
-  return BACKEND_NAMES.filter((n) => typeof tryBackend(n) !== "string");
+  return BACKEND_NAMES.filter((n) => unavailableReason(n) === null);
+}
+
+/** @internal Why backend `name` cannot run here (what was tried, how to get it), or null when it can. */
+export function unavailableReason(name: BackendName): string | null {
+  const b = tryBackend(name);
+  return typeof b === "string" ? b : null;
 }
 
 /**

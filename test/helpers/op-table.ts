@@ -128,16 +128,21 @@ export function binarySpec(name: string, fn: (a: Tensor, b: Tensor) => Tensor, d
   };
 }
 
+/** Whether a case argument is a float tensor (differentiated and cast); indices and conditions are not. */
+function isFloatTensor(a: unknown): a is Tensor {
+  return a instanceof Tensor && (a.dtype === "float32" || a.dtype === "float64");
+}
+
 /** Casts the float tensors of a case's arguments to `dtype`; other arguments pass through. */
 function castArgs(args: readonly unknown[], dtype: DType): unknown[] {
-  return args.map((a) => (a instanceof Tensor && (a.dtype === "float32" || a.dtype === "float64") ? cast(a, dtype) : a));
+  return args.map((a) => (isFloatTensor(a) ? cast(a, dtype) : a));
 }
 
 /** The output and the cotangent of every argument, on `backend`, for a fixed pseudo-random output cotangent. */
 function valueAndPullback(backend: BackendName, c: Case, args: unknown[], seed: number): Float64Array[] {
   setBackend(backend);
   // Differentiate with respect to the float tensors only; indices and conditions stay fixed.
-  const isFloatArg = args.map((a) => a instanceof Tensor && (a.dtype === "float32" || a.dtype === "float64"));
+  const isFloatArg = args.map(isFloatTensor);
   const f = (...floats: Pytree[]): Tensor => {
     let next = 0;
     return (c.fn as (...a: unknown[]) => Tensor)(...args.map((a, i) => (isFloatArg[i] ? floats[next++] : a)));
