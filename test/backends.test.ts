@@ -128,3 +128,40 @@ try { add(1, 2); } catch (e) { console.log(e.name + ": " + e.message); }`, { CHA
     }
   });
 });
+
+describe("threads as a user sees them", () => {
+  it("a bad CHAINRULE_THREADS is one warning line, written when the count is first needed, and the default count", async () => {
+    const r = await child(`import { getThreads, matmul, randn } from ${SRC};
+console.log(JSON.stringify({ threads: getThreads(), c: matmul(randn([8, 8], { seed: 1 }), randn([8, 8], { seed: 2 })).shape }));`, { CHAINRULE_THREADS: "lots" });
+    expect(r.code, r.stderr).toBe(0);
+    const cores = (await import("node:os")).availableParallelism();
+    expect(JSON.parse(r.stdout)).toEqual({ threads: Math.max(1, Math.min(cores, 4)), c: [8, 8] });
+    expect(r.stderr.trimEnd().split("\n")).toEqual([
+      `ChainruleWarning: CHAINRULE_THREADS="lots" is not a whole number from 1 to 64; using ${Math.max(1, Math.min(cores, 4))} thread${Math.min(cores, 4) === 1 ? "" : "s"}`,
+    ]);
+  });
+
+  it("CHAINRULE_THREADS=1 keeps products on one thread: threadsReady stays 1 after a large product", async () => {
+    const r = await child(`import { getBackend, matmul, randn } from ${SRC};
+matmul(randn([256, 256], { seed: 1 }), randn([256, 256], { seed: 2 }));
+await new Promise((res) => setTimeout(res, 300));
+matmul(randn([256, 256], { seed: 1 }), randn([256, 256], { seed: 2 }));
+const b = getBackend();
+console.log(JSON.stringify({ threads: b.threads, threadsReady: b.threadsReady }));`, { CHAINRULE_THREADS: "1", CHAINRULE_BACKEND: "wasm" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ threads: 1, threadsReady: 1 });
+  });
+
+  it("threadsReady counts the helper threads once the first large product has started them (wasm backend)", async () => {
+    const r = await child(`import { getBackend, matmul, randn, setThreads } from ${SRC};
+setThreads(2);
+const before = getBackend().threadsReady;
+const a = randn([256, 256], { seed: 1 }), b = randn([256, 256], { seed: 2 });
+matmul(a, b);
+let ready = 1;
+for (let i = 0; i < 100 && ready < 2; i++) { await new Promise((res) => setTimeout(res, 50)); ready = getBackend().threadsReady; }
+console.log(JSON.stringify({ before, ready, threads: getBackend().threads }));`, { CHAINRULE_BACKEND: "wasm" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ before: 1, ready: 2, threads: 2 });
+  });
+});

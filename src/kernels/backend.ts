@@ -131,6 +131,12 @@ export interface BackendInfo {
   readonly detail: string;
   /** Threads it may use for large products. */
   readonly threads: number;
+  /**
+   * Threads ready for large products now. For js and wasm: this thread plus the helper threads that are
+   * running; helpers start with the first large product and join later ones, so this is 1 until then,
+   * and stays 1 where they cannot run (a browser page that is not cross-origin isolated). For blas: `threads`.
+   */
+  readonly threadsReady: number;
   /** Whether this JavaScript engine runs WebAssembly SIMD (128-bit) code. */
   readonly simd: boolean;
   /** The shared library it loaded, for blas. */
@@ -146,7 +152,7 @@ export interface Backend {
   /** The kernels it does itself; the rest come from the js backend. */
   readonly kernels: PartialKernelTable;
   /** A line on what computes, for `getBackend()`. */
-  describe(): Omit<BackendInfo, "name" | "location" | "threads" | "simd">;
+  describe(): Omit<BackendInfo, "name" | "location" | "threads" | "threadsReady" | "simd">;
   /** Called when the thread count changes (blas passes it to the library). */
   setThreads?(n: number): void;
 }

@@ -1,15 +1,18 @@
-// Large matrix products on several cores in Node: the main thread computes the first block of rows
-// (or columns) of C and helper threads (worker_threads) the others, with the same serial kernel, so the result is
-// bit-for-bit the one thread's result (each element sums the same products in the same order). The API
-// stays synchronous: helpers are woken and awaited through Atomics on shared memory. Where threads are
-// unavailable (browsers, a bundle without the worker file) or not worth it, the caller runs serially.
-import { Worker, MessageChannel, type MessagePort } from "node:worker_threads";
-import { availableParallelism } from "node:os";
+// Large matrix products on several cores: the main thread computes the first block of rows (or columns)
+// of C and helper threads the others, with the same serial kernel, so the result is bit-for-bit the one
+// thread's result (each element sums the same products in the same order). The API stays synchronous:
+// helpers are woken and awaited through Atomics on shared memory. Helpers are worker_threads in Node and
+// Web Workers in a cross-origin-isolated browser page (thread-host-*.ts); elsewhere, or where a product is
+// not worth splitting, the caller runs serially.
 import type { TypedArray } from "../core/dtype.js";
 import { ValueError } from "../core/errors.js";
 import { gemmSerial } from "./gemm-core.js";
 import { wasmGemmSerial } from "./wasm/gemm.js";
-import { CTRL, CTRL_WORDS, PARAM, PARAM_WORDS } from "./gemm-protocol.js";
+import { CTRL, PARAM } from "./gemm-protocol.js";
+import type { HelperLink, ThreadHost } from "./thread-host.js";
+import { MAX_THREADS, nodeHost } from "./thread-host-node.js";
+import { browserHost } from "./thread-host-browser.js";
+import { warn } from "./warn.js";
 
 /** Below this many multiply-adds a product is not split: waking a helper and copying would cost more. */
 const PARALLEL_MIN = 1 << 20;
@@ -17,45 +20,34 @@ const PARALLEL_MIN = 1 << 20;
 const ALIGN = 4;
 /** Each part of a split product does at least this many multiply-adds, so many threads never mean slivers. */
 const PART_MIN = 1 << 18;
-/** The most threads `setThreads` and `CHAINRULE_THREADS` accept. */
-const MAX_THREADS = 64;
 /** How long to wait for a helper before giving up on threads for good (a helper never takes this long). */
 const HELPER_TIMEOUT_MS = 60_000;
 
-interface Helper {
-  worker: Worker;
-  port: MessagePort;
-  ctrl: Int32Array;
-  params: Float64Array;
+interface Helper extends HelperLink {
   job: number;
   arenaGen: number;
   /** This helper's speed relative to the main thread's, from recent jobs: its share of the next split. */
   speed: number;
 }
 
-const isNode = typeof process === "object" && typeof process.versions?.node === "string";
-let threads = defaultThreads();
+/** Where helpers run here (null: nowhere, products run on one thread), found at first use. */
+let hostCache: ThreadHost | null | undefined;
+let threads: number | null = null;
 let helpers: Helper[] | null = null;
 let broken = false;
 let arena: SharedArrayBuffer | null = null;
 let arenaGen = 0;
 
-function defaultThreads(): number {
-  if (!isNode) return 1;
-  const fallback = Math.max(1, Math.min(availableParallelism(), 4));
-  const raw = process.env["CHAINRULE_THREADS"];
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const env = Number(raw);
-  if (Number.isInteger(env) && env >= 1 && env <= MAX_THREADS) return env;
-  process.emitWarning(`CHAINRULE_THREADS=${JSON.stringify(raw)} is not a whole number from 1 to ${MAX_THREADS}; using ${fallback} thread${fallback === 1 ? "" : "s"}`, "ChainruleWarning");
-  return fallback;
+function host(): ThreadHost | null {
+  if (hostCache === undefined) hostCache = nodeHost(warn) ?? browserHost();
+  return hostCache;
 }
 
 /**
  * Sets how many threads large matrix products may use (1 = this thread only), at most 64. Defaults to
- * the `CHAINRULE_THREADS` environment variable, else the number of cores up to 4. Results are the same
- * for any count. Outside Node (browsers) products always run on one thread. Helpers already started
- * stay alive but idle when the count drops.
+ * the `CHAINRULE_THREADS` environment variable in Node, else the number of cores up to 4. Results are the
+ * same for any count. Where helper threads cannot run (a browser page that is not cross-origin isolated,
+ * Node before 20.16) the count stays 1. Helpers already started stay alive but idle when the count drops.
  * @throws ValueError for anything but a whole number from 1 to 64
  */
 export function setThreads(n: number): void {
@@ -63,43 +55,32 @@ export function setThreads(n: number): void {
     const shown = typeof n === "string" ? JSON.stringify(n) : typeof n === "number" ? String(n) : Array.isArray(n) ? "an array" : typeof n;
     throw new ValueError(`setThreads: expected a whole number of threads from 1 to ${MAX_THREADS}, got ${shown}`);
   }
-  threads = isNode ? n : 1;
+  threads = host() === null ? 1 : n;
 }
 
 /** The number of threads large matrix products may use. */
 export function getThreads(): number {
+  threads ??= host()?.defaultThreads() ?? 1;
   return threads;
 }
 
-/** Resolves the helper's script next to this module: the .js file in a build, the .ts source under tsx or vitest. */
-function startHelper(): Helper | null {
-  const here = import.meta.url;
-  const fromSource = here.endsWith(".ts");
-  const script = new URL(fromSource ? "./gemm-worker.ts" : "./gemm-worker.js", here);
-  const ctrl = new Int32Array(new SharedArrayBuffer(CTRL_WORDS * 4));
-  const params = new Float64Array(new SharedArrayBuffer(PARAM_WORDS * 8));
-  const { port1, port2 } = new MessageChannel();
-  const workerData = { ctrl, params, port: port2 };
-  try {
-    const worker = fromSource
-      // TypeScript sources need tsx's loader inside the thread too (tests and `tsx` scripts run from src/).
-      ? new Worker(`import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(script.href)}); })`, { eval: true, workerData, transferList: [port2] })
-      : new Worker(script, { workerData, transferList: [port2] });
-    worker.on("error", () => { broken = true; });
-    worker.on("exit", () => { broken = true; });
-    worker.unref();
-    port1.unref();
-    return { worker, port: port1, ctrl, params, job: 0, arenaGen: 0, speed: 1 };
-  } catch {
-    return null;
-  }
+/** Threads ready to share a large product now: this one plus the helpers that have started (at most getThreads()). */
+export function readyThreads(): number {
+  const want = getThreads();
+  if (want <= 1 || broken || helpers === null) return 1;
+  return 1 + helpers.slice(0, want - 1).filter((h) => Atomics.load(h.ctrl, CTRL.ready) === 1).length;
+}
+
+function startHelper(h: ThreadHost): Helper | null {
+  const link = h.start(() => { broken = true; });
+  return link === null ? null : Object.assign(link, { job: 0, arenaGen: 0, speed: 1 });
 }
 
 /** Starts helpers up to `count` (once), and returns those already running; the others join later calls. */
-function readyHelpers(count: number): Helper[] {
+function readyHelpers(h0: ThreadHost, count: number): Helper[] {
   helpers ??= [];
   while (helpers.length < count) {
-    const h = startHelper();
+    const h = startHelper(h0);
     if (h === null) {
       broken = true;
       break;
@@ -139,12 +120,14 @@ export function gemmParallel(
   c: TypedArray, co: number, ldc: number,
   m: number, k: number, n: number, accumulate: boolean,
 ): boolean {
-  if (threads <= 1 || broken || m * n * k < PARALLEL_MIN || Math.max(m, n) < 2 * ALIGN || ars < 0 || acs < 0 || brs < 0 || bcs < 0) return false;
+  const where = host();
+  if (where === null || !where.kernels.includes(kernel)) return false;
+  if (getThreads() <= 1 || broken || m * n * k < PARALLEL_MIN || Math.max(m, n) < 2 * ALIGN || ars < 0 || acs < 0 || brs < 0 || bcs < 0) return false;
   const f64 = a instanceof Float64Array;
   if (!(f64 || a instanceof Float32Array) || a.constructor !== b.constructor || a.constructor !== c.constructor) return false;
-  const helpersWanted = Math.min(threads, Math.floor((m * n * k) / PART_MIN)) - 1;
+  const helpersWanted = Math.min(getThreads(), Math.floor((m * n * k) / PART_MIN)) - 1;
   if (helpersWanted < 1) return false;
-  const ready = readyHelpers(helpersWanted);
+  const ready = readyHelpers(where, helpersWanted);
   if (ready.length === 0) return false;
 
   // Split C by rows or by columns, whichever repeats less packing: every part packs all of B in a
@@ -176,7 +159,7 @@ export function gemmParallel(
     const h = ready[j]!;
     const lo = bounds[j + 1]!, hi = bounds[j + 2]!;
     if (h.arenaGen !== arenaGen) {
-      h.port.postMessage({ buffer, gen: arenaGen });
+      h.sendArena(buffer, arenaGen);
       h.arenaGen = arenaGen;
       Atomics.store(h.ctrl, CTRL.arenaGen, arenaGen);
     }
@@ -213,7 +196,7 @@ export function gemmParallel(
   for (let j = 0; j < jobs; j++) {
     const h = ready[j]!;
     const lo = bounds[j + 1]!, hi = bounds[j + 2]!;
-    if (!waitFor(h)) {
+    if (!waitFor(h, where.canBlock)) {
       // A helper that never answers: finish its part here and stop using threads.
       broken = true;
       if (byRows) gemmSerial(a, ao + lo * ars, ars, acs, b, bo, brs, bcs, c, co + lo * ldc, ldc, hi - lo, k, n, accumulate);
@@ -251,13 +234,14 @@ function copyBlock(c: TypedArray, at: number, ldc: number, arenaView: TypedArray
   }
 }
 
-function waitFor(h: Helper): boolean {
+/** Waits for helper h's current job: asleep in Atomics.wait where this thread may block, else polling (a page's main thread). */
+function waitFor(h: Helper, canBlock: boolean): boolean {
   const deadline = Date.now() + HELPER_TIMEOUT_MS;
   for (;;) {
     const done = Atomics.load(h.ctrl, CTRL.done);
     if (done === h.job) return true;
     const left = deadline - Date.now();
     if (left <= 0) return false;
-    Atomics.wait(h.ctrl, CTRL.done, done, left);
+    if (canBlock) Atomics.wait(h.ctrl, CTRL.done, done, left);
   }
 }

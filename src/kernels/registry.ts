@@ -8,7 +8,8 @@ import { blasCandidates, createBlasBackend, findBlas, openBlas } from "./blas-ba
 import { createWasmBackend } from "./wasm/backend.js";
 import { wasmSimdSupported } from "./simd.js";
 export { setKernelMinimums } from "./minimums.js";
-import { getThreads as threadCount, setThreads as setGemmThreads } from "./gemm-threads.js";
+import { getThreads as threadCount, readyThreads, setThreads as setGemmThreads } from "./gemm-threads.js";
+import { warn } from "./warn.js";
 
 const isNode = typeof process === "object" && typeof process.versions?.node === "string";
 
@@ -24,19 +25,6 @@ let wasmCache: Backend | null | undefined;
 /** The blas backend, or why there is none (a string), once looked up. */
 let blasCache: Backend | string | undefined;
 let warnedNoSimd = false;
-
-/**
- * One line on stderr, written at once: Node's emitWarning would print it after the program's own output
- * and add a second line of its own. NODE_NO_WARNINGS=1 and --no-warnings silence it, as they do Node's.
- */
-function warn(message: string): void {
-  if (!isNode) {
-    console.warn(`ChainruleWarning: ${message}`);
-    return;
-  }
-  if (process.env["NODE_NO_WARNINGS"] === "1" || process.execArgv.includes("--no-warnings")) return;
-  process.stderr.write(`ChainruleWarning: ${message}\n`);
-}
 
 /** Overlays each layer's kernels on the js table (groups merged key by key). */
 function overlay(layers: readonly Backend[]): KernelTable {
@@ -172,6 +160,7 @@ export function getBackend(): BackendInfo {
     name: a.backend.name,
     location: a.backend.location,
     threads: threadCount(),
+    threadsReady: a.backend.name === "blas" ? threadCount() : readyThreads(),
     simd: wasmSimdSupported(),
     ...a.backend.describe(),
   };
@@ -191,8 +180,11 @@ export function unavailableReason(name: BackendName): string | null {
 /**
  * Sets how many threads large matrix products may use (1 = this thread only), at most 64: chainrule's
  * own helper threads for the js and wasm GEMMs, and the library's threads for blas. Defaults to the
- * `CHAINRULE_THREADS` environment variable, else the number of cores up to 4. Results of the js and wasm
- * kernels are the same for any count. Outside Node (browsers) products run on one thread.
+ * `CHAINRULE_THREADS` environment variable in Node, else the number of cores up to 4. Results of the js
+ * and wasm kernels are the same for any count. In a browser, helper threads (Web Workers running the wasm
+ * GEMM) need a cross-origin-isolated page, i.e. one served with `Cross-Origin-Opener-Policy: same-origin`
+ * and `Cross-Origin-Embedder-Policy: require-corp`; elsewhere the count stays 1. Where the page's main
+ * thread may not block, it polls while the helpers finish their parts.
  * @throws ValueError for anything but a whole number from 1 to 64
  */
 export function setThreads(n: number): void {

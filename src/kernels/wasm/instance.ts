@@ -123,6 +123,14 @@ export function getWasm(): Wasm | null {
   return wasm;
 }
 
+/**
+ * The module's bytes, for helper threads that instantiate their own copy (browser Web Workers), or null
+ * when this engine lacks WebAssembly SIMD.
+ */
+export function wasmBytes(): Uint8Array<ArrayBuffer> | null {
+  return wasmSimdSupported() ? decode(WASM_BASE64) : null;
+}
+
 /** Whether this engine can run the module at all (SIMD present); true even while it compiles. */
 export function wasmAvailable(): boolean {
   getWasm();
