@@ -2,7 +2,8 @@
 //   1. the step-through page (src/viz/page/main.ts + style.css), bundled with the library and dagre into one
 //      minified script, written as strings into src/viz/page/assets.generated.ts (gitignored) so that
 //      `toHTML` can inline it: the generated HTML is one self-contained file that works offline;
-//   2. the library itself for browsers, dist/browser/chainrule.js (ES module, no Node built-ins).
+//   2. the library itself for browsers, dist/browser/chainrule.js (ES module from src/browser.ts, no Node
+//      built-ins: the "browser" import condition picks the browser side of each "#platform/*" module).
 // Run by `npm run build` (and so by `npm install` and `npm test`); tests call buildPage() to stay fresh.
 import { build } from "esbuild";
 import { builtinModules } from "node:module";
@@ -16,32 +17,17 @@ const generated = join(root, "src/viz/page/assets.generated.ts");
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
- * Browsers have no Node built-ins. A module that imports one still bundles (as a stub that throws when
- * used), and the build names it, so a Node-only corner of the library cannot silently break the page.
+ * Browsers have no Node built-ins, and the library reaches its Node-only parts (threads, the FFI backend,
+ * file I/O, the page assets) through "#platform/*" imports whose "browser" condition (src/package.json)
+ * picks a browser module. So a Node built-in reached here is a bug: the build fails and names the importer.
  */
-function nodeBuiltinsGuard(found) {
-  return {
-    name: "node-builtins-guard",
-    setup(b) {
-      b.onResolve({ filter: /.*/ }, (args) => {
-        if (!builtins.has(args.path)) return undefined;
-        found.push(`${args.path} (imported by ${relative(root, args.importer)})`);
-        return { path: args.path, namespace: "node-builtin-stub" };
-      });
-      b.onLoad({ filter: /.*/, namespace: "node-builtin-stub" }, (args) => ({
-        contents: `module.exports = new Proxy({}, { get(_, k) { throw new Error(${JSON.stringify(args.path)} + "." + String(k) + " is not available in browsers"); } });`,
-        loader: "js",
-      }));
-    },
-  };
-}
-
-/** The page must not contain its own previous build: the generated assets module is empty inside the page bundle. */
-const emptyAssets = {
-  name: "empty-page-assets",
+const noNodeBuiltins = {
+  name: "no-node-builtins",
   setup(b) {
-    b.onResolve({ filter: /assets\.generated(\.js)?$/ }, () => ({ path: "assets", namespace: "empty-page-assets" }));
-    b.onLoad({ filter: /.*/, namespace: "empty-page-assets" }, () => ({ contents: 'export const PAGE_SCRIPT = ""; export const PAGE_STYLE = "";', loader: "js" }));
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (!builtins.has(args.path)) return undefined;
+      return { errors: [{ text: `${args.path} imported by ${relative(root, args.importer)}: Node built-ins must be reached through a "#platform/*" import with a browser condition (src/package.json)` }] };
+    });
   },
 };
 
@@ -51,7 +37,6 @@ const emptyAssets = {
  * @returns {Promise<{ scriptBytes: number, styleBytes: number }>}
  */
 export async function buildPage(options = {}) {
-  const found = [];
   const page = await build({
     entryPoints: [join(root, "src/viz/page/main.ts")],
     bundle: true,
@@ -65,7 +50,7 @@ export async function buildPage(options = {}) {
     // A classic script has no import.meta; modules that resolve paths from it get a placeholder URL
     // (in the page there are no library files to find).
     define: { "import.meta.url": JSON.stringify("https://chainrule.invalid/src/viz/page/main.js") },
-    plugins: [emptyAssets, nodeBuiltinsGuard(found)],
+    plugins: [noNodeBuiltins],
   });
   const script = page.outputFiles[0].text;
   const style = await readFile(join(root, "src/viz/page/style.css"), "utf8");
@@ -83,7 +68,7 @@ export async function buildPage(options = {}) {
   if (options.library !== false) {
     await mkdir(join(root, "dist/browser"), { recursive: true });
     await build({
-      entryPoints: [join(root, "src/index.ts")],
+      entryPoints: [join(root, "src/browser.ts")],
       outfile: join(root, "dist/browser/chainrule.js"),
       bundle: true,
       format: "esm",
@@ -95,12 +80,9 @@ export async function buildPage(options = {}) {
       keepNames: true,
       legalComments: "none",
       logLevel: "silent",
-      // toHTML stays in Node: inlining the page into the library would double its size for browsers.
-      plugins: [emptyAssets, nodeBuiltinsGuard(found)],
+      plugins: [noNodeBuiltins],
     });
   }
-  const unique = [...new Set(found)];
-  if (unique.length > 0 && !options.quiet) console.warn(`build-page: Node built-ins stubbed for the browser (they throw if called there):\n  ${unique.join("\n  ")}`);
   if (!options.quiet) console.log(`build-page: page script ${(script.length / 1024).toFixed(0)} KiB, style ${(style.length / 1024).toFixed(1)} KiB -> ${relative(root, generated)}${options.library !== false ? "; dist/browser/chainrule.js" : ""}`);
   return { scriptBytes: script.length, styleBytes: style.length };
 }

