@@ -92,6 +92,21 @@ export interface IndexingKernels {
   argReduceRows(src: TypedArray, rows: number, m: number, kind: "max" | "min", dst: Int32Array): void;
 }
 
+/**
+ * Dense factorizations on `count` row-major n×n float64 matrices stored one after another (see
+ * src/kernels/linalg.ts). A backend may supply LAPACK's getrf/getrs/potrf here; the js ones are the reference.
+ */
+export interface LinalgKernels {
+  /** LU with partial pivoting in place (getrf); piv[b·n + k] = row swapped with k; info[b] = 0 or 1 + the first zero pivot's column. */
+  luFactor(a: Float64Array, n: number, count: number, piv: Int32Array, info: Int32Array): void;
+  /** Solves A·X = B in place on rhs ([count, n, k]) from nonsingular LU factors (getrs). */
+  luSolve(lu: Float64Array, piv: Int32Array, n: number, count: number, rhs: Float64Array, k: number): void;
+  /** sign, log|det| and det of each matrix from its LU factors. */
+  luDeterminants(lu: Float64Array, piv: Int32Array, n: number, count: number, sign: Float64Array, logAbs: Float64Array, det: Float64Array): void;
+  /** Cholesky L·Lᵀ in place from the lower triangle (potrf, uplo L), zeros above; info[b] = 0 or the order of the first non-positive leading minor. */
+  cholesky(a: Float64Array, n: number, count: number, info: Int32Array): void;
+}
+
 /** Every kernel an op may call. The js backend implements all of them. */
 export interface KernelTable {
   readonly gemm: GemmKernel;
@@ -103,6 +118,7 @@ export interface KernelTable {
   readonly conv: ConvKernels;
   readonly layout: LayoutKernels;
   readonly indexing: IndexingKernels;
+  readonly linalg: LinalgKernels;
   /** Softmax cross-entropy per row of [rows, classes] logits `x` against targets `t`, into `out[rows]`. */
   readonly softmaxCrossEntropyRows: (x: TypedArray, t: TypedArray, rows: number, classes: number, out: TypedArray) => void;
   /** Logistic loss from logits, elementwise. */

@@ -11,6 +11,7 @@ import {
 import { sigmoidCrossEntropy, softmaxCrossEntropyRows } from "./losses.js";
 import { adamUpdate, sgdUpdate } from "./optim.js";
 import { gemmSerial } from "./gemm-core.js";
+import { choleskyInto, luDeterminantsInto, luFactorInto, luSolveInto } from "./linalg.js";
 import { gemmParallel } from "./gemm-threads.js";
 
 /** The plain TypeScript kernels: every kernel of the table, and the fallback for every other backend. */
@@ -37,6 +38,7 @@ export const jsKernels: KernelTable = {
   },
   layout: { broadcast: broadcastInto, transpose: transposeInto },
   indexing: { slice: sliceInto, embed: embedInto, concat: concatInto, gather: gatherInto, scatterAdd: scatterAddInto, argReduceRows },
+  linalg: { luFactor: luFactorInto, luSolve: luSolveInto, luDeterminants: luDeterminantsInto, cholesky: choleskyInto },
   softmaxCrossEntropyRows,
   sigmoidCrossEntropy,
   sgdUpdate,

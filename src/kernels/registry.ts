@@ -46,6 +46,7 @@ function overlay(layers: readonly Backend[]): KernelTable {
       conv: { ...table.conv, ...k.conv },
       layout: { ...table.layout, ...k.layout },
       indexing: { ...table.indexing, ...k.indexing },
+      linalg: { ...table.linalg, ...k.linalg },
     };
   }
   return table;

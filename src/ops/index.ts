@@ -5,6 +5,7 @@ export * from "./select.js";
 export * from "./layout.js";
 export * from "./reduce.js";
 export * from "./linalg.js";
+export * from "./linalg-factor.js";
 export * from "./unary-extra.js";
 export * from "./reduce-extra.js";
 export * from "./shape-ops.js";
