@@ -7,7 +7,7 @@ const { train, test } = data.mnistSplit({ seed: 0 }); // 8,000 training and 2,00
 
 const model = new nn.MLP([784, 256, 10], { rng: new Rng(0) });
 const adam = optim.adam({ lr: 1e-3 });
-let params = model.stateDict(); // { "0.weight": [784,256], "0.bias": [256], "2.weight": [256,10], "2.bias": [10] }
+let params = model.stateDict(); // { "0.weight": [256,784], "0.bias": [256], "2.weight": [10,256], "2.bias": [10] } (PyTorch's layout)
 let state = adam.init(params);
 
 // The loss as a function of the parameters; valueAndGrad differentiates with respect to its first argument.

@@ -77,16 +77,16 @@ describe("forward mode on tensor inputs: one sweep is one directional derivative
   it("the start says the tangent is all ones and counts sweeps per element", () => {
     const e = at(0);
     expect(e.title).toBe("Start: forward mode along d0.weight = 1 (all ones)");
-    expect(e.prose).toContain("⟨∂L/∂0.weight, 1⟩ = Σ ∂L/∂0.weight: one number, not the [784,16] gradient");
+    expect(e.prose).toContain("⟨∂L/∂0.weight, 1⟩ = Σ ∂L/∂0.weight: one number, not the [16,784] gradient");
     expect(e.prose).toContain("needs 12,544 sweeps, one per element (12,730 for all inputs)");
-    expect(e.math).toEqual(["d0.weight = 1 (ones f32[784,16])", "d0.bias = 0", "d2.weight = 0", "d2.bias = 0"]);
+    expect(e.math).toEqual(["d0.weight = 1 (ones f32[16,784])", "d0.bias = 0", "d2.weight = 0", "d2.bias = 0"]);
     expect(scalarInputs(g)).toBe(784 * 16 + 16 + 16 * 10 + 10);
   });
 
   it("the end gives the JVP ⟨∇L, 1⟩ and compares it with the sum of the reverse-mode gradient", () => {
     const e = at(fsteps.length - 1);
     const last = e.math[e.math.length - 1]!;
-    const m = /^JVP along d0\.weight = 1: {2}dL = ⟨∂L\/∂0\.weight, 1⟩ = Σ ∂L\/∂0\.weight = (\S+) {3}\(reverse mode: Σ of the f32\[784,16\] gradient = (\S+)\)$/.exec(last);
+    const m = /^JVP along d0\.weight = 1: {2}dL = ⟨∂L\/∂0\.weight, 1⟩ = Σ ∂L\/∂0\.weight = (\S+) {3}\(reverse mode: Σ of the f32\[16,784\] gradient = (\S+)\)$/.exec(last);
     expect(m, last).not.toBeNull();
     const grad = step.graph.node("0.weight").grad!;
     const reverseSum = grad.stats!.mean * 784 * 16;
@@ -182,7 +182,7 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
     expect(b2.data!.every(Number.isFinite)).toBe(true);
     b2.data!.forEach((v, i) => expect(v).toBeCloseTo(step.graph.node("2.bias").grad!.data![i]!, 6));
     const w0 = await json('[data-name="0.weight"]', "data-grad");
-    expect(w0.shape).toEqual([784, 16]);
+    expect(w0.shape).toEqual([16, 784]); // [out, in], as PyTorch
     expect([w0.stats!.min, w0.stats!.max, w0.stats!.mean].every(Number.isFinite)).toBe(true);
     const mlp = page.locator('[data-scope="MLP"]');
     expect((await json('[data-scope="MLP"]', "data-grad")).shape).toEqual([8, 10]); // ∂L/∂logits reached its output
@@ -218,7 +218,7 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
     expect(await page.locator('[data-scope="loss"]').getAttribute("data-tangent")).not.toBeNull();
     const math = (await page.locator(".math-block").textContent())!;
     expect(math).toContain("JVP along d0.weight = 1:  dL = ⟨∂L/∂0.weight, 1⟩ = Σ ∂L/∂0.weight = ");
-    expect(math).toContain("(reverse mode: Σ of the f32[784,16] gradient = ");
+    expect(math).toContain("(reverse mode: Σ of the f32[16,784] gradient = ");
     expect(math).not.toContain("∂L/∂0.weight = dL");
   });
 

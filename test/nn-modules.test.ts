@@ -8,7 +8,7 @@ describe("modules", () => {
     const m = new nn.Sequential(new nn.Conv2d(1, 2, 3, { rng: new Rng(0) }), new nn.ReLU(), new nn.Flatten(), new nn.Linear(8, 3, { rng: new Rng(1) }));
     expect(Object.keys(m.parameters())).toEqual(["0.weight", "0.bias", "3.weight", "3.bias"]);
     expect(m.parameters()["0.weight"]!.shape).toEqual([2, 1, 3, 3]);
-    expect(m.parameters()["3.weight"]!.shape).toEqual([8, 3]);
+    expect(m.parameters()["3.weight"]!.shape).toEqual([3, 8]); // [out, in], as PyTorch
     expect(m.numParameters()).toBe(2 * 9 + 2 + 8 * 3 + 3);
     const sd = m.stateDict();
     expect(sd["0.weight"]!.requiresGrad).toBe(false);
@@ -38,7 +38,7 @@ describe("modules", () => {
     const x = tensor([[1, 2, 3]], { dtype: "float64" });
     const before = m.parameters()["weight"]!;
     const g = grad((p: nn.StateDict) => sum(mul(m.apply(p, x), tensor([[1, -1]], { dtype: "float64" }))))(m.stateDict());
-    expectAllClose(g["weight"]!, [1, -1, 2, -2, 3, -3]);
+    expectAllClose(g["weight"]!, [1, 2, 3, -1, -2, -3]); // [out, in]: row o is ct_o · x
     expectAllClose(g["bias"]!, [1, -1]);
     expect(m.parameters()["weight"]).toBe(before);
     expect(() => m.apply({ weight: before }, x)).toThrow(/no entry "bias"/);
@@ -49,11 +49,11 @@ describe("modules", () => {
   it("loadStateDict replaces values in place and checks names and shapes", () => {
     const m = new nn.Linear(2, 1, { rng: new Rng(0) });
     const leaf = m.parameters()["weight"]!;
-    m.loadStateDict({ weight: tensor([[2], [3]]), bias: tensor([1]) });
+    m.loadStateDict({ weight: tensor([[2, 3]]), bias: tensor([1]) });
     expect(m.parameters()["weight"]).toBe(leaf);
     expect(Array.from(m.forward(tensor([[1, 1]])).data)).toEqual([6]);
-    expect(() => m.loadStateDict({ weight: tensor([[2], [3]]) })).toThrow(/missing bias/);
-    expect(() => m.loadStateDict({ weight: tensor([[2, 3]]), bias: tensor([1]) })).toThrow(/"weight" has shape \[1,2\], expected \[2,1\]/);
+    expect(() => m.loadStateDict({ weight: tensor([[2, 3]]) })).toThrow(/missing bias/);
+    expect(() => m.loadStateDict({ weight: tensor([[2], [3]]), bias: tensor([1]) })).toThrow(/"weight" has shape \[2,1\], expected \[1,2\]/);
   });
 
   it("dropout is active only in training mode", () => {

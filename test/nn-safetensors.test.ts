@@ -67,7 +67,7 @@ describe("safetensors", () => {
     const b = make(2);
     expect(Array.from(b.forward(x).data)).not.toEqual(Array.from(a.forward(x).data));
     const meta = io.loadModule(path, b);
-    expect(meta).toEqual({ format: "chainrule", arch: "test" });
+    expect(meta).toEqual({ format: "chainrule", arch: "test", layout: "pytorch" });
     expect(Array.from(b.forward(x).data)).toEqual(Array.from(a.forward(x).data));
     expect(() => io.loadModule(path, new nn.Linear(2, 2))).toThrow(/does not fit this model: .*missing weight, bias/);
   });
@@ -81,7 +81,7 @@ describe("safetensors", () => {
       ["oversized header", withHeader({}, new Uint8Array(0), 10n ** 12n), /exceeds the limit/],
       ["not json", withHeader({}, new Uint8Array(0)).fill(0x7b, 8), /not valid UTF-8 JSON/],
       ["array header", withHeader([1], new Uint8Array(0)), /must be a JSON object/],
-      ["bad dtype", withHeader({ w: { dtype: "F16", shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), /unsupported dtype "F16"/],
+      ["bad dtype", withHeader({ w: { dtype: "F8_E4M3", shape: [2], data_offsets: [0, 2] } }, new Uint8Array(2)), /unsupported dtype "F8_E4M3"; expected one of F16, BF16, F32, F64, I8, U8, I16, I32, I64, BOOL/],
       ["wrong shape", withHeader({ w: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), /needs 12 bytes/],
       ["gap", withHeader({ w: { dtype: "F32", shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)), /starts at byte 4/],
       ["extra bytes", withHeader({ w: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(8)), /not described/],
@@ -102,6 +102,6 @@ describe("safetensors", () => {
   it("a wrong-shape model file is refused by loadModule", () => {
     const path = join(dir, "lin.safetensors");
     io.saveModule(path, new nn.Linear(3, 2, { rng: new Rng(0) }));
-    expect(() => io.loadModule(path, new nn.Linear(2, 2, { rng: new Rng(0) }))).toThrow(/"weight" has shape \[3,2\], expected \[2,2\]/);
+    expect(() => io.loadModule(path, new nn.Linear(2, 2, { rng: new Rng(0) }))).toThrow(/"weight" has shape \[2,3\], expected \[2,2\]/);
   });
 });

@@ -12,9 +12,9 @@ const T = [[0.5], [-1]];
 const x = tensor(X, { dtype: "float64" });
 const t = tensor(T, { dtype: "float64" });
 const init = {
-  "0.weight": [[0.1, -0.2], [0.3, 0.4]],
+  "0.weight": [[0.1, 0.3], [-0.2, 0.4]], // [out, in], as PyTorch
   "0.bias": [0.05, -0.05],
-  "2.weight": [[0.7], [-0.6]],
+  "2.weight": [[0.7, -0.6]],
   "2.bias": [0.1],
 };
 
@@ -29,7 +29,7 @@ const flat = (d: Record<string, number[] | number[][]>): Flat => Object.fromEntr
 
 /** Loss gradient by hand: forward, then the chain rule written out on plain numbers. */
 function handGrad(p: Flat): Flat {
-  const [w11, w12, w21, w22] = p["0.weight"]!; // [in, out] row-major: w_ij = input i → unit j
+  const [w11, w21, w12, w22] = p["0.weight"]!; // [out, in] row-major: w_ij = input i → unit j, stored at [j, i]
   const [b1, b2] = p["0.bias"]!;
   const [v1, v2] = p["2.weight"]!;
   const [c] = p["2.bias"]!;
@@ -44,8 +44,8 @@ function handGrad(p: Flat): Flat {
     g["2.bias"]![0]! += dy;
     const dz1 = dy * v1! * (1 - h1 * h1), dz2 = dy * v2! * (1 - h2 * h2);
     g["0.weight"]![0]! += a1! * dz1;
-    g["0.weight"]![1]! += a1! * dz2;
-    g["0.weight"]![2]! += a2! * dz1;
+    g["0.weight"]![2]! += a1! * dz2;
+    g["0.weight"]![1]! += a2! * dz1;
     g["0.weight"]![3]! += a2! * dz2;
     g["0.bias"]![0]! += dz1;
     g["0.bias"]![1]! += dz2;

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ValueError, data, io, nn, optim } from "../src/index.js";
+import { ValueError, data, io, nn, optim, transpose } from "../src/index.js";
 import { runTrain, type TrainCommandOptions } from "../src/cli/train-command.js";
 import { runPredict } from "../src/cli/predict-command.js";
 import { main } from "../src/cli/main.js";
@@ -58,6 +58,17 @@ describe("train and predict commands", () => {
     expect(p.text().split("\n").length).toBeGreaterThanOrEqual(29);
     expect(pred.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(() => runPredict(modelPath, { index: "100" }, capture())).toThrow(/--index must be an integer in \[0, 99\]/);
+
+    // The same model in the layout chainrule wrote before Linear weights became [out, in] (no "layout" key in
+    // the metadata): predict reads it, transposing the Linear weights, and gives the same probabilities.
+    const { tensors, metadata } = io.loadSafetensors(modelPath);
+    expect(metadata["layout"]).toBe("pytorch");
+    expect(tensors["1.weight"]!.shape).toEqual([16, 784]); // Normalize is layer 0
+    const legacy = Object.fromEntries(Object.entries(tensors).map(([k, v]) => [k, v.rank === 2 ? transpose(v) : v]));
+    const oldMeta = Object.fromEntries(Object.entries(metadata).filter(([k]) => k !== "layout"));
+    const legacyPath = join(dir, "legacy-mlp.safetensors");
+    io.saveSafetensors(legacyPath, legacy, oldMeta);
+    expect(runPredict(legacyPath, { index: "5", json: true }, capture()).probabilities).toEqual(pred.probabilities);
   });
 
   it("the CNN trains, saves, and predicts in eval mode (no dropout)", async () => {

@@ -274,7 +274,7 @@ describe("model files (src/io/safetensors.ts)", () => {
     }
     expect(thrown).toBeInstanceOf(ValueError);
     expect((thrown as Error).message).toContain(`loadModule: ${path} does not fit this model`);
-    expect((thrown as Error).message).toMatch(/"weight" has shape \[3,2\], expected \[4,2\]/);
+    expect((thrown as Error).message).toMatch(/"weight" has shape \[2,3\], expected \[2,4\]/);
     expect(Array.from(target.parameters().weight!.data)).toEqual(before); // left untouched
   });
 

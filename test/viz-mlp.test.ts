@@ -58,11 +58,11 @@ describe("the traced MLP training step", () => {
     }
     const db = Array.from({ length: 10 }, (_, c) => delta.filter((_, i) => i % 10 === c).reduce((a, v) => a + v, 0));
     g.node("2.bias").grad!.data!.forEach((v, c) => expect(v).toBeCloseTo(db[c]!, 6));
-    const dW = g.node("2.weight").grad!.data!; // [16,10] = hiddenᵀ · delta
+    const dW = g.node("2.weight").grad!.data!; // [10,16] = deltaᵀ · hidden (the weight is [out, in], as PyTorch)
     for (const [i, c] of [[0, 0], [3, 7], [15, 9]] as const) {
       let s = 0;
       for (let r = 0; r < 8; r++) s += hidden[r * 16 + i]! * delta[r * 10 + c]!;
-      expect(dW[i * 10 + c]).toBeCloseTo(s, 6);
+      expect(dW[c * 16 + i]).toBeCloseTo(s, 6);
     }
     const w0 = g.node("0.weight").grad!;
     expect(w0.data).toBeNull(); // 12,544 elements: summarised
@@ -97,7 +97,7 @@ describe("chainrule viz --mlp (built CLI)", () => {
     expect(html).toContain('id="chainrule-graph"');
     expect(html).toContain('"scope":"MLP/Linear0"');
     expect(text.code).toBe(0);
-    expect(text.stdout).toContain("matmul x 0.weight");
+    expect(text.stdout).toContain("matmul[a=false b=true] x 0.weight"); // the weight is [out, in], read transposed
   });
 
   it("--mlp with an expression is a usage error", async () => {

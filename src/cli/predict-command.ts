@@ -4,6 +4,7 @@ import { MNIST_PIXELS, mnistSplit, subset } from "../data/mnist.js";
 import { mnistModel } from "../nn/models.js";
 import { softmax } from "../nn/activations.js";
 import { loadSafetensors } from "../io/safetensors-file.js";
+import { upgradeStateDict } from "../io/model-bytes.js";
 import type { Output } from "./train-command.js";
 
 /** The options of `chainrule predict`. */
@@ -63,7 +64,7 @@ export function runPredict(path: string, opts: PredictCommandOptions, out: Outpu
   }
   const model = mnistModel(kind, { hidden: Number(metadata.hidden ?? 256), seed }).eval();
   try {
-    model.loadStateDict(tensors);
+    model.loadStateDict(upgradeStateDict(tensors, metadata, model));
   } catch (e) {
     throw new ValueError(`predict: ${path} does not match a ${kind} model: ${(e as Error).message}`);
   }

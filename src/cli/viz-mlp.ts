@@ -16,7 +16,7 @@ export const MLP_STEP = {
   batch: 8,
   /** Seed of the initial weights and of the digits drawn. */
   seed: 0,
-  /** For the page and JSON: keeps activations [8,16], logits [8,10] and the [16,10] weight in full, so the page draws them as heatmaps. */
+  /** For the page and JSON: keeps activations [8,16], logits [8,10] and the [10,16] weight in full, so the page draws them as heatmaps. */
   fullValueLimit: 256,
 };
 

@@ -4,15 +4,15 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statS
 import { basename, dirname, join } from "node:path";
 import type { Tensor } from "../core/tensor.js";
 import { ValueError } from "../core/errors.js";
-import { decodeSafetensors, encodeSafetensors, type SafetensorsContent } from "./safetensors.js";
+import { decodeSafetensors, encodeSafetensors, type SafetensorsContent, type SafetensorsWriteOptions } from "./safetensors.js";
 
 /**
- * Writes tensors to `path` in the safetensors format. The bytes go to a temporary file in the same
+ * Writes tensors to `path` in the safetensors format (float tensors as F16 or BF16 with `options.floatAs`). The bytes go to a temporary file in the same
  * directory, which is flushed and then renamed over `path`, so a crash never leaves a half-written model.
  * @throws ValueError for invalid names or metadata; Node's filesystem errors for an unwritable path
  */
-export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): void {
-  const bytes = encodeSafetensors(tensors, metadata);
+export function saveSafetensors(path: string, tensors: Record<string, Tensor>, metadata: Record<string, string> = {}, options: SafetensorsWriteOptions = {}): void {
+  const bytes = encodeSafetensors(tensors, metadata, options);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
     const fd = openSync(tmp, "w");

@@ -1,7 +1,8 @@
 import { Tensor } from "../core/tensor.js";
-import { allocate, type DType, type TypedArray } from "../core/dtype.js";
+import { isFloat, type DType } from "../core/dtype.js";
 import { fmtShape, sizeOf } from "../core/shape.js";
 import { ParseError, ValueError } from "../core/errors.js";
+import { decodeElements, ELEMENT_BYTES, ElementError, encodeHalf, isReadCode, READ_CODES, type FloatStorage, type SafetensorsDType } from "./safetensors-dtypes.js";
 
 // The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header
 // length N, N bytes of UTF-8 JSON mapping each tensor name to { dtype, shape, data_offsets: [begin, end] }
@@ -12,10 +13,7 @@ import { ParseError, ValueError } from "../core/errors.js";
 /** Largest header accepted (the reference implementation's limit), so a corrupt length cannot allocate gigabytes. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-const CODES: Record<DType, string> = { float32: "F32", float64: "F64", int32: "I32", bool: "BOOL" };
-const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
-const FROM_CODE: Record<string, DType> = { F32: "float32", F64: "float64", I32: "int32", BOOL: "bool" };
-
+const CODES: Record<DType, SafetensorsDType> = { float32: "F32", float64: "F64", int32: "I32", bool: "BOOL" };
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
@@ -45,12 +43,27 @@ function tensorBytes(t: Tensor): Uint8Array {
   return out;
 }
 
+/** Options for writing safetensors files. */
+export interface SafetensorsWriteOptions {
+  /**
+   * Store every float tensor as F16 (IEEE half) or BF16 (bfloat16), rounded to nearest even as PyTorch's
+   * `.half()` / `.bfloat16()`; half overflows to ±∞ beyond 65504. Default: each tensor's own dtype (F32, F64).
+   * Reading such a file gives float32 tensors.
+   */
+  floatAs?: FloatStorage;
+}
+
 /**
  * Encodes tensors as a safetensors byte array, in the given key order, with optional string metadata.
  * The header is padded with spaces to a multiple of 8 bytes so the data section stays aligned.
- * @throws ValueError for the reserved name "__metadata__", an empty name, or non-string metadata
+ * @throws ValueError for the reserved name "__metadata__", an empty name, non-string metadata, or an
+ *   unknown `floatAs`
  */
-export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}, options: SafetensorsWriteOptions = {}): Uint8Array {
+  const floatAs = options.floatAs;
+  if (floatAs !== undefined && floatAs !== "F16" && floatAs !== "BF16") {
+    throw new ValueError(`encodeSafetensors: floatAs must be "F16" or "BF16", got ${JSON.stringify(floatAs)}`);
+  }
   const header: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== "string") throw new ValueError(`encodeSafetensors: metadata "${k}" must be a string, got ${typeof v}`);
@@ -61,8 +74,9 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   for (const [name, t] of Object.entries(tensors)) {
     if (name === "" || name === "__metadata__") throw new ValueError(`encodeSafetensors: invalid tensor name ${JSON.stringify(name)}`);
     if (!(t instanceof Tensor)) throw new ValueError(`encodeSafetensors: "${name}" is not a tensor`);
-    const bytes = tensorBytes(t);
-    setEntry(header, name, { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
+    const half = floatAs !== undefined && isFloat(t.dtype);
+    const bytes = half ? encodeHalf(floatAs, t.data) : tensorBytes(t);
+    setEntry(header, name, { dtype: half ? floatAs : CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes.byteLength] });
     parts.push(bytes);
     offset += bytes.byteLength;
   }
@@ -94,7 +108,8 @@ function isIntArray(v: unknown): v is number[] {
 
 /**
  * Decodes and validates a safetensors byte array: header length within the file and below
- * MAX_HEADER_BYTES, a JSON object header, known dtypes, offsets that match each shape and tile the data
+ * MAX_HEADER_BYTES, a JSON object header, known dtypes (F16, BF16, F32, F64, I8, U8, I16, I32, I64, BOOL;
+ * F16/BF16 widen to float32, I8/U8/I16 to int32, I64 to int32 or, past ±2³¹, float64, refused past ±(2⁵³ − 1)), offsets that match each shape and tile the data
  * section exactly (no gaps, overlaps or trailing bytes), and a file long enough for all of it.
  * Tensor data is copied out, so the result does not keep `bytes` alive.
  * @param source a name for error messages (e.g. the file path)
@@ -117,7 +132,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "input"): Safetens
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
   const metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: DType; shape: number[]; begin: number; end: number }[] = [];
+  const entries: { name: string; code: SafetensorsDType; shape: number[]; begin: number; end: number }[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === "__metadata__") {
       if (raw === null || typeof raw !== "object" || Array.isArray(raw)) fail("__metadata__ must be an object of strings", source);
@@ -129,16 +144,16 @@ export function decodeSafetensors(bytes: Uint8Array, source = "input"): Safetens
     }
     const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (info === null || typeof info !== "object") fail(`entry "${name}" must be an object`, source);
-    const dtype = typeof info.dtype === "string" ? FROM_CODE[info.dtype] : undefined;
-    if (dtype === undefined) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(info.dtype)}; expected one of F32, F64, I32, BOOL`, source);
+    const code = info.dtype;
+    if (!isReadCode(code)) fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(code)}; expected one of ${READ_CODES.join(", ")}`, source);
     if (!isIntArray(info.shape)) fail(`tensor "${name}" has an invalid shape ${JSON.stringify(info.shape)}`, source);
     const off = info.data_offsets;
     if (!isIntArray(off) || off.length !== 2 || off[0]! > off[1]!) fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(off)}`, source);
-    const expected = sizeOf(info.shape) * BYTES[dtype];
+    const expected = sizeOf(info.shape) * ELEMENT_BYTES[code];
     if (off[1]! - off[0]! !== expected) {
       fail(`tensor "${name}" (${info.dtype} ${fmtShape(info.shape)}) needs ${expected} bytes, but its data_offsets span ${off[1]! - off[0]!}`, source);
     }
-    entries.push({ name, dtype, shape: info.shape, begin: off[0]!, end: off[1]! });
+    entries.push({ name, code, shape: info.shape, begin: off[0]!, end: off[1]! });
   }
   // The data section must be tiled exactly, in any order: this catches truncation and overlapping or stray bytes.
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -151,19 +166,15 @@ export function decodeSafetensors(bytes: Uint8Array, source = "input"): Safetens
   if (pos < dataLen) fail(`data section has ${dataLen - pos} bytes not described by the header (corrupt)`, source);
   const tensors: Record<string, Tensor> = {};
   for (const e of entries) {
-    const count = sizeOf(e.shape);
-    const data: TypedArray = allocate(e.dtype, count);
-    const src = bytes.subarray(dataStart + e.begin, dataStart + e.end);
-    if (littleEndian || e.dtype === "bool") {
-      new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(src);
-    } else {
-      const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
-      for (let i = 0; i < count; i++) {
-        data[i] = e.dtype === "float32" ? dv.getFloat32(4 * i, true) : e.dtype === "float64" ? dv.getFloat64(8 * i, true) : dv.getInt32(4 * i, true);
-      }
+    // Offsets were checked against the shape and the file above, so the allocation follows from bytes present.
+    let decoded;
+    try {
+      decoded = decodeElements(e.code, bytes.subarray(dataStart + e.begin, dataStart + e.end), sizeOf(e.shape));
+    } catch (err) {
+      if (err instanceof ElementError) fail(`tensor "${e.name}" ${err.message}`, source);
+      throw err;
     }
-    if (e.dtype === "bool" && data.some((v) => v > 1)) fail(`tensor "${e.name}" is BOOL but holds bytes other than 0 and 1`, source);
-    setEntry(tensors, e.name, Tensor._concrete(data, e.shape, e.dtype));
+    setEntry(tensors, e.name, Tensor._concrete(decoded.data, e.shape, decoded.dtype));
   }
   return { tensors, metadata };
 }

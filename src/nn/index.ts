@@ -2,6 +2,7 @@
 export * from "./activations.js";
 export * from "./losses.js";
 export * from "./conv.js";
+export * from "./linear.js";
 export * from "./init.js";
 export * from "./module.js";
 export * from "./layers.js";

@@ -3,7 +3,8 @@ import { Rng } from "../core/random.js";
 import { fmtShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
-import { add, div, gelu, matmul, relu, reshape, sigmoid, sub, tanh, zeros } from "../ops/index.js";
+import { div, gelu, relu, reshape, sigmoid, sub, tanh, transpose, zeros } from "../ops/index.js";
+import { linear } from "./linear.js";
 import { Module } from "./module.js";
 import { glorotUniform, kaimingUniform } from "./init.js";
 import { avgPool2d, conv2d, maxPool2d, type PoolOptions, type Size2 } from "./conv.js";
@@ -37,9 +38,10 @@ function positive(op: string, what: string, v: number): void {
 }
 
 /**
- * Fully connected layer y = x·W + b. The weight is stored [in, out] (as JAX/Flax's Dense; PyTorch stores
- * the transpose), so the forward pass is one matmul with no transpose.
- * Parameters: `weight` [in, out], `bias` [out] (unless `bias: false`).
+ * Fully connected layer y = x·Wᵀ + b (see `linear`). The weight is stored [out, in], as PyTorch's
+ * `nn.Linear`, so a state dict moves between the two libraries unchanged (files saved by chainrule before
+ * this layout, [in, out], are still read by `io.loadModule`: see there).
+ * Parameters: `weight` [out, in], `bias` [out] (unless `bias: false`).
  */
 export class Linear extends Module {
   readonly hasBias: boolean;
@@ -53,17 +55,18 @@ export class Linear extends Module {
     positive("Linear", "inFeatures", inFeatures);
     positive("Linear", "outFeatures", outFeatures);
     this.hasBias = options.bias ?? true;
-    this.registerParameter("weight", initWeight([inFeatures, outFeatures], inFeatures, outFeatures, options));
+    // Drawn in [in, out] order and transposed, so a seed gives the same network as in earlier releases
+    // (the README's MNIST results were measured with these draws).
+    this.registerParameter("weight", transpose(initWeight([inFeatures, outFeatures], inFeatures, outFeatures, options)));
     if (this.hasBias) this.registerParameter("bias", zeros([outFeatures], options.dtype ?? "float32"));
   }
 
-  /** x·W + b. @param x shape [..., in] @returns shape [..., out] @throws ShapeError when the last dimension is not `inFeatures` */
+  /** x·Wᵀ + b. @param x shape [..., in] @returns shape [..., out] @throws ShapeError when the last dimension is not `inFeatures` */
   forward(x: Tensor): Tensor {
     if (x.shape[x.rank - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear: input has shape ${fmtShape(x.shape)}, expected last dimension ${this.inFeatures}`);
     }
-    const y = matmul(x, this.param("weight"));
-    return this.hasBias ? add(y, this.param("bias")) : y;
+    return linear(x, this.param("weight"), this.hasBias ? this.param("bias") : null);
   }
 
   override describe(): string {
@@ -255,8 +258,8 @@ export interface MLPOptions extends Omit<LayerInitOptions, "bias"> {
 
 /**
  * Multi-layer perceptron: Linear layers of the given widths with an activation between them (none after
- * the last, so the output is logits). `new MLP([784, 256, 10])` has parameters 0.weight [784,256], 0.bias,
- * 2.weight [256,10], 2.bias.
+ * the last, so the output is logits). `new MLP([784, 256, 10])` has parameters 0.weight [256,784], 0.bias,
+ * 2.weight [10,256], 2.bias.
  */
 export class MLP extends Sequential {
   /** @throws ValueError for fewer than two sizes or non-positive sizes */

@@ -119,6 +119,19 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * a · bᵀ for a of shape [..., k] and a 2-D b of shape [n, k], giving [..., n]: the product of a Linear
+ * layer whose weight is stored [out, in] (PyTorch's `F.linear` layout). b is read through transposed
+ * strides by the matmul primitive, so no transposed copy is made in either mode.
+ * @internal Used by `nn.linear`; callers check shapes first.
+ */
+export function matmulNT(a: Tensor, b: Tensor): Tensor {
+  const k = a.shape[a.rank - 1]!;
+  const x = a.rank === 2 ? a : reshape(a, [sizeOf(a.shape.slice(0, -1)), k]);
+  const out = mm(x, b, false, true);
+  return a.rank === 2 ? out : reshape(out, [...a.shape.slice(0, -1), b.shape[0]!]);
+}
+
+/**
  * Inner product of two 1-D tensors (matmul for higher ranks).
  * @throws ShapeError when lengths differ
  */

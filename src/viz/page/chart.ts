@@ -16,7 +16,7 @@ export function renderModes(host: HTMLElement, g: Graph, rows: ModesRow[] | null
   const scalars = scalarInputs(g);
   const p = document.createElement("p");
   const d = `∂${g.nodes[g.output]!.name}/∂input`;
-  // Forward mode needs a sweep per input number: a [784,16] weight alone is 12,544 sweeps.
+  // Forward mode needs a sweep per input number: a [16,784] weight alone is 12,544 sweeps.
   p.textContent = scalars === n
     ? `This graph has ${n} input${n === 1 ? "" : "s"}: reverse mode gets every ${d} in 1 backward sweep; forward mode needs ${n} sweep${n === 1 ? "" : "s"}, one per input.`
     : `This graph has ${n} input${n === 1 ? "" : "s"} holding ${scalars.toLocaleString("en-US")} numbers: reverse mode gets every ${d} in 1 backward sweep; forward mode needs ${scalars.toLocaleString("en-US")} sweeps, one per input number.`;

@@ -44,7 +44,7 @@ export const textWidth = (s: string, px = 12): number => [...s].length * px * 0.
 
 /**
  * Height of a tensor's picture: bars and ranges 18px; a heatmap about 3px per row (18 to 48px), so an
- * [8,16] activation or a [16,10] weight is readable.
+ * [8,16] activation or a [10,16] weight is readable.
  */
 export function previewHeight(v: ValueSummary): number {
   if (v.shape.length < 2 || v.data === null) return 18;
