@@ -85,7 +85,7 @@ const EXPECTED = {
   d2: 12,
   same: true,
   changed: true,
-  metadata: { format: "chainrule", arch: "2-3-1" },
+  metadata: { format: "chainrule", arch: "2-3-1", layout: "pytorch" },
   blob: { type: "application/octet-stream", equal: true },
   fileFunctions: [],
   threads: 1,
