@@ -76,6 +76,8 @@ export async function buildPage(options = {}) {
       target: "es2020",
       minify: true,
       sourcemap: true,
+      // The map points at src/, which the package ships, so it need not carry a second copy of the sources.
+      sourcesContent: false,
       // Class names are data here: error names (ShapeError) and nn module scopes ("MLP/Linear0") come from them.
       keepNames: true,
       legalComments: "none",

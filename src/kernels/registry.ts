@@ -4,7 +4,7 @@
 import { ValueError } from "../core/errors.js";
 import { BACKEND_NAMES, type Backend, type BackendInfo, type BackendName, type KernelTable, type PartialKernelTable } from "./backend.js";
 import { jsBackend, jsKernels } from "./js-backend.js";
-import { blasCandidates, createBlasBackend, findBlas, openBlas } from "./blas-backend.js";
+import { blasCandidates, createBlasBackend, ffiUnavailable, findBlas, openBlas } from "./blas-backend.js";
 import { createWasmBackend } from "./wasm/backend.js";
 import { wasmSimdSupported } from "./simd.js";
 export { setKernelMinimums } from "./minimums.js";
@@ -67,6 +67,8 @@ function blasOrReason(): Backend | string {
 /** The BLAS named by CHAINRULE_BLAS, else the first found on the usual paths, or why none can be used. */
 function loadBlas(): Backend | string {
   if (!isNode) return "a system BLAS is only reachable from Node";
+  const noFfi = ffiUnavailable();
+  if (noFfi !== null) return noFfi;
   const named = process.env["CHAINRULE_BLAS"]?.trim();
   let lib;
   if (named) {
