@@ -3,6 +3,7 @@ import type { Shape } from "../core/shape.js";
 import type { BinaryKernel, binaryKernels } from "./binary.js";
 import type { UnaryKernel, unaryKernels } from "./unary.js";
 import type { specialKernels } from "./special.js";
+import type { mathKernels } from "./math.js";
 import type { FusedGradKernel, fusedGradKernels } from "./fused.js";
 import type { MatrixView } from "./gemm-view.js";
 import type { WindowGeometry } from "./conv.js";
@@ -112,6 +113,14 @@ export interface KernelTable {
   readonly gemm: GemmKernel;
   readonly unary: { readonly [K in keyof typeof unaryKernels]: UnaryKernel };
   readonly special: { readonly [K in keyof typeof specialKernels]: UnaryKernel };
+  /** Rounding, log2/log10/exp2, inverse trigonometric and hyperbolic functions (src/kernels/math.ts). */
+  readonly math: { readonly [K in keyof typeof mathKernels]: UnaryKernel };
+  /** The floored remainder a − b·⌊a/b⌋, sign of the divisor (PyTorch's remainder). */
+  readonly remainder: BinaryKernel;
+  /** Inclusive (or, with `reverse`, suffix) scans along the middle axis of [outer, n, inner]: cumsum, cumprod, logcumsumexp. */
+  readonly scan: (src: TypedArray, outer: number, n: number, inner: number, kind: "sum" | "prod" | "logsumexp", reverse: boolean, dst: TypedArray) => void;
+  /** Stable argsort of each contiguous row of length m into `dst`; NaN sorts as the largest value. */
+  readonly argsortRows: (src: TypedArray, rows: number, m: number, descending: boolean, dst: Int32Array) => void;
   readonly binary: { readonly [K in keyof typeof binaryKernels]: BinaryKernel };
   readonly fusedGrad: { readonly [K in keyof typeof fusedGradKernels]: FusedGradKernel };
   readonly reduce: ReduceKernel;
@@ -125,6 +134,13 @@ export interface KernelTable {
   readonly sigmoidCrossEntropy: (x: TypedArray, y: TypedArray, out: TypedArray) => void;
   /** SGD update in place on `p` (and `buf`), as PyTorch's SGD with dampening 0. */
   readonly sgdUpdate: (p: TypedArray, g: TypedArray, buf: TypedArray | null, lr: number, momentum: number, nesterov: boolean, weightDecay: number) => void;
+  /** RMSprop update in place on `p`, `v` (and `gAvg` when centered, `buf` with momentum), as PyTorch's RMSprop. */
+  readonly rmspropUpdate: (
+    p: TypedArray, g: TypedArray, v: TypedArray, gAvg: TypedArray | null, buf: TypedArray | null,
+    lr: number, alpha: number, eps: number, weightDecay: number, momentum: number,
+  ) => void;
+  /** Adagrad update in place on `p` and the running sum of squares, step t ≥ 1, as PyTorch's Adagrad. */
+  readonly adagradUpdate: (p: TypedArray, g: TypedArray, sum: TypedArray, lr: number, lrDecay: number, eps: number, weightDecay: number, t: number) => void;
   /** Adam / AdamW update in place on `p`, `m` and `v`, step t ≥ 1. */
   readonly adamUpdate: (
     p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray,

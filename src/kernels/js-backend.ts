@@ -3,6 +3,7 @@ import { binaryKernels } from "./binary.js";
 import { unaryKernels } from "./unary.js";
 import { specialKernels } from "./special.js";
 import { fusedGradKernels } from "./fused.js";
+import { adagradUpdate, argsortRows, mathKernels, remainderKernel, rmspropUpdate, scanInto } from "./math.js";
 import { broadcastInto, reduceInto, transposeInto } from "./layout.js";
 import { argReduceRows, concatInto, embedInto, gatherInto, scatterAddInto, sliceInto } from "./indexing.js";
 import {
@@ -23,6 +24,10 @@ export const jsKernels: KernelTable = {
   },
   unary: unaryKernels,
   special: specialKernels,
+  math: mathKernels,
+  remainder: remainderKernel,
+  scan: scanInto,
+  argsortRows,
   binary: binaryKernels,
   fusedGrad: fusedGradKernels,
   reduce: reduceInto,
@@ -43,6 +48,8 @@ export const jsKernels: KernelTable = {
   sigmoidCrossEntropy,
   sgdUpdate,
   adamUpdate,
+  rmspropUpdate,
+  adagradUpdate,
 };
 
 /** The js backend: plain loops that V8 compiles, float64 accumulation in GEMM, runs everywhere. */

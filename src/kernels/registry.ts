@@ -41,6 +41,7 @@ function overlay(layers: readonly Backend[]): KernelTable {
       ...(k.adamUpdate ? { adamUpdate: k.adamUpdate } : {}),
       unary: { ...table.unary, ...k.unary },
       special: { ...table.special, ...k.special },
+      math: { ...table.math, ...k.math },
       binary: { ...table.binary, ...k.binary },
       fusedGrad: { ...table.fusedGrad, ...k.fusedGrad },
       conv: { ...table.conv, ...k.conv },

@@ -10,3 +10,5 @@ export * from "./unary-extra.js";
 export * from "./reduce-extra.js";
 export * from "./shape-ops.js";
 export * from "./indexing.js";
+export * from "./math.js";
+export * from "./logical.js";
