@@ -12,3 +12,7 @@ export * from "./shape-ops.js";
 export * from "./indexing.js";
 export * from "./math.js";
 export * from "./logical.js";
+export * from "./scan.js";
+export * from "./sort.js";
+export * from "./matrix-parts.js";
+export * from "./einsum.js";

@@ -3,3 +3,5 @@
 export * from "./rules.js";
 export * from "./optimizer.js";
 export * from "./schedules.js";
+export * from "./more-rules.js";
+export * from "./clip.js";

@@ -59,18 +59,22 @@ function tensorLeaves(op: string, what: string, tree: unknown): Tensor[] {
   });
 }
 
-function checkLr(op: string, lr: LearningRate): void {
+/** @internal @throws ValueError unless lr is a positive number or a schedule */
+export function checkLr(op: string, lr: LearningRate): void {
   if (typeof lr === "function") return;
   if (!(Number.isFinite(lr) && lr > 0)) throw new ValueError(`${op}: lr must be a positive number or a schedule, got ${lr}`);
 }
 
-function checkRange(op: string, what: string, v: number, lo: number, hi: number, hiOpen: boolean): void {
+/** @internal @throws ValueError unless lo ≤ v ≤ hi (v < hi when hiOpen) */
+export function checkRange(op: string, what: string, v: number, lo: number, hi: number, hiOpen: boolean): void {
   if (!(v >= lo && (hiOpen ? v < hi : v <= hi))) throw new ValueError(`${op}: ${what} must be in [${lo}, ${hi}${hiOpen ? ")" : "]"}, got ${v}`);
 }
 
-type Kernel = (p: TypedArray, g: TypedArray, slots: TypedArray[], lr: number, t: number) => void;
+/** @internal One parameter's update in place: p, g, slot buffers, learning rate, step t ≥ 1. */
+export type Kernel = (p: TypedArray, g: TypedArray, slots: TypedArray[], lr: number, t: number) => void;
 
-function makeRule(name: string, lr: LearningRate, slotNames: string[], kernel: Kernel): OptimizerRule {
+/** @internal An OptimizerRule from a per-parameter update kernel over (p, g, slots, lr, t). */
+export function makeRule(name: string, lr: LearningRate, slotNames: string[], kernel: Kernel): OptimizerRule {
   const learningRate = (step: number): number => {
     const v = typeof lr === "function" ? lr(step) : lr;
     if (!Number.isFinite(v) || v < 0) throw new ValueError(`${name}: the schedule gave learning rate ${v} at step ${step}; expected a finite number ≥ 0`);
