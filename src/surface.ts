@@ -18,7 +18,7 @@ export { detectAnomaly } from "./autodiff/anomaly.js";
 export type { Pytree, TensorTree } from "./autodiff/tree.js";
 /** Neural networks: activations, losses, layers and modules (`Linear`, `Conv2d`, `MLP`, …), initialisers, training helpers. */
 export * as nn from "./nn/index.js";
-/** Optimizers: SGD, Adam and AdamW as functional update rules and imperative classes; learning-rate schedules. */
+/** Optimizers: SGD, Adam, AdamW, RMSprop and Adagrad as functional update rules and imperative classes; gradient clipping (clipGradNorm, clipGrads); learning-rate schedules. */
 export * as optim from "./optim/index.js";
 export { trace, type GraphTrace, type GraphNode, type BackwardStep, type BackwardEdge, type ForwardSweep, type ValueSummary, type TraceOptions } from "./viz/capture.js";
 export type { GraphJSON, ValueJSON, JsonNumber } from "./viz/export-json.js";
