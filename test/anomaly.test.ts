@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { AnomalyError, add, detectAnomaly, grad, jvp, log, mul, pow, scalar, sqrt, sum, tensor, where, greater, exp } from "../src/index.js";
+import { AnomalyError, add, atan2, detectAnomaly, grad, jvp, log, mul, pow, scalar, sqrt, sum, tensor, where, greater, exp } from "../src/index.js";
 import type { Tensor } from "../src/index.js";
 import { anomalyState } from "../src/autodiff/anomaly.js";
 
@@ -31,11 +31,12 @@ function forwardProgram(x: Tensor, w: Tensor): Tensor {
   return sum(add(mul(l, w), 1));
 }
 
-// y = sqrt(x)·0 at x = 0: the forward pass is finite (0), but sqrt's VJP multiplies the zero
-// cotangent by 1/(2·sqrt(0)) = Infinity, giving 0·Infinity = NaN.
+// y = atan2(x, 2x) at x = 0: the forward pass is finite (atan2(0, 0) = 0), but atan2's partials are
+// 0/0 = NaN there. (A zero cotangent times an infinite partial, as in sqrt(x)·0 at 0, no longer gives
+// NaN: zero cotangents are strong zeros, see test/edge-derivatives.test.ts.)
 function backwardProgram(x: Tensor): Tensor {
-  const r = sqrt(x); // site:sqrt
-  return sum(mul(r, 0));
+  const r = atan2(x, mul(x, 2)); // site:atan2
+  return sum(r);
 }
 
 describe("detectAnomaly", () => {
@@ -50,16 +51,16 @@ describe("detectAnomaly", () => {
 
   it("backward: names the op whose VJP rule produced NaN and where it was called", () => {
     const err = anomalyOf(() => detectAnomaly(() => grad(backwardProgram)(tensor([0, 4], { dtype: "float64" }))));
-    expect(err.message).toMatch(/^sqrt: backward pass: its VJP rule produced a gradient containing NaN at flat index 0 of shape \[2\]/);
-    expect(err.message).toContain("incoming cotangent: float64[2] min 0, max 0");
-    expect(err.message).toContain(`anomaly.test.ts:${lineOf("site:sqrt")}:`);
+    expect(err.message).toMatch(/^atan2: backward pass: its VJP rule produced a gradient containing NaN at flat index 0 of shape \[2\]/);
+    expect(err.message).toContain("incoming cotangent: float64[2] min 1, max 1");
+    expect(err.message).toContain(`anomaly.test.ts:${lineOf("site:atan2")}:`);
   });
 
   it("backward through loss.backward() too", () => {
     const x = tensor([0, 4], { requiresGrad: true });
     const err = anomalyOf(() => detectAnomaly(() => backwardProgram(x).backward()));
-    expect(err.message).toMatch(/^sqrt: backward pass/);
-    expect(err.message).toContain(`anomaly.test.ts:${lineOf("site:sqrt")}:`);
+    expect(err.message).toMatch(/^atan2: backward pass/);
+    expect(err.message).toContain(`anomaly.test.ts:${lineOf("site:atan2")}:`);
   });
 
   it("without detectAnomaly the same code runs silently and returns the non-finite values", () => {

@@ -1,7 +1,7 @@
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import { GradientError } from "../core/errors.js";
 import { fmtShape, sameShape } from "../core/shape.js";
-import { IMPERATIVE_TRACE, gradMode } from "./trace.js";
+import { IMPERATIVE_TRACE, Node, gradMode, pinned } from "./trace.js";
 import { backwardPass } from "./reverse.js";
 import { add, cast, onesLike, toTensor } from "../ops/index.js";
 
@@ -34,7 +34,16 @@ export function backward(y: Tensor, ctIn: TensorLike | undefined, retainGraph: b
     }
     if (ct.dtype !== primal.dtype) ct = cast(ct, primal.dtype);
   }
-  const order = backwardPass(root, ct);
+  // The rules run on concrete values, with recording off: a tensor saved as a constant may have become a
+  // requiresGrad leaf since (the requiresGrad setter), and must act as the constant it was.
+  const prevMode = gradMode.enabled;
+  gradMode.enabled = false;
+  let order: Node[];
+  try {
+    order = backwardPass(root, ct);
+  } finally {
+    gradMode.enabled = prevMode;
+  }
   for (const node of order) {
     if (node.prim === null && node.leaf !== null && node.ct !== null) {
       const leaf = node.leaf;
@@ -55,9 +64,11 @@ export function zeroGrad(tensors: Iterable<Tensor>): void {
 }
 
 /**
- * @internal Replaces the value of a `requiresGrad` leaf in place (what `optimizer.step()` and
- * `module.loadStateDict()` need: the user keeps holding the same leaf). Graphs recorded earlier keep
- * the old value; `.grad` is left alone.
+ * @internal Replaces the value of a `requiresGrad` leaf (what `optimizer.step()` and
+ * `module.loadStateDict()` need: the user keeps holding the same leaf) with new storage, not by writing
+ * into the old one, so tensors that shared the old storage (a state dict taken before) keep the old
+ * values. The leaf gets a fresh graph node: graphs recorded earlier keep their node and the old value,
+ * so a retained graph still gives the gradient at the values it was recorded with. `.grad` is left alone.
  * @throws GradientError when `leaf` is not a requiresGrad leaf, or `value` has another shape or dtype
  */
 export function assignLeaf(leaf: Tensor, value: Tensor): void {
@@ -69,8 +80,12 @@ export function assignLeaf(leaf: Tensor, value: Tensor): void {
   if (!sameShape(v.shape, leaf.shape) || v.dtype !== leaf.dtype) {
     throw new GradientError(`assignLeaf: new value has shape ${fmtShape(v.shape)} and dtype ${v.dtype}, expected ${fmtShape(leaf.shape)} and ${leaf.dtype}`);
   }
-  leaf._primal = v;
-  node.out = v;
+  // A tensor object of our own (over the same storage), so the caller's object stays theirs.
+  const own = Tensor._concrete(v._data!, v.shape, v.dtype);
+  own.name = leaf._primal!.name;
+  leaf._primal = own;
+  leaf._node = Node.leaf(own, leaf);
+  pinned.leafValues.add(own);
 }
 
 /**

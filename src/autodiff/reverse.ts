@@ -4,7 +4,9 @@ import { GradientError } from "../core/errors.js";
 import { fmtShape, sameShape, type Shape } from "../core/shape.js";
 import { isFloat, type DType } from "../core/dtype.js";
 import { outOf, primalsOf } from "./record.js";
-import { add, cast, sumToShape } from "../ops/index.js";
+import { add, cast, equal, sumToShape, where } from "../ops/index.js";
+import { writeClock } from "./trace.js";
+import { checkSaved } from "./inplace.js";
 import { anomalyState, checkForward } from "./anomaly.js";
 
 /** Receives each step of a backward pass, in the order the engine runs it (used by the graph viewer). */
@@ -116,12 +118,36 @@ export function backwardTape(tape: Node[], consume = false): void {
   }
 }
 
+/**
+ * Zero cotangents are strong zeros: an element of an elementwise op's output that receives cotangent 0
+ * sends 0 to its inputs, whatever the local partial there (Inf or NaN included). Where IEEE arithmetic
+ * gives 0·Inf = NaN, as in the untaken branch of `where(x > 0, sqrt(x), …)` at x < 0, PyTorch and JAX
+ * pass the NaN on and poison the gradient of the branch that was taken; chainrule does not.
+ * A product ct·∂ is NaN exactly where ∂ or ct is NaN, or ∂ is infinite and ct is 0, so only a
+ * contribution that has a NaN needs the repair: elsewhere this costs one scan of the contribution.
+ * Contractions (matmul, conv, reductions) mix elements and keep IEEE semantics.
+ */
+function strongZeros(c: Tensor, g: Tensor): Tensor {
+  if (!isFloat(c.dtype)) return c;
+  const d = c._data ?? c._concreteValue()._data!;
+  let nan = false;
+  for (let k = 0; k < d.length; k++) {
+    if (d[k] !== d[k]) {
+      nan = true;
+      break;
+    }
+  }
+  return nan ? where(equal(g, 0), 0, c) : c;
+}
+
 /** Applies `node`'s VJP rule to its cotangent `g` and accumulates the results into its parents. */
 function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
   const prim = node.prim!;
   if (node.freed) {
     throw new GradientError(`backward: the graph through ${prim.name} was already released by an earlier backward(); pass { retainGraph: true } to go through it twice`);
   }
+  // Some tensor was updated in place since this node was recorded: check that it is none of ours.
+  if (node.stamp < writeClock.now) checkSaved(node);
   const n = node.arity;
   const needs = new Array<boolean>(n);
   for (let i = 0; i < n; i++) needs[i] = node.input(i) instanceof Node;
@@ -132,10 +158,12 @@ function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
     throw new GradientError(`${prim.name}: the VJP rule returned ${got}, expected ${n} (one per input)`);
   }
   const contributions: (Tensor | null)[] | null = observer ? new Array<Tensor | null>(n).fill(null) : null;
+  const elementwise = prim.partials !== undefined;
   for (let i = 0; i < n; i++) {
     const p = node.input(i);
-    const c = raw[i];
+    let c = raw[i];
     if (!(p instanceof Node) || c === null || c === undefined) continue;
+    if (elementwise && c !== g) c = strongZeros(c, g);
     const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);
     if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, x);
     if (contributions !== null) contributions[i] = fitted;

@@ -43,6 +43,26 @@ export const scopeState: { current: string | undefined } = { current: undefined 
  */
 export const recording: { saveAll: boolean } = { saveAll: false };
 
+/**
+ * The in-place write clock: advanced by every in-place update (`assign`, `subInPlace`, …). Each node
+ * stamps the clock when it is recorded; a backward pass compares a saved value's last write against
+ * the stamp of the node that reads it (PyTorch's version counter, kept per storage array).
+ */
+export const writeClock = { now: 0 };
+
+/**
+ * Last write time of each storage array updated in place, keyed by the typed array (not its buffer:
+ * small tensors share one buffer, see `allocate`). Arrays never updated in place are absent.
+ */
+export const storageWrites = new WeakMap<object, number>();
+
+/**
+ * Concrete tensors whose object identity the library relies on, so `requiresGrad = true` must not turn
+ * them into leaves: the values boxed by requiresGrad leaves and the shared constants made for plain
+ * numbers (the 2 in `x.mul(2)`), which in-place updates also refuse.
+ */
+export const pinned = { leafValues: new WeakSet<Tensor>(), constants: new WeakSet<Tensor>() };
+
 /** What a node keeps that is rarely set (only under `nameScope` or `detectAnomaly`), off the node itself. */
 interface NodeMeta {
   scope?: string;
@@ -68,6 +88,8 @@ export class Node {
   ct: Tensor | null = null;
   /** Visit stamp of the last topological sort that reached this node. */
   mark = 0;
+  /** `writeClock.now` when recorded: a saved value written in place after this is stale for this node. */
+  readonly stamp: number = writeClock.now;
   /** The primitive applied; null for a leaf (an input of a transform or a requiresGrad tensor). */
   prim: Primitive | null;
   /** The primitive's parameters; for a requiresGrad leaf, the boxed tensor the user holds. */

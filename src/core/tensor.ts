@@ -1,10 +1,11 @@
 import type { DType, TypedArray } from "./dtype.js";
 import type { Shape } from "./shape.js";
 import { fmtShape, sizeOf } from "./shape.js";
-import { GradientError, ValueError } from "./errors.js";
+import { GradientError, ShapeError, ValueError } from "./errors.js";
 import type { Node, Trace } from "../autodiff/trace.js";
 import * as ops from "../ops/index.js";
 import { backward as runBackward } from "../autodiff/imperative.js";
+import { setRequiresGrad, updateInPlace } from "../autodiff/inplace.js";
 import { formatTensor } from "./format.js";
 
 /** Something usable where a tensor is expected: a tensor or a plain number (adopts the other operand's dtype). */
@@ -19,7 +20,8 @@ export type NestedArray = number | boolean | NestedArray[];
  * A tensor is either concrete (it owns storage) or, inside a transform, a tracer boxing a primal value
  * at one trace: reverse tracers point to the recorded node, forward tracers carry a tangent. Users never
  * need to tell them apart: `item()`, `toArray()` and printing read the underlying value.
- * Tensors are immutable: ops never mutate their inputs.
+ * Ops never mutate their inputs. Only the in-place methods (`assign`, `addInPlace`, `subInPlace`,
+ * `mulInPlace`, `divInPlace`) write into a tensor's storage; see their rules there.
  */
 export class Tensor {
   /** Dimensions, outermost first; `[]` for a scalar. */
@@ -82,7 +84,16 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** True for leaves created with `requiresGrad: true` and for values computed from them. */
+  /**
+   * True for leaves created with `requiresGrad: true` and for values computed from them.
+   *
+   * Settable, as PyTorch's `requires_grad`: `x.requiresGrad = true` makes a plain float tensor a leaf
+   * in place (the object you hold becomes the leaf, so `.grad` fills after `backward()`); `false` makes
+   * a leaf a plain tensor again. Setting it on a value computed from requiresGrad tensors can only
+   * keep it `true` (use `detach()` for a tensor outside the graph).
+   * @throws DTypeError when setting true on an int32/bool tensor
+   * @throws GradientError when setting false on a non-leaf, or on a tracer inside grad/jvp/…
+   */
   get requiresGrad(): boolean {
     let t: Tensor | null = this;
     while (t !== null && t._data === null) {
@@ -90,6 +101,81 @@ export class Tensor {
       t = t._primal;
     }
     return false;
+  }
+  set requiresGrad(flag: boolean) {
+    setRequiresGrad(this, flag);
+  }
+
+  /**
+   * A tensor with the same value and storage that does not require grad: gradients do not flow
+   * through it (PyTorch's `detach()`, the same as {@link ops.stopGradient | stopGradient}). It shares
+   * storage with this tensor, so an in-place update of either shows in both.
+   */
+  detach(): Tensor {
+    return ops.stopGradient(this);
+  }
+
+  /**
+   * The transpose of a 2-D tensor (a 0-D or 1-D tensor is returned unchanged, as PyTorch's `.T`).
+   * Differentiable: it is `transpose(this)`.
+   * @throws ShapeError for more than 2 dimensions (PyTorch reverses all of them there, with a warning;
+   *   say what you mean with `transpose(perm)` instead)
+   */
+  get T(): Tensor {
+    if (this.rank > 2) {
+      throw new ShapeError(`T: tensor has shape ${fmtShape(this.shape)}; .T is for tensors of at most 2 dimensions. Use x.transpose(perm) to choose the axes (e.g. swap the last two)`);
+    }
+    return this.rank === 2 ? ops.transpose(this) : this;
+  }
+
+  /**
+   * Writes `value` into this tensor's storage, in place (tfjs's `variable.assign`, PyTorch's `copy_`).
+   * Returns this tensor.
+   *
+   * In-place rules (the same for `addInPlace`, `subInPlace`, `mulInPlace`, `divInPlace`):
+   * - a plain tensor can be updated anywhere; a requiresGrad leaf only inside `noGrad(() => …)`;
+   *   a value computed from requiresGrad tensors, or a tracer inside grad/jvp/…, never;
+   * - every tensor sharing the storage (`detach()`, reshape views, the leaf's own value) sees the update;
+   * - a recorded graph that saved the old value for its backward pass refuses to run afterwards
+   *   (a version counter per storage, as PyTorch), instead of computing a wrong gradient;
+   * - an optimizer holding the leaf keeps working: the leaf is the same object.
+   * @param value a tensor of exactly this shape and dtype (differences from PyTorch's `copy_`: no
+   *   broadcasting, no casting), or a number to fill with
+   * @throws ShapeError for another shape or dtype; GradientError where the rules above refuse
+   */
+  assign(value: TensorLike): this {
+    updateInPlace("assign", this, value);
+    return this;
+  }
+  /**
+   * `this += y` in place (PyTorch's `add_`); `y` broadcasts to this tensor's shape and the result must
+   * keep its dtype. See {@link Tensor.assign | assign} for where in-place updates are allowed.
+   * @throws ShapeError when y does not broadcast to this shape; DTypeError when the result's dtype is wider
+   */
+  addInPlace(y: TensorLike): this {
+    updateInPlace("addInPlace", this, y);
+    return this;
+  }
+  /**
+   * `this -= y` in place (PyTorch's `sub_`), e.g. `noGrad(() => w.subInPlace(w.grad!.mul(lr)))`.
+   * Same rules as {@link Tensor.addInPlace | addInPlace}.
+   */
+  subInPlace(y: TensorLike): this {
+    updateInPlace("subInPlace", this, y);
+    return this;
+  }
+  /** `this *= y` in place (PyTorch's `mul_`). Same rules as {@link Tensor.addInPlace | addInPlace}. */
+  mulInPlace(y: TensorLike): this {
+    updateInPlace("mulInPlace", this, y);
+    return this;
+  }
+  /**
+   * `this /= y` in place (PyTorch's `div_`). Same rules as {@link Tensor.addInPlace | addInPlace}; on an
+   * int32 tensor it throws DTypeError (true division gives floats), as PyTorch does.
+   */
+  divInPlace(y: TensorLike): this {
+    updateInPlace("divInPlace", this, y);
+    return this;
   }
 
   /** @internal The concrete tensor under all boxes. */

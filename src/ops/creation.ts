@@ -3,7 +3,7 @@ import { allocate, checkDType, type DType, type TypedArray } from "../core/dtype
 import { fmtShape, sizeOf, type Shape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { Rng } from "../core/random.js";
-import { IMPERATIVE_TRACE, Node } from "../autodiff/trace.js";
+import { IMPERATIVE_TRACE, Node, pinned } from "../autodiff/trace.js";
 
 /** Options for creating a tensor. */
 export interface TensorOptions {
@@ -88,6 +88,7 @@ export function makeLeaf(t: Tensor): Tensor {
   }
   const box = Tensor._box(t, IMPERATIVE_TRACE);
   const node = Node.leaf(t, box);
+  pinned.leafValues.add(t);
   box._node = node;
   box.name = t.name;
   return box;
@@ -168,6 +169,7 @@ export function toTensor(x: TensorLike, dtype: DType = "float32"): Tensor {
   if (cacheable && (dtype === "float32" || dtype === "float64")) {
     if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(key, t);
+    pinned.constants.add(t);
   }
   return t;
 }

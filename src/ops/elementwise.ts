@@ -28,7 +28,7 @@ const RESIDUALS = {
   abs: [[0]],
   sign: [[]],
   exp: [["out"]],
-  expm1: [["out"]],
+  expm1: [[0]],
   log: [[0]],
   log1p: [[0]],
   sqrt: [["out"]],
@@ -53,7 +53,7 @@ export const prims = {
     "pow",
     b("pow", "float"),
     [
-      (x) => mul(x[1]!, pow(x[0]!, sub(x[1]!, 1))),
+      (x) => powerRule(x[0]!, x[1]!),
       // d/db a^b = a^b·log a; PyTorch masks it to 0 where a = 0 and b ≥ 0 (the limit), avoiding 0·(-inf).
       (x, out) => where(cast(equal(x[0]!, 0), "bool"), 0, mul(out, log(x[0]!))),
     ],
@@ -87,7 +87,8 @@ export const prims = {
   abs: elementwise("abs", u("abs", false), [(x) => sign(x[0]!)], (n) => [`sign(${n[0]})`], { residuals: RESIDUALS.abs }),
   sign: elementwise("sign", u("sign", false), [() => null], () => ["0"], { residuals: RESIDUALS.sign }),
   exp: elementwise("exp", u("exp", true), [(_, out) => out], (_, o) => [o], { residuals: RESIDUALS.exp }),
-  expm1: elementwise("expm1", u("expm1", true), [(_, out) => add(out, 1)], (_, o) => [`${o}+1`], { residuals: RESIDUALS.expm1 }),
+  // eˣ from x, not out + 1: out rounds to −1 for x < −37 (float64), which would give 0 instead of eˣ.
+  expm1: elementwise("expm1", u("expm1", true), [(x) => exp(x[0]!)], (n) => [`exp(${n[0]})`], { residuals: RESIDUALS.expm1 }),
   log: elementwise("log", u("log", true), [(x) => reciprocal(x[0]!)], (n) => [`1/${n[0]}`], { residuals: RESIDUALS.log }),
   log1p: elementwise("log1p", u("log1p", true), [(x) => reciprocal(add(x[0]!, 1))], (n) => [`1/(1+${n[0]})`], { residuals: RESIDUALS.log1p }),
   sqrt: elementwise("sqrt", u("sqrt", true), [(_, out) => div(0.5, out)], (_, o) => [`1/(2·${o})`], { residuals: RESIDUALS.sqrt }),
@@ -118,6 +119,26 @@ function comparison(name: "equal" | "notEqual" | "greater" | "greaterEqual" | "l
   };
 }
 
+/**
+ * ∂(aᵇ)/∂a = b·a^(b−1), set to 0 where b = 0 (aᵇ = 1 is constant in a; the formula gives 0·a⁻¹, which
+ * is 0·∞ = NaN at a = 0). The mask is applied only where it matters (a and b both 0), so elsewhere the
+ * partial stays the plain formula, whose derivatives in b are right. Higher orders come from the same
+ * rule: the second derivative differentiates pow(a, b − 1), whose partial is guarded at b − 1 = 0.
+ */
+function powerRule(a: Tensor, b: Tensor): Tensor {
+  const p = mul(b, pow(a, sub(b, 1)));
+  const bv = b.data;
+  let zero = false;
+  for (let i = 0; i < bv.length; i++) {
+    if (bv[i] === 0) {
+      zero = true;
+      break;
+    }
+  }
+  if (!zero) return p;
+  return where(mul(cast(equal(a, 0), "int32"), cast(equal(b, 0), "int32")), 0, p);
+}
+
 /** 1 where `win`, ½ where `tie`, else 0 — PyTorch's even split of the gradient at ties. */
 function tieShare(win: Tensor, tie: Tensor, like: Tensor): Tensor {
   const dt = like.dtype === "float64" ? "float64" : "float32";
@@ -136,8 +157,10 @@ export function mul(a: TensorLike, c: TensorLike): Tensor { return bin(prims.mul
 /** Elementwise true division a / b with broadcasting; int inputs give float32 (as PyTorch). Division by 0 gives ±Infinity/NaN per IEEE 754. @throws ShapeError if shapes do not broadcast */
 export function div(a: TensorLike, c: TensorLike): Tensor { return bin(prims.div, a, c); }
 /**
- * Elementwise a^b with a tensor exponent and broadcasting. ∂/∂a = b·a^(b−1); ∂/∂b = a^b·log a,
- * set to 0 where a = 0 (PyTorch's convention). Negative a with fractional b gives NaN (IEEE 754).
+ * Elementwise a^b with a tensor exponent and broadcasting. ∂/∂a = b·a^(b−1), and 0 where b = 0 at
+ * every order and in both modes (so d/dx x⁰ = 0 at x = 0, where PyTorch gives NaN from 0·0⁻¹);
+ * ∂/∂b = a^b·log a, set to 0 where a = 0 (PyTorch's convention, the limit for b > 0; at a = b = 0 it
+ * is 0 too). Negative a with fractional b gives NaN (IEEE 754).
  * @throws ShapeError if shapes do not broadcast
  */
 export function pow(a: TensorLike, c: TensorLike): Tensor { return bin(prims.pow, a, c); }
@@ -168,7 +191,7 @@ export function abs(x: TensorLike): Tensor { return un(prims.abs, x); }
 export function sign(x: TensorLike): Tensor { return un(prims.sign, x); }
 /** eˣ; derivative eˣ. Int inputs give float32. */
 export function exp(x: TensorLike): Tensor { return un(prims.exp, x); }
-/** eˣ − 1, accurate near 0; derivative eˣ. */
+/** eˣ − 1, accurate near 0; derivative eˣ, computed from x (not as out + 1, which rounds to 0 for x below about −37). */
 export function expm1(x: TensorLike): Tensor { return un(prims.expm1, x); }
 /** Natural log; domain x > 0 (log 0 = −Infinity, negative → NaN, IEEE 754); derivative 1/x. */
 export function log(x: TensorLike): Tensor { return un(prims.log, x); }

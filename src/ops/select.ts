@@ -74,14 +74,19 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 
 const stopPrim: Primitive<null> = {
   name: "stopGradient",
-  impl: ([x]) => x!,
+  // A new tensor object over the same storage: the caller may set requiresGrad on it or update it in
+  // place, which must not turn the input itself (say, a leaf's value) into something else.
+  impl: ([x]) => Tensor._concrete(x!.data, x!.shape, x!.dtype),
   jvp: () => null,
   vjp: () => [null],
+  // The result is outside every graph, so it does not require grad (as PyTorch's detach).
+  nonDifferentiable: true,
 };
 
 /**
- * The identity on values with a zero derivative: gradients do not flow through it (JAX's `stop_gradient`,
- * PyTorch's `detach`).
+ * The identity on values with a zero derivative: gradients do not flow through it, at any order
+ * (JAX's `stop_gradient`, PyTorch's `detach`). The result does not require grad and shares storage
+ * with `x`, so an in-place update of one shows in the other (as PyTorch's `detach`).
  */
 export function stopGradient(x: TensorLike): Tensor {
   return bind(stopPrim, [operand("stopGradient", x)], null);
