@@ -9,11 +9,17 @@ const f64 = (v: NestedArray) => c.tensor(v, { dtype: "float64" });
 type Axis = number | number[] | undefined;
 
 /** A reduction spec: random shape, axis (none, one — maybe negative — or a list) and keepDims. */
-function reduceSpec(name: string, fn: (x: Tensor, axis: Axis, keepDims: boolean) => Tensor, shapes: ShapeOptions = {}, extra: Partial<OpSpec> = {}): OpSpec {
+function reduceSpec(
+  name: string,
+  fn: (x: Tensor, axis: Axis, keepDims: boolean) => Tensor,
+  shapes: ShapeOptions = {},
+  extra: Partial<OpSpec> = {},
+  accept: (shape: number[], axis: Axis) => boolean = () => true,
+): OpSpec {
   return {
     name,
     cases: shapeArb(shapes).chain((shape) =>
-      fc.tuple(fc.constant(shape), axisArb(shape.length), fc.boolean(), seedArb).map(([s, axis, keep, seed]) => ({
+      fc.tuple(fc.constant(shape), axisArb(shape.length), fc.boolean(), seedArb).filter(([s, axis]) => accept(s, axis)).map(([s, axis, keep, seed]) => ({
         args: [values(s, seed)],
         fn: (x: Tensor) => fn(x, axis, keep),
         label: `${name} shape ${JSON.stringify(s)} axis ${JSON.stringify(axis)} keepDims ${keep}`,
@@ -37,6 +43,12 @@ function axisSpec(name: string, fn: (x: Tensor, axis: number) => Tensor): OpSpec
   };
 }
 
+/** How many elements each output of a reduction over `axis` sums (all axes when undefined). */
+function reducedCount(shape: number[], axis: Axis): number {
+  const axes = axis === undefined ? shape.map((_, i) => i) : typeof axis === "number" ? [axis] : axis;
+  return axes.reduce((n, a) => n * shape[a < 0 ? a + shape.length : a]!, 1);
+}
+
 // Reductions whose value over an empty axis is not a finite constant (mean → NaN, max → −∞) get
 // non-empty dimensions; sum, prod and the 2-norm also run on size-0 dimensions.
 const nonEmpty: ShapeOptions = { minDim: 1 };
@@ -48,7 +60,8 @@ const specs: OpSpec[] = [
   reduceSpec("min", (x, a, k) => c.min(x, a, k), nonEmpty),
   reduceSpec("prod", (x, a, k) => c.prod(x, a, k)),
   reduceSpec("variance", (x, a, k) => c.variance(x, a, k), nonEmpty),
-  reduceSpec("variance correction 1", (x, a, k) => c.variance(x, a, k, { correction: 1 }), { minDim: 2 }),
+  // Correction 1 divides by n − 1: its domain is n ≥ 2 reduced elements (at n = 1 it is 0/0 everywhere).
+  reduceSpec("variance correction 1", (x, a, k) => c.variance(x, a, k, { correction: 1 }), { minDim: 2 }, {}, (s, a) => reducedCount(s, a) >= 2),
   reduceSpec("std", (x, a, k) => c.std(x, a, k), nonEmpty),
   reduceSpec("norm 2", (x, a, k) => c.norm(x, 2, a, k)),
   reduceSpec("norm 1", (x, a, k) => c.norm(x, 1, typeof a === "object" ? a.slice(0, 1) : a, k)),

@@ -158,7 +158,8 @@ export function mul(a: TensorLike, c: TensorLike): Tensor { return bin(prims.mul
 export function div(a: TensorLike, c: TensorLike): Tensor { return bin(prims.div, a, c); }
 /**
  * Elementwise a^b with a tensor exponent and broadcasting. ∂/∂a = b·a^(b−1), and 0 where b = 0 at
- * every order and in both modes (so d/dx x⁰ = 0 at x = 0, where PyTorch gives NaN from 0·0⁻¹);
+ * every order and in both modes (so d/dx x⁰ = 0 at x = 0, not 0·0⁻¹ = NaN; PyTorch and JAX mask every
+ * b = 0, chainrule only a = b = 0, which keeps ∂²/∂a∂b = 1/a right at b = 0, a ≠ 0);
  * ∂/∂b = a^b·log a, set to 0 where a = 0 (PyTorch's convention, the limit for b > 0; at a = b = 0 it
  * is 0 too). Negative a with fractional b gives NaN (IEEE 754).
  * @throws ShapeError if shapes do not broadcast
