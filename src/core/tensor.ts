@@ -102,6 +102,7 @@ export class Tensor {
     }
     return false;
   }
+  /** Makes a plain float tensor a leaf (true) or a leaf a plain tensor (false); see the getter for the rules. */
   set requiresGrad(flag: boolean) {
     setRequiresGrad(this, flag);
   }
