@@ -82,6 +82,14 @@ describe("trace: the seed L = (a·b + c)²", () => {
     `);
   });
 
+  it("DOT edge labels parenthesise a formula with an operator and a negative upstream, as the text export does", () => {
+    const t = trace((x) => tanh(x), [tensor(0.5, { name: "x", dtype: "float64" })]);
+    const edge = t.toDot().split("\n").find((l) => l.includes("n0 -> n1"))!;
+    expect(edge).toMatch(/^ {2}n0 -> n1 \[label="\(1-L²\) × 1 = 0\.78644\d*"\];$/); // 1 - tanh(0.5)² = 0.786448
+    const negated = trace((x) => mul(tanh(x), -1), [tensor(0.5, { name: "x", dtype: "float64" })]).toDot();
+    expect(negated).toMatch(/n0 -> n1 \[label="\(1-u²\) × \(-1\) = -0\.78644\d*"\]/);
+  });
+
   it("toJSON is versioned, survives JSON.stringify, and matches the trace", () => {
     const doc = JSON.parse(JSON.stringify(g)) as ReturnType<GraphTrace["toJSON"]>;
     expect(doc.schema).toBe("chainrule.graph/1");

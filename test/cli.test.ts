@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // These tests run the built CLI (`npm test` builds first; by hand: `npm run build`).
@@ -183,6 +183,9 @@ describe("bad input: one line on stderr (plus a caret for syntax errors), exit s
     [["grad", "x", "--bogus"], /unknown option '--bogus'/],
     [["grad", "x", "--at", "x=1", "--mode", "sideways"], /sideways.*invalid/],
     [["grad", "-x^2", "--at", "x=1"], /wrap it in parentheses/],
+    [["train", "mnist", "--plot", join(dirname(svgOut), "curves.png")], /^chainrule: train: --plot: the plot is SVG, so the file name must end in \.svg, got .*curves\.png \(extension "\.png"\); use .*curves\.svg, then convert it/],
+    [["modes", "--plot", join(dirname(svgOut), "modes.png")], /^chainrule: modes: --plot: the plot is SVG, so the file name must end in \.svg/],
+    [["predict", join(dirname(svgOut), "cnn.safetensors")], /^chainrule: predict: .*cnn\.safetensors does not exist; train and save a model first, e.g\. chainrule train mnist --model cnn --out /],
   ];
   it("each error path", async () => {
     const results = await Promise.all(cases.map(([args]) => run(...args)));

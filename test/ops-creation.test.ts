@@ -73,3 +73,17 @@ describe("creation", () => {
     expect(Array.from(c.uniform([3], 0, 1, { seed: 9 }).data)).toEqual(Array.from(c.uniform([3], 0, 1, { seed: 9 }).data));
   });
 });
+
+describe("creation functions take { dtype } options, as randn does", () => {
+  it("zeros, ones, full, eye, arange, linspace: the options form, and the deprecated bare dtype still works", () => {
+    const made = [
+      c.zeros([2], { dtype: "float64" }), c.ones([2], { dtype: "int32" }), c.full([2], 7, { dtype: "float64" }),
+      c.eye(2, 2, { dtype: "float64" }), c.arange(0, 3, 1, { dtype: "int32" }), c.linspace(0, 1, 3, { dtype: "float64" }),
+    ];
+    expect(made.map((t) => t.dtype)).toEqual(["float64", "int32", "float64", "float64", "int32", "float64"]);
+    expect(made.map((t) => Array.from(t.data))).toEqual([[0, 0], [1, 1], [7, 7], [1, 0, 0, 1], [0, 1, 2], [0, 0.5, 1]]);
+    expect(c.zeros([2]).dtype).toBe("float32");
+    expect(c.zeros([2], "float64").dtype).toBe("float64"); // deprecated form
+    expect(() => c.zeros([2], { dtype: "float16" as never })).toThrow(/full: unknown dtype "float16"/);
+  });
+});

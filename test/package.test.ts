@@ -177,7 +177,7 @@ console.log(JSON.stringify({ name: getBackend().name, available: availableBacken
 
   it("type-checks a TypeScript consumer against the installed types (NodeNext, strict, no skipLibCheck)", async () => {
     const source = `
-import { scalar, tensor, valueAndGrad, grad, jvp, add, mul, square, matmul, detectAnomaly, ShapeError, nn, optim, type Tensor } from "chainrule";
+import { scalar, tensor, zeros, valueAndGrad, grad, jvp, add, mul, square, matmul, detectAnomaly, ShapeError, nn, optim, Tensor } from "chainrule";
 
 const L = (a: Tensor, b: Tensor, c: Tensor): Tensor => square(add(mul(a, b), c));
 const [value, [da, db, dc]] = valueAndGrad(L, { argnums: [0, 1, 2] })(scalar(3), scalar(2), scalar(1));
@@ -196,8 +196,18 @@ add("a", 1);
 const s: string = d2.item();
 // @ts-expect-error there is no dtype float16
 tensor([1], { dtype: "float16" });
+// Internal members are not in the published types (stripInternal), so not in autocomplete either.
+// @ts-expect-error
+tensor([1])._data;
+// @ts-expect-error
+tensor([1])._primal;
+// @ts-expect-error
+Tensor._box;
+// @ts-expect-error
+import("chainrule").then((m) => m.makeLeaf);
+const z: Tensor = zeros([2], { dtype: "float64" });
 
-export const used = [total, y, dy, opt, n, e, s];
+export const used = [total, y, dy, opt, n, e, s, z];
 `;
     writeFileSync(join(project, "check.ts"), source);
     writeFileSync(
@@ -213,6 +223,11 @@ export const used = [total, y, dy, opt, n, e, s];
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
     const r = await exec(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project, timeout: 120_000 }).catch((err: { stdout: string; stderr: string }) => err);
     expect(r.stdout + r.stderr).toBe("");
+    // `tsc --strict file.ts` with TypeScript's defaults (target ES5, classic node resolution through
+    // "types"): the .d.ts must not use #private fields (TS18028 at targets below ES2015).
+    writeFileSync(join(project, "plain.ts"), `import { nn, tensor } from "chainrule";\nexport const out = new nn.MLP([2, 1]).forward(tensor([[1, 2]]));\n`);
+    const plain = await exec(process.execPath, [tsc, "--strict", "--noEmit", "--types", "node", "--typeRoots", join(root, "node_modules", "@types"), "plain.ts"], { cwd: project, timeout: 120_000 }).catch((err: { stdout: string; stderr: string }) => err);
+    expect(plain.stdout + plain.stderr).not.toMatch(/TS18028|#private/);
   }, 120_000);
 
   it("the installed binary: npx chainrule grad \"(a*b+c)^2\" --at a=3,b=2,c=1 --json", async () => {

@@ -4,7 +4,7 @@ import { GradientError, ValueError } from "../core/errors.js";
 import { compareModes, modesSizes, type ModesRow } from "../viz/modes.js";
 import { fmtNumber } from "../viz/export-text.js";
 import type { Style } from "./style.js";
-import { checkWritable, writeError } from "./output-file.js";
+import { checkSvgName, checkWritable, writeError } from "./output-file.js";
 import { vegaLiteSvg } from "./vega-svg.js";
 
 /** Options of `chainrule modes`. */
@@ -71,7 +71,10 @@ function parseMax(max: string | number | undefined): number {
  */
 export async function runModes(options: ModesCommandOptions, style: Style, write: (s: string) => void): Promise<ModesRow[]> {
   const max = parseMax(options.max);
-  if (options.plot !== undefined) checkWritable("modes: --plot", options.plot); // before the measurement, not after
+  if (options.plot !== undefined) { // before the measurement, not after
+    checkSvgName("modes: --plot", options.plot);
+    checkWritable("modes: --plot", options.plot);
+  }
   const sizes = modesSizes(max);
   write(`  ${style.bold("reverse vs forward mode")} ${style.dim("· full gradient of L(θ) = Σ sin(θᵢ)·θᵢ + (Σ tanh θᵢ)², θ ∈ ℝⁿ, float64")}\n\n`);
   const top = sizes[sizes.length - 1]!;

@@ -2,7 +2,7 @@
 // typo in a path fails in a second instead of after a whole training run, and write errors read as one
 // line about the user's path (never a temporary file's name).
 import { accessSync, constants, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, extname, resolve } from "node:path";
 import { ValueError } from "../core/errors.js";
 
 /** Why a path cannot be written, in words, from a Node error code (null for other codes). */
@@ -66,4 +66,18 @@ export function checkWritable(what: string, path: string): void {
 export function writeError(what: string, path: string, err: unknown): ValueError {
   const code = (err as NodeJS.ErrnoException).code;
   return new ValueError(`${what}: cannot write ${path}: ${reason(code) ?? code ?? "write failed"}`);
+}
+
+/**
+ * Checks that a plot's file name ends in .svg: the plots are SVG, and SVG bytes in a .png file open as a
+ * broken image. Said before the work starts, like `viz -o graph.svg`.
+ * @param what the command and option for the message, e.g. "train: --plot"
+ * @throws ValueError (exit status 2) naming the path and its extension
+ */
+export function checkSvgName(what: string, path: string): void {
+  const ext = extname(path).toLowerCase();
+  if (ext === ".svg") return;
+  const stem = ext === "" ? path : path.slice(0, -ext.length);
+  throw new ValueError(`${what}: the plot is SVG, so the file name must end in .svg, got ${path} (extension ${ext ? `"${ext}"` : "(none)"}); `
+    + `use ${stem}.svg${ext === ".png" ? `, then convert it if you need a PNG, e.g. rsvg-convert ${stem}.svg > ${path}` : ""}`);
 }

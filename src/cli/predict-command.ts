@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { ValueError } from "../core/errors.js";
 import { MNIST_PIXELS, mnistSplit, subset } from "../data/mnist.js";
@@ -51,6 +52,9 @@ function need(meta: Record<string, string>, key: string, path: string): string {
  *   ParseError (exit status 2) for a corrupt file
  */
 export function runPredict(path: string, opts: PredictCommandOptions, out: Output): Prediction {
+  if (!existsSync(path)) {
+    throw new ValueError(`predict: ${path} does not exist; train and save a model first, e.g. chainrule train mnist --model cnn --out ${path}`);
+  }
   const { tensors, metadata } = loadSafetensors(path);
   if (need(metadata, "dataset", path) !== "mnist") throw new ValueError(`predict: ${path} is a model for "${metadata.dataset}", expected mnist`);
   const kind = need(metadata, "model", path);

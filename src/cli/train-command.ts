@@ -8,7 +8,7 @@ import { trainClassifier, type EpochStats } from "../nn/train.js";
 import { adam, sgd } from "../optim/rules.js";
 import { saveModule } from "../io/model-file.js";
 import { curvesSvg } from "./train-plot.js";
-import { checkWritable, writeError } from "./output-file.js";
+import { checkSvgName, checkWritable, writeError } from "./output-file.js";
 import { registerPredictCommand } from "./predict-command.js";
 
 /** The options of `chainrule train`, as commander hands them over (strings until checked). */
@@ -75,7 +75,10 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
   const optimizer = opts.optimizer === "adam" ? adam({ lr }) : sgd({ lr, momentum: 0.9 });
   // Before training: a bad path must not cost a whole run.
   if (opts.out !== undefined) checkWritable("train: --out", opts.out);
-  if (opts.plot !== undefined) checkWritable("train: --plot", opts.plot);
+  if (opts.plot !== undefined) {
+    checkSvgName("train: --plot", opts.plot);
+    checkWritable("train: --plot", opts.plot);
+  }
 
   const start = performance.now();
   const data = mnistSplit({ seed, ...sizes });
@@ -131,6 +134,8 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
       throw writeError("train: --out", opts.out, e);
     }
     if (!quiet) out.write(`saved ${opts.out}\n`);
+  } else if (!quiet) {
+    out.write(`the model was not saved: add --out ${opts.model}.safetensors to keep it for chainrule predict\n`);
   }
   if (opts.plot) {
     const svg = await curvesSvg(history, `MNIST ${opts.model.toUpperCase()}, seed ${seed}`);

@@ -44,7 +44,7 @@ export class Tensor {
   /** @internal Forward tracers: the tangent (null = zero). */
   _tangent: Tensor | null;
 
-  /** @internal Use `tensor()`, `zeros()`, … to create tensors. */
+  /** Not for direct use: create tensors with `tensor()`, `zeros()`, `randn()`, … */
   constructor(shape: Shape, dtype: DType, data: TypedArray | null, primal: Tensor | null, trace: Trace | null) {
     this.shape = shape;
     this.dtype = dtype;

@@ -7,6 +7,7 @@ import { jsBackend, jsKernels } from "./js-backend.js";
 import { blasCandidates, createBlasBackend, ffiUnavailable, findBlas, openBlas } from "./blas-backend.js";
 import { createWasmBackend } from "./wasm/backend.js";
 import { wasmSimdSupported } from "./simd.js";
+/** @internal (re-exported for tests; stripped from the published types with its definition) */
 export { setKernelMinimums } from "./minimums.js";
 import { getThreads as threadCount, readyThreads, setThreads as setGemmThreads } from "./gemm-threads.js";
 import { warn } from "./warn.js";

@@ -221,14 +221,14 @@ export class GELU extends Module {
 
 /** Inverted dropout with drop probability `p`, active only in training mode; seeded for reproducible runs. */
 export class Dropout extends Module {
-  readonly #rng: Rng;
+  private readonly _rng: Rng;
   constructor(readonly p: number, options: { rng?: Rng } = {}) {
     super();
     if (!(p >= 0 && p < 1)) throw new ValueError(`Dropout: p must be in [0, 1), got ${p}`);
-    this.#rng = options.rng ?? new Rng(defaultSeed++);
+    this._rng = options.rng ?? new Rng(defaultSeed++);
   }
   forward(x: Tensor): Tensor {
-    return dropout(x, this.p, { rng: this.#rng, training: this.training });
+    return dropout(x, this.p, { rng: this._rng, training: this.training });
   }
   override describe(): string {
     return `Dropout(${this.p})`;

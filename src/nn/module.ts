@@ -21,10 +21,12 @@ export type StateDict = Record<string, Tensor>;
 export abstract class Module {
   /** True in training mode (dropout active); switch with `train()` / `eval()`. */
   training = true;
-  readonly #params = new Map<string, Tensor>();
-  readonly #children = new Map<string, Module>();
+  // TypeScript-private rather than #private: a #field puts `#private;` in the .d.ts, which consumers
+  // compiling with tsc's default target (ES5) reject (TS18028).
+  private readonly _params = new Map<string, Tensor>();
+  private readonly _children = new Map<string, Module>();
   /** This module's label in the graph's scope path: its class name, or the name its parent registered it under. */
-  #scopeName: string = this.constructor.name;
+  private _scopeName: string = this.constructor.name;
 
   constructor() {
     // Every forward call records its nodes under this module's name (see `nameScope`), nested inside the
@@ -32,7 +34,7 @@ export abstract class Module {
     // override `forward`, so the wrapper is installed per instance, around whichever `forward` the class has.
     const forward = this.forward;
     Object.defineProperty(this, "forward", {
-      value: (x: Tensor): Tensor => nameScope(this.#scopeName, () => forward.call(this, x)),
+      value: (x: Tensor): Tensor => nameScope(this._scopeName, () => forward.call(this, x)),
       writable: true,
       configurable: true,
       enumerable: false,
@@ -51,28 +53,28 @@ export abstract class Module {
   protected registerParameter(name: string, value: Tensor): Tensor {
     checkName(name);
     const leaf = tensor(value, { requiresGrad: true, name });
-    this.#params.set(name, leaf);
+    this._params.set(name, leaf);
     return leaf;
   }
 
   /** Registers a child module; its parameters appear under `name.`. */
   protected registerModule<M extends Module>(name: string, child: M): M {
     checkName(name);
-    this.#children.set(name, child);
-    child.#scopeName = /^\d+$/.test(name) ? `${child.constructor.name}${name}` : name.replace(/\//g, "_"); // "/" separates scopes
+    this._children.set(name, child);
+    child._scopeName = /^\d+$/.test(name) ? `${child.constructor.name}${name}` : name.replace(/\//g, "_"); // "/" separates scopes
     return child;
   }
 
   /** The current value of one of this module's own parameters (a tracer inside `apply`). */
   protected param(name: string): Tensor {
-    const p = this.#params.get(name);
+    const p = this._params.get(name);
     if (p === undefined) throw new ValueError(`${this.constructor.name}: no parameter named "${name}"`);
     return p;
   }
 
   /** Child modules in registration order, with their names. */
   children(): [string, Module][] {
-    return [...this.#children];
+    return [...this._children];
   }
 
   /**
@@ -82,7 +84,7 @@ export abstract class Module {
    */
   parameters(): StateDict {
     const out: StateDict = {};
-    this.#walk("", (name, p) => (out[name] = p));
+    this._walk("", (name, p) => (out[name] = p));
     return out;
   }
 
@@ -92,7 +94,7 @@ export abstract class Module {
    */
   stateDict(): StateDict {
     const out: StateDict = {};
-    this.#walk("", (name, p) => (out[name] = tensor(p)));
+    this._walk("", (name, p) => (out[name] = tensor(p)));
     return out;
   }
 
@@ -120,7 +122,7 @@ export abstract class Module {
   apply(params: StateDict, x: Tensor): Tensor {
     const slots: [Map<string, Tensor>, string, Tensor][] = [];
     const seen = new Set<string>();
-    this.#walkSlots("", (map, key, name, stored) => {
+    this._walkSlots("", (map, key, name, stored) => {
       const v = params[name];
       if (v === undefined) throw new ValueError(`apply: params has no entry "${name}"; expected the names of model.parameters()`);
       checkValue("apply", name, stored, v);
@@ -141,7 +143,7 @@ export abstract class Module {
   /** Sets training mode on this module and all descendants (dropout is active only in training). */
   train(mode = true): this {
     this.training = mode;
-    for (const c of this.#children.values()) c.train(mode);
+    for (const c of this._children.values()) c.train(mode);
     return this;
   }
 
@@ -153,7 +155,7 @@ export abstract class Module {
   /** Total number of scalar parameters. */
   numParameters(): number {
     let n = 0;
-    this.#walk("", (_, p) => (n += p.size));
+    this._walk("", (_, p) => (n += p.size));
     return n;
   }
 
@@ -161,9 +163,9 @@ export abstract class Module {
   toString(): string {
     const lines: string[] = [];
     const visit = (m: Module, prefix: string, depth: number): void => {
-      const own = [...m.#params].map(([k, p]) => `${k} ${fmtShape(p.shape)}`).join(", ");
+      const own = [...m._params].map(([k, p]) => `${k} ${fmtShape(p.shape)}`).join(", ");
       lines.push(`${"  ".repeat(depth)}${prefix ? prefix + ": " : ""}${m.describe()}${own ? `  (${own})` : ""}`);
-      for (const [k, c] of m.#children) visit(c, k, depth + 1);
+      for (const [k, c] of m._children) visit(c, k, depth + 1);
     };
     visit(this, "", 0);
     return lines.join("\n");
@@ -174,14 +176,14 @@ export abstract class Module {
     return this.constructor.name;
   }
 
-  #walk(prefix: string, visit: (name: string, p: Tensor) => void): void {
-    for (const [k, p] of this.#params) visit(prefix + k, p);
-    for (const [k, c] of this.#children) c.#walk(`${prefix}${k}.`, visit);
+  private _walk(prefix: string, visit: (name: string, p: Tensor) => void): void {
+    for (const [k, p] of this._params) visit(prefix + k, p);
+    for (const [k, c] of this._children) c._walk(`${prefix}${k}.`, visit);
   }
 
-  #walkSlots(prefix: string, visit: (map: Map<string, Tensor>, key: string, name: string, stored: Tensor) => void): void {
-    for (const [k, p] of this.#params) visit(this.#params, k, prefix + k, p);
-    for (const [k, c] of this.#children) c.#walkSlots(`${prefix}${k}.`, visit);
+  private _walkSlots(prefix: string, visit: (map: Map<string, Tensor>, key: string, name: string, stored: Tensor) => void): void {
+    for (const [k, p] of this._params) visit(this._params, k, prefix + k, p);
+    for (const [k, c] of this._children) c._walkSlots(`${prefix}${k}.`, visit);
   }
 }
 

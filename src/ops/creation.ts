@@ -183,11 +183,30 @@ export function castConcrete(x: Tensor, dtype: DType): Tensor {
   return Tensor._concrete(data, x.shape, dtype);
 }
 
+/** Options of the creation functions (`zeros`, `ones`, `full`, `eye`, `arange`, `linspace`), as for `randn`. */
+export interface CreationOptions {
+  /** Element type; default float32. */
+  dtype?: DType;
+}
+
+/**
+ * The dtype from the options object, or from a bare dtype string: the older positional form, still
+ * accepted and deprecated (`zeros([2], "float64")` → `zeros([2], { dtype: "float64" })`).
+ */
+function dtypeOf(options: CreationOptions | DType | undefined): DType {
+  return typeof options === "string" ? options : options?.dtype ?? "float32";
+}
+
 /**
  * A tensor of `shape` filled with `value`.
- * @throws ShapeError for negative or fractional dimensions
+ * @param options `{ dtype }` (default float32); a bare dtype string is the deprecated older form
+ * @throws ShapeError for negative or fractional dimensions; DTypeError for an unknown dtype
  */
-export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
+export function full(shape: readonly number[], value: number, options?: CreationOptions): Tensor;
+/** @deprecated pass `{ dtype }`: `full(shape, value, { dtype: "float64" })` */
+export function full(shape: readonly number[], value: number, dtype: DType): Tensor;
+export function full(shape: readonly number[], value: number, options?: CreationOptions | DType): Tensor {
+  const dtype = dtypeOf(options);
   checkShape("full", shape);
   checkDType("full", dtype);
   const data = allocate(dtype, sizeOf(shape));
@@ -195,14 +214,20 @@ export function full(shape: readonly number[], value: number, dtype: DType = "fl
   return Tensor._concrete(data, [...shape], dtype);
 }
 
-/** Zeros of `shape` (default float32). */
-export function zeros(shape: readonly number[], dtype: DType = "float32"): Tensor {
-  return full(shape, 0, dtype);
+/** Zeros of `shape`; `options.dtype` defaults to float32 (as `randn(shape, { dtype })`). */
+export function zeros(shape: readonly number[], options?: CreationOptions): Tensor;
+/** @deprecated pass `{ dtype }`: `zeros(shape, { dtype: "float64" })` */
+export function zeros(shape: readonly number[], dtype: DType): Tensor;
+export function zeros(shape: readonly number[], options?: CreationOptions | DType): Tensor {
+  return full(shape, 0, { dtype: dtypeOf(options) });
 }
 
-/** Ones of `shape` (default float32). */
-export function ones(shape: readonly number[], dtype: DType = "float32"): Tensor {
-  return full(shape, 1, dtype);
+/** Ones of `shape`; `options.dtype` defaults to float32. */
+export function ones(shape: readonly number[], options?: CreationOptions): Tensor;
+/** @deprecated pass `{ dtype }`: `ones(shape, { dtype: "float64" })` */
+export function ones(shape: readonly number[], dtype: DType): Tensor;
+export function ones(shape: readonly number[], options?: CreationOptions | DType): Tensor {
+  return full(shape, 1, { dtype: dtypeOf(options) });
 }
 
 /** Zeros with the shape and dtype of `x`. */
@@ -219,7 +244,11 @@ export function onesLike(x: Tensor): Tensor {
  * Evenly spaced values in [start, stop) with `step`, like NumPy's arange. `arange(n)` is 0..n-1.
  * @throws ValueError when step is 0 or a bound is not finite
  */
-export function arange(start: number, stop?: number, step = 1, dtype: DType = "float32"): Tensor {
+export function arange(start: number, stop?: number, step?: number, options?: CreationOptions): Tensor;
+/** @deprecated pass `{ dtype }`: `arange(0, 10, 1, { dtype: "int32" })` */
+export function arange(start: number, stop: number | undefined, step: number | undefined, dtype: DType): Tensor;
+export function arange(start: number, stop?: number, step = 1, options?: CreationOptions | DType): Tensor {
+  const dtype = dtypeOf(options);
   if (stop === undefined) {
     stop = start;
     start = 0;
@@ -237,7 +266,11 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
  * `num` evenly spaced values from start to stop inclusive, like NumPy's linspace.
  * @throws ValueError when num is negative or not an integer
  */
-export function linspace(start: number, stop: number, num: number, dtype: DType = "float32"): Tensor {
+export function linspace(start: number, stop: number, num: number, options?: CreationOptions): Tensor;
+/** @deprecated pass `{ dtype }`: `linspace(0, 1, 5, { dtype: "float64" })` */
+export function linspace(start: number, stop: number, num: number, dtype: DType): Tensor;
+export function linspace(start: number, stop: number, num: number, options?: CreationOptions | DType): Tensor {
+  const dtype = dtypeOf(options);
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
   const data = allocate(dtype, num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
@@ -250,9 +283,13 @@ export function linspace(start: number, stop: number, num: number, dtype: DType 
  * The n×m identity matrix (m defaults to n).
  * @throws ShapeError for negative or fractional sizes
  */
-export function eye(n: number, m = n, dtype: DType = "float32"): Tensor {
+export function eye(n: number, m?: number, options?: CreationOptions): Tensor;
+/** @deprecated pass `{ dtype }`: `eye(3, 3, { dtype: "float64" })` */
+export function eye(n: number, m: number | undefined, dtype: DType): Tensor;
+export function eye(n: number, m = n, options?: CreationOptions | DType): Tensor {
+  const dtype = dtypeOf(options);
   if (!Number.isInteger(n) || !Number.isInteger(m) || n < 0 || m < 0) throw new ShapeError(`eye: sizes must be non-negative integers, got n = ${n}, m = ${m}`);
-  const out = zeros([n, m], dtype);
+  const out = zeros([n, m], { dtype });
   const data = out.data;
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return out;

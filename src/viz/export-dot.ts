@@ -44,7 +44,10 @@ export function graphToDot(g: GraphTrace, options: DotOptions = {}): string {
         lines.push(`  n${src} -> n${n.id} [style=dashed];`);
       } else if (s) {
         const c = fmtValue(s.edge.contribution);
-        const label = s.edge.formula !== null ? `${s.edge.formula} × ${s.upstream} = ${c}` : c;
+        // As in the text export: a formula with an operator, like 1-u², is parenthesised before "× upstream".
+        const local = s.edge.formula !== null && /.[-+]/.test(s.edge.formula) ? `(${s.edge.formula})` : s.edge.formula;
+        const upstream = s.upstream.startsWith("-") ? `(${s.upstream})` : s.upstream;
+        const label = local !== null ? `${local} × ${upstream} = ${c}` : c;
         lines.push(`  n${src} -> n${n.id} [label=${quoted(label)}];`);
       } else {
         lines.push(`  n${src} -> n${n.id};`);
