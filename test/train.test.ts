@@ -109,7 +109,7 @@ describe("train and predict commands", () => {
         [["train", "mnist", "--epochs", "0"], /--epochs must be an integer ≥ 1, got "0"/],
         [["train", "mnist", "--batch", "-5"], /--batch must be an integer ≥ 1/],
         [["train", "mnist", "--model", "rnn"], /unknown model "rnn"/],
-        [["predict", join(dir, "missing.safetensors")], /cannot read .*missing\.safetensors/],
+        [["predict", join(dir, "missing.safetensors")], /missing\.safetensors does not exist; train and save a model first/],
         [["predict", bad], /too short/],
         // Output paths are checked before training (these would otherwise train a whole run first).
         [["train", "mnist", "--epochs", "1", "--hidden", "8", "--out", "/nonexist/a.safetensors"], /^chainrule: train: --out: cannot write \/nonexist\/a\.safetensors: its directory does not exist$/m],
