@@ -70,4 +70,19 @@ describe("scans: values", () => {
     const g = c.grad((t: Tensor) => c.sum(c.slice(c.logcumsumexp(t), [2], [3])))(f64([-1000, 0, 0]));
     expectAllClose(g, [0, 0.5, 0.5], 1e-15, 0);
   });
+
+  it("logcumsumexp gradients with −∞ inputs and cotangents of both signs are finite and exact", () => {
+    // g_i = Σ_{j ≥ i} w_j·exp(x_i − out_j) with out = [−∞, 0, log(1 + e)]
+    const w = f64([1, -2, 3]);
+    const g = c.grad((t: Tensor) => c.sum(c.mul(c.logcumsumexp(t), w)))(f64([-Infinity, 0, 1]));
+    const e = Math.E;
+    expectAllClose(g, [0, -2 + 3 / (1 + e), (3 * e) / (1 + e)], 1e-15, 0);
+    const [, tangent] = c.jvp((t: Tensor) => c.logcumsumexp(t), [f64([-Infinity, 0, 1])], [f64([5, -1, 2])]);
+    expectAllClose(tangent, [0, -1, (-1 + 2 * e) / (1 + e)], 1e-15, 0);
+    // Second order: the last output's softmax weight of x₂ is σ(1), whose derivatives are ∓σ(1)(1 − σ(1)).
+    const s = 1 / (1 + Math.exp(-1));
+    const last = (u: Tensor) => c.sum(c.slice(c.logcumsumexp(u), [2], [3]));
+    const h = c.grad((t: Tensor) => c.sum(c.slice(c.grad(last)(t), [2], [3])))(f64([-Infinity, 0, 1]));
+    expectAllClose(h, [0, -s * (1 - s), s * (1 - s)], 1e-15, 1e-16);
+  });
 });

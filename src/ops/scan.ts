@@ -7,11 +7,10 @@ import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { reshape, transpose } from "./layout.js";
 import { cast, where } from "./select.js";
-import { add, div, equal, exp, greaterEqual, mul, sub } from "./elementwise.js";
+import { add, div, equal, exp, greater, log, mul, neg, sub } from "./elementwise.js";
 import { sum } from "./reduce.js";
-import { expandDims } from "./shape-ops.js";
 import { logicalAnd } from "./logical.js";
-import { arange, castConcrete } from "./creation.js";
+import { castConcrete } from "./creation.js";
 
 // Cumulative sums, products and log-sum-exps along one axis (inclusive scans). Kernels in
 // src/kernels/math.ts (scanInto); the rules below are written with public ops, so they compose to any order.
@@ -98,42 +97,41 @@ const cumprodPrim: Primitive<ScanParams> = {
   vjp: (ct, [x], out, { axis }) => [cumprodVjp(x!, ct, out, axis, 0)],
 };
 
-/** log Σ_{i ≤ j} exp x[i] as weights: W[.., j, i] = exp(x[i] − out[j]) for i ≤ j, else 0 (axis last). */
-function lcseWeights(x: Tensor, out: Tensor): Tensor {
-  const n = x.shape[x.rank - 1]!;
-  const i = arange(0, n, 1, "int32");
-  const lower = sub(expandDims(i, 1), i); // j − i
-  const d = sub(expandDims(x, -2), expandDims(out, -1));
-  // Mask before exp: exp of the masked-out differences could overflow, and ∞·0 would poison the gradient.
-  return exp(where(greaterEqual(lower, 0), d, -Infinity));
+/** log v where v > 0, −∞ elsewhere; its derivative is 1/v on v > 0 and 0 elsewhere (never ∞·0). */
+function logPositive(v: Tensor): Tensor {
+  const pos = greater(v, 0);
+  return where(pos, log(where(pos, v, 1)), -Infinity);
+}
+
+/** a − out, but −∞ where out is −∞ (then a is −∞ too, and −∞ − (−∞) would be NaN). */
+function minusOut(a: Tensor, out: Tensor): Tensor {
+  return where(equal(out, -Infinity), -Infinity, sub(a, out));
+}
+
+const lcse = (x: Tensor, axis: number, reverse: boolean): Tensor => bind(lcsePrim, [x], { axis, reverse });
+
+/**
+ * Σ_{i ≤ j} exp(x[i] − out[j])·v[i] (prefix order of the scan), in O(n) and without overflow, as PyTorch:
+ * v split into its positive and negative parts, each summed as exp(logcumsumexp(x + log v±) − out).
+ */
+function prefixWeighted(x: Tensor, v: Tensor, out: Tensor, axis: number, reverse: boolean): Tensor {
+  const part = (w: Tensor) => exp(minusOut(lcse(add(x, logPositive(w)), axis, reverse), out));
+  return sub(part(v), part(neg(v)));
+}
+
+/** Σ_{j ≥ i} exp(x[i] − out[j])·v[j] (suffix order), the transpose of prefixWeighted, the same way. */
+function suffixWeighted(x: Tensor, v: Tensor, out: Tensor, axis: number, reverse: boolean): Tensor {
+  const part = (w: Tensor) => exp(add(x, lcse(minusOut(logPositive(w), out), axis, !reverse)));
+  return sub(part(v), part(neg(v)));
 }
 
 const lcsePrim: Primitive<ScanParams> = {
   name: "logcumsumexp",
   impl: scanImpl("logsumexp"),
-  // dout[j] = Σ_{i ≤ j} exp(x[i] − out[j])·dx[i]: softmax weights over each prefix, all ≤ 1 (stable).
-  jvp([x], [t], out, { axis }) {
-    if (!t) return null;
-    return fromLast(sum(mul(lcseWeights(toLast(x!, axis), toLast(out, axis)), expandDims(toLast(t, axis), -2)), -1), axis);
-  },
-  vjp(ct, [x], out, { axis }) {
-    return [fromLast(sum(mul(lcseWeights(toLast(x!, axis), toLast(out, axis)), expandDims(toLast(ct, axis), -1)), -2), axis)];
-  },
+  // dout[j] = Σ_{i ≤ j} exp(x[i] − out[j])·dx[i]: the softmax of each prefix, all weights ≤ 1.
+  jvp: ([x], [t], out, { axis, reverse }) => (t ? prefixWeighted(x!, t, out, axis, reverse) : null),
+  vjp: (ct, [x], out, { axis, reverse }) => [suffixWeighted(x!, ct, out, axis, reverse)],
 };
-
-function lastPerm(rank: number, axis: number): number[] {
-  const perm = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis);
-  perm.push(axis);
-  return perm;
-}
-const toLast = (t: Tensor, axis: number): Tensor => (axis === t.rank - 1 ? t : transpose(t, lastPerm(t.rank, axis)));
-function fromLast(t: Tensor, axis: number): Tensor {
-  if (axis === t.rank - 1) return t;
-  const perm = lastPerm(t.rank, axis);
-  const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => (inv[p] = i));
-  return transpose(t, inv);
-}
 
 /** Options of the cumulative ops. */
 export interface ScanOptions {
@@ -174,8 +172,9 @@ export function cumprod(x: TensorLike, axis?: number): Tensor {
 /**
  * log Σ_{i ≤ j} exp x[i] along `axis` (omitted: flattened), as PyTorch's logcumsumexp: a running
  * logaddexp, exact for inputs far apart and −∞ while every input so far is −∞. The derivative is the
- * softmax of each prefix; the rules build it as an n×n weight matrix per slice (O(n²) time and memory
- * along the axis, fine for sequence lengths up to a few thousand). Float result (ints give float32).
+ * softmax of each prefix; the rules compute it in O(n) with logcumsumexp itself over the positive and
+ * negative parts of the tangent or cotangent (PyTorch's method), so no exponential overflows and the
+ * rules compose to any order. Float result (ints give float32).
  * @throws ShapeError for an out-of-range axis
  */
 export function logcumsumexp(x: TensorLike, axis?: number): Tensor {
