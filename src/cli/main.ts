@@ -6,6 +6,7 @@ import { runGrad } from "./grad-command.js";
 import { runViz, VIZ_FORMATS, type VizFormat } from "./viz-command.js";
 import { registerModesCommand } from "./modes-command.js";
 import { registerTrainCommands } from "./train-command.js";
+import { registerNamesCommands } from "./names-command.js";
 import { registerInfoCommand } from "./info-command.js";
 import { colorFor, makeStyle, type Style } from "./style.js";
 
@@ -61,6 +62,8 @@ function buildProgram(style: Style, write: (s: string) => void, state: ProgramSt
       "  chainrule modes --max 1024 --plot modes.svg      reverse vs forward mode: sweeps and time for n parameters",
       "  chainrule train mnist --model cnn --out m.safetensors   train on MNIST digits (also --plot curves.svg, --json)",
       "  chainrule predict m.safetensors --index 17       classify a held-out digit and draw it",
+      "  chainrule train names --model mlp --out n.safetensors   character-level model of first names (NLL in nats)",
+      "  chainrule sample n.safetensors -n 20             new names from it, training names marked",
       "  chainrule info                                   the compute backend (blas, wasm, js), BLAS library, threads",
     ].join("\n"));
 
@@ -106,6 +109,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: ProgramSt
     });
 
   registerTrainCommands(program);
+  registerNamesCommands(program);
   registerModesCommand(program, style, write);
   registerInfoCommand(program, version(), write);
   return program;

@@ -8,4 +8,8 @@ export * from "./module.js";
 export * from "./layers.js";
 export * from "./models.js";
 export * from "./bigram.js";
+export * from "./embedding.js";
+export * from "./normalization.js";
+export * from "./char-mlp.js";
+export * from "./char-lm.js";
 export * from "./train.js";

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { data, io, nn } from "../src/index.js";
+import { runSample, runTrainNames, type TrainNamesOptions } from "../src/cli/names-command.js";
+
+const dir = mkdtempSync(join(tmpdir(), "chainrule-names-"));
+const defaults: TrainNamesOptions = { model: "mlp", epochs: "10", batch: "128", lr: "0.01", context: "3", embedding: "16", hidden: "128", seed: "0" };
+const capture = () => {
+  let text = "";
+  return { out: { write: (s: string) => void (text += s), isTTY: false }, text: () => text };
+};
+
+/** NLL per character of add-one bigram counts, computed here independently of nn.fitBigram. */
+function bigramNLL(train: readonly string[], test: readonly string[]): number {
+  const counts = Array.from({ length: 27 }, () => new Array<number>(27).fill(1));
+  const pairs = (n: string): [number, number][] => {
+    const t = [0, ...Array.from(n, (ch) => ch.charCodeAt(0) - 96), 0];
+    return t.slice(1).map((c, i) => [t[i]!, c]);
+  };
+  for (const n of train) for (const [a, b] of pairs(n)) counts[a]![b]!++;
+  let nll = 0, chars = 0;
+  for (const n of test) {
+    for (const [a, b] of pairs(n)) {
+      const row = counts[a]!;
+      nll -= Math.log(row[b]! / row.reduce((x, y) => x + y, 0));
+      chars++;
+    }
+  }
+  return nll / chars;
+}
+
+describe("train names", () => {
+  it("bigram: reports the count-based NLL per character, saves a model that samples", async () => {
+    const file = join(dir, "bigram.safetensors");
+    const c = capture();
+    const s = await runTrainNames({ ...defaults, model: "bigram", out: file }, c.out);
+    const split = await data.namesSplit({ seed: 0 });
+    expect(s.bigramTestNLL).toBeCloseTo(bigramNLL(split.train, split.test), 10);
+    expect(s.bigramTrainNLL).toBeCloseTo(bigramNLL(split.train, split.train), 10);
+    expect(s.testNLL).toBe(s.bigramTestNLL);
+    expect(c.text()).toContain("7563 training / 840 test names (seed 0); 53145 / 5810 characters to predict");
+    expect(c.text()).toMatch(/bigram \(counts, add-one smoothing\): train NLL 2\.42\d\d, test NLL 2\.42\d\d nats per character/);
+
+    const a = capture(), b = capture();
+    const names = await runSample(file, { n: "30", temperature: "1", seed: "4" }, a.out);
+    await runSample(file, { n: "30", temperature: "1", seed: "4" }, b.out);
+    expect(a.text()).toBe(b.text()); // seeded
+    expect(names).toHaveLength(30);
+    const training = new Set(split.train);
+    for (const n of names) {
+      expect(n.name).toMatch(/^[a-z]{0,15}$/);
+      expect(n.inTraining).toBe(training.has(n.name));
+    }
+    expect(a.text()).toContain(`${names.filter((n) => !n.inTraining).length} of 30 are not among the 7563 training names`);
+    // A low temperature concentrates the draws: the likeliest first letters and short names dominate.
+    const cold = await runSample(file, { n: "30", temperature: "0.05", seed: "4" }, capture().out);
+    expect(new Set(cold.map((n) => n.name)).size).toBeLessThan(new Set(names.map((n) => n.name)).size);
+  });
+
+  it("mlp: trains, reports every epoch, --json, and the saved model samples", async () => {
+    const file = join(dir, "mlp.safetensors");
+    const c = capture();
+    const s = await runTrainNames({ ...defaults, epochs: "2", hidden: "32", embedding: "4", batch: "256", out: file, json: true }, c.out);
+    const printed = JSON.parse(c.text()) as { model: string; testNLL: number; history: { epoch: number; trainNLL: number; testNLL: number }[] };
+    expect(printed.model).toBe("mlp");
+    expect(printed.history.map((h) => h.epoch)).toEqual([1, 2]);
+    expect(printed.testNLL).toBe(s.testNLL);
+    // Even a small MLP after two epochs beats the uniform guess (log 27 ≈ 3.30) by far.
+    expect(s.testNLL).toBeLessThan(2.6);
+    const model = new nn.CharMLP({ vocab: 27, context: 3, embedding: 4, hidden: 32 });
+    const meta = io.loadModule(file, model);
+    expect(meta).toMatchObject({ task: "names", model: "mlp", context: "3", embedding: "4", hidden: "32", seed: "0" });
+    const split = await data.namesSplit({ seed: 0 });
+    expect(nn.charNLL(model, data.charExamples(split.test, 3))).toBeCloseTo(s.testNLL, 5);
+    const names = await runSample(file, { n: "5", temperature: "0.8", seed: "1" }, capture().out);
+    expect(names).toHaveLength(5);
+  });
+});
+
+// Bad input through the built CLI (npm test builds first): one line on stderr, exit status 2.
+const root = fileURLToPath(new URL("..", import.meta.url));
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(root, "bin", "chainrule.js"), ...args], { cwd: root, env: { ...process.env, NO_COLOR: "1" } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe("train names and sample: bad input", () => {
+  it("one line on stderr, exit status 2", async () => {
+    const mnistFile = join(dir, "digits.safetensors");
+    io.saveModule(mnistFile, new nn.MLP([4, 2]), { dataset: "mnist", model: "mlp" });
+    const bare = join(dir, "bare.safetensors");
+    io.saveSafetensors(bare, { w: nn.fitBigram([], 2, 0).stateDict().weight! });
+    const cases: [string[], RegExp][] = [
+      [["train", "names", "--model", "lstm"], /^chainrule: train names: unknown model "lstm"; expected bigram or mlp$/],
+      [["train", "names", "--hidden", "0"], /^chainrule: train names: --hidden must be an integer ≥ 1, got "0"$/],
+      [["train", "names", "--context", "-3"], /--context must be an integer ≥ 1, got "-3"/],
+      [["train", "names", "--lr", "0"], /--lr must be a positive number, got "0"/],
+      [["sample", mnistFile], /^chainrule: sample: .*digits\.safetensors holds a mlp for the mnist dataset, not a names model; make one with chainrule train names --out FILE$/],
+      [["sample", bare], /bare\.safetensors holds no chainrule names model \(its metadata has no task\)/],
+      [["sample", join(dir, "missing.safetensors")], /missing\.safetensors/],
+      [["sample", mnistFile, "--temperature", "0"], /^chainrule: sample: --temperature must be a positive number, got "0"$/],
+      [["sample", mnistFile, "--temperature", "-1"], /--temperature must be a positive number, got "-1"/],
+      [["sample", mnistFile, "-n", "0"], /^chainrule: sample: -n must be an integer ≥ 1, got "0"$/],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(...args)));
+    results.forEach((r, i) => {
+      const [args, message] = cases[i]!;
+      const what = args.join(" ");
+      expect(r.code, what).toBe(2);
+      expect(r.stdout, what).toBe("");
+      expect(r.stderr.trimEnd().split("\n"), what).toHaveLength(1);
+      expect(r.stderr.trimEnd(), what).toMatch(message);
+    });
+  });
+});
