@@ -7,6 +7,7 @@ import type { CharExamples } from "../data/names.js";
 import { crossEntropy } from "./losses.js";
 import { logSoftmax } from "./activations.js";
 import type { Module, StateDict } from "./module.js";
+import { parameterValues } from "./train.js";
 
 // Training, evaluating and sampling character-level language models: any Module that maps int32 contexts
 // [N, T] to next-token logits [N, V] (CharMLP, Bigram).
@@ -76,7 +77,7 @@ export function trainCharModel(model: Module, data: { train: CharExamples; test:
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`trainCharModel: batchSize must be a positive integer, got ${batchSize}`);
   const rng = new Rng(options.seed ?? 0);
   const step = valueAndGrad((p: StateDict, x: Tensor, y: Tensor) => crossEntropy(model.apply(p, x), y));
-  let params = model.stateDict();
+  let params = parameterValues(model); // buffers stay in the module
   let state = optimizer.init(params);
   const n = data.train.count;
   const batches = Math.ceil(n / batchSize);
@@ -92,7 +93,7 @@ export function trainCharModel(model: Module, data: { train: CharExamples; test:
       options.onBatch?.({ epoch, batch: b + 1, batches, loss: loss.item() });
     }
     model.eval();
-    model.loadStateDict(params);
+    model.loadStateDict({ ...params, ...model.buffers() });
     const stats: CharEpochStats = { epoch, trainNLL: charNLL(model, data.train, params), testNLL: charNLL(model, data.test, params), seconds: 0 };
     stats.seconds = (performance.now() - start) / 1000;
     history.push(stats);

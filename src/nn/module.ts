@@ -24,6 +24,8 @@ export abstract class Module {
   // TypeScript-private rather than #private: a #field puts `#private;` in the .d.ts, which consumers
   // compiling with tsc's default target (ES5) reject (TS18028).
   private readonly _params = new Map<string, Tensor>();
+  /** State that is saved but not learned (BatchNorm's running statistics), as PyTorch's buffers. */
+  private readonly _buffers = new Map<string, Tensor>();
   private readonly _children = new Map<string, Module>();
   /** This module's label in the graph's scope path: its class name, or the name its parent registered it under. */
   private _scopeName: string = this.constructor.name;
@@ -55,6 +57,40 @@ export abstract class Module {
     const leaf = tensor(value, { requiresGrad: true, name });
     this._params.set(name, leaf);
     return leaf;
+  }
+
+  /**
+   * Registers (or replaces) a buffer: a named, saved tensor that is not a parameter (not trained, not in
+   * `parameters()`), such as BatchNorm's running mean. It appears in `stateDict()` after the module's own
+   * parameters, as PyTorch orders them.
+   */
+  protected registerBuffer(name: string, value: Tensor): void {
+    checkName(name);
+    this._buffers.set(name, tensor(value));
+  }
+
+  /** The current value of one of this module's own buffers (a plain tensor). */
+  protected buffer(name: string): Tensor {
+    const b = this._buffers.get(name);
+    if (b === undefined) throw new ValueError(`${this.constructor.name}: no buffer named "${name}"`);
+    return b;
+  }
+
+  /**
+   * Replaces a registered buffer's value, e.g. running statistics after a training step. The value is
+   * stored as a plain tensor (inside a transform, its underlying value), so it never records on a trace.
+   */
+  protected setBuffer(name: string, value: Tensor): void {
+    const old = this.buffer(name);
+    if (!sameShape(old.shape, value.shape)) throw new ShapeError(`${this.constructor.name}: buffer "${name}" has shape ${fmtShape(old.shape)}, got ${fmtShape(value.shape)}`);
+    this._buffers.set(name, tensor(value, { dtype: old.dtype }));
+  }
+
+  /** Every buffer of this module and its descendants, named like `stateDict()` entries. */
+  buffers(): StateDict {
+    const out: StateDict = {};
+    this._walkBuffers("", (name, b) => (out[name] = b));
+    return out;
   }
 
   /** Registers a child module; its parameters appear under `name.`. */
@@ -90,11 +126,13 @@ export abstract class Module {
 
   /**
    * A snapshot of the parameter values (PyTorch's `state_dict`): the same names as `parameters()`,
-   * as plain tensors that record nothing. Start functional training from this, and save it to a file.
+   * as plain tensors that record nothing, plus the buffers of modules that have them (each module's
+   * parameters, then its buffers, then its children's, as PyTorch). Start functional training from this
+   * (`apply` accepts the buffers' entries too), and save it to a file.
    */
   stateDict(): StateDict {
     const out: StateDict = {};
-    this._walk("", (name, p) => (out[name] = tensor(p)));
+    this._walkState("", (name, p) => (out[name] = tensor(p)));
     return out;
   }
 
@@ -105,23 +143,41 @@ export abstract class Module {
    */
   loadStateDict(values: StateDict): void {
     const own = this.parameters();
-    checkNames("loadStateDict", own, values);
+    const bufs: [Module, string, string][] = [];
+    this._walkBufferSlots("", (m, key, name) => bufs.push([m, key, name]));
+    checkNames("loadStateDict", [...Object.keys(own), ...bufs.map(([, , n]) => n)], values);
     for (const [name, leaf] of Object.entries(own)) {
       const v = values[name]!;
       checkValue("loadStateDict", name, leaf, v);
       assignLeaf(leaf, v.dtype === leaf.dtype ? v : v.astype(leaf.dtype));
+    }
+    for (const [m, key, name] of bufs) {
+      checkValue("loadStateDict", name, m._buffers.get(key)!, values[name]);
+      m.setBuffer(key, values[name]!);
     }
   }
 
   /**
    * Runs `forward(x)` with `params` in place of the stored parameter values and restores them after
    * (PyTorch's `torch.func.functional_call`). Differentiate through it with `grad`/`valueAndGrad`.
-   * @param params every name of `parameters()`, with tensors of the same shapes
+   * @param params every name of `parameters()`, with tensors of the same shapes; entries for buffers
+   *   (as in a `stateDict()`) are optional and, when given, are used as the buffers' values for this call
    * @throws ValueError for missing or unknown names; ShapeError for a wrong shape
    */
   apply(params: StateDict, x: Tensor): Tensor {
     const slots: [Map<string, Tensor>, string, Tensor][] = [];
+    const bufferSlots: [Map<string, Tensor>, string, Tensor, Tensor][] = [];
     const seen = new Set<string>();
+    this._walkBufferSlots("", (m, key, name) => {
+      seen.add(name);
+      const v = params[name];
+      if (v === undefined) return;
+      const stored = m._buffers.get(key)!;
+      checkValue("apply", name, stored, v);
+      const given = tensor(v, { dtype: stored.dtype });
+      bufferSlots.push([m._buffers, key, stored, given]);
+      m._buffers.set(key, given);
+    });
     this._walkSlots("", (map, key, name, stored) => {
       const v = params[name];
       if (v === undefined) throw new ValueError(`apply: params has no entry "${name}"; expected the names of model.parameters()`);
@@ -137,6 +193,10 @@ export abstract class Module {
       return this.forward(x);
     } finally {
       for (const [map, key, stored] of slots) map.set(key, stored);
+      // A buffer updated during the call (training-mode running statistics) keeps its new value, computed
+      // from the given one, as PyTorch's functional_call updates the buffers it was given; otherwise the
+      // module's own value comes back.
+      for (const [map, key, stored, given] of bufferSlots) if (map.get(key) === given) map.set(key, stored);
     }
   }
 
@@ -176,6 +236,21 @@ export abstract class Module {
     return this.constructor.name;
   }
 
+  private _walkState(prefix: string, visit: (name: string, t: Tensor) => void): void {
+    for (const [k, p] of this._params) visit(prefix + k, p);
+    for (const [k, b] of this._buffers) visit(prefix + k, b);
+    for (const [k, c] of this._children) c._walkState(`${prefix}${k}.`, visit);
+  }
+
+  private _walkBuffers(prefix: string, visit: (name: string, b: Tensor) => void): void {
+    this._walkBufferSlots(prefix, (m, key, name) => visit(name, m._buffers.get(key)!));
+  }
+
+  private _walkBufferSlots(prefix: string, visit: (module: Module, key: string, name: string) => void): void {
+    for (const k of this._buffers.keys()) visit(this, k, prefix + k);
+    for (const [k, c] of this._children) c._walkBufferSlots(`${prefix}${k}.`, visit);
+  }
+
   private _walk(prefix: string, visit: (name: string, p: Tensor) => void): void {
     for (const [k, p] of this._params) visit(prefix + k, p);
     for (const [k, c] of this._children) c._walk(`${prefix}${k}.`, visit);
@@ -198,9 +273,9 @@ function checkValue(op: string, name: string, stored: Tensor, v: unknown): void 
   }
 }
 
-function checkNames(op: string, own: StateDict, given: StateDict): void {
-  const missing = Object.keys(own).filter((k) => !(k in given));
-  const extra = Object.keys(given).filter((k) => !(k in own));
+function checkNames(op: string, own: readonly string[], given: StateDict): void {
+  const missing = own.filter((k) => !(k in given));
+  const extra = Object.keys(given).filter((k) => !own.includes(k));
   if (missing.length || extra.length) {
     const parts = [missing.length ? `missing ${missing.join(", ")}` : "", extra.length ? `unexpected ${extra.join(", ")}` : ""].filter(Boolean);
     throw new ValueError(`${op}: parameter names do not match the model: ${parts.join("; ")}`);

@@ -35,6 +35,16 @@ export function evaluate(model: Module, params: StateDict, ds: Dataset, batchSiz
   return { accuracy: correct / n, loss: loss / n };
 }
 
+/**
+ * A snapshot of the model's parameter values: `stateDict()` without the buffers. Functional training
+ * differentiates and updates these; buffers stay in the module, where training-mode forward passes update them.
+ */
+export function parameterValues(model: Module): StateDict {
+  const values = model.stateDict();
+  for (const name of Object.keys(model.buffers())) delete values[name];
+  return values;
+}
+
 /** Statistics of one training epoch. */
 export interface EpochStats {
   /** 1-based epoch number. */
@@ -87,7 +97,8 @@ export function trainClassifier(model: Module, data: { train: Dataset; test: Dat
     },
     { hasAux: true },
   );
-  let params = model.stateDict();
+  // Parameters only: buffers (BatchNorm's running statistics) stay in the module, updated by each forward pass.
+  let params = parameterValues(model);
   let state = optimizer.init(params);
   const history: EpochStats[] = [];
   const n = data.train.labels.size;
@@ -106,7 +117,7 @@ export function trainClassifier(model: Module, data: { train: Dataset; test: Dat
     }
     model.eval();
     const test = evaluate(model, params, data.test);
-    model.loadStateDict(params);
+    model.loadStateDict({ ...params, ...model.buffers() });
     const stats: EpochStats = {
       epoch,
       trainLoss: lossSum / n,
