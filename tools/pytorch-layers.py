@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Writes test/fixtures/pytorch-layers.json: for each layer (Embedding, LayerNorm, BatchNorm1d, BatchNorm2d) in
+"""Writes test/fixtures/pytorch-layers.json and pytorch-attention.json: for each layer (Embedding, LayerNorm, BatchNorm1d, BatchNorm2d) in
 float64, its constructor arguments, state dict (names, shapes, values: PyTorch's names and layouts), an input,
 the output, a fixed weight W shaped like the output, and the gradients of L = sum(output * W) with respect to
 the input (float inputs only) and to every parameter. BatchNorm cases also record the running statistics after
 the training-mode forward pass and the output of a second, evaluation-mode pass with them.
 
 Run with a Python that has torch (Debian: `apt-get install python3-torch`, then
-`/usr/bin/python3 tools/pytorch-layers.py`); test/nn-layers-pytorch.test.ts reads the file.
+`/usr/bin/python3 tools/pytorch-layers.py`); test/nn-layers-pytorch.test.ts and test/nn-attention.test.ts read them.
+The attention file holds scaled dot-product attention (written out with torch ops: torch 1.13 has no
+F.scaled_dot_product_attention) and nn.MultiheadAttention with its attention weights.
 """
 import json
 import math
@@ -63,6 +65,60 @@ def run(name, module, args, x, train=True):
     return case
 
 
+def sdpa(q, k, v, mask=None, causal=False):
+    """softmax(q kᵀ / √E + mask) v, written out (torch 1.13 has no F.scaled_dot_product_attention); bool masks:
+    True = attend, as in PyTorch 2's F.scaled_dot_product_attention."""
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    allowed = None
+    if causal:
+        allowed = torch.ones(q.shape[-2], k.shape[-2], dtype=torch.bool).tril()
+    if mask is not None:
+        if mask.dtype == torch.bool:
+            allowed = mask if allowed is None else (allowed & mask)
+        else:
+            scores = scores + mask
+    if allowed is not None:
+        scores = scores.masked_fill(~allowed, float("-inf"))
+    return torch.softmax(scores, -1) @ v
+
+
+def attention_cases():
+    out = []
+    specs = [
+        ("sdpa_plain", [2, 3, 4], [2, 5, 4], [2, 5, 3], None, False),
+        ("sdpa_causal", [1, 2, 4, 3], [1, 2, 4, 3], [1, 2, 4, 2], None, True),
+        ("sdpa_bool_mask", [3, 4], [5, 4], [5, 2], torch.tensor([[True, False, True, True, False]] * 3), False),
+        ("sdpa_float_mask", [2, 3, 4], [2, 3, 4], [2, 3, 4], values([3, 3], 9, -1.0, 1.0), False),
+    ]
+    for k, (name, qs, ks, vs, mask, causal) in enumerate(specs):
+        ins = [values(s, 20 + 3 * k + i, -1.5, 1.5).requires_grad_(True) for i, s in enumerate((qs, ks, vs))]
+        y = sdpa(*ins, mask=mask, causal=causal)
+        w = values(list(y.shape), 98, -1.0, 1.0)
+        (y * w).sum().backward()
+        out.append({
+            "name": name, "layer": "scaledDotProductAttention", "args": {"causal": causal}, "training": True, "state": {},
+            "inputs": [flat(t) for t in ins], "mask": None if mask is None else {**flat(mask.double()), "dtype": "bool" if mask.dtype == torch.bool else "float64"},
+            "output": flat(y), "weight": flat(w), "input_grads": [flat(t.grad) for t in ins], "param_grads": {},
+        })
+    for name, batch_first, causal in [("mha_self", False, False), ("mha_batch_first_causal", True, True)]:
+        mha = torch.nn.MultiheadAttention(4, 2, batch_first=batch_first)
+        with torch.no_grad():
+            for k, (pname, p) in enumerate(mha.named_parameters()):
+                p.copy_(values(list(p.shape), 40 + k, -0.8, 0.8))
+        state = {k: flat(v) for k, v in mha.state_dict().items()}
+        x = values([2, 3, 4], 50, -1.5, 1.5).requires_grad_(True)
+        mask = torch.ones(3, 3, dtype=torch.bool).triu(1) if causal else None  # True = blocked (nn.MultiheadAttention)
+        y, attw = mha(x, x, x, attn_mask=mask)
+        w = values(list(y.shape), 97, -1.0, 1.0)
+        (y * w).sum().backward()
+        out.append({
+            "name": name, "layer": "MultiheadAttention", "args": {"embedDim": 4, "numHeads": 2, "batchFirst": batch_first, "causal": causal},
+            "training": True, "state": state, "input": {**flat(x), "dtype": "float64"}, "output": flat(y), "attn_weights": flat(attw),
+            "weight": flat(w), "input_grad": flat(x.grad), "param_grads": {k: flat(p.grad) for k, p in mha.named_parameters()},
+        })
+    return out
+
+
 def main():
     nn = torch.nn
     cases = []
@@ -84,12 +140,13 @@ def main():
         package = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}", "python3-torch"], capture_output=True, text=True).stdout or None
     except OSError:
         package = None
-    doc = {"torch": torch.__version__, "torch_package": package, "cases": cases}
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "pytorch-layers.json")
-    with open(out, "w") as fh:
-        json.dump(doc, fh, indent=None, separators=(",", ":"))
-        fh.write("\n")
-    print(f"wrote {out}: {len(cases)} cases, torch {torch.__version__}")
+    for fname, group in [("pytorch-layers.json", cases), ("pytorch-attention.json", attention_cases())]:
+        doc = {"torch": torch.__version__, "torch_package": package, "cases": group}
+        out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", fname)
+        with open(out, "w") as fh:
+            json.dump(doc, fh, indent=None, separators=(",", ":"))
+            fh.write("\n")
+        print(f"wrote {out}: {len(group)} cases, torch {torch.__version__}")
 
 
 if __name__ == "__main__":
