@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { grad, tensor, type Tensor } from "../src/index.js";
-import { MultiheadAttention, scaledDotProductAttention } from "../src/nn/attention.js";
+import { nn } from "../src/index.js";
+const { MultiheadAttention, scaledDotProductAttention } = nn;
 import { expectAllClose } from "./helpers/close.js";
 
 interface Flat { shape: number[]; data: number[] }

@@ -12,4 +12,5 @@ export * from "./embedding.js";
 export * from "./normalization.js";
 export * from "./char-mlp.js";
 export * from "./char-lm.js";
+export * from "./attention.js";
 export * from "./train.js";
