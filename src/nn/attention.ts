@@ -134,7 +134,7 @@ export class MultiheadAttention extends Module {
 
   /** Self-attention: `attend(x, x, x)[0]`. @param x [L, N, E], or [N, L, E] with batchFirst */
   forward(x: Tensor): Tensor {
-    return this.#attend(x, x, x, {})[0];
+    return this._attend(x, x, x, {})[0];
   }
 
   /**
@@ -146,10 +146,10 @@ export class MultiheadAttention extends Module {
    * @throws ShapeError for mismatched shapes
    */
   attend(query: Tensor, key: Tensor, value: Tensor, options: MultiheadCallOptions = {}): [Tensor, Tensor] {
-    return nameScope("MultiheadAttention", () => this.#attend(query, key, value, options));
+    return nameScope("MultiheadAttention", () => this._attend(query, key, value, options));
   }
 
-  #attend(query: Tensor, key: Tensor, value: Tensor, options: MultiheadCallOptions): [Tensor, Tensor] {
+  private _attend(query: Tensor, key: Tensor, value: Tensor, options: MultiheadCallOptions): [Tensor, Tensor] {
     const e = this.embedDim, h = this.numHeads, d = this.headDim;
     for (const [what, t] of [["query", query], ["key", key], ["value", value]] as const) {
       if (t.rank !== 3 || t.shape[2] !== e) throw new ShapeError(`MultiheadAttention: ${what} has shape ${fmtShape(t.shape)}, expected ${this.batchFirst ? "[N, L, E]" : "[L, N, E]"} with E = ${e}`);

@@ -146,7 +146,7 @@ export abstract class BatchNorm extends Module {
       if (this.training && n <= 1) throw new ValueError(`${name}: expected more than 1 value per channel when training, got input shape ${fmtShape(x.shape)}`);
       const mu = mean(x, axes, true);
       const v = variance(x, axes, true);
-      if (this.training && this.trackRunningStats) this.#update(mu, v, n);
+      if (this.training && this.trackRunningStats) this._update(mu, v, n);
       centred = sub(x, mu);
       inv = rsqrt(add(v, this.eps));
     } else {
@@ -159,7 +159,7 @@ export abstract class BatchNorm extends Module {
   }
 
   /** The running statistics after one batch, from the values (nothing recorded): PyTorch's update rule. */
-  #update(mu: Tensor, v: Tensor, n: number): void {
+  private _update(mu: Tensor, v: Tensor, n: number): void {
     const tracked = this.buffer("num_batches_tracked").item() + 1;
     this.setBuffer("num_batches_tracked", scalar(tracked, { dtype: "int32" }));
     const m = this.momentum ?? 1 / tracked;
