@@ -95,6 +95,19 @@ describe("strong zeros: an untaken branch of where does not poison the gradient"
     expect(grad((x: Tensor) => sum(mul(relu(x), log(x))))(f64(0)).item()).toBe(0);
   });
 
+  it("on large float32 tensors too (the NaN check there is one sum through the backend's reduction), also when infinities of both signs make that sum NaN", () => {
+    const n = 5000;
+    const xs = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1 - (i % 7) : 0.5 + (i % 5)));
+    const g = grad(branchy)(tensor(xs)).data;
+    for (let i = 0; i < n; i++) expect(g[i]).toBeCloseTo(xs[i]! > 0 ? 0.5 / Math.sqrt(xs[i]!) : 2, 6);
+    // 2x at ±∞ on the taken side: its contributions ±∞ sum to NaN, the check fires and changes nothing.
+    const ys = Float32Array.from(xs, (v, i) => (i === 1 ? Infinity : i === 3 ? -Infinity : v));
+    const h = grad((x: Tensor) => sum(mul(where(greater(x, 0), sqrt(x), mul(x, 2)), x)))(tensor(ys)).data;
+    expect(h[3]).toBe(-Infinity); // d/dx (2x·x) = 4x at −∞
+    expect(Number.isNaN(h[1]!)).toBe(true); // √x·x at +∞: a non-zero cotangent ∞ meets √'s partial 0 (IEEE: NaN)
+    expect(h[0]).toBe(-4); // x = −1: 4x
+  });
+
   it("a non-zero cotangent still meets a NaN or infinite partial as IEEE 754 says", () => {
     expect(Number.isNaN(grad(sqrt)(f64(-1)).item())).toBe(true);
     expect(grad(sqrt)(f64(0)).item()).toBe(Infinity);
