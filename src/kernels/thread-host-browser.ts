@@ -10,7 +10,6 @@ interface BrowserGlobals {
   Worker?: new (url: string, options?: { name?: string }) => BrowserWorker;
   crossOriginIsolated?: boolean;
   navigator?: { hardwareConcurrency?: number };
-  process?: unknown;
 }
 
 interface BrowserWorker {
@@ -31,13 +30,15 @@ function mayBlock(): boolean {
 let workerUrl: string | null = null;
 
 /**
- * The browser host, or null where helpers cannot run: no Worker or SharedArrayBuffer, a page that is not
- * cross-origin isolated, Node (which has its own host), or an engine without WebAssembly SIMD.
+ * The browser host, or null where helpers cannot run: no Worker or SharedArrayBuffer, or a page that is not
+ * cross-origin isolated (Node has its own host). Without WebAssembly SIMD, `start` returns null.
  */
 export function browserHost(): ThreadHost | null {
   const g = globalThis as BrowserGlobals;
   const Worker = g.Worker;
-  if (typeof Worker !== "function" || typeof SharedArrayBuffer !== "function" || g.crossOriginIsolated !== true || g.process !== undefined) return null;
+  // crossOriginIsolated is true only in an isolated page or its workers (Node and Deno do not set it; a
+  // bundler's `process` polyfill does not matter here).
+  if (typeof Worker !== "function" || typeof SharedArrayBuffer !== "function" || g.crossOriginIsolated !== true) return null;
   if (typeof Blob !== "function" || typeof URL.createObjectURL !== "function") return null;
   return {
     kind: "browser",
