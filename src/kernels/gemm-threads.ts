@@ -8,6 +8,7 @@ import type { TypedArray } from "../core/dtype.js";
 import { ValueError } from "../core/errors.js";
 import { gemmSerial } from "./gemm-core.js";
 import { wasmGemmSerial } from "./wasm/gemm.js";
+import { getWasm } from "./wasm/instance.js";
 import { CTRL, PARAM } from "./gemm-protocol.js";
 import type { HelperLink, ThreadHost } from "./thread-host.js";
 import { MAX_THREADS, nodeHost } from "./thread-host-node.js";
@@ -122,6 +123,9 @@ export function gemmParallel(
 ): boolean {
   const where = host();
   if (where === null || !where.kernels.includes(kernel)) return false;
+  // While the module still compiles (a page's main thread compiles it in the background), this thread's
+  // wasm kernel would run the js one: the helpers' parts would then round differently from this one's.
+  if (kernel === 1 && getWasm() === null) return false;
   if (getThreads() <= 1 || broken || m * n * k < PARALLEL_MIN || Math.max(m, n) < 2 * ALIGN || ars < 0 || acs < 0 || brs < 0 || bcs < 0) return false;
   const f64 = a instanceof Float64Array;
   if (!(f64 || a instanceof Float32Array) || a.constructor !== b.constructor || a.constructor !== c.constructor) return false;

@@ -35,7 +35,8 @@ const MIN_CHEAP = 64;
 const gemm: GemmKernel = (m, n, k, a, b, c, cOffset, ldc, accumulate) => {
   const args = [a.data, a.offset, a.rowStride, a.colStride, b.data, b.offset, b.rowStride, b.colStride, c, cOffset, ldc, m, k, n, accumulate] as const;
   if (m * n * k < minimumSize(GEMM_MIN)) gemmSerial(...args);
-  // Large products are split over helper threads in Node, each running this same wasm kernel (bit-exact).
+  // Large products are split over helper threads (Node, or a cross-origin-isolated page), each running this
+  // same wasm kernel (bit-exact).
   else if (!gemmParallel(1, ...args)) wasmGemmSerial(...args);
 };
 
