@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { io, nn, randn, Rng, tensor, ParseError } from "../src/index.js";
+import { safetensorsBytes as withHeader } from "./helpers/safetensors-bytes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "chainrule-st-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -12,15 +13,6 @@ function header(bytes: Uint8Array): Record<string, unknown> {
   return JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
 }
 
-/** A file with a hand-written header, to exercise validation. */
-function withHeader(h: unknown, data: Uint8Array, lengthOverride?: bigint): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(h));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, lengthOverride ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 
 describe("safetensors", () => {
   it("encodes the documented layout: u64 LE header length, JSON header, aligned LE data", () => {

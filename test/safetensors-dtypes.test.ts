@@ -5,15 +5,8 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { io, tensor, ParseError } from "../src/index.js";
 import { bfloat16ToNumber, halfToNumber, numberToBfloat16, numberToHalf } from "../src/io/safetensors-dtypes.js";
+import { safetensorsBytes as file } from "./helpers/safetensors-bytes.js";
 
-function file(header: Record<string, unknown>, data: Uint8Array, length?: bigint): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, length ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 const le16 = (...v: number[]) => { const b = new Uint8Array(2 * v.length); const d = new DataView(b.buffer); v.forEach((x, i) => d.setUint16(2 * i, x, true)); return b; };
 const le64 = (...v: bigint[]) => { const b = new Uint8Array(8 * v.length); const d = new DataView(b.buffer); v.forEach((x, i) => d.setBigInt64(8 * i, x, true)); return b; };
 const one = (code: string, shape: number[], data: Uint8Array) => io.decodeSafetensors(file({ t: { dtype: code, shape, data_offsets: [0, data.length] } }, data), "x.safetensors").tensors["t"]!;

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChainruleError, ParseError, Rng, ValueError, io, nn, scalar, tensor, type Tensor } from "../src/index.js";
 import { compileExpression } from "../src/cli/expression.js";
+import { safetensorsBytes as withHeader } from "./helpers/safetensors-bytes.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "chainrule-untrusted-"));
@@ -163,15 +164,6 @@ describe("the chainrule binary with hostile expressions", () => {
   }, 60_000);
 });
 
-/** A safetensors file with a hand-written header (and optionally a lying header length). */
-function withHeader(header: unknown, data: Uint8Array, length?: bigint): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, length ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 
 function decodeError(bytes: Uint8Array): Error {
   try {
