@@ -10,9 +10,8 @@ import { wasmSimdSupported } from "./simd.js";
 /** @internal (re-exported for tests; stripped from the published types with its definition) */
 export { setKernelMinimums } from "./minimums.js";
 import { getThreads as threadCount, readyThreads, setThreads as setGemmThreads } from "./gemm-threads.js";
-import { warn } from "./warn.js";
+import { isNode, warn } from "./warn.js";
 
-const isNode = typeof process === "object" && typeof process.versions?.node === "string";
 
 interface Active {
   readonly backend: Backend;

@@ -1,4 +1,5 @@
-const isNode = typeof process === "object" && typeof process.versions?.node === "string";
+/** Whether this is Node (or a runtime that sets process.versions.node, as Bun and Deno do). */
+export const isNode = typeof process === "object" && typeof process.versions?.node === "string";
 
 /**
  * One line on stderr, written at once: Node's emitWarning would print it after the program's own output
