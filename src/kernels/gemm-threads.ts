@@ -65,11 +65,14 @@ export function getThreads(): number {
   return threads;
 }
 
+/** Whether helper h has started and takes jobs. */
+const isReady = (h: Helper): boolean => Atomics.load(h.ctrl, CTRL.ready) === 1;
+
 /** Threads ready to share a large product now: this one plus the helpers that have started (at most getThreads()). */
 export function readyThreads(): number {
   const want = getThreads();
   if (want <= 1 || broken || helpers === null) return 1;
-  return 1 + helpers.slice(0, want - 1).filter((h) => Atomics.load(h.ctrl, CTRL.ready) === 1).length;
+  return 1 + helpers.slice(0, want - 1).filter(isReady).length;
 }
 
 function startHelper(h: ThreadHost): Helper | null {
@@ -88,7 +91,7 @@ function readyHelpers(h0: ThreadHost, count: number): Helper[] {
     }
     helpers.push(h);
   }
-  return helpers.slice(0, count).filter((h) => Atomics.load(h.ctrl, CTRL.ready) === 1);
+  return helpers.slice(0, count).filter(isReady);
 }
 
 function ensureArena(bytes: number): SharedArrayBuffer {
