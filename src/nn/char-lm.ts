@@ -61,7 +61,9 @@ export interface CharTrainOptions {
   optimizer: OptimizerRule;
   /** Seed of the per-epoch shuffles. Default 0. */
   seed?: number;
+  /** Called after every update with the batch's mean cross-entropy (nats per character). */
   onBatch?: (info: { epoch: number; batch: number; batches: number; loss: number }) => void;
+  /** Called after every epoch with the train and test NLL; the model already holds that epoch's parameters. */
   onEpoch?: (stats: CharEpochStats) => void;
 }
 
