@@ -1,7 +1,7 @@
 // Elementwise float32 kernels over whole vectors: `n` counts float32 elements and every loop runs ⌈n/4⌉ vector
 // steps, so the glue pads each operand region to a multiple of 16 bytes (the padding lanes compute garbage
 // that is never copied out). Unary kernels may run in place (dst = src).
-import { exp4, expm14, log4, log1p4, sigmoid4, tanh4, erf4, lo64, hi64, join32 } from "./vmath";
+import { exp4, expm14, log4, log1p4, sigmoid4, tanh4, erf4, lo64, hi64, join32, sech264, sigmoidSlope64 } from "./vmath";
 
 // Operation codes, also listed in src/kernels/wasm/backend.ts (UNARY_OPS, BINARY_OPS, FUSED_OPS there).
 const NEG = 0, ABS = 1, SQRT = 2, SQUARE = 3, RELU = 4, RECIPROCAL = 5, RSQRT = 6;
@@ -91,7 +91,7 @@ export function binaryF32(op: i32, a: usize, b: usize, dst: usize, n: i32, mode:
   }
 }
 
-const TANH_GRAD = 0, SIGMOID_GRAD = 1, RELU_GRAD = 2, SQUARE_GRAD = 3;
+const RELU_GRAD = 2, SQUARE_GRAD = 3;
 
 // Backward kernels of src/kernels/fused.ts, in float64 with the same operation order then rounded once, so the
 // results are bit-identical to the js kernels' (which compute in JS numbers and store into a Float32Array).
@@ -99,23 +99,11 @@ const TANH_GRAD = 0, SIGMOID_GRAD = 1, RELU_GRAD = 2, SQUARE_GRAD = 3;
 @inline function sigmoidGrad64(y: v128, ct: v128): v128 { return f64x2.mul(f64x2.mul(ct, y), f64x2.sub(f64x2.splat(1.0), y)); }
 @inline function squareGrad64(x: v128, ct: v128): v128 { return f64x2.mul(f64x2.mul(f64x2.splat(2.0), x), ct); }
 
-/** dst[i] = g(x[i], ct[i]): tanhGrad ct·(1−y²), sigmoidGrad ct·y·(1−y), reluGrad ct where x > 0 else 0, squareGrad 2·x·ct. */
+/** dst[i] = g(x[i], ct[i]): reluGrad ct where x > 0 else 0, squareGrad 2·x·ct. */
 export function fusedGradF32(op: i32, x: usize, ct: usize, dst: usize, n: i32): void {
   const end = x + ((<usize>n + 3) & ~3) * 4;
   const dc = ct - x, dd = dst - x;
   switch (op) {
-    case TANH_GRAD:
-      for (let p = x; p < end; p += 16) {
-        const y = v128.load(p), c = v128.load(p + dc);
-        v128.store(p + dd, join32(tanhGrad64(lo64(y), lo64(c)), tanhGrad64(hi64(y), hi64(c))));
-      }
-      break;
-    case SIGMOID_GRAD:
-      for (let p = x; p < end; p += 16) {
-        const y = v128.load(p), c = v128.load(p + dc);
-        v128.store(p + dd, join32(sigmoidGrad64(lo64(y), lo64(c)), sigmoidGrad64(hi64(y), hi64(c))));
-      }
-      break;
     case RELU_GRAD:
       for (let p = x; p < end; p += 16) {
         v128.store(p + dd, v128.and(v128.load(p + dc), f32x4.gt(v128.load(p), f32x4.splat(0))));
@@ -128,5 +116,55 @@ export function fusedGradF32(op: i32, x: usize, ct: usize, dst: usize, n: i32): 
       }
       break;
     default: unreachable();
+  }
+}
+
+const TANH_GRAD = 0, SIGMOID_GRAD = 1;
+
+// tanh and sigmoid cotangents as src/kernels/fused.ts's saturatingGradKernels, in two passes so that the common
+// case costs what the output-only kernel did: saturatingGradF32 applies the output-based formula everywhere and
+// reports whether any lane is past SATURATION; only then does the caller copy x in and run saturatingFixF32, which
+// redoes just the vectors holding such a lane from the input (one exp). The js kernel's threshold is this same
+// float32 value, so its float64 test and this float32 one decide alike.
+const SATURATION: f32 = 0.97;
+
+@inline function saturated(op: i32, y: v128): v128 {
+  return op == TANH_GRAD ? f32x4.gt(f32x4.abs(y), f32x4.splat(SATURATION)) : f32x4.gt(y, f32x4.splat(SATURATION));
+}
+
+/** dst[i] = ct[i]·(1 − y[i]²) (op 0, tanh) or ct[i]·y[i]·(1 − y[i]) (op 1, sigmoid); returns 1 if any y[i] is past SATURATION. */
+export function saturatingGradF32(op: i32, y: usize, ct: usize, dst: usize, n: i32): i32 {
+  const end = y + ((<usize>n + 3) & ~3) * 4;
+  const dc = ct - y, dd = dst - y;
+  let any = i32x4.splat(0);
+  if (op == TANH_GRAD) {
+    for (let p = y; p < end; p += 16) {
+      const w = v128.load(p), c = v128.load(p + dc);
+      any = v128.or(any, saturated(TANH_GRAD, w));
+      v128.store(p + dd, join32(tanhGrad64(lo64(w), lo64(c)), tanhGrad64(hi64(w), hi64(c))));
+    }
+  } else {
+    for (let p = y; p < end; p += 16) {
+      const w = v128.load(p), c = v128.load(p + dc);
+      any = v128.or(any, saturated(SIGMOID_GRAD, w));
+      v128.store(p + dd, join32(sigmoidGrad64(lo64(w), lo64(c)), sigmoidGrad64(hi64(w), hi64(c))));
+    }
+  }
+  return v128.any_true(any) ? 1 : 0;
+}
+
+/** The input-based slope of op 0 (sech²) or op 1 (σ') in one f64x2 half. */
+@inline function slopeHalf(op: i32, x: v128): v128 { return op == TANH_GRAD ? sech264(x) : sigmoidSlope64(x); }
+
+/** After saturatingGradF32: dst[i] = ct[i]·f'(x[i]) wherever y[i] is past SATURATION (other lanes keep their value). */
+export function saturatingFixF32(op: i32, x: usize, y: usize, ct: usize, dst: usize, n: i32): void {
+  const end = y + ((<usize>n + 3) & ~3) * 4;
+  const dx = x - y, dc = ct - y, dd = dst - y;
+  for (let p = y; p < end; p += 16) {
+    const far = saturated(op, v128.load(p));
+    if (!v128.any_true(far)) continue;
+    const v = v128.load(p + dx), c = v128.load(p + dc);
+    const fixed = join32(f64x2.mul(lo64(c), slopeHalf(op, lo64(v))), f64x2.mul(hi64(c), slopeHalf(op, hi64(v))));
+    v128.store(p + dd, v128.bitselect(fixed, v128.load(p + dd), far));
   }
 }

@@ -215,6 +215,24 @@ const KX = memory.data<f32>([
   return select(x, r, isZero(x));
 }
 
+/**
+ * tanh'(x) = sech²(x) = 4t/(1 + t)² with t = e^(−2|x|), the exponent clamped at −120 (beyond it the float32
+ * result is 0 anyway): the same formula and order as src/kernels/fused.ts's sech2. NaN gives NaN.
+ */
+@inline export function sech264(x: v128): v128 {
+  const a = f64x2.abs(x);
+  const t = exp64(f64x2.neg(clamp(f64x2.add(a, a), ZERO, SIG_HI)));
+  const d = f64x2.add(k(ONE), t);
+  return f64x2.div(f64x2.mul(f64x2.splat(4.0), t), f64x2.mul(d, d));
+}
+
+/** σ'(x) = s/(1 + s)² with s = e^(−|x|), the exponent clamped at −120: as src/kernels/fused.ts's sigmoidSlope. */
+@inline export function sigmoidSlope64(x: v128): v128 {
+  const s = exp64(f64x2.neg(clamp(f64x2.abs(x), ZERO, SIG_HI)));
+  const d = f64x2.add(k(ONE), s);
+  return f64x2.div(s, f64x2.mul(d, d));
+}
+
 /** (acc + K[c])·y: one Horner step of Cody's rational functions. */
 @inline function mad(acc: v128, c: i32, y: v128): v128 { return f64x2.mul(f64x2.add(acc, k(c)), y); }
 

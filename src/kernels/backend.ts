@@ -4,7 +4,7 @@ import type { BinaryKernel, binaryKernels } from "./binary.js";
 import type { UnaryKernel, unaryKernels } from "./unary.js";
 import type { specialKernels } from "./special.js";
 import type { mathKernels } from "./math.js";
-import type { FusedGradKernel, fusedGradKernels } from "./fused.js";
+import type { FusedGradKernel, fusedGradKernels, SaturatingGradKernel, saturatingGradKernels } from "./fused.js";
 import type { MatrixView } from "./gemm-view.js";
 import type { WindowGeometry } from "./conv.js";
 
@@ -123,6 +123,8 @@ export interface KernelTable {
   readonly argsortRows: (src: TypedArray, rows: number, m: number, descending: boolean, dst: Int32Array) => void;
   readonly binary: { readonly [K in keyof typeof binaryKernels]: BinaryKernel };
   readonly fusedGrad: { readonly [K in keyof typeof fusedGradKernels]: FusedGradKernel };
+  /** Cotangents of tanh and sigmoid from input, output and upstream cotangent (see saturatingGradKernels). */
+  readonly saturatingGrad: { readonly [K in keyof typeof saturatingGradKernels]: SaturatingGradKernel };
   readonly reduce: ReduceKernel;
   readonly conv: ConvKernels;
   readonly layout: LayoutKernels;

@@ -2,7 +2,7 @@ import type { Backend, KernelTable } from "./backend.js";
 import { binaryKernels } from "./binary.js";
 import { unaryKernels } from "./unary.js";
 import { specialKernels } from "./special.js";
-import { fusedGradKernels } from "./fused.js";
+import { fusedGradKernels, saturatingGradKernels } from "./fused.js";
 import { adagradUpdate, argsortRows, mathKernels, remainderKernel, rmspropUpdate, scanInto } from "./math.js";
 import { broadcastInto, reduceInto, transposeInto } from "./layout.js";
 import { argReduceRows, concatInto, embedInto, gatherInto, scatterAddInto, sliceInto } from "./indexing.js";
@@ -30,6 +30,7 @@ export const jsKernels: KernelTable = {
   argsortRows,
   binary: binaryKernels,
   fusedGrad: fusedGradKernels,
+  saturatingGrad: saturatingGradKernels,
   reduce: reduceInto,
   conv: {
     im2col: im2colInto,

@@ -44,6 +44,7 @@ function overlay(layers: readonly Backend[]): KernelTable {
       math: { ...table.math, ...k.math },
       binary: { ...table.binary, ...k.binary },
       fusedGrad: { ...table.fusedGrad, ...k.fusedGrad },
+      saturatingGrad: { ...table.saturatingGrad, ...k.saturatingGrad },
       conv: { ...table.conv, ...k.conv },
       layout: { ...table.layout, ...k.layout },
       indexing: { ...table.indexing, ...k.indexing },

@@ -7,7 +7,7 @@ import { bind } from "../autodiff/bind.js";
 import { binaryImpl, unaryImpl } from "./elementwise-impl.js";
 import { operand, operands } from "./operands.js";
 import { cast, where } from "./select.js";
-import { reluGrad, sigmoidGrad, squareGrad, tanhGrad } from "./fused-grad.js";
+import { reluGrad, sigmoidGrad, sigmoidSlope, squareGrad, tanhGrad, tanhSlope } from "./fused-grad.js";
 
 // Local partials are written with public ops so that higher derivatives come from composition.
 // Kink conventions follow PyTorch and are documented on each public function below.
@@ -38,8 +38,8 @@ const RESIDUALS = {
   sin: [[0]],
   cos: [[0]],
   tan: [["out"]],
-  tanh: [["out"]],
-  sigmoid: [["out"]],
+  tanh: [[0, "out"]],
+  sigmoid: [[0, "out"]],
   relu: [[0]],
 } satisfies Record<string, readonly (readonly (number | "out")[])[]>;
 
@@ -98,8 +98,9 @@ export const prims = {
   sin: elementwise("sin", u("sin", true), [(x) => cos(x[0]!)], (n) => [`cos(${n[0]})`], { residuals: RESIDUALS.sin }),
   cos: elementwise("cos", u("cos", true), [(x) => neg(sin(x[0]!))], (n) => [`-sin(${n[0]})`], { residuals: RESIDUALS.cos }),
   tan: elementwise("tan", u("tan", true), [(_, out) => add(square(out), 1)], (_, o) => [`1+${o}²`], { residuals: RESIDUALS.tan }),
-  tanh: elementwise("tanh", u("tanh", true), [(_, out) => sub(1, square(out))], (_, o) => [`1-${o}²`], { fusedVjp: (ct, _x, out) => [tanhGrad(out, ct)], residuals: RESIDUALS.tanh }),
-  sigmoid: elementwise("sigmoid", u("sigmoid", true), [(_, out) => mul(out, sub(1, out))], (_, o) => [`${o}·(1-${o})`], { fusedVjp: (ct, _x, out) => [sigmoidGrad(out, ct)], residuals: RESIDUALS.sigmoid }),
+  // The derivatives read x as well as the output: 1 − out² and out·(1 − out) lose every digit as out rounds to 1.
+  tanh: elementwise("tanh", u("tanh", true), [(x) => tanhSlope(x[0]!)], (_, o) => [`1-${o}²`], { fusedVjp: (ct, x, out) => [tanhGrad(x[0]!, out, ct)], residuals: RESIDUALS.tanh }),
+  sigmoid: elementwise("sigmoid", u("sigmoid", true), [(x, out) => sigmoidSlope(x[0]!, out)], (_, o) => [`${o}·(1-${o})`], { fusedVjp: (ct, x, out) => [sigmoidGrad(x[0]!, out, ct)], residuals: RESIDUALS.sigmoid }),
   relu: elementwise("relu", u("relu", false), [(x) => cast(greater(x[0]!, 0), x[0]!.dtype)], (n) => [`[${n[0]}>0]`], { fusedVjp: (ct, x) => [reluGrad(x[0]!, ct)], residuals: RESIDUALS.relu }),
   equal: comparison("equal"),
   notEqual: comparison("notEqual"),
@@ -212,9 +213,17 @@ export function sin(x: TensorLike): Tensor { return un(prims.sin, x); }
 export function cos(x: TensorLike): Tensor { return un(prims.cos, x); }
 /** tan x (radians); derivative 1 + tan² x. */
 export function tan(x: TensorLike): Tensor { return un(prims.tan, x); }
-/** tanh x; derivative 1 − tanh² x. */
+/**
+ * tanh x; derivative 1 − tanh² x = sech² x. The derivative is computed from x where tanh x is near ±1 (there
+ * 1 − tanh² x would be rounded to 0 or lose most digits; PyTorch and JAX use 1 − tanh² x everywhere, so their
+ * tanh'(20) is 0 in float64 where this gives 1.7e-17).
+ */
 export function tanh(x: TensorLike): Tensor { return un(prims.tanh, x); }
-/** Logistic σ(x) = 1/(1+e⁻ˣ), computed without overflow; derivative σ(x)(1−σ(x)). */
+/**
+ * Logistic σ(x) = 1/(1+e⁻ˣ), computed without overflow; derivative σ(x)(1−σ(x)) = σ(x)σ(−x). The derivative is
+ * computed from x where σ(x) is near 1 (PyTorch's σ(x)(1 − σ(x)) is 0 in float64 from x ≈ 37, where the true
+ * value is 8.5e-17; this also makes softplus'' = σ' exact there).
+ */
 export function sigmoid(x: TensorLike): Tensor { return un(prims.sigmoid, x); }
 /** max(x, 0); derivative 1 for x > 0 and 0 otherwise, so relu'(0) = 0 (PyTorch). */
 export function relu(x: TensorLike): Tensor { return un(prims.relu, x); }

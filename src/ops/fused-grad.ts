@@ -8,11 +8,28 @@ import type { KernelTable } from "../kernels/backend.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { castConcrete } from "./creation.js";
-import { greater, mul, square, sub } from "./elementwise.js";
+import { greater, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
+import { cosh } from "./math.js";
 import { cast } from "./select.js";
 
 // Fused VJPs: each is itself an elementwise primitive with local partials, so gradients of gradients
 // (Hessians, grad-of-grad) still work — only the first-order backward pass gets faster.
+
+function saturatingImpl(name: keyof KernelTable["saturatingGrad"]) {
+  return ([a, b, ct]: Tensor[]): Tensor => {
+    let x = a!, y = b!, c = ct!;
+    if (!sameShape(x.shape, y.shape) || !sameShape(x.shape, c.shape)) {
+      throw new ShapeError(`${name}: operands must have the same shape; got ${fmtShape(x.shape)}, ${fmtShape(y.shape)} and ${fmtShape(c.shape)}`);
+    }
+    const dtype = promote(promote(x.dtype, y.dtype), c.dtype);
+    if (x.dtype !== dtype) x = castConcrete(x, dtype);
+    if (y.dtype !== dtype) y = castConcrete(y, dtype);
+    if (c.dtype !== dtype) c = castConcrete(c, dtype);
+    const out = allocate(dtype, x.size);
+    kernels().saturatingGrad[name](x.data, y.data, c.data, out);
+    return Tensor._concrete(out, x.shape, dtype);
+  };
+}
 
 function fusedImpl(name: keyof KernelTable["fusedGrad"]) {
   return ([a, ct]: Tensor[]): Tensor => {
@@ -28,16 +45,22 @@ function fusedImpl(name: keyof KernelTable["fusedGrad"]) {
   };
 }
 
+// tanhGrad and sigmoidGrad take (x, y, ct) with y = f(x) and compute ct·f'(x), reading y where it is accurate
+// and x where it is not (src/kernels/fused.ts). As functions they are ct·f'(x): y is only a cache of f(x), so its
+// partial is zero and all of the dependence on x goes through the x operand. That keeps higher derivatives right
+// whichever formula the kernel used.
 const prims = {
-  // tanhGrad(y, ct) = ct·(1 − y²): ∂/∂y = −2·y·ct, ∂/∂ct = 1 − y².
-  tanhGrad: elementwise("tanhGrad", fusedImpl("tanhGrad"), [
-    (x) => mul(-2, mul(x[0]!, x[1]!)),
-    (x) => sub(1, square(x[0]!)),
+  // tanhGrad = ct·sech²(x): ∂/∂x = ct·(−2·tanh x·sech² x) = −2·y·out, ∂/∂y = 0, ∂/∂ct = sech² x.
+  tanhGrad: elementwise("tanhGrad", saturatingImpl("tanhGrad"), [
+    (x, out) => mul(-2, mul(x[1]!, out)),
+    () => null,
+    (x) => tanhSlope(x[0]!),
   ]),
-  // sigmoidGrad(y, ct) = ct·y·(1 − y): ∂/∂y = ct·(1 − 2y), ∂/∂ct = y·(1 − y).
-  sigmoidGrad: elementwise("sigmoidGrad", fusedImpl("sigmoidGrad"), [
-    (x) => mul(x[1]!, sub(1, mul(2, x[0]!))),
-    (x) => mul(x[0]!, sub(1, x[0]!)),
+  // sigmoidGrad = ct·σ'(x): ∂/∂x = ct·σ'(x)·(1 − 2σ(x)) = out·(1 − 2y), ∂/∂y = 0, ∂/∂ct = σ'(x) = y·σ(−x).
+  sigmoidGrad: elementwise("sigmoidGrad", saturatingImpl("sigmoidGrad"), [
+    (x, out) => mul(out, sub(1, mul(2, x[1]!))),
+    () => null,
+    (x) => sigmoidSlope(x[0]!, x[1]!),
   ]),
   // reluGrad(x, ct) = ct·[x > 0]: ∂/∂x = 0 almost everywhere, ∂/∂ct = [x > 0].
   reluGrad: elementwise("reluGrad", fusedImpl("reluGrad"), [
@@ -51,10 +74,19 @@ const prims = {
   ]),
 } satisfies Record<string, Primitive<null>>;
 
-/** @internal ct·(1 − y²) for y = tanh(x), in one pass. Shapes of y and ct must match. */
-export function tanhGrad(y: Tensor, ct: Tensor): Tensor { return bind(prims.tanhGrad, [y, ct], null); }
-/** @internal ct·y·(1 − y) for y = σ(x), in one pass. */
-export function sigmoidGrad(y: Tensor, ct: Tensor): Tensor { return bind(prims.sigmoidGrad, [y, ct], null); }
+/**
+ * @internal tanh'(x) = sech² x = 1/cosh² x as differentiable ops, accurate for every x (1 − tanh² x is 0 once
+ * tanh x rounds to ±1, at |x| ≈ 9 in float32 and 19 in float64, where sech² x is still positive). For |x| past
+ * cosh's overflow (≈ 89 in float32, 710 in float64) 1/cosh x is 0, as is sech² x in that precision.
+ */
+export function tanhSlope(x: Tensor): Tensor { return square(reciprocal(cosh(x))); }
+/** @internal σ'(x) = σ(x)·σ(−x) from x and y = σ(x), accurate for every x (y·(1 − y) is 0 once y rounds to 1). */
+export function sigmoidSlope(x: Tensor, y: Tensor): Tensor { return mul(y, sigmoid(neg(x))); }
+
+/** @internal ct·tanh'(x) in one pass, from x, y = tanh(x) and ct (same shapes). */
+export function tanhGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.tanhGrad, [x, y, ct], null); }
+/** @internal ct·σ'(x) in one pass, from x, y = σ(x) and ct (same shapes). */
+export function sigmoidGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.sigmoidGrad, [x, y, ct], null); }
 /** @internal ct where x > 0, else 0, in one pass. */
 export function reluGrad(x: Tensor, ct: Tensor): Tensor { return bind(prims.reluGrad, [x, ct], null); }
 /** @internal 2·x·ct in one pass. */

@@ -6,13 +6,13 @@
 // small to be worth the copy (one rule: `wasmFor`, and `floatsFor` for kernels that take float64, in elementwise.ts).
 import type { Backend, GemmKernel } from "../backend.js";
 import { binaryKernels, type BinaryKernel } from "../binary.js";
-import { fusedGradKernels, type FusedGradKernel } from "../fused.js";
+import { fusedGradKernels, saturatingGradKernels, type FusedGradKernel } from "../fused.js";
 import { gemmSerial } from "../gemm-core.js";
 import { adamUpdate } from "../optim.js";
 import { softmaxCrossEntropyRows } from "../losses.js";
 import { specialKernels } from "../special.js";
 import { unaryKernels, type UnaryKernel } from "../unary.js";
-import { adamVia, binaryVia, fusedVia, softmaxCrossEntropyVia, unaryVia } from "./elementwise.js";
+import { adamVia, binaryVia, fusedVia, saturatingVia, softmaxCrossEntropyVia, unaryVia } from "./elementwise.js";
 import { wasmConvKernels } from "./conv.js";
 import { wasmLayoutKernels, wasmReduce } from "./layout.js";
 import { wasmGemmSerial } from "./gemm.js";
@@ -40,13 +40,14 @@ const gemm: GemmKernel = (m, n, k, a, b, c, cOffset, ldc, accumulate) => {
   else if (!gemmParallel(1, ...args)) wasmGemmSerial(...args);
 };
 
-// Operation codes of asm/elementwise.ts (unaryF32, binaryF32, fusedGradF32): keep the two lists in step.
+// Operation codes of asm/elementwise.ts (unaryF32, binaryF32, fusedGradF32, saturatingGradF32): keep the two lists in step.
 const UNARY_OPS = {
   neg: 0, abs: 1, sqrt: 2, square: 3, relu: 4, reciprocal: 5, rsqrt: 6,
   exp: 7, expm1: 8, log: 9, log1p: 10, tanh: 11, sigmoid: 12, erf: 13,
 } as const;
 const BINARY_OPS = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 } as const;
-const FUSED_OPS = { tanhGrad: 0, sigmoidGrad: 1, reluGrad: 2, squareGrad: 3 } as const;
+const FUSED_OPS = { reluGrad: 2, squareGrad: 3 } as const;
+const SATURATING_OPS = { tanhGrad: 0, sigmoidGrad: 1 } as const;
 
 /**
  * The wasm backend, or null where this engine has no WebAssembly or no SIMD (checked with
@@ -66,7 +67,9 @@ const FUSED_OPS = { tanhGrad: 0, sigmoidGrad: 1, reluGrad: 2, squareGrad: 3 } as
  *   rsqrt. NaN gives NaN, ±0 keep their sign, overflow gives ±Infinity and tiny results are correctly
  *   rounded subnormals. neg, abs, square, relu, reciprocal are exact IEEE operations (results identical to js).
  * - `binary`: add, sub, mul, div, maximum, minimum (modes 0/1/2 as BinaryKernel); identical to the js kernels.
- * - `fusedGrad`: tanhGrad, sigmoidGrad, reluGrad, squareGrad; identical to the js kernels.
+ * - `fusedGrad`: reluGrad, squareGrad; identical to the js kernels. `saturatingGrad`: tanhGrad, sigmoidGrad;
+ *   identical to the js kernels where the output-based formula applies, within 1 ulp where the input-based
+ *   one does (its exp is asm/vmath.ts's, the js kernel's is Math.exp).
  * - `reduce`: sum, max, min, prod over any axes, float32 and float64, accumulated in float64 (src/kernels/wasm/layout.ts).
  * - `layout`: broadcast and transpose, float32 and float64; identical to the js kernels.
  * - `conv`: im2col, col2im, the conv2d forward / input-gradient / weight-gradient drivers (whole stages in wasm
@@ -94,7 +97,11 @@ export function createWasmBackend(): Backend | null {
       },
       special: { erf: unaryVia(UNARY_OPS.erf, MIN_TRANSCENDENTAL, specialKernels.erf) },
       binary: { add: binary("add"), sub: binary("sub"), mul: binary("mul"), div: binary("div"), maximum: binary("maximum"), minimum: binary("minimum") },
-      fusedGrad: { tanhGrad: fused("tanhGrad"), sigmoidGrad: fused("sigmoidGrad"), reluGrad: fused("reluGrad"), squareGrad: fused("squareGrad") },
+      fusedGrad: { reluGrad: fused("reluGrad"), squareGrad: fused("squareGrad") },
+      saturatingGrad: {
+        tanhGrad: saturatingVia(SATURATING_OPS.tanhGrad, MIN_CHEAP, saturatingGradKernels.tanhGrad),
+        sigmoidGrad: saturatingVia(SATURATING_OPS.sigmoidGrad, MIN_CHEAP, saturatingGradKernels.sigmoidGrad),
+      },
       reduce: wasmReduce,
       conv: wasmConvKernels,
       layout: wasmLayoutKernels,

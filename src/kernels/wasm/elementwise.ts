@@ -1,7 +1,7 @@
 import type { TypedArray } from "../../core/dtype.js";
 import type { KernelTable } from "../backend.js";
 import type { BinaryKernel } from "../binary.js";
-import type { FusedGradKernel } from "../fused.js";
+import type { FusedGradKernel, SaturatingGradKernel } from "../fused.js";
 import type { UnaryKernel } from "../unary.js";
 import { getWasm, reserve, type Wasm } from "./instance.js";
 import { minimumSize } from "../minimums.js";
@@ -46,9 +46,9 @@ export function floatsFor(min: number, size: number, a: TypedArray, b?: TypedArr
   return w === null ? null : { w, f64 };
 }
 
-/** Chunk regions, each rounded to whole vectors: [a | b] (within the first MiB, always there). Returns the byte address of a. */
-function regions(w: Wasm, count: number): number {
-  return reserve(w, 2 * count * 4);
+/** `k` chunk regions of `count` floats, each rounded to whole vectors: [a | b | …] (within the first MiB, always there). Returns the byte address of a. */
+function regions(w: Wasm, count: number, k = 2): number {
+  return reserve(w, k * count * 4);
 }
 
 /** Below this length a plain loop copies faster than `set` with a `subarray` (which allocates a view). */
@@ -117,6 +117,30 @@ export function fusedVia(code: number, min: number, js: FusedGradKernel): FusedG
       copyIn(f32, ct, i, len, bt >> 2);
       w.exports.fusedGradF32(code, at, bt, at, len);
       copyOut(f32, at >> 2, len, o, i);
+    }
+  };
+}
+
+/**
+ * A wrapper for saturatingGradF32's op `code` (0 tanh, 1 sigmoid): o = g(x, y, ct) with y the op's output. x is
+ * copied into wasm memory only for chunks where some output is past the saturation point (see asm/elementwise.ts).
+ */
+export function saturatingVia(code: number, min: number, js: SaturatingGradKernel): SaturatingGradKernel {
+  return (x, y, ct, o) => {
+    const w = wasmFor(min, o, x, y);
+    if (w === null || !(ct instanceof Float32Array)) return js(x, y, ct, o);
+    const n = o.length;
+    const yt = regions(w, CHUNK, 4), ctt = yt + CHUNK * 4, xt = ctt + CHUNK * 4, dt = xt + CHUNK * 4;
+    const f32 = w.f32;
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      copyIn(f32, y, i, len, yt >> 2);
+      copyIn(f32, ct, i, len, ctt >> 2);
+      if (w.exports.saturatingGradF32(code, yt, ctt, dt, len) !== 0) {
+        copyIn(f32, x, i, len, xt >> 2);
+        w.exports.saturatingFixF32(code, xt, yt, ctt, dt, len);
+      }
+      copyOut(f32, dt >> 2, len, o, i);
     }
   };
 }
