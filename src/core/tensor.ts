@@ -370,4 +370,76 @@ export class Tensor {
   take(indices: ops.Indices, axis?: number): Tensor { return ops.take(this, indices, axis); }
   /** Permutes the axes by `perm` (same as transpose). Same as {@link ops.permute | permute}(this, …). */
   permute(perm: readonly number[]): Tensor { return ops.permute(this, perm); }
+  /** Elementwise rounding to the nearest integer, ties to even (zero gradient). Same as {@link ops.round | round}(this). */
+  round(): Tensor { return ops.round(this); }
+  /** Elementwise ⌊x⌋ (zero gradient). Same as {@link ops.floor | floor}(this). */
+  floor(): Tensor { return ops.floor(this); }
+  /** Elementwise ⌈x⌉ (zero gradient). Same as {@link ops.ceil | ceil}(this). */
+  ceil(): Tensor { return ops.ceil(this); }
+  /** Elementwise rounding toward zero (zero gradient). Same as {@link ops.trunc | trunc}(this). */
+  trunc(): Tensor { return ops.trunc(this); }
+  /** Elementwise floored remainder, sign of the divisor (PyTorch's `remainder`). Same as {@link ops.remainder | remainder}(this, …). */
+  remainder(y: TensorLike): Tensor { return ops.remainder(this, y); }
+  /** Elementwise base-2 logarithm. Same as {@link ops.log2 | log2}(this). */
+  log2(): Tensor { return ops.log2(this); }
+  /** Elementwise base-10 logarithm. Same as {@link ops.log10 | log10}(this). */
+  log10(): Tensor { return ops.log10(this); }
+  /** Elementwise 2ˣ. Same as {@link ops.exp2 | exp2}(this). */
+  exp2(): Tensor { return ops.exp2(this); }
+  /** Elementwise arcsine (domain [−1, 1]). Same as {@link ops.asin | asin}(this). */
+  asin(): Tensor { return ops.asin(this); }
+  /** Elementwise arccosine (domain [−1, 1]). Same as {@link ops.acos | acos}(this). */
+  acos(): Tensor { return ops.acos(this); }
+  /** Elementwise arctangent. Same as {@link ops.atan | atan}(this). */
+  atan(): Tensor { return ops.atan(this); }
+  /** Elementwise hyperbolic sine. Same as {@link ops.sinh | sinh}(this). */
+  sinh(): Tensor { return ops.sinh(this); }
+  /** Elementwise hyperbolic cosine. Same as {@link ops.cosh | cosh}(this). */
+  cosh(): Tensor { return ops.cosh(this); }
+  /** Elementwise inverse hyperbolic sine. Same as {@link ops.asinh | asinh}(this). */
+  asinh(): Tensor { return ops.asinh(this); }
+  /** Elementwise inverse hyperbolic cosine (domain x ≥ 1). Same as {@link ops.acosh | acosh}(this). */
+  acosh(): Tensor { return ops.acosh(this); }
+  /** Elementwise inverse hyperbolic tangent (domain (−1, 1)). Same as {@link ops.atanh | atanh}(this). */
+  atanh(): Tensor { return ops.atanh(this); }
+  /** Elementwise log(eˣ + eʸ) without overflow, broadcasting. Same as {@link ops.logaddexp | logaddexp}(this, …). */
+  logaddexp(y: TensorLike): Tensor { return ops.logaddexp(this, y); }
+  /** Cumulative sum along `axis` (flattened without one). Same as {@link ops.cumsum | cumsum}(this, …). */
+  cumsum(axis?: number, options?: ops.ScanOptions): Tensor { return ops.cumsum(this, axis, options); }
+  /** Cumulative product along `axis` (exact gradient with zeros). Same as {@link ops.cumprod | cumprod}(this, …). */
+  cumprod(axis?: number): Tensor { return ops.cumprod(this, axis); }
+  /** Cumulative log-sum-exp along `axis`. Same as {@link ops.logcumsumexp | logcumsumexp}(this, …). */
+  logcumsumexp(axis?: number): Tensor { return ops.logcumsumexp(this, axis); }
+  /** Stable sort along `axis` (default last); gradients follow the indices. Same as {@link ops.sort | sort}(this, …). */
+  sort(axis?: number, options?: ops.SortOptions): Tensor { return ops.sort(this, axis, options); }
+  /** Indices that sort along `axis` (int32, stable). Same as {@link ops.argsort | argsort}(this, …). */
+  argsort(axis?: number, options?: ops.SortOptions): Tensor { return ops.argsort(this, axis, options); }
+  /** The k largest (or smallest) values along an axis with their indices. Same as {@link ops.topk | topk}(this, …). */
+  topk(k: number, options?: ops.TopkOptions): ops.ValuesAndIndices { return ops.topk(this, k, options); }
+  /** Diagonal of the matrices over `axis1` and `axis2`, moved last. Same as {@link ops.diagonal | diagonal}(this, …). */
+  diagonal(offset?: number, axis1?: number, axis2?: number): Tensor { return ops.diagonal(this, offset, axis1, axis2); }
+  /** Upper triangle of the last two axes from diagonal `k`, zeros below. Same as {@link ops.triu | triu}(this, …). */
+  triu(k?: number): Tensor { return ops.triu(this, k); }
+  /** Lower triangle of the last two axes up to diagonal `k`, zeros above. Same as {@link ops.tril | tril}(this, …). */
+  tril(k?: number): Tensor { return ops.tril(this, k); }
+  /** Elementwise logical and (bool). Same as {@link ops.logicalAnd | logicalAnd}(this, …). */
+  logicalAnd(y: TensorLike): Tensor { return ops.logicalAnd(this, y); }
+  /** Elementwise logical or (bool). Same as {@link ops.logicalOr | logicalOr}(this, …). */
+  logicalOr(y: TensorLike): Tensor { return ops.logicalOr(this, y); }
+  /** Elementwise logical exclusive or (bool). Same as {@link ops.logicalXor | logicalXor}(this, …). */
+  logicalXor(y: TensorLike): Tensor { return ops.logicalXor(this, y); }
+  /** Elementwise logical not (bool). Same as {@link ops.logicalNot | logicalNot}(this). */
+  logicalNot(): Tensor { return ops.logicalNot(this); }
+  /** Elementwise test for NaN (bool). Same as {@link ops.isnan | isnan}(this). */
+  isnan(): Tensor { return ops.isnan(this); }
+  /** Elementwise test for ±Infinity (bool). Same as {@link ops.isinf | isinf}(this). */
+  isinf(): Tensor { return ops.isinf(this); }
+  /** Elementwise test for a finite value (bool). Same as {@link ops.isfinite | isfinite}(this). */
+  isfinite(): Tensor { return ops.isfinite(this); }
+  /** Whether any element over `axis` is nonzero (bool). Same as {@link ops.any | any}(this, …). */
+  any(axis?: number | readonly number[], keepDims = false): Tensor { return ops.any(this, axis, keepDims); }
+  /** Whether every element over `axis` is nonzero (bool). Same as {@link ops.all | all}(this, …). */
+  all(axis?: number | readonly number[], keepDims = false): Tensor { return ops.all(this, axis, keepDims); }
+  /** Replaces NaN and ±Infinity by finite values. Same as {@link ops.nanToNum | nanToNum}(this, …). */
+  nanToNum(options?: ops.NanToNumOptions): Tensor { return ops.nanToNum(this, options); }
 }
