@@ -14,3 +14,4 @@ export * from "./char-mlp.js";
 export * from "./char-lm.js";
 export * from "./attention.js";
 export * from "./train.js";
+export * from "./checkpoint.js";
