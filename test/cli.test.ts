@@ -176,7 +176,7 @@ describe("bad input: one line on stderr (plus a caret for syntax errors), exit s
     [["grad", "a", "--at", "a=1e400"], /^chainrule: --at: the value of a must be a finite number, got 1e400/],
     [["grad", "a", "--at", "a=-1e999"], /must be a finite number/],
     [["frobnicate"], /unknown command 'frobnicate'/],
-    [["help", "bogus"], /^chainrule: help: unknown command 'bogus'; expected one of explain, grad, viz, train, predict, sample, modes, info$/m],
+    [["help", "bogus"], /^chainrule: help: unknown command 'bogus'; expected one of explain, grad, viz, train, predict, sample, modes, info, export$/m],
     [["viz", "-o", svgOut], /^chainrule: viz: cannot tell the format of .*graph\.svg from its extension "\.svg"; use one of \.html \.htm \.dot \.gv \.json \.txt, or pass --format html\|dot\|json\|text/],
     [["viz", "--mlp", "-o", svgOut], /cannot tell the format of .*graph\.svg/],
     [["viz", "-o", join(tmpdir(), "chainrule-graph-no-extension")], /from its extension \(none\)/],

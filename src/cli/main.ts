@@ -5,6 +5,7 @@ import { runExplain } from "./explain-command.js";
 import { runGrad } from "./grad-command.js";
 import { runViz, VIZ_FORMATS, type VizFormat } from "./viz-command.js";
 import { registerModesCommand } from "./modes-command.js";
+import { registerExportCommand } from "./export-command.js";
 import { registerTrainCommands } from "./train-command.js";
 import { registerNamesCommands } from "./names-command.js";
 import { registerInfoCommand } from "./info-command.js";
@@ -112,6 +113,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: ProgramSt
   registerNamesCommands(program);
   registerModesCommand(program, style, write);
   registerInfoCommand(program, version(), write);
+  registerExportCommand(program);
   return program;
 }
 

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { ValueError } from "../core/errors.js";
 import { MNIST_PIXELS, mnistSplit, subset } from "../data/mnist.js";
 import { mnistModel } from "../nn/models.js";
+import type { Sequential } from "../nn/layers.js";
 import { softmax } from "../nn/activations.js";
 import { loadSafetensors } from "../io/safetensors-file.js";
 import { upgradeStateDict } from "../io/model-bytes.js";
@@ -39,10 +40,42 @@ export function asciiDigit(pixels: ArrayLike<number>): string {
   return lines.join("\n");
 }
 
-function need(meta: Record<string, string>, key: string, path: string): string {
+function need(op: string, meta: Record<string, string>, key: string, path: string): string {
   const v = meta[key];
-  if (v === undefined) throw new ValueError(`predict: ${path} has no "${key}" in its metadata; it was not written by chainrule train`);
+  if (v === undefined) throw new ValueError(`${op}: ${path} has no "${key}" in its metadata; it was not written by chainrule train`);
   return v;
+}
+
+/** An MNIST model file written by `chainrule train mnist --out`: the model (in eval mode, weights loaded) and the split it was trained on. */
+export interface MnistModelFile {
+  readonly model: Sequential;
+  readonly kind: "mlp" | "cnn";
+  readonly seed: number;
+  readonly trainSize: number;
+  readonly testSize: number;
+}
+
+/**
+ * Rebuilds the model recorded in a file's metadata and loads its weights (used by predict and export).
+ * @throws ValueError (exit status 2) naming `op` and the file for a missing, foreign or mismatched model file;
+ *   ParseError for a corrupt one
+ */
+export function loadMnistModelFile(op: string, path: string): MnistModelFile {
+  if (!existsSync(path)) {
+    throw new ValueError(`${op}: ${path} does not exist; train and save a model first, e.g. chainrule train mnist --model cnn --out ${path}`);
+  }
+  const { tensors, metadata } = loadSafetensors(path);
+  if (need(op, metadata, "dataset", path) !== "mnist") throw new ValueError(`${op}: ${path} is a model for "${metadata.dataset}", expected mnist`);
+  const kind = need(op, metadata, "model", path);
+  if (kind !== "mlp" && kind !== "cnn") throw new ValueError(`${op}: ${path} has unknown model "${kind}"`);
+  const seed = Number(need(op, metadata, "seed", path));
+  const model = mnistModel(kind, { hidden: Number(metadata.hidden ?? 256), seed }).eval();
+  try {
+    model.loadStateDict(upgradeStateDict(tensors, metadata, model));
+  } catch (e) {
+    throw new ValueError(`${op}: ${path} does not match a ${kind} model: ${(e as Error).message}`);
+  }
+  return { model, kind, seed, trainSize: Number(metadata.trainSize ?? 8000), testSize: Number(metadata.testSize ?? 2000) };
 }
 
 /**
@@ -52,25 +85,10 @@ function need(meta: Record<string, string>, key: string, path: string): string {
  *   ParseError (exit status 2) for a corrupt file
  */
 export function runPredict(path: string, opts: PredictCommandOptions, out: Output): Prediction {
-  if (!existsSync(path)) {
-    throw new ValueError(`predict: ${path} does not exist; train and save a model first, e.g. chainrule train mnist --model cnn --out ${path}`);
-  }
-  const { tensors, metadata } = loadSafetensors(path);
-  if (need(metadata, "dataset", path) !== "mnist") throw new ValueError(`predict: ${path} is a model for "${metadata.dataset}", expected mnist`);
-  const kind = need(metadata, "model", path);
-  if (kind !== "mlp" && kind !== "cnn") throw new ValueError(`predict: ${path} has unknown model "${kind}"`);
-  const seed = Number(need(metadata, "seed", path));
-  const testSize = Number(metadata.testSize ?? 2000);
-  const trainSize = Number(metadata.trainSize ?? 8000);
+  const { model, seed, trainSize, testSize } = loadMnistModelFile("predict", path);
   const index = Number(opts.index);
   if (!/^\d+$/.test(opts.index.trim()) || index >= testSize) {
     throw new ValueError(`predict: --index must be an integer in [0, ${testSize - 1}] (a held-out digit), got "${opts.index}"`);
-  }
-  const model = mnistModel(kind, { hidden: Number(metadata.hidden ?? 256), seed }).eval();
-  try {
-    model.loadStateDict(upgradeStateDict(tensors, metadata, model));
-  } catch (e) {
-    throw new ValueError(`predict: ${path} does not match a ${kind} model: ${(e as Error).message}`);
   }
   const { test } = mnistSplit({ seed, train: trainSize, test: testSize });
   const one = subset(test, [index]);

@@ -3,3 +3,5 @@ export * from "./safetensors.js";
 export * from "./safetensors-file.js";
 export { toBytes, toBlob, fromBytes } from "./model-bytes.js";
 export * from "./model-file.js";
+export { toONNX, exportONNX, type OnnxExportOptions } from "./onnx.js";
+export type { Exportable } from "./onnx-capture.js";
