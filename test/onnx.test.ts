@@ -161,3 +161,16 @@ describe("chainrule export: the MNIST models in ONNX Runtime", () => {
     }
   });
 });
+
+describe("toONNX on a module in training mode", () => {
+  it("exports the eval-mode forward (dropout left out) and restores the module's mode", async () => {
+    const model = new nn.Sequential(new nn.Linear(6, 4, { rng: new cr.Rng(1) }), new nn.Dropout(0.5, { rng: new cr.Rng(2) }), new nn.ReLU());
+    expect(model.training).toBe(true);
+    const x = wave([3, 6]);
+    const bytes = io.toONNX(model, [x]);
+    expect(model.training).toBe(true);
+    const want = model.eval().forward(x);
+    const got = await runOnnx(bytes, [x]);
+    Array.from(want.data).forEach((v, i) => expect(got.data[i]).toBeCloseTo(v, 5));
+  });
+});

@@ -56,15 +56,31 @@ export function captureProgram(op: string, f: Exportable, examples: readonly Ten
   const prevSave = recording.saveAll, prevMode = gradMode.enabled;
   recording.saveAll = true;
   gradMode.enabled = true;
+  // A module is exported as used for inference: eval mode (no dropout, BatchNorm's running statistics).
+  const modes = f instanceof Module ? modesOf(f) : [];
+  if (f instanceof Module) f.eval();
   let out: unknown;
   try {
     out = run(...leaves);
   } finally {
     recording.saveAll = prevSave;
     gradMode.enabled = prevMode;
+    for (const [m, training] of modes) m.training = training;
   }
   if (!(out instanceof Tensor)) throw new ValueError(`${op}: the function must return one tensor`);
   return toProgram(op, out, leaves, names);
+}
+
+/** Every module under `m` (itself included) with its current mode, to restore mixed modes exactly. */
+function modesOf(m: Module): [Module, boolean][] {
+  const out: [Module, boolean][] = [];
+  const stack = [m];
+  while (stack.length > 0) {
+    const cur = stack.pop()!;
+    out.push([cur, cur.training]);
+    for (const [, child] of cur.children()) stack.push(child);
+  }
+  return out;
 }
 
 function toProgram(op: string, out: Tensor, leaves: readonly Tensor[], names: ReadonlyMap<Tensor, string>): Program {

@@ -70,7 +70,8 @@ function valueInfo(name: string, shape: readonly number[], dtype: Parameters<typ
  * ONNX model (opset 17, IR version 8), ready for ONNX Runtime and other ONNX consumers. `f` runs once on
  * `examples`; every op that depends on them becomes an ONNX node, and everything else (weights, values
  * computed from weights alone) a constant initializer named after the module's state-dict entry where it has one.
- * Put a module in eval mode first (`model.eval()`) so dropout is left out.
+ * A module is exported in eval mode (dropout left out, BatchNorm's running statistics), whatever its mode;
+ * its mode is restored afterwards.
  * Supported ops: elementwise arithmetic, comparisons and the usual unary functions, matmul (with
  * transposes), reshape, transpose, broadcastTo, sum/max/min/prod, cast, where, concat, conv2d and maxPool2d
  * (see `LOWERED_OPS` in the source); float32/float64 inputs.
