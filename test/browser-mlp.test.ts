@@ -227,7 +227,7 @@ describe.runIf(haveChromium)("the --mlp page in Chromium: collapsing modules", (
     await page.getByLabel("Expression").fill("x*y");
     await page.getByLabel("Values").fill("x=1");
     await page.getByRole("button", { name: "Trace" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toBe("no value for variable y; add y=… to the 'at' box");
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("no value for variable y; add y=… to the 'at' box\nThe graph below still shows “MLP training step”.");
     await page.getByLabel("Values").fill("x=1, y=2");
     await page.getByRole("button", { name: "Trace" }).click();
     await expect.poll(() => nodes().count()).toBe(3);

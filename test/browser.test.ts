@@ -158,9 +158,9 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
     const v = await node(name).getAttribute(a);
     return v === null ? null : Number(v);
   };
-  const stepForward = () => page.getByRole("button", { name: "Step forward" }).click();
+  const stepForward = () => page.getByRole("button", { name: "Next", exact: true }).click();
   const toEnd = async () => {
-    const fwd = page.getByRole("button", { name: "Step forward" });
+    const fwd = page.getByRole("button", { name: "Next", exact: true });
     for (let i = 0; i < 100 && (await fwd.isEnabled()); i++) await fwd.click();
     expect(await fwd.isEnabled()).toBe(false);
   };
@@ -172,7 +172,7 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
       ["a:input", "b:input", "c:input", "u:mul", "v:add", "L:square"],
     );
     expect(await page.getByLabel("Expression").inputValue()).toBe("(a*b + c)^2");
-    for (const name of ["Step forward", "Step backward", "Play", "Reset"]) await expect.poll(() => page.getByRole("button", { name, exact: true }).count()).toBe(1);
+    for (const name of ["Next", "Previous", "Play", "Reset"]) await expect.poll(() => page.getByRole("button", { name, exact: true }).count()).toBe(1);
   });
 
   it("forward phase: three steps compute u, v and L = 49", async () => {
@@ -187,8 +187,8 @@ describe.runIf(haveChromium)("the step-through page in Chromium", () => {
     await expect.poll(() => page.locator(".math-block").textContent()).toContain("L = v² = 7² = 49");
   });
 
-  it("Step backward undoes a step", async () => {
-    await page.getByRole("button", { name: "Step backward" }).click();
+  it("Previous undoes a step", async () => {
+    await page.getByRole("button", { name: "Previous", exact: true }).click();
     expect(await attr("L", "data-value")).toBeNull();
     await stepForward();
     expect(await attr("L", "data-value")).toBe(49);

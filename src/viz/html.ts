@@ -1,11 +1,15 @@
 import type { GraphTrace } from "./capture.js";
 import type { GraphJSON } from "./export-json.js";
+import { formulaOf } from "../cli/infix.js";
 // The page bundle in Node; empty under the "browser" import condition (src/package.json).
 import { PAGE_SCRIPT, PAGE_STYLE } from "#platform/page-assets";
 
 /** Options for `toHTML`. */
 export interface HTMLOptions {
-  /** The page title; default "chainrule: L = …" from the output's name. */
+  /**
+   * The page title; default "chainrule: (a*b + c)^2 at a=3, b=2, c=1" from the source when given, else
+   * "chainrule: L = (a·b + c)²" from the graph (its name only when the graph is too big for one formula).
+   */
   title?: string;
   /** The expression and values the graph came from, prefilled in the page's input box (as `chainrule viz` passes them). */
   source?: { expression: string; at: string };
@@ -30,7 +34,10 @@ export function toHTML(graph: GraphTrace | GraphJSON, options: HTMLOptions = {})
   if (PAGE_SCRIPT === "") throw new Error("toHTML: the page bundle is not here: the browser build of chainrule leaves it out (make the page in Node: `chainrule viz`, or toHTML in a script), and a source checkout builds it with `npm run build`");
   const json = "toJSON" in graph ? graph.toJSON() : graph;
   const out = json.nodes[json.output];
-  const title = options.title ?? `chainrule: ${out ? out.name : "graph"}`;
+  const formula = out ? formulaOf({ nodes: json.nodes, output: json.output } as unknown as Parameters<typeof formulaOf>[0], 80) : null;
+  const title = options.title ?? (options.source
+    ? `chainrule: ${options.source.expression} at ${options.source.at}`
+    : `chainrule: ${out ? `${out.name}${formula ? ` = ${formula}` : ""}` : "graph"}`);
   const source = options.source ? `\n<script type="application/json" id="chainrule-source">${scriptJSON(options.source)}</script>` : "";
   return `<!doctype html>
 <html lang="en">

@@ -43,16 +43,22 @@ export interface ModesRow {
   agree: boolean;
 }
 
+/**
+ * One forward-mode sweep: ∂f/∂xᵢ by one jvp with tangent eᵢ (the page runs a few sweeps per task).
+ * @param f a scalar function of x; x float64
+ */
+export function forwardSweep(f: (x: Tensor) => Tensor, x: Tensor, i: number): number {
+  const e = new Float64Array(x.size);
+  e[i] = 1;
+  const [, t] = jvp(f, [x], [tensor(e, { shape: x.shape, dtype: "float64" })]);
+  return t.item();
+}
+
 /** The full gradient by forward mode: one jvp sweep per parameter with tangent eᵢ. */
 export function gradientByForward(f: (x: Tensor) => Tensor, x: Tensor): Float64Array {
   const n = x.size;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const e = new Float64Array(n);
-    e[i] = 1;
-    const [, t] = jvp(f, [x], [tensor(e, { shape: x.shape, dtype: "float64" })]);
-    out[i] = t.item();
-  }
+  for (let i = 0; i < n; i++) out[i] = forwardSweep(f, x, i);
   return out;
 }
 

@@ -5,7 +5,8 @@ import { measureModes, renderModes } from "./chart.js";
 import { explain } from "./explain.js";
 import { renderInspector, type InspectorUpdate } from "./inspector.js";
 import { decodeGraph, stateAt, timeline, type Graph, type Mode, type Step } from "./model.js";
-import { GraphView } from "./render.js";
+import { GraphView, short } from "./render.js";
+import { typeset } from "./format.js";
 import { COMPACT_ABOVE } from "./layout.js";
 import { collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "./groups.js";
 import { retrace, type Source } from "./retrace.js";
@@ -15,6 +16,9 @@ const PLAY_INTERVAL = 900;
 
 /** Below this zoom a fitted graph's text is too small to read (its 11–12 px labels shrink under ~8 px). */
 const READABLE_SCALE = 0.7;
+
+/** Graph areas narrower than this (a phone held upright) get a top-to-bottom layout. */
+const NARROW = 640;
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -45,22 +49,29 @@ export class App {
   private inspectorUpdate: InspectorUpdate | null = null;
   /** Modules drawn as one box (scope paths; see groups.ts). */
   private collapsed = new Set<string>();
+  /** The expression the graph on screen came from (undefined for an embedded graph). */
+  private source: Source | undefined;
+  private zoomBar!: HTMLElement;
+  private legend!: HTMLElement;
 
   private readonly els = {
     expr: h("input", { "aria-label": "Expression", spellcheck: "false", autocomplete: "off", placeholder: "(a*b + c)^2" }),
     at: h("input", { "aria-label": "Values", spellcheck: "false", autocomplete: "off", placeholder: "a=3, b=2, c=1" }),
     error: h("p", { class: "error", role: "alert" }),
+    warning: h("p", { class: "warning", role: "status" }),
+    /** Announces each step to screen readers (the visible explanation is too long to read out at every key press). */
+    status: h("p", { class: "sr-only", role: "status", "aria-live": "polite", "aria-atomic": "true" }),
     origin: h("p", { class: "origin muted", "data-origin": "embedded" }),
     graphHost: h("div", { class: "graph-host" }),
     title: h("h2", { class: "step-title" }),
     prose: h("p", { class: "prose" }),
-    math: h("div", { class: "math-block", "aria-live": "polite" }),
+    math: h("div", { class: "math-block" }),
     inspector: h("section", { class: "inspector", "aria-label": "Node inspector" }),
     modes: h("div", { class: "modes-body" }),
     reset: h("button", { type: "button", "aria-label": "Reset", title: "Reset (Home)" }, "↺ Reset"),
-    back: h("button", { type: "button", "aria-label": "Step backward", title: "Step backward (←)" }, "◀ Step backward"),
+    back: h("button", { type: "button", "aria-label": "Previous", title: "Previous step (←)" }, "◀ Previous"),
     play: h("button", { type: "button", "aria-label": "Play", title: "Play / Pause (space)", class: "primary" }, "▶ Play"),
-    fwd: h("button", { type: "button", "aria-label": "Step forward", title: "Step forward (→)" }, "Step forward ▶"),
+    fwd: h("button", { type: "button", "aria-label": "Next", title: "Next step (→)" }, "Next ▶"),
     slider: h("input", { type: "range", min: "0", max: "0", value: "0", "aria-label": "Step" }),
     counter: h("span", { class: "counter" }),
     modeReverse: h("button", { type: "button", class: "seg", "aria-pressed": "true" }, "Reverse mode"),
@@ -89,11 +100,12 @@ export class App {
       h("button", { type: "button", "aria-label": "Zoom out" }, "−"),
       h("button", { type: "button", "aria-label": "Fit graph" }, "Fit"));
     const [, zin, zout, zfit] = Array.from(zoom.children) as HTMLButtonElement[];
+    this.zoomBar = zoom;
     e.collapse.addEventListener("click", () => this.setCollapsed(this.collapsed.size > 0 ? new Set() : collapseAll(this.graph)));
     zin!.addEventListener("click", () => this.view.zoom(1.25));
     zout!.addEventListener("click", () => this.view.zoom(0.8));
     zfit!.addEventListener("click", () => this.view.fit());
-    const legend = h("div", { class: "legend" },
+    const legend = this.legend = h("div", { class: "legend" },
       h("span", { class: "key value", text: "value" }), h("span", { class: "key grad", text: "gradient (reverse)" }), h("span", { class: "key tangent", text: "tangent (forward)" }),
       h("span", { class: "muted", text: "drag to pan · wheel to zoom · click a node to inspect" }));
     const stage = h("section", { class: "stage" }, e.graphHost, zoom, legend);
@@ -102,7 +114,8 @@ export class App {
     e.inspector.hidden = true;
     const side = h("aside", {}, explainBox, e.inspector, modes);
     e.origin.hidden = true;
-    root.replaceChildren(header, e.origin, e.error, controls, h("main", {}, stage, side));
+    e.warning.hidden = true;
+    root.replaceChildren(header, e.origin, e.error, e.warning, controls, h("main", {}, stage, side), e.status);
 
     e.reset.addEventListener("click", () => { this.pause(); this.go(0); });
     e.back.addEventListener("click", () => { this.pause(); this.go(this.k - 1); });
@@ -123,14 +136,16 @@ export class App {
       else return;
       ev.preventDefault();
     });
-    window.addEventListener("resize", () => this.view?.fit());
   }
 
   /** Shows a recorded graph (from the embedded JSON or a browser re-trace). */
   load(json: GraphJSON, source?: Source): void {
     this.pause();
     this.graph = decodeGraph(json);
+    this.source = source;
     this.showSource(source);
+    this.showWarning();
+    if (source) document.title = `chainrule: ${source.expression} at ${source.at}`;
     this.selected = null;
     this.inspectorUpdate = null;
     this.els.inspector.hidden = true;
@@ -175,11 +190,42 @@ export class App {
     e.origin.hidden = false;
   }
 
+  /**
+   * Warns when a value is not finite although its operands are (log of a negative number, 0/0): every value
+   * and gradient downstream of it is NaN or meaningless, and the page says where it started.
+   */
+  private showWarning(): void {
+    const g = this.graph;
+    const finite = (v: typeof g.nodes[number]["value"]): boolean => (v.data ? v.data.every(Number.isFinite) : [v.stats!.min, v.stats!.max].every(Number.isFinite));
+    const first = g.nodes.find((n) => n.kind === "op" && !finite(n.value) && n.inputs.every((k) => finite(g.nodes[k]!.value)));
+    const w = this.els.warning;
+    w.hidden = !first;
+    if (!first) {
+      w.textContent = "";
+      return;
+    }
+    const operands = first.inputs.map((k) => `${g.nodes[k]!.name} = ${short(g.nodes[k]!.value)}`).join(", ");
+    const L = g.nodes[g.output]!;
+    const what = first.value.data?.some(Number.isNaN) || (first.value.stats && Number.isNaN(first.value.stats.mean)) ? "NaN" : "infinite";
+    w.textContent = typeset(`⚠ ${first.name} = ${first.op}(${first.inputs.map((k) => g.nodes[k]!.name).join(", ")}) is ${what} at ${operands}: outside ${first.op}'s domain. ` +
+      `${first.id === L.id ? "" : `${L.name} = ${short(L.value)} depends on it, so `}the values and gradients after it carry no meaning.`);
+  }
+
   /** Lays out and draws the graph with the current collapsed modules. */
   private draw(): void {
-    this.view = new GraphView(this.els.graphHost, this.graph, (id) => this.select(id), groupGraph(this.graph, this.collapsed), (scope, action) => {
+    this.view?.dispose();
+    const host = this.els.graphHost;
+    const direction = host.clientWidth > 0 && host.clientWidth < NARROW ? "TB" : "LR";
+    // The zoom buttons (top) and the legend (bottom) float over the graph: a fit keeps nodes clear of them.
+    const insets = (): { top: number; bottom: number } => {
+      const r = host.getBoundingClientRect();
+      const z = this.zoomBar.getBoundingClientRect(), l = this.legend.getBoundingClientRect();
+      return { top: Math.max(0, z.bottom - r.top + 4), bottom: Math.max(0, r.bottom - l.top + 4) };
+    };
+    this.view = new GraphView(host, this.graph, (id) => this.select(id), groupGraph(this.graph, this.collapsed), (scope, action) => {
       this.setCollapsed(action === "expand" ? expandScope(this.graph, this.collapsed, scope) : collapseScope(this.collapsed, scope));
-    });
+    }, { direction, insets });
+    this.view.watchSize();
     const any = this.collapsed.size > 0;
     this.els.collapse.textContent = any ? "Expand modules" : "Collapse modules";
     this.els.collapse.setAttribute("aria-pressed", String(any));
@@ -205,7 +251,10 @@ export class App {
     const r = retrace(this.els.expr.value, this.els.at.value);
     if (!r.ok) {
       const at = r.position !== undefined ? `\n${this.els.expr.value}\n${" ".repeat(r.position)}^` : "";
-      this.els.error.textContent = r.message + at;
+      // The boxes keep what was typed (to fix it); the note says what the graph still shows.
+      const named = document.title.replace(/^chainrule:\s*/, "").trim();
+      const still = this.source ? `f = ${this.source.expression} at ${this.source.at}` : named ? `“${named}”` : "the embedded graph";
+      this.els.error.textContent = `${r.message}${at}\nThe graph below still shows ${still}.`;
       return;
     }
     this.els.error.textContent = "";
@@ -237,9 +286,10 @@ export class App {
     if (st.focus !== null) this.view.reveal(st.focus);
     this.inspectorUpdate?.(st, this.k === this.steps.length - 1);
     const ex = explain(this.graph, this.steps, this.k, st, this.mode, this.wrt);
-    this.els.title.textContent = ex.title;
-    this.els.prose.textContent = ex.prose;
-    this.els.math.replaceChildren(...ex.math.map((m) => h("div", { class: "math", text: m })));
+    this.els.title.textContent = typeset(ex.title);
+    this.els.prose.textContent = typeset(ex.prose);
+    this.els.math.replaceChildren(...ex.math.map((m) => h("div", { class: "math", text: typeset(m) })));
+    this.els.status.textContent = typeset(`Step ${this.k} of ${this.steps.length - 1}. ${ex.title}. ${ex.math.join(". ")}`);
     this.els.slider.value = String(this.k);
     this.els.counter.textContent = `step ${this.k} / ${this.steps.length - 1}`;
     this.els.back.disabled = this.k === 0;
@@ -254,6 +304,8 @@ export class App {
     this.selected = id;
     this.showInspector();
     this.go(this.k);
+    // On a narrow screen or beside a long explanation the inspector opens below the fold.
+    this.els.inspector.scrollIntoView({ block: "nearest" });
   }
 
   private showInspector(): void {

@@ -69,6 +69,18 @@ function render(n: GraphNode, terms: Term[]): string {
   return n.params === null ? infix(n.op, terms).text : `${fmtOp(n)}(${terms.map((t) => t.text).join(", ")})`;
 }
 
+/**
+ * The symbol of a local derivative, at an edge: ∂v/∂u. When the consumer is the output L itself, ∂L/∂u
+ * would be the symbol of u's total gradient (the node's), so the local one is written with L's own
+ * formula instead: ∂(v²)/∂v, ∂(u + x)/∂x.
+ */
+export function localSymbol(g: Graph, consumer: number, operand: number): string {
+  const c = g.nodes[consumer]!;
+  const o = g.nodes[operand]!.name;
+  if (consumer !== g.output) return `∂${c.name}/∂${o}`;
+  return `∂(${render(c, c.inputs.map((k) => nameTerm(g.nodes[k]!)))})/∂${o}`;
+}
+
 function valuesAround(g: Graph, n: GraphNode): Map<string, ValueSummary> {
   const m = new Map<string, ValueSummary>();
   for (const k of n.inputs) m.set(g.nodes[k]!.name, g.nodes[k]!.value);
@@ -177,7 +189,7 @@ export function explain(g: Graph, steps: readonly Step[], k: number, st: State, 
     const from = g.nodes[s.from]!;
     const to = g.nodes[s.edge.to]!;
     const ed = s.edge;
-    const local = `∂${from.name}/∂${to.name}`;
+    const local = localSymbol(g, from.id, to.id);
     const upstream = `∂${L}/∂${from.name}`;
     const target = `∂${L}/∂${to.name}`;
     const edgeNo = steps.filter((x, i) => i <= k && x.kind === "edge").length;

@@ -3,6 +3,8 @@
 import type { ValueSummary } from "../capture.js";
 import { fmtNumber, fmtOp, fmtType, fmtValue } from "../export-text.js";
 import type { Graph, Mode, State } from "./model.js";
+import { localSymbol } from "./explain.js";
+import { typeset } from "./format.js";
 import { drawPreview, svg } from "./preview.js";
 import { finiteDifference } from "./replay.js";
 
@@ -22,7 +24,7 @@ function valueBlock(v: ValueSummary | null, empty: string): HTMLElement {
     box.appendChild(el("code", empty));
     return box;
   }
-  box.appendChild(el("code", `${fmtType(v)}  ${fmtValue(v)}`));
+  box.appendChild(el("code", typeset(`${fmtType(v)}  ${fmtValue(v)}`)));
   if (v.shape.length > 0) {
     const pic = svg("svg", { width: 220, height: 40, class: "preview-large" });
     drawPreview(pic, v, 2, 2, 216, 36);
@@ -74,8 +76,10 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
   if (n.kind === "op") row("operands", links(n.inputs));
   row("used by", links(g.nodes.filter((m) => m.inputs.includes(id)).map((m) => m.id)));
   row("value", valueBlock(n.value, ""));
-  // Forward mode computes no gradient: the reverse-mode result is shown for comparison, labelled so.
-  const gradDd = row(mode === "reverse" ? `gradient ∂${L}/∂${n.name}` : `gradient ∂${L}/∂${n.name} (reverse mode, for comparison)`, "");
+  // Forward mode computes no gradient: the reverse-mode result is shown for comparison, labelled so (in the
+  // value column: a long label would squeeze the values into a sliver).
+  const gradDd = row(`gradient ∂${L}/∂${n.name}`, "");
+  const gradNote = mode === "forward" ? el("p", "from reverse mode, for comparison", "muted note") : null;
   const sweep = mode === "forward" && wrt !== null ? g.forward.find((s) => s.wrt === wrt) : undefined;
   const tangentDd = sweep ? row(`tangent ∂${n.name}/∂${g.nodes[wrt!]!.name}`, "") : null;
   const update: InspectorUpdate = (st, final) => {
@@ -99,7 +103,7 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
       }
     }
     block.setAttribute("data-grad-state", state);
-    gradDd.replaceChildren(block);
+    gradDd.replaceChildren(block, ...(gradNote ? [gradNote] : []));
     if (tangentDd && sweep) {
       const known = st.tangents.has(id) && (n.kind !== "op" || st.computed.has(id));
       const t = valueBlock(known ? st.tangents.get(id) ?? null : null, known ? "0 (symbolic zero)" : "not computed yet");
@@ -115,10 +119,11 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
       const edge = sent?.edges.find((e) => e.input === j);
       const p = edge?.partial;
       const pv = p === undefined || p === null ? "" : ` = ${typeof p === "number" ? fmtNumber(p) : fmtValue(p).slice(0, 80)}`;
-      const text = f !== null ? `∂${n.name}/∂${g.nodes[k]!.name} = ${f}${pv}` : `∂${n.name}/∂${g.nodes[k]!.name}: by ${n.op}'s VJP rule (not elementwise)`;
-      locals.appendChild(el("div", text, "math"));
+      const sym = localSymbol(g, id, k);
+      const text = f !== null ? `${sym} = ${f}${pv}` : `${sym}: by ${n.op}'s VJP rule (not elementwise)`;
+      locals.appendChild(el("div", typeset(text), "math"));
     });
-    row("local derivatives", locals);
+    row("local derivatives (at the edges)", locals);
   }
   host.appendChild(dl);
   if (n.kind === "const") return update;
@@ -141,8 +146,8 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
       for (const x of r.rows.slice(0, 16)) {
         const tr = el("tr");
         tr.appendChild(el("td", x.label));
-        tr.appendChild(el("td", x.fd.toPrecision(8)));
-        tr.appendChild(el("td", fmtNumber(x.engine)));
+        tr.appendChild(el("td", typeset(x.fd.toPrecision(8))));
+        tr.appendChild(el("td", typeset(fmtNumber(x.engine))));
         table.appendChild(tr);
       }
       body.appendChild(table);

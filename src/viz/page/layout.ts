@@ -5,6 +5,8 @@ import type { ValueSummary } from "../capture.js";
 import type { Graph } from "./model.js";
 import { edgeKey } from "./model.js";
 import { groupGraph, groupUnit, nodeUnit, type Group, type Grouping } from "./groups.js";
+import { allLines } from "./labels.js";
+import { short } from "./format.js";
 
 export interface Box { x: number; y: number; w: number; h: number }
 /** One recorded operand edge (operand `from` → consumer `to`, operand index `input`). */
@@ -52,20 +54,45 @@ export function previewHeight(v: ValueSummary): number {
   return Math.max(18, Math.min(48, Math.round(rows * 3)));
 }
 
-/** Box sizes: constants are small pills; tensors get room for their picture. */
+/**
+ * Width of monospace text: glyphs are 0.6 em; symbols the monospace font lacks (∂, ∇, Σ in some fonts)
+ * fall back to a proportional font, so those count a little wider.
+ */
+export const monoWidth = (s: string, px: number): number => [...s].reduce((w, c) => w + (c.charCodeAt(0) < 0x250 ? 0.6 : 0.75), 0) * px;
+
+/** Which way the graph runs: left to right on wide screens, top to bottom on narrow ones (a phone). */
+export type Direction = "LR" | "TB";
+
+/**
+ * Box sizes: constants are small pills; tensors get room for their picture; every box is as wide as the
+ * widest line it will show at any step (labels.ts), so values and gradients are never cut off.
+ */
 function sizeOf(g: Graph, id: number, compact: boolean): { w: number; h: number } {
   const n = g.nodes[id]!;
   if (n.kind === "const") return { w: Math.max(28, textWidth(n.name, 11) + 16), h: 24 };
   const tensor = n.value.shape.length > 0;
-  const title = `${n.name} = ${n.op}`;
-  const w = Math.max(compact ? 96 : 120, textWidth(title) + 20);
+  const title = `${n.name}  ${n.kind === "input" ? "input" : n.op}`;
+  const lines = allLines(g, id, compact);
+  const widest = Math.max(monoWidth(title, 13), ...lines.value.map((s) => monoWidth(s, 12)), ...lines.extra.map((s) => monoWidth(s, 11)));
+  const w = Math.max(compact ? 96 : 120, Math.ceil(widest) + 22);
   return { w, h: (compact ? 44 : 56) + (tensor ? previewHeight(n.value) + 4 : 0) };
 }
 
 /** A module box: title, ops and value, gradient, where gradients went; a picture of its single output. */
 function groupSize(g: Graph, grp: Group): { w: number; h: number } {
-  const out = grp.outputs.length === 1 ? g.nodes[grp.outputs[0]!]!.value : null;
-  const w = Math.max(170, textWidth(`${grp.label} ▸ module`) + 24);
+  const outNode = grp.outputs.length === 1 ? g.nodes[grp.outputs[0]!]! : null;
+  const out = outNode?.value ?? null;
+  const L = g.nodes[g.output]!.name;
+  // The lines render.ts writes, at their widest: the op count and value, the gradient, where gradients went.
+  const inside = new Set(grp.members);
+  const senders = [...new Set(grp.members.flatMap((m) => g.nodes[m]!.inputs).filter((k) => !inside.has(k) && g.nodes[k]!.kind !== "const").map((k) => g.nodes[k]!.name))];
+  const lines = [
+    [`${grp.label} ▸ module`, 13],
+    [`${grp.ops} ops${outNode ? ` = ${short(outNode.value)}` : ""}`, 12],
+    [outNode?.grad ? `∂${L}/∂out = ${short(outNode.grad)}` : "", 11],
+    [`∇ out → ${senders.join(", ")}`, 10.5],
+  ] as const;
+  const w = Math.max(170, Math.ceil(Math.max(...lines.map(([s, px]) => monoWidth(s, px)))) + 28);
   return { w, h: 70 + (out && out.shape.length > 0 ? previewHeight(out) + 4 : 0) };
 }
 
@@ -75,8 +102,9 @@ function groupSize(g: Graph, grp: Group): { w: number; h: number } {
  * since a shared literal such as 0.5 feeding a hundred nodes would tie the whole drawing together (their
  * values stay in the explanations).
  * @param grouping which modules are collapsed (default: none)
+ * @param direction "LR" (inputs on the left) or "TB" (inputs on top, for narrow screens)
  */
-export function layoutGraph(g: Graph, grouping: Grouping = groupGraph(g, new Set())): Layout {
+export function layoutGraph(g: Graph, grouping: Grouping = groupGraph(g, new Set()), direction: Direction = "LR"): Layout {
   const compact = g.nodes.length > COMPACT_ABOVE;
   const { unit } = grouping;
   const drawn = (id: number): boolean => !compact || g.nodes[id]!.kind !== "const";
@@ -91,7 +119,7 @@ export function layoutGraph(g: Graph, grouping: Grouping = groupGraph(g, new Set
   const maxDepth = Math.max(0, ...grouping.frames.map(depth));
   const framed = hasFrames ? FRAME_TITLE + FRAME_PAD : 0;
   dg.setGraph({
-    rankdir: "LR", nodesep: (compact ? 12 : 22) + framed, ranksep: compact ? 36 : 56, edgesep: 8 + (hasFrames ? FRAME_PAD * 2 : 0),
+    rankdir: direction, nodesep: (compact ? 12 : 22) + framed, ranksep: compact ? 36 : 56, edgesep: 8 + (hasFrames ? FRAME_PAD * 2 : 0),
     marginx: 16 + maxDepth * FRAME_PAD, marginy: 16 + maxDepth * (FRAME_TITLE + FRAME_PAD), ...(big ? { ranker: "longest-path" } : {}),
   });
   dg.setDefaultEdgeLabel(() => ({}));

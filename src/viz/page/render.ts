@@ -1,17 +1,13 @@
 // SVG rendering of the laid-out graph, updated in place for each step, with pan and zoom.
 import type { ValueSummary } from "../capture.js";
-import { fmtNumber, fmtType } from "../export-text.js";
-import { layoutGraph, previewHeight, textWidth, type Box, type EdgeMember, type Layout } from "./layout.js";
+import { layoutGraph, previewHeight, textWidth, type Box, type Direction, type EdgeMember, type Layout } from "./layout.js";
+import { short, typeset } from "./format.js";
+import { gradLabel, tangentLabel, valueLabel } from "./labels.js";
 import { edgeKey, type Graph, type Mode, type State } from "./model.js";
 import { groupGraph, type Group, type Grouping } from "./groups.js";
 import { drawPreview, svg } from "./preview.js";
 
-/** A short display of a value for boxes and edge labels: `7`, `f32[2,3]`. */
-export function short(v: ValueSummary | null): string {
-  if (v === null) return "0";
-  if (v.shape.length === 0 && v.data) return fmtNumber(v.data[0]!);
-  return fmtType(v);
-}
+export { short } from "./format.js";
 
 /** The value as a string for `data-value` / `data-grad`: a scalar as its number, a tensor as JSON. */
 export function attrValue(v: ValueSummary | null): string {
@@ -36,6 +32,15 @@ interface GroupEls {
 /** Expanding a collapsed module (click its box) or collapsing an expanded one (click its frame's title). */
 export type ScopeAction = (scope: string, action: "expand" | "collapse") => void;
 
+/** Parts of the host covered by overlays (zoom buttons on top, legend at the bottom), which a fit avoids. */
+export type Insets = () => { top: number; bottom: number };
+
+/** How the view is drawn: its direction, and what overlays cover. */
+export interface ViewOptions {
+  direction?: Direction;
+  insets?: Insets;
+}
+
 /**
  * The graph drawing: one `<g data-node-id>` per node drawn on its own, one `<g data-scope>` per collapsed
  * module, one `<g data-frame>` per expanded module, and one `<g data-edge>` per drawn edge.
@@ -50,15 +55,24 @@ export class GraphView {
   private readonly groupOf = new Map<number, string>();
   private readonly edges = new Map<string, EdgeEls>();
   private view = { x: 0, y: 0, k: 1 };
+  /** True while the view is as `fit` left it: a resize refits then, and keeps the reader's zoom otherwise. */
+  private fitted = true;
+  private resize: ResizeObserver | null = null;
+  private hostSize = { w: 0, h: 0 };
+  private readonly insets: Insets;
+  /** The screen-reader label's base of each node (`u = mul(a, b)`), completed with its value and gradient. */
+  private readonly baseLabel: string[] = [];
 
   /**
    * @param grouping which modules are collapsed (default: none)
    * @param onScope called when a module box or frame title is clicked
    */
-  constructor(private readonly host: HTMLElement, private readonly g: Graph, onSelect: (id: number) => void, grouping: Grouping = groupGraph(g, new Set()), onScope: ScopeAction = () => {}) {
-    this.layout = layoutGraph(g, grouping);
+  constructor(private readonly host: HTMLElement, private readonly g: Graph, onSelect: (id: number) => void, grouping: Grouping = groupGraph(g, new Set()), onScope: ScopeAction = () => {}, options: ViewOptions = {}) {
+    this.layout = layoutGraph(g, grouping, options.direction ?? "LR");
+    this.insets = options.insets ?? (() => ({ top: 0, bottom: 0 }));
     host.replaceChildren();
-    this.root = svg("svg", { class: "graph", role: "img", "aria-label": "computation graph" });
+    // A group, not an image: its nodes are buttons, and an image's children are hidden from assistive technology.
+    this.root = svg("svg", { class: "graph", role: "group", "aria-label": "computation graph" });
     host.appendChild(this.root);
     const defs = svg("defs", {}, this.root);
     for (const [id, cls] of [["arrow", "arrow"], ["arrow-hot", "arrow hot"], ["arrow-grad", "arrow grad"]] as const) {
@@ -105,12 +119,12 @@ export class GraphView {
       }, nodeLayer);
       svg("rect", { class: "box", width: b.w, height: b.h, rx: 10 }, gg);
       svg("rect", { class: "box-inner", x: 3, y: 3, width: b.w - 6, height: b.h - 6, rx: 8 }, gg);
-      const title = svg("text", { x: 12, y: 20, class: "title" }, gg);
+      const title = svg("text", { x: 12, y: 20, class: "title", "aria-hidden": "true" }, gg);
       svg("tspan", { class: "name" }, title).textContent = `${grp.label} ▸`;
-      svg("tspan", { class: "op", dx: 6 }, title).textContent = "module";
-      const value = svg("text", { x: 12, y: 37, class: "value" }, gg);
-      const extra = svg("text", { x: 12, y: 52, class: "extra" }, gg);
-      const sent = svg("text", { x: 12, y: 65, class: "sent" }, gg);
+      svg("tspan", { class: "op", dx: 2 }, title).textContent = " module";
+      const value = svg("text", { x: 12, y: 37, class: "value", "aria-hidden": "true" }, gg);
+      const extra = svg("text", { x: 12, y: 52, class: "extra", "aria-hidden": "true" }, gg);
+      const sent = svg("text", { x: 12, y: 65, class: "sent", "aria-hidden": "true" }, gg);
       const out = grp.outputs.length === 1 ? g.nodes[grp.outputs[0]!]!.value : null;
       if (out && out.shape.length > 0) drawPreview(gg, out, 12, b.h - previewHeight(out) - 6, b.w - 24, previewHeight(out));
       svg("title", {}, gg).textContent = `${scope}: ${grp.ops} ops (${grp.members.map((m) => g.nodes[m]!.name).join(", ")}); click to expand`;
@@ -120,22 +134,23 @@ export class GraphView {
     const compact = this.layout.compact;
     for (const n of g.nodes) {
       const b = this.layout.boxes[n.id];
+      this.baseLabel[n.id] = n.kind === "op" ? `${n.name} = ${n.op}(${n.inputs.map((k) => g.nodes[k]!.name).join(", ")})` : `${n.name}, ${n.kind}`;
       if (!b) {
         this.nodes.push(undefined);
         continue;
       }
-      const ng = svg("g", { class: `node kind-${n.kind}${n.id === g.output ? " output" : ""}`, "data-node-id": n.id, "data-op": n.op, "data-name": n.name, transform: `translate(${b.x - b.w / 2},${b.y - b.h / 2})`, tabindex: 0, role: "button", "aria-label": `${n.name} = ${n.op}` }, nodeLayer);
+      const ng = svg("g", { class: `node kind-${n.kind}${n.id === g.output ? " output" : ""}`, "data-node-id": n.id, "data-op": n.op, "data-name": n.name, transform: `translate(${b.x - b.w / 2},${b.y - b.h / 2})`, tabindex: 0, role: "button", "aria-label": this.baseLabel[n.id]! }, nodeLayer);
       svg("rect", { class: "box", width: b.w, height: b.h, rx: n.kind === "const" ? b.h / 2 : 8 }, ng);
       if (n.kind === "const") {
-        const t = svg("text", { x: b.w / 2, y: b.h / 2 + 4, "text-anchor": "middle", class: "const-label" }, ng);
+        const t = svg("text", { x: b.w / 2, y: b.h / 2 + 4, "text-anchor": "middle", class: "const-label", "aria-hidden": "true" }, ng);
         t.textContent = clip(n.name, b.w - 8, 11);
         this.nodes.push({ g: ng, value: null, extra: null });
       } else {
-        const title = svg("text", { x: 10, y: compact ? 15 : 18, class: "title" }, ng);
+        const title = svg("text", { x: 10, y: compact ? 15 : 18, class: "title", "aria-hidden": "true" }, ng);
         svg("tspan", { class: "name" }, title).textContent = n.name;
-        svg("tspan", { class: "op", dx: 6 }, title).textContent = n.kind === "input" ? "input" : n.op;
-        const value = svg("text", { x: 10, y: compact ? 29 : 35, class: "value" }, ng);
-        const extra = svg("text", { x: 10, y: compact ? 41 : 50, class: "extra" }, ng);
+        svg("tspan", { class: "op", dx: 2 }, title).textContent = ` ${n.kind === "input" ? "input" : n.op}`; // a real space: the text read as one reads "u mul"
+        const value = svg("text", { x: 10, y: compact ? 29 : 35, class: "value", "aria-hidden": "true" }, ng);
+        const extra = svg("text", { x: 10, y: compact ? 41 : 50, class: "extra", "aria-hidden": "true" }, ng);
         if (n.value.shape.length > 0) drawPreview(ng, n.value, 10, b.h - previewHeight(n.value) - 6, b.w - 20, previewHeight(n.value));
         this.nodes.push({ g: ng, value, extra });
       }
@@ -166,20 +181,30 @@ export class GraphView {
       const t = hasT ? st.tangents.get(n.id) ?? null : undefined;
       if (t !== undefined) el.g.setAttribute("data-tangent", attrValue(t));
       else el.g.removeAttribute("data-tangent");
-      if (!el.value || !el.extra) continue;
-      const b = this.layout.boxes[n.id]!;
-      el.value.textContent = clip(known ? `= ${short(n.value)}` : "= ?", b.w - 16, 12);
+      // What a screen reader says on reaching the node: what it is, and what is known of it at this step.
+      const said = [this.baseLabel[n.id]!, known ? `value ${short(n.value)}` : "value not computed yet"];
+      if (gs) said.push(`gradient ∂${L}/∂${n.name} = ${short(gs.value)}${gs.arrival < gs.arrivals ? ` so far (${gs.arrival} of ${gs.arrivals} contributions)` : ""}`);
+      if (t !== undefined) said.push(`tangent d${n.name} = ${short(t)}`);
+      if (!el.value || !el.extra) {
+        el.g.setAttribute("aria-label", said.join("; "));
+        continue;
+      }
+      // Each line starts with a space (collapsed when drawn) so that the box's text, read as one, keeps its
+      // words apart: "u mul = 6 ∂L/∂u = 14", the start of its accessible name.
+      el.value.textContent = ` ${valueLabel(known ? n.value : null)}`;
       let extra = "";
       el.extra.setAttribute("class", "extra");
       if (gs) {
-        const sum = gs.arrivals > 1 ? (gs.arrival < gs.arrivals ? ` (${gs.arrival}/${gs.arrivals} +…)` : ` (Σ${gs.arrivals})`) : "";
-        extra = `${compact ? "∇" : `∂${L}/∂${n.name}`} = ${short(gs.value)}${sum}`;
+        extra = gradLabel(L, n.name, gs.value, gs.arrival, gs.arrivals, compact);
         el.extra.setAttribute("class", "extra grad");
       } else if (t !== undefined) {
-        extra = `d${n.name} = ${short(t)}`;
+        extra = tangentLabel(n.name, t);
         el.extra.setAttribute("class", "extra tangent");
       }
-      el.extra.textContent = clip(extra, b.w - 16, 11);
+      el.extra.textContent = extra && ` ${extra}`;
+      // The name starts with the box's visible text (so speech input can say what it sees), then the details.
+      const visible = [n.name, n.kind === "input" ? "input" : n.op, el.value.textContent.trim(), extra].filter((x) => x).join(" ");
+      el.g.setAttribute("aria-label", `${visible} (${said.join("; ")})`);
     }
     for (const grp of this.groups) this.updateGroup(grp, st, mode);
     const focus = new Set(st.focusEdges);
@@ -208,17 +233,53 @@ export class GraphView {
   /** The scale `fit` would use to show the whole graph in the visible area (uncapped). */
   fitScale(): number {
     const r = this.host.getBoundingClientRect();
-    const w = r.width || 800, h = r.height || 500;
+    const { top, bottom } = this.insets();
+    const w = r.width || 800, h = Math.max(40, (r.height || 500) - top - bottom);
     return Math.min(w / (this.layout.width || 1), h / (this.layout.height || 1)) * 0.95;
   }
 
-  /** Scales and centres the whole graph in the visible area. */
+  /** Scales and centres the whole graph in the visible area, clear of the overlays. */
   fit(): void {
     const r = this.host.getBoundingClientRect();
-    const w = r.width || 800, h = r.height || 500;
+    const { top, bottom } = this.insets();
+    const w = r.width || 800, h = Math.max(40, (r.height || 500) - top - bottom);
     const k = Math.min(1.8, this.fitScale());
-    this.view = { k, x: (w - this.layout.width * k) / 2, y: (h - this.layout.height * k) / 2 };
+    this.view = { k, x: (w - this.layout.width * k) / 2, y: top + (h - this.layout.height * k) / 2 };
+    this.fitted = true;
     this.apply();
+  }
+
+  /** The current zoom factor (1 = the layout's own size). */
+  get scale(): number {
+    return this.view.k;
+  }
+
+  /**
+   * Follows the host's size: refits while the view is as a fit left it (the side panel and fonts settle
+   * after the first fit, a phone rotates), else keeps the reader's zoom and the point at the centre.
+   */
+  watchSize(): void {
+    if (typeof ResizeObserver === "undefined" || this.resize) return;
+    const r0 = this.host.getBoundingClientRect();
+    this.hostSize = { w: r0.width, h: r0.height };
+    const ro = new ResizeObserver(() => {
+      const r = this.host.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || (r.width === this.hostSize.w && r.height === this.hostSize.h)) return;
+      const dw = r.width - this.hostSize.w, dh = r.height - this.hostSize.h;
+      this.hostSize = { w: r.width, h: r.height };
+      if (this.fitted) this.fit();
+      else {
+        this.view = { ...this.view, x: this.view.x + dw / 2, y: this.view.y + dh / 2 };
+        this.apply();
+      }
+    });
+    ro.observe(this.host);
+    this.resize = ro;
+  }
+
+  /** Stops following the host (the view is being replaced). */
+  dispose(): void {
+    this.resize?.disconnect();
   }
 
   /** Zooms by `factor` around the host point (cx, cy), or the centre. */
@@ -228,6 +289,7 @@ export class GraphView {
     const k = Math.max(0.05, Math.min(8, this.view.k * factor));
     const f = k / this.view.k;
     this.view = { k, x: px - (px - this.view.x) * f, y: py - (py - this.view.y) * f };
+    this.fitted = false;
     this.apply();
   }
 
@@ -259,7 +321,7 @@ export class GraphView {
     if (known && out) el.g.setAttribute("data-value", attrValue(out.value));
     else el.g.removeAttribute("data-value");
     const plural = (k: number): string => `${k} op${k === 1 ? "" : "s"}`;
-    el.value.textContent = clip(known ? `${plural(ops.length)}${out ? ` = ${short(out.value)}` : ""}` : `${done}/${plural(ops.length)} run`, b.w - 24, 12);
+    el.value.textContent = " " + (known ? `${plural(ops.length)}${out ? ` = ${short(out.value)}` : ""}` : `${done}/${plural(ops.length)} run`);
     const gs = mode === "reverse" ? grp.outputs.map((o) => st.grads.get(o)).find((x) => x !== undefined) : undefined;
     if (gs) el.g.setAttribute("data-grad", attrValue(gs.value));
     else el.g.removeAttribute("data-grad");
@@ -268,14 +330,16 @@ export class GraphView {
     if (t !== undefined) el.g.setAttribute("data-tangent", attrValue(t));
     else el.g.removeAttribute("data-tangent");
     el.extra.setAttribute("class", gs ? "extra grad" : t !== undefined ? "extra tangent" : "extra");
-    el.extra.textContent = clip(gs ? `∂${L}/∂out = ${short(gs.value)}` : t !== undefined ? `d out = ${short(t)}` : "", b.w - 24, 11);
+    el.extra.textContent = gs ? ` ∂${L}/∂out = ${short(gs.value)}` : t !== undefined ? ` d out = ${short(t)}` : "";
     // Named as drawn: a receiver inside another collapsed module is that module.
     const drawnAs = (id: number): string => {
       const scope = this.groupOf.get(id);
       return scope === undefined ? this.g.nodes[id]!.name : scope.slice(scope.lastIndexOf("/") + 1);
     };
     const sentTo = mode === "reverse" ? el.outgoing.filter((m) => st.flows.has(m.key)).map((m) => drawnAs(m.from)) : [];
-    el.sent.textContent = clip(sentTo.length ? `∇ out → ${[...new Set(sentTo)].join(", ")}` : "", b.w - 24, 11);
+    el.sent.textContent = sentTo.length ? ` ∇ out → ${[...new Set(sentTo)].join(", ")}` : "";
+    const visible = [`${grp.label} ▸ module`, el.value.textContent, el.extra.textContent, el.sent.textContent].map((x) => x.trim()).filter((x) => x).join(" ");
+    el.g.setAttribute("aria-label", `${visible} (module ${grp.scope}, ${plural(ops.length)}: click to expand)`);
     el.g.setAttribute("data-sent", String(sentTo.length));
   }
 
@@ -301,6 +365,7 @@ export class GraphView {
     this.root.addEventListener("pointermove", (ev) => {
       if (!drag) return;
       this.view = { ...this.view, x: drag.vx + ev.clientX - drag.x, y: drag.vy + ev.clientY - drag.y };
+      this.fitted = false;
       this.apply();
     });
     const end = (): void => { drag = null; this.root.classList.remove("dragging"); };
