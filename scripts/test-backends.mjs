@@ -4,7 +4,7 @@
 // Left out here: the browser pages and the installed-package checks, which do not depend on the backend.
 import { spawnSync } from "node:child_process";
 
-const EXCLUDE = ["test/browser.test.ts", "test/browser-mlp.test.ts", "test/browser-bundle.test.ts", "test/browser-threads.test.ts", "test/package.test.ts", "test/runtimes.test.ts"];
+const EXCLUDE = ["test/browser.test.ts", "test/browser-mlp.test.ts", "test/browser-page.test.ts", "test/browser-bundle.test.ts", "test/browser-threads.test.ts", "test/package.test.ts", "test/runtimes.test.ts"];
 const vitest = new URL("../node_modules/vitest/vitest.mjs", import.meta.url).pathname;
 
 for (const backend of ["wasm", "js"]) {
