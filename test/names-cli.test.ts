@@ -8,7 +8,7 @@ import { data, io, nn } from "../src/index.js";
 import { runSample, runTrainNames, type TrainNamesOptions } from "../src/cli/names-command.js";
 
 const dir = mkdtempSync(join(tmpdir(), "chainrule-names-"));
-const defaults: TrainNamesOptions = { model: "mlp", epochs: "10", batch: "128", lr: "0.01", context: "3", embedding: "16", hidden: "128", seed: "0" };
+const defaults: TrainNamesOptions = { model: "mlp", seed: "0" };
 const capture = () => {
   let text = "";
   return { out: { write: (s: string) => void (text += s), isTTY: false }, text: () => text };
@@ -79,6 +79,29 @@ describe("train names", () => {
     const names = await runSample(file, { n: "5", temperature: "0.8", seed: "1" }, capture().out);
     expect(names).toHaveLength(5);
   });
+
+  it("transformer: trains on whole names with AdamW, warm-up and clipping; the saved model samples", async () => {
+    const file = join(dir, "transformer.safetensors");
+    const c = capture();
+    const s = await runTrainNames({ ...defaults, model: "transformer", epochs: "1", batch: "128", embedding: "8", heads: "2", layers: "1", feedforward: "16", warmup: "10", out: file }, c.out);
+    expect(c.text()).toContain("transformer: context 16, embedding 8, 2 heads, 1 pre-norm blocks, feed-forward 16 (GELU)");
+    expect(c.text()).toContain("AdamW lr 0.003 (weight decay 0.01) with cosine decay to 0.0003 after 10 warm-up steps, gradients clipped at norm 1, batch 128 names, 1 epochs");
+    expect(s.history).toHaveLength(1);
+    // One pass with a tiny model already beats uniform guessing (ln 27 ≈ 3.30) clearly.
+    expect(s.testNLL).toBeLessThan(3.0);
+    const model = new nn.CharTransformer({ vocab: 27, context: 16, embedding: 8, heads: 2, layers: 1, feedforward: 16 });
+    expect(io.loadModule(file, model)).toMatchObject({ task: "names", model: "transformer", context: "16", embedding: "8", heads: "2", layers: "1", feedforward: "16" });
+    const split = await data.namesSplit({ seed: 0 });
+    // The NLL the command reports is the model's NLL on the test names, whole names or windows alike.
+    expect(nn.charNLL(model, data.charSequences(split.test, 16))).toBeCloseTo(s.testNLL, 5);
+    const a = capture();
+    const names = await runSample(file, { n: "6", temperature: "1", seed: "2" }, a.out);
+    expect(names).toHaveLength(6);
+    for (const n of names) expect(n.name).toMatch(/^[a-z]{0,15}$/);
+    const again = capture();
+    await runSample(file, { n: "6", temperature: "1", seed: "2" }, again.out);
+    expect(again.text()).toBe(a.text());
+  });
 });
 
 // Bad input through the built CLI (npm test builds first): one line on stderr, exit status 2.
@@ -98,7 +121,12 @@ describe("train names and sample: bad input", () => {
     const bare = join(dir, "bare.safetensors");
     io.saveSafetensors(bare, { w: nn.fitBigram([], 2, 0).stateDict().weight! });
     const cases: [string[], RegExp][] = [
-      [["train", "names", "--model", "lstm"], /^chainrule: train names: unknown model "lstm"; expected bigram or mlp$/],
+      [["train", "names", "--model", "lstm"], /^chainrule: train names: unknown model "lstm"; expected bigram, mlp or transformer$/],
+      [["train", "names", "--model", "transformer", "--context", "8"], /^chainrule: train names: --context must be at least 16 for the transformer \(the longest name, 15 letters, and its end marker\), got 8$/],
+      [["train", "names", "--model", "transformer", "--heads", "5"], /--embedding 64 must be divisible by --heads 5$/],
+      [["train", "names", "--model", "transformer", "--layers", "0"], /--layers must be an integer ≥ 1, got "0"$/],
+      [["train", "names", "--model", "transformer", "--clip", "-1"], /--clip must be a number ≥ 0, got "-1"$/],
+      [["train", "names", "--model", "transformer", "--epochs", "1", "--batch", "7563", "--warmup", "1"], /--warmup 1 must be less than the 1 updates of the run$/],
       [["train", "names", "--hidden", "0"], /^chainrule: train names: --hidden must be an integer ≥ 1, got "0"$/],
       [["train", "names", "--context", "-3"], /--context must be an integer ≥ 1, got "-3"/],
       [["train", "names", "--lr", "0"], /--lr must be a positive number, got "0"/],

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes test/fixtures/pytorch-layers.json and pytorch-attention.json: for each layer (Embedding, LayerNorm, BatchNorm1d, BatchNorm2d) in
+"""Writes test/fixtures/pytorch-layers.json, pytorch-attention.json and pytorch-transformer.json: for each layer (Embedding, LayerNorm, BatchNorm1d, BatchNorm2d) in
 float64, its constructor arguments, state dict (names, shapes, values: PyTorch's names and layouts), an input,
 the output, a fixed weight W shaped like the output, and the gradients of L = sum(output * W) with respect to
 the input (float inputs only) and to every parameter. BatchNorm cases also record the running statistics after
@@ -8,7 +8,9 @@ the training-mode forward pass and the output of a second, evaluation-mode pass 
 Run with a Python that has torch (Debian: `apt-get install python3-torch`, then
 `/usr/bin/python3 tools/pytorch-layers.py`); test/nn-layers-pytorch.test.ts and test/nn-attention.test.ts read them.
 The attention file holds scaled dot-product attention (written out with torch ops: torch 1.13 has no
-F.scaled_dot_product_attention) and nn.MultiheadAttention with its attention weights.
+F.scaled_dot_product_attention) and nn.MultiheadAttention with its attention weights; the transformer file
+holds nn.TransformerEncoderLayer in its pre-norm form (chainrule's TransformerBlock) and a learned positional
+embedding (test/nn-transformer.test.ts).
 """
 import json
 import math
@@ -119,6 +121,44 @@ def attention_cases():
     return out
 
 
+def transformer_cases():
+    """nn.TransformerEncoderLayer as a pre-norm block (norm_first, batch_first, no dropout), plain and with a
+    causal src_mask, and a learned positional embedding (nn.Embedding(T, E) of arange(L), added)."""
+    out = []
+    for name, act, causal in [("block_gelu", "gelu", False), ("block_causal_relu", "relu", True)]:
+        layer = torch.nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0, activation=act, batch_first=True, norm_first=True)
+        with torch.no_grad():
+            for k, (pname, p) in enumerate(layer.named_parameters()):
+                lo, hi = (0.5, 1.5) if pname.startswith("norm") and pname.endswith("weight") else (-0.8, 0.8)
+                p.copy_(values(list(p.shape), 60 + k, lo, hi))
+        state = {k: flat(v) for k, v in layer.state_dict().items()}
+        layer.train()
+        x = values([2, 3, 4], 70, -1.5, 1.5).requires_grad_(True)
+        mask = torch.ones(3, 3, dtype=torch.bool).triu(1) if causal else None  # True = blocked
+        y = layer(x, src_mask=mask)
+        w = values(list(y.shape), 96, -1.0, 1.0)
+        (y * w).sum().backward()
+        out.append({
+            "name": name, "layer": "TransformerBlock", "args": {"dModel": 4, "numHeads": 2, "dimFeedforward": 6, "activation": act, "causal": causal},
+            "training": True, "state": state, "input": {**flat(x), "dtype": "float64"}, "output": flat(y),
+            "weight": flat(w), "input_grad": flat(x.grad), "param_grads": {k: flat(p.grad) for k, p in layer.named_parameters()},
+        })
+    pos = torch.nn.Embedding(5, 4)
+    with torch.no_grad():
+        pos.weight.copy_(values([5, 4], 80, -1.0, 1.0))
+    state = {k: flat(v) for k, v in pos.state_dict().items()}
+    x = values([2, 3, 4], 81, -1.5, 1.5).requires_grad_(True)
+    y = x + pos(torch.arange(3))
+    w = values(list(y.shape), 95, -1.0, 1.0)
+    (y * w).sum().backward()
+    out.append({
+        "name": "positional_embedding", "layer": "PositionalEmbedding", "args": {"maxLength": 5, "dim": 4},
+        "training": True, "state": state, "input": {**flat(x), "dtype": "float64"}, "output": flat(y),
+        "weight": flat(w), "input_grad": flat(x.grad), "param_grads": {"weight": flat(pos.weight.grad)},
+    })
+    return out
+
+
 def main():
     nn = torch.nn
     cases = []
@@ -140,7 +180,7 @@ def main():
         package = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}", "python3-torch"], capture_output=True, text=True).stdout or None
     except OSError:
         package = None
-    for fname, group in [("pytorch-layers.json", cases), ("pytorch-attention.json", attention_cases())]:
+    for fname, group in [("pytorch-layers.json", cases), ("pytorch-attention.json", attention_cases()), ("pytorch-transformer.json", transformer_cases())]:
         doc = {"torch": torch.__version__, "torch_package": package, "cases": group}
         out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", fname)
         with open(out, "w") as fh:

@@ -2,12 +2,13 @@ import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { Rng } from "../core/random.js";
 import { ValueError } from "../core/errors.js";
-import { charExamples, decodeName, encodeName, namesSplit, NAMES_END, NAMES_MAX_LENGTH, NAMES_VOCAB, type CharExamples } from "../data/names.js";
+import { charExamples, charSequences, decodeName, encodeName, namesSplit, NAMES_END, NAMES_MAX_LENGTH, NAMES_VOCAB } from "../data/names.js";
 import { Bigram, fitBigram } from "../nn/bigram.js";
 import { CharMLP } from "../nn/char-mlp.js";
-import { charNLL, sampleSequences, trainCharModel, type CharEpochStats } from "../nn/char-lm.js";
+import { CharTransformer } from "../nn/char-transformer.js";
+import { charNLL, sampleSequences, trainCharModel, type CharData, type CharEpochStats } from "../nn/char-lm.js";
 import type { Module } from "../nn/module.js";
-import { adam } from "../optim/rules.js";
+import { adam, adamw } from "../optim/rules.js";
 import { cosineDecay } from "../optim/schedules.js";
 import { loadModule, loadSafetensors, saveModule } from "../io/index.js";
 import { checkWritable, writeError } from "./output-file.js";
@@ -15,15 +16,24 @@ import type { Output } from "./train-command.js";
 
 // `chainrule train names` and `chainrule sample`: character-level language models of English first names.
 
-/** The options of `chainrule train names`, as commander hands them over (strings until checked). */
+/**
+ * The options of `chainrule train names`, as commander hands them over (strings until checked). Sizes and
+ * rates left out take the chosen model's defaults (`NAMES_DEFAULTS`).
+ */
 export interface TrainNamesOptions {
   model: string;
-  epochs: string;
-  batch: string;
-  lr: string;
-  context: string;
-  embedding: string;
-  hidden: string;
+  epochs?: string;
+  batch?: string;
+  lr?: string;
+  context?: string;
+  embedding?: string;
+  hidden?: string;
+  heads?: string;
+  layers?: string;
+  feedforward?: string;
+  warmup?: string;
+  clip?: string;
+  weightDecay?: string;
   seed: string;
   out?: string;
   json?: boolean;
@@ -31,7 +41,7 @@ export interface TrainNamesOptions {
 
 /** The final numbers of a `train names` run. */
 export interface TrainNamesSummary {
-  model: "bigram" | "mlp";
+  model: NamesModel;
   /** NLL per character (nats) of the trained model on the training and test names. */
   trainNLL: number;
   testNLL: number;
@@ -43,8 +53,42 @@ export interface TrainNamesSummary {
   history: CharEpochStats[];
 }
 
-const MODELS = ["bigram", "mlp"] as const;
-type NamesModel = (typeof MODELS)[number];
+const MODELS = ["bigram", "mlp", "transformer"] as const;
+/** The models `train names --model` accepts. */
+export type NamesModel = (typeof MODELS)[number];
+
+/** Training settings of one learned model; the CLI flags override them. */
+export interface NamesHyperparameters {
+  epochs: number;
+  /** Windows (mlp) or names (transformer) per batch. */
+  batch: number;
+  /** Peak learning rate; cosine-decayed to a tenth. */
+  lr: number;
+  context: number;
+  embedding: number;
+  hidden: number;
+  heads: number;
+  layers: number;
+  feedforward: number;
+  /** Updates of linear warm-up before the cosine decay (0: none). */
+  warmup: number;
+  /** Total gradient norm cap (0: no clipping). */
+  clip: number;
+  /** AdamW's decoupled weight decay (the mlp uses Adam without decay). */
+  weightDecay: number;
+}
+
+/**
+ * The defaults of `train names` for each learned model, sized to train in about a minute on two cores.
+ * mlp: Bengio et al. (2003) with 3 characters of context, embedding 16, hidden 128, Adam. transformer:
+ * context 16 (the longest name and its end marker), width 64, 4 heads, 2 blocks, feed-forward 256, AdamW
+ * with warm-up and cosine decay, gradient clipping at 1.0. tools/pytorch-names.py trains PyTorch's twins
+ * with these same numbers.
+ */
+export const NAMES_DEFAULTS: Record<Exclude<NamesModel, "bigram">, NamesHyperparameters> = {
+  mlp: { epochs: 10, batch: 128, lr: 0.01, context: 3, embedding: 16, hidden: 128, heads: 0, layers: 0, feedforward: 0, warmup: 0, clip: 0, weightDecay: 0 },
+  transformer: { epochs: 4, batch: 32, lr: 0.003, context: 16, embedding: 64, hidden: 0, heads: 4, layers: 2, feedforward: 256, warmup: 100, clip: 1, weightDecay: 0.01 },
+};
 
 function int(op: string, flag: string, v: string, min: number): number {
   const n = Number(v);
@@ -58,6 +102,55 @@ function positive(op: string, flag: string, v: string): number {
   return n;
 }
 
+function nonNegative(op: string, flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new ValueError(`${op}: ${flag} must be a number ≥ 0, got "${v}"`);
+  return n;
+}
+
+/** The model's defaults with the flags given on the command line, each checked. */
+function hyperparameters(op: string, kind: Exclude<NamesModel, "bigram">, o: TrainNamesOptions): NamesHyperparameters {
+  const d = NAMES_DEFAULTS[kind];
+  const i = (flag: string, v: string | undefined, fallback: number, min = 1): number => (v === undefined ? fallback : int(op, flag, v, min));
+  const h: NamesHyperparameters = {
+    epochs: i("--epochs", o.epochs, d.epochs),
+    batch: i("--batch", o.batch, d.batch),
+    lr: o.lr === undefined ? d.lr : positive(op, "--lr", o.lr),
+    context: i("--context", o.context, d.context),
+    embedding: i("--embedding", o.embedding, d.embedding),
+    hidden: i("--hidden", o.hidden, d.hidden),
+    heads: i("--heads", o.heads, d.heads),
+    layers: i("--layers", o.layers, d.layers),
+    feedforward: i("--feedforward", o.feedforward, d.feedforward),
+    warmup: i("--warmup", o.warmup, d.warmup, 0),
+    clip: o.clip === undefined ? d.clip : nonNegative(op, "--clip", o.clip),
+    weightDecay: o.weightDecay === undefined ? d.weightDecay : nonNegative(op, "--weight-decay", o.weightDecay),
+  };
+  if (kind === "transformer") {
+    if (h.context < NAMES_MAX_LENGTH + 1) throw new ValueError(`${op}: --context must be at least ${NAMES_MAX_LENGTH + 1} for the transformer (the longest name, ${NAMES_MAX_LENGTH} letters, and its end marker), got ${h.context}`);
+    if (h.embedding % h.heads !== 0) throw new ValueError(`${op}: --embedding ${h.embedding} must be divisible by --heads ${h.heads}`);
+  }
+  return h;
+}
+
+/** A fresh model of the given kind and sizes. */
+function buildModel(kind: Exclude<NamesModel, "bigram">, h: NamesHyperparameters, rng: Rng): Module {
+  if (kind === "mlp") return new CharMLP({ vocab: NAMES_VOCAB, context: h.context, embedding: h.embedding, hidden: h.hidden, rng });
+  return new CharTransformer({ vocab: NAMES_VOCAB, context: h.context, embedding: h.embedding, heads: h.heads, layers: h.layers, feedforward: h.feedforward, rng });
+}
+
+/** One line naming the model and its training settings. */
+function describeRun(kind: Exclude<NamesModel, "bigram">, h: NamesHyperparameters, params: number): string {
+  const size = `${params.toLocaleString("en-US")} parameters`;
+  const decay = `cosine decay to ${Number((h.lr / 10).toPrecision(6))}${h.warmup > 0 ? ` after ${h.warmup} warm-up steps` : ""}`;
+  const clip = h.clip > 0 ? `, gradients clipped at norm ${h.clip}` : "";
+  if (kind === "mlp") {
+    return `MLP (Bengio et al. 2003): context ${h.context}, embedding ${h.embedding}, hidden ${h.hidden} (tanh); ${size}; Adam lr ${h.lr} with ${decay}${clip}, batch ${h.batch}, ${h.epochs} epochs`;
+  }
+  return `transformer: context ${h.context}, embedding ${h.embedding}, ${h.heads} heads, ${h.layers} pre-norm blocks, feed-forward ${h.feedforward} (GELU); ${size}; `
+    + `AdamW lr ${h.lr} (weight decay ${h.weightDecay}) with ${decay}${clip}, batch ${h.batch} names, ${h.epochs} epochs`;
+}
+
 const nats = (v: number): string => v.toFixed(4);
 
 /**
@@ -69,19 +162,18 @@ const nats = (v: number): string => v.toFixed(4);
  */
 export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promise<TrainNamesSummary> {
   const op = "train names";
-  if (!(MODELS as readonly string[]).includes(opts.model)) throw new ValueError(`${op}: unknown model "${opts.model}"; expected ${MODELS.join(" or ")}`);
+  if (!(MODELS as readonly string[]).includes(opts.model)) throw new ValueError(`${op}: unknown model "${opts.model}"; expected ${MODELS.slice(0, -1).join(", ")} or ${MODELS[MODELS.length - 1]}`);
   const kind = opts.model as NamesModel;
-  const epochs = int(op, "--epochs", opts.epochs, 1);
-  const batch = int(op, "--batch", opts.batch, 1);
-  const context = int(op, "--context", opts.context, 1);
-  const embedding = int(op, "--embedding", opts.embedding, 1);
-  const hidden = int(op, "--hidden", opts.hidden, 1);
   const seed = int(op, "--seed", opts.seed, 0);
-  const lr = positive(op, "--lr", opts.lr);
+  const h = kind === "bigram" ? null : hyperparameters(op, kind, opts);
   if (opts.out !== undefined) checkWritable(`${op}: --out`, opts.out);
 
   const start = performance.now();
   const split = await namesSplit({ seed });
+  // Checked before any output: a run that cannot start must not look started.
+  const rows = kind === "mlp" ? split.train.reduce((n, name) => n + name.length + 1, 0) : split.train.length;
+  const steps = h === null ? 0 : h.epochs * Math.ceil(rows / h.batch);
+  if (h !== null && h.warmup >= steps) throw new ValueError(`${op}: --warmup ${h.warmup} must be less than the ${steps} updates of the run`);
   const bigram = fitBigram(split.train.map(encodeName), NAMES_VOCAB, NAMES_END);
   const pairs = { train: charExamples(split.train, 1), test: charExamples(split.test, 1) };
   const bigramTrainNLL = charNLL(bigram, pairs.train), bigramTestNLL = charNLL(bigram, pairs.test);
@@ -93,22 +185,24 @@ export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promi
   let model: Module = bigram;
   let history: CharEpochStats[] = [];
   let trainNLL = bigramTrainNLL, testNLL = bigramTestNLL, usedEpochs = 0;
-  if (kind === "mlp") {
-    const data: { train: CharExamples; test: CharExamples } = { train: charExamples(split.train, context), test: charExamples(split.test, context) };
-    const mlp = new CharMLP({ vocab: NAMES_VOCAB, context, embedding, hidden, rng: new Rng(seed) });
-    model = mlp;
-    const steps = epochs * Math.ceil(data.train.count / batch);
-    say(`MLP (Bengio et al. 2003): context ${context}, embedding ${embedding}, hidden ${hidden} (tanh); ${mlp.numParameters().toLocaleString("en-US")} parameters; `
-      + `Adam lr ${lr} with cosine decay to ${lr / 10}, batch ${batch}, ${epochs} epochs\n`);
+  if (kind !== "bigram" && h !== null) {
+    const { epochs, batch, lr } = h;
+    const data: { train: CharData; test: CharData } = kind === "mlp"
+      ? { train: charExamples(split.train, h.context), test: charExamples(split.test, h.context) }
+      : { train: charSequences(split.train, h.context), test: charSequences(split.test, h.context) };
+    model = buildModel(kind, h, new Rng(seed));
+    say(describeRun(kind, h, model.numParameters()) + "\n");
+    const schedule = cosineDecay(lr, steps, { minLr: lr / 10, warmupSteps: h.warmup });
     const bar = !quiet && out.isTTY
       ? new cliProgress.SingleBar({ format: "epoch {epoch} [{bar}] {value}/{total} batches, loss {loss}", clearOnComplete: true, hideCursor: true }, cliProgress.Presets.shades_classic)
       : null;
     const width = String(epochs).length;
     try {
-      history = trainCharModel(mlp, data, {
+      history = trainCharModel(model, data, {
         epochs,
         batchSize: batch,
-        optimizer: adam({ lr: cosineDecay(lr, steps, { minLr: lr / 10 }) }),
+        optimizer: kind === "mlp" ? adam({ lr: schedule }) : adamw({ lr: schedule, weightDecay: h.weightDecay }),
+        clipNorm: h.clip > 0 ? h.clip : undefined,
         seed,
         onBatch: ({ epoch, batch: b, batches, loss }) => {
           if (!bar) return;
@@ -138,7 +232,10 @@ export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promi
       trainNames: String(split.train.length), testNames: String(split.test.length),
       trainNLL: String(trainNLL), testNLL: String(testNLL),
     };
-    if (kind === "mlp") Object.assign(meta, { context: String(context), embedding: String(embedding), hidden: String(hidden), epochs: String(epochs) });
+    if (kind === "mlp" && h !== null) Object.assign(meta, { context: String(h.context), embedding: String(h.embedding), hidden: String(h.hidden), epochs: String(h.epochs) });
+    if (kind === "transformer" && h !== null) {
+      Object.assign(meta, { context: String(h.context), embedding: String(h.embedding), heads: String(h.heads), layers: String(h.layers), feedforward: String(h.feedforward), epochs: String(h.epochs) });
+    }
     try {
       saveModule(opts.out, model, meta);
     } catch (e) {
@@ -149,8 +246,8 @@ export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promi
   if (quiet) {
     const { history: h, ...rest } = summary;
     out.write(JSON.stringify({ ...rest, history: h.map(({ epoch, trainNLL: a, testNLL: b }) => ({ epoch, trainNLL: a, testNLL: b })) }) + "\n");
-  } else if (kind === "mlp") {
-    out.write(`test NLL ${nats(testNLL)} nats per character (bigram ${nats(bigramTestNLL)}, ${nats(bigramTestNLL - testNLL)} better) after ${epochs} epoch${epochs === 1 ? "" : "s"}, ${summary.seconds.toFixed(1)}s in total\n`);
+  } else if (kind !== "bigram") {
+    out.write(`test NLL ${nats(testNLL)} nats per character (bigram ${nats(bigramTestNLL)}, ${nats(bigramTestNLL - testNLL)} better) after ${usedEpochs} epoch${usedEpochs === 1 ? "" : "s"}, ${summary.seconds.toFixed(1)}s in total\n`);
   }
   return summary;
 }
@@ -179,7 +276,7 @@ function metaInt(meta: Record<string, string>, key: string, path: string, max: n
 }
 
 /** The model a `train names` file holds, rebuilt from its metadata and loaded. */
-function loadNamesModel(path: string): { model: Module; context: number; seed: number } {
+function loadNamesModel(path: string): { model: Module; context: number; seed: number; sequence: boolean } {
   const { metadata } = loadSafetensors(path);
   if (metadata.task !== "names") {
     const what = metadata.dataset !== undefined
@@ -191,18 +288,25 @@ function loadNamesModel(path: string): { model: Module; context: number; seed: n
   const vocab = metaInt(metadata, "vocab", path, 1000);
   if (vocab !== NAMES_VOCAB) throw new ValueError(`sample: ${path} has a vocabulary of ${vocab} tokens; expected ${NAMES_VOCAB} (end marker and a–z)`);
   const seed = Number(metadata.seed ?? "0");
-  let model: Module, context: number;
-  if (kind === "bigram") {
+  let model: Module, context: number, sequence = false;
+  if (kind === "transformer") {
+    context = metaInt(metadata, "context", path, 1024);
+    const size = (k: string): number => metaInt(metadata, k, path, 65536);
+    const embedding = size("embedding"), heads = size("heads");
+    if (embedding % heads !== 0) throw new ValueError(`sample: ${path} has embedding ${embedding} and heads ${heads} in its metadata; the heads must divide the embedding`);
+    model = new CharTransformer({ vocab, context, embedding, heads, layers: size("layers"), feedforward: size("feedforward") });
+    sequence = true;
+  } else if (kind === "bigram") {
     model = new Bigram(vocab);
     context = 1;
   } else if (kind === "mlp") {
     context = metaInt(metadata, "context", path, 1024);
     model = new CharMLP({ vocab, context, embedding: metaInt(metadata, "embedding", path, 65536), hidden: metaInt(metadata, "hidden", path, 65536) });
   } else {
-    throw new ValueError(`sample: ${path} holds a names model of unknown kind ${JSON.stringify(kind)}; expected bigram or mlp`);
+    throw new ValueError(`sample: ${path} holds a names model of unknown kind ${JSON.stringify(kind)}; expected ${MODELS.join(", ")}`);
   }
   loadModule(path, model);
-  return { model, context, seed: Number.isSafeInteger(seed) ? seed : 0 };
+  return { model, context, seed: Number.isSafeInteger(seed) ? seed : 0, sequence };
 }
 
 /**
@@ -215,8 +319,8 @@ export async function runSample(path: string, opts: SampleCommandOptions, out: O
   const count = int("sample", "-n", opts.n, 1);
   const temperature = positive("sample", "--temperature", opts.temperature);
   const seed = int("sample", "--seed", opts.seed, 0);
-  const { model, context, seed: splitSeed } = loadNamesModel(path);
-  const seqs = sampleSequences(model, { count, blockSize: context, end: NAMES_END, maxLength: NAMES_MAX_LENGTH, temperature, rng: new Rng(seed) });
+  const { model, context, seed: splitSeed, sequence } = loadNamesModel(path);
+  const seqs = sampleSequences(model, { count, blockSize: context, end: NAMES_END, maxLength: NAMES_MAX_LENGTH, temperature, rng: new Rng(seed), sequence });
   const training = new Set((await namesSplit({ seed: splitSeed })).train);
   const names = seqs.map((s) => {
     const name = decodeName(s);
@@ -245,13 +349,19 @@ export function registerNamesCommands(program: Command): void {
   train
     .command("names")
     .description("character-level language model of 8,403 English first names (seeded 90/10 split); reports NLL per character in nats")
-    .addOption(new Option("--model <model>", "bigram (counts) or mlp (Bengio et al. 2003)").default("mlp"))
-    .option("--epochs <n>", "passes over the training names (mlp)", "10")
-    .option("--batch <n>", "mini-batch size (mlp)", "128")
-    .option("--lr <rate>", "Adam's initial learning rate, cosine-decayed to a tenth (mlp)", "0.01")
-    .option("--context <n>", "characters of context (mlp)", "3")
-    .option("--embedding <n>", "embedding size (mlp)", "16")
-    .option("--hidden <n>", "hidden units (mlp)", "128")
+    .addOption(new Option("--model <model>", "bigram (counts), mlp (Bengio et al. 2003) or transformer (decoder-only, pre-norm)").default("mlp"))
+    .option("--epochs <n>", "passes over the training names (mlp 10, transformer 4)")
+    .option("--batch <n>", "mini-batch size: windows for mlp (128), names for transformer (32)")
+    .option("--lr <rate>", "peak learning rate, cosine-decayed to a tenth (mlp 0.01 with Adam, transformer 0.003 with AdamW)")
+    .option("--context <n>", "characters of context (mlp 3, transformer 16)")
+    .option("--embedding <n>", "embedding size (mlp 16, transformer 64)")
+    .option("--hidden <n>", "hidden units (mlp 128)")
+    .option("--heads <n>", "attention heads per block (transformer 4)")
+    .option("--layers <n>", "transformer blocks (transformer 2)")
+    .option("--feedforward <n>", "feed-forward width of each block (transformer 256)")
+    .option("--warmup <n>", "updates of linear learning-rate warm-up (transformer 100, mlp 0)")
+    .option("--clip <norm>", "clip the gradients' total norm, 0 for none (transformer 1, mlp 0)")
+    .option("--weight-decay <wd>", "AdamW's decoupled weight decay (transformer 0.01)")
     .option("--seed <n>", "seed of the split, the initial weights and the shuffles", "0")
     .option("--out <file>", "save the model (safetensors) for chainrule sample")
     .option("--json", "print only the final numbers as JSON")

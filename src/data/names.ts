@@ -167,3 +167,46 @@ export function charExamples(names: readonly string[], blockSize: number): CharE
   }
   return { contexts, targets, blockSize, count };
 }
+
+/**
+ * Whole names as sequences for models that predict at every position (transformers, recurrent nets): row i
+ * of `inputs` is [end, c1, …, cn] and of `targets` [c1, …, cn, end], both padded on the right to
+ * `blockSize` (inputs with the end marker, targets with −1, which the loss ignores). A causal model sees
+ * the same contexts as `charExamples` with a window as long as the name, so the mean over the `count`
+ * non-padding targets is the same NLL per character.
+ */
+export interface CharSequences {
+  /** int32 [sequences, blockSize], row-major. */
+  readonly inputs: Int32Array;
+  /** int32 [sequences, blockSize]: the next token, or −1 (`IGNORE_TARGET`) after the name's end. */
+  readonly targets: Int32Array;
+  readonly blockSize: number;
+  /** The number of names (rows). */
+  readonly sequences: number;
+  /** The number of characters to predict: Σ(length + 1), as `charExamples`. */
+  readonly count: number;
+}
+
+/** The target that marks padding in `CharSequences` (PyTorch's ignore_index convention). */
+export const IGNORE_TARGET = -1;
+
+/**
+ * One padded row per name (see `CharSequences`).
+ * @param blockSize the row length; at least the longest name plus one (16 for the names' 15 letters)
+ * @throws ValueError for a blockSize that cannot hold a name and its end marker, or a character outside a–z
+ */
+export function charSequences(names: readonly string[], blockSize: number): CharSequences {
+  if (!Number.isInteger(blockSize) || blockSize < 1) throw new ValueError(`charSequences: blockSize must be a positive integer, got ${blockSize}`);
+  const inputs = new Int32Array(names.length * blockSize).fill(NAMES_END);
+  const targets = new Int32Array(names.length * blockSize).fill(IGNORE_TARGET);
+  let count = 0;
+  names.forEach((name, r) => {
+    if (name.length + 1 > blockSize) throw new ValueError(`charSequences: "${name}" has ${name.length} letters; a block of ${blockSize} holds names of up to ${blockSize - 1} (the end marker takes one place); use a longer block`);
+    const tokens = encodeName(name);
+    // inputs[0] stays the end marker, which stands for "start" (see NAMES_END).
+    inputs.set(tokens.subarray(0, tokens.length - 1), r * blockSize + 1);
+    targets.set(tokens, r * blockSize);
+    count += tokens.length;
+  });
+  return { inputs, targets, blockSize, sequences: names.length, count };
+}

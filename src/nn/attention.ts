@@ -82,6 +82,8 @@ export interface MultiheadAttentionOptions {
   bias?: boolean;
   /** Inputs and outputs are [N, L, E] (true) or [L, N, E] (false, PyTorch's default). Default false. */
   batchFirst?: boolean;
+  /** `forward(x)` is causal self-attention (query i sees keys j ≤ i), as a decoder needs. Default false. */
+  causal?: boolean;
   rng?: Rng;
   dtype?: DType;
 }
@@ -109,6 +111,7 @@ export class MultiheadAttention extends Module {
   readonly headDim: number;
   readonly batchFirst: boolean;
   readonly hasBias: boolean;
+  readonly causal: boolean;
   readonly outProj: Linear;
   /**
    * @param embedDim E, the model width
@@ -124,6 +127,7 @@ export class MultiheadAttention extends Module {
     this.headDim = embedDim / numHeads;
     this.batchFirst = options.batchFirst ?? false;
     this.hasBias = options.bias ?? true;
+    this.causal = options.causal ?? false;
     const rng = options.rng ?? new Rng(0x3a77);
     const dtype = options.dtype ?? "float32";
     // PyTorch: xavier_uniform_ on the packed [3E, E] matrix, zero biases.
@@ -132,9 +136,12 @@ export class MultiheadAttention extends Module {
     this.outProj = this.registerModule("out_proj", new Linear(embedDim, embedDim, { rng, dtype, bias: this.hasBias }));
   }
 
-  /** Self-attention: `attend(x, x, x)[0]`. @param x [L, N, E], or [N, L, E] with batchFirst */
+  /**
+   * Self-attention, `attend(x, x, x, { causal })[0]` with the constructor's `causal`, without computing the
+   * attention weights. @param x [L, N, E], or [N, L, E] with batchFirst
+   */
   forward(x: Tensor): Tensor {
-    return this._attend(x, x, x, {})[0];
+    return this._attend(x, x, x, { causal: this.causal }, false)[0];
   }
 
   /**
@@ -146,10 +153,10 @@ export class MultiheadAttention extends Module {
    * @throws ShapeError for mismatched shapes
    */
   attend(query: Tensor, key: Tensor, value: Tensor, options: MultiheadCallOptions = {}): [Tensor, Tensor] {
-    return nameScope("MultiheadAttention", () => this._attend(query, key, value, options));
+    return nameScope("MultiheadAttention", () => this._attend(query, key, value, options, true) as [Tensor, Tensor]);
   }
 
-  private _attend(query: Tensor, key: Tensor, value: Tensor, options: MultiheadCallOptions): [Tensor, Tensor] {
+  private _attend(query: Tensor, key: Tensor, value: Tensor, options: MultiheadCallOptions, withWeights: boolean): [Tensor, Tensor | null] {
     const e = this.embedDim, h = this.numHeads, d = this.headDim;
     for (const [what, t] of [["query", query], ["key", key], ["value", value]] as const) {
       if (t.rank !== 3 || t.shape[2] !== e) throw new ShapeError(`MultiheadAttention: ${what} has shape ${fmtShape(t.shape)}, expected ${this.batchFirst ? "[N, L, E]" : "[L, N, E]"} with E = ${e}`);
@@ -176,6 +183,7 @@ export class MultiheadAttention extends Module {
     const joined = reshape(permute(heads, [0, 2, 1, 3]), [n, l, e]);
     let out = this.outProj.forward(joined);
     if (!this.batchFirst) out = permute(out, [1, 0, 2]);
+    if (!withWeights) return [out, null];
     // The weights for inspection, averaged over heads as PyTorch returns them: attention applied to the
     // identity in place of the values gives the softmax matrix itself.
     const weights = scaledDotProductAttention(q, k, eyeLike(s, q.dtype), { mask: m, causal: options.causal });
@@ -183,7 +191,7 @@ export class MultiheadAttention extends Module {
   }
 
   override describe(): string {
-    return `MultiheadAttention(${this.embedDim}, heads ${this.numHeads}${this.batchFirst ? ", batch first" : ""})`;
+    return `MultiheadAttention(${this.embedDim}, heads ${this.numHeads}${this.batchFirst ? ", batch first" : ""}${this.causal ? ", causal" : ""})`;
   }
 }
 

@@ -13,5 +13,7 @@ export * from "./normalization.js";
 export * from "./char-mlp.js";
 export * from "./char-lm.js";
 export * from "./attention.js";
+export * from "./transformer.js";
+export * from "./char-transformer.js";
 export * from "./train.js";
 export * from "./checkpoint.js";

@@ -83,24 +83,36 @@ export interface CrossEntropyOptions {
   reduction?: Reduction;
   /** ε in [0, 1]: targets become (1 − ε)·target + ε/C (Szegedy et al. 2016; PyTorch's label_smoothing). Default 0. */
   labelSmoothing?: number;
+  /**
+   * With int32 labels: positions whose label equals this value (e.g. −1 for padding) contribute neither
+   * loss nor gradient, and "mean" averages over the other positions only (PyTorch's ignore_index).
+   */
+  ignoreIndex?: number;
 }
 
 /** Concrete one-hot (smoothed) targets from int labels, validated against the class count. */
-function oneHotTargets(labels: Tensor, x: Tensor, eps: number): Tensor {
+function oneHotTargets(labels: Tensor, x: Tensor, eps: number, ignore: number | undefined): [Tensor, number] {
   const classes = x.shape[x.rank - 1]!;
   const rows = labels.size;
   const data = allocate(x.dtype, rows * classes);
   const off = eps / classes;
   if (off !== 0) data.fill(off);
   const l = labels.data;
+  let kept = 0;
   for (let r = 0; r < rows; r++) {
     const c = l[r]!;
+    // An all-zero target row: the fused loss Σ t·(lse − x) and its gradient softmax·Σt − t are both exactly 0.
+    if (c === ignore) {
+      data.fill(0, r * classes, (r + 1) * classes);
+      continue;
+    }
+    kept++;
     if (!Number.isInteger(c) || c < 0 || c >= classes) {
       throw new ValueError(`crossEntropy: label ${c} at position ${r} is out of range; expected an integer in [0, ${classes - 1}] for ${classes} classes`);
     }
     data[r * classes + c] = 1 - eps + off;
   }
-  return Tensor._concrete(data, x.shape, x.dtype);
+  return [Tensor._concrete(data, x.shape, x.dtype), kept];
 }
 
 /**
@@ -109,9 +121,10 @@ function oneHotTargets(labels: Tensor, x: Tensor, eps: number): Tensor {
  * Uses the fused `softmaxCrossEntropy` primitive, so the gradient with respect to the logits is exactly
  * softmax − onehot (divided by the batch size for "mean") and finite at any logit size.
  * @param logits float, shape [N, C] (or [..., C]; classes last)
- * @param targets int32 labels [N] with values in [0, C), or float probabilities [N, C]
- * @returns a scalar for "mean"/"sum", shape [N] for "none"
- * @throws ShapeError for mismatched shapes; ValueError for a label out of range, a bad reduction or ε outside [0, 1]
+ * @param targets int32 labels [N] with values in [0, C) (or `ignoreIndex`), or float probabilities [N, C]
+ * @returns a scalar for "mean"/"sum", shape [N] for "none" (0 at ignored positions)
+ * @throws ShapeError for mismatched shapes; ValueError for a label out of range, a bad reduction, ε outside
+ *   [0, 1], ignoreIndex with probability targets, or a "mean" over labels that are all ignored (PyTorch's NaN)
  */
 export function crossEntropy(logits: TensorLike, targets: TensorLike, options: CrossEntropyOptions = {}): Tensor {
   const x = operand("crossEntropy", logits);
@@ -121,12 +134,21 @@ export function crossEntropy(logits: TensorLike, targets: TensorLike, options: C
   if (!(eps >= 0 && eps <= 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1], got ${eps}`);
   if (x.rank === 0) throw new ShapeError("crossEntropy: logits must have a class axis, e.g. [N, C]; got shape []");
   let probs: Tensor;
+  const ignore = options.ignoreIndex;
   if (!isFloat(t.dtype)) {
     if (!sameShape(t.shape, x.shape.slice(0, -1))) {
       throw new ShapeError(`crossEntropy: labels have shape ${fmtShape(t.shape)}, expected ${fmtShape(x.shape.slice(0, -1))} for logits ${fmtShape(x.shape)}`);
     }
-    probs = oneHotTargets(t, x, eps);
+    let kept: number;
+    [probs, kept] = oneHotTargets(t, x, eps, ignore);
+    if (ignore !== undefined && kept < t.size) {
+      const losses = softmaxCrossEntropy(x, probs);
+      if ((options.reduction ?? "mean") !== "mean") return reduce("crossEntropy", losses, options.reduction);
+      if (kept === 0) throw new ValueError(`crossEntropy: every label equals ignoreIndex ${ignore}, so the mean is over no position; use reduction "sum"`);
+      return sum(losses).div(kept);
+    }
   } else {
+    if (ignore !== undefined) throw new ValueError("crossEntropy: ignoreIndex applies to int32 class labels, not to probability targets");
     if (!sameShape(t.shape, x.shape)) {
       throw new ShapeError(`crossEntropy: probability targets have shape ${fmtShape(t.shape)}, expected the logits' shape ${fmtShape(x.shape)} (or int32 labels of shape ${fmtShape(x.shape.slice(0, -1))})`);
     }
