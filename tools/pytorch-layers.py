@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes test/fixtures/pytorch-layers.json, pytorch-attention.json and pytorch-transformer.json: for each layer (Embedding, LayerNorm, BatchNorm1d, BatchNorm2d) in
+"""Writes test/fixtures/pytorch-layers.json, pytorch-attention.json, pytorch-transformer.json and pytorch-recurrent.json: for each layer (Embedding, LayerNorm, BatchNorm1d, BatchNorm2d) in
 float64, its constructor arguments, state dict (names, shapes, values: PyTorch's names and layouts), an input,
 the output, a fixed weight W shaped like the output, and the gradients of L = sum(output * W) with respect to
 the input (float inputs only) and to every parameter. BatchNorm cases also record the running statistics after
@@ -10,7 +10,8 @@ Run with a Python that has torch (Debian: `apt-get install python3-torch`, then
 The attention file holds scaled dot-product attention (written out with torch ops: torch 1.13 has no
 F.scaled_dot_product_attention) and nn.MultiheadAttention with its attention weights; the transformer file
 holds nn.TransformerEncoderLayer in its pre-norm form (chainrule's TransformerBlock) and a learned positional
-embedding (test/nn-transformer.test.ts).
+embedding (test/nn-transformer.test.ts); the recurrent file nn.GRU and nn.LSTM with initial and final states
+(test/nn-recurrent.test.ts).
 """
 import json
 import math
@@ -159,6 +160,53 @@ def transformer_cases():
     return out
 
 
+def recurrent_cases():
+    """nn.GRU and nn.LSTM (one direction, no dropout): outputs, final states and the gradients of
+    L = Σ out·W + Σ h_n·Wh (+ Σ c_n·Wc) with respect to the input, the initial states and every parameter."""
+    out = []
+    specs = [
+        ("gru_batch_first_two_layers_h0", torch.nn.GRU, dict(input_size=3, hidden_size=4, num_layers=2, batch_first=True), [2, 5, 3], True),
+        ("gru_seq_first_no_bias", torch.nn.GRU, dict(input_size=3, hidden_size=2, bias=False), [4, 3, 3], False),
+        ("lstm_batch_first_two_layers_h0_c0", torch.nn.LSTM, dict(input_size=3, hidden_size=4, num_layers=2, batch_first=True), [2, 5, 3], True),
+        ("lstm_seq_first", torch.nn.LSTM, dict(input_size=2, hidden_size=3), [4, 2, 2], False),
+    ]
+    for k, (name, cls, kw, xshape, with_state) in enumerate(specs):
+        rnn = cls(**kw)
+        with torch.no_grad():
+            for j, (pname, p) in enumerate(rnn.named_parameters()):
+                p.copy_(values(list(p.shape), 100 + 10 * k + j, -0.7, 0.7))
+        state = {pn: flat(v) for pn, v in rnn.state_dict().items()}
+        x = values(xshape, 150 + k, -1.5, 1.5).requires_grad_(True)
+        n = xshape[0] if kw.get("batch_first") else xshape[1]
+        layers, hidden = kw.get("num_layers", 1), kw["hidden_size"]
+        lstm = cls is torch.nn.LSTM
+        h0 = values([layers, n, hidden], 160 + k, -0.9, 0.9).requires_grad_(True) if with_state else None
+        c0 = values([layers, n, hidden], 170 + k, -0.9, 0.9).requires_grad_(True) if with_state and lstm else None
+        if lstm:
+            y, (hn, cn) = rnn(x, (h0, c0)) if with_state else rnn(x)
+        else:
+            y, hn = rnn(x, h0) if with_state else rnn(x)
+            cn = None
+        w, wh = values(list(y.shape), 94, -1.0, 1.0), values(list(hn.shape), 93, -1.0, 1.0)
+        loss = (y * w).sum() + (hn * wh).sum()
+        wc = None
+        if cn is not None:
+            wc = values(list(cn.shape), 92, -1.0, 1.0)
+            loss = loss + (cn * wc).sum()
+        loss.backward()
+        out.append({
+            "name": name, "layer": cls.__name__,
+            "args": {"inputSize": kw["input_size"], "hiddenSize": hidden, "numLayers": layers, "bias": kw.get("bias", True), "batchFirst": kw.get("batch_first", False)},
+            "training": True, "state": state, "input": {**flat(x), "dtype": "float64"},
+            "h0": flat(h0) if h0 is not None else None, "c0": flat(c0) if c0 is not None else None,
+            "output": flat(y), "h_n": flat(hn), "c_n": flat(cn) if cn is not None else None,
+            "weight": flat(w), "weight_h": flat(wh), "weight_c": flat(wc) if wc is not None else None,
+            "input_grad": flat(x.grad), "h0_grad": flat(h0.grad) if h0 is not None else None, "c0_grad": flat(c0.grad) if c0 is not None else None,
+            "param_grads": {pn: flat(p.grad) for pn, p in rnn.named_parameters()},
+        })
+    return out
+
+
 def main():
     nn = torch.nn
     cases = []
@@ -180,7 +228,8 @@ def main():
         package = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}", "python3-torch"], capture_output=True, text=True).stdout or None
     except OSError:
         package = None
-    for fname, group in [("pytorch-layers.json", cases), ("pytorch-attention.json", attention_cases()), ("pytorch-transformer.json", transformer_cases())]:
+    for fname, group in [("pytorch-layers.json", cases), ("pytorch-attention.json", attention_cases()), ("pytorch-transformer.json", transformer_cases()),
+                         ("pytorch-recurrent.json", recurrent_cases())]:
         doc = {"torch": torch.__version__, "torch_package": package, "cases": group}
         out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", fname)
         with open(out, "w") as fh:

@@ -15,5 +15,7 @@ export * from "./char-lm.js";
 export * from "./attention.js";
 export * from "./transformer.js";
 export * from "./char-transformer.js";
+export * from "./recurrent.js";
+export * from "./char-gru.js";
 export * from "./train.js";
 export * from "./checkpoint.js";

@@ -69,3 +69,13 @@ export function glorotNormal(shape: readonly number[], fanIn: number, fanOut: nu
   const s = (options.gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
   return fill(shape, options.dtype, () => options.rng.normal() * s);
 }
+
+/**
+ * Uniform initialisation U(low, high), as PyTorch's `nn.init.uniform_` (recurrent layers use
+ * U(−1/√H, 1/√H)). `gain` is not used.
+ * @throws ValueError unless low < high, both finite
+ */
+export function uniformInit(shape: readonly number[], low: number, high: number, options: InitOptions): Tensor {
+  if (!(Number.isFinite(low) && Number.isFinite(high) && low < high)) throw new ValueError(`uniformInit: need finite low < high, got ${low} and ${high}`);
+  return fill(shape, options.dtype, () => low + (high - low) * options.rng.next());
+}
