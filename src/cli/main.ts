@@ -60,6 +60,7 @@ function buildProgram(style: Style, write: (s: string) => void, state: ProgramSt
       "  chainrule viz --format dot -o seed.dot           the graph for Graphviz (also: text, json, html)",
       "  chainrule viz -o seed.html                       the step-through page (open it in a browser, works offline)",
       "  chainrule viz --mlp                              one MLP training step on MNIST digits -> graph.html (collapse modules)",
+      "  chainrule viz --names                            one training step of the names MLP on 3 names -> graph.html",
       "  chainrule modes --max 1024 --plot modes.svg      reverse vs forward mode: sweeps and time for n parameters",
       "  chainrule train mnist --model cnn --out m.safetensors   train on MNIST digits (also --plot curves.svg, --json)",
       "  chainrule predict m.safetensors --index 17       classify a held-out digit and draw it",
@@ -104,7 +105,8 @@ function buildProgram(style: Style, write: (s: string) => void, state: ProgramSt
     .option("-o, --output <file>", "write to a file instead of stdout (format from its extension: .html .dot .gv .json .txt, or give --format)")
     .addOption(new Option("--format <format>", "output format (default: from the file extension, else text; html for --mlp)").choices(VIZ_FORMATS))
     .option("--mlp", "one training step of a 784-16-10 MLP on 8 MNIST digits, modules collapsible on the page (html to graph.html unless -o)")
-    .action(async (expr: string | undefined, opts: { at?: string[]; output?: string; format?: VizFormat; mlp?: boolean }) => {
+    .option("--names", "one training step of the names MLP on the windows of 3 real names, modules collapsible (html to graph.html unless -o)")
+    .action(async (expr: string | undefined, opts: { at?: string[]; output?: string; format?: VizFormat; mlp?: boolean; names?: boolean }) => {
       state.expression = expr;
       write(await runViz(expr, opts));
     });

@@ -5,6 +5,7 @@ import { FULL_VALUE_LIMIT, trace, type GraphTrace } from "../viz/capture.js";
 import type { HTMLOptions } from "../viz/html.js";
 import { loadExpression } from "./explain-command.js";
 import { mlpStepTrace } from "./viz-mlp.js";
+import { namesStepTrace } from "./viz-names.js";
 
 /** Export formats of `chainrule viz`. */
 export const VIZ_FORMATS = ["html", "dot", "json", "text"] as const;
@@ -17,6 +18,8 @@ export interface VizCommandOptions {
   format?: VizFormat;
   /** Trace one training step of a small MLP on MNIST digits instead of an expression. */
   mlp?: boolean;
+  /** Trace one training step of the names MLP on a few names instead of an expression. */
+  names?: boolean;
 }
 
 /** Where `viz --mlp` writes the page when no `-o` is given. */
@@ -70,14 +73,17 @@ async function write(path: string, text: string): Promise<void> {
  */
 export async function runViz(expression: string | undefined, options: VizCommandOptions): Promise<string> {
   const fromExtension = formatOf(options.output, options.format);
-  if (options.mlp) {
+  if (options.mlp && options.names) throw new ValueError("viz: --mlp and --names each trace their own model; expected one of them");
+  if (options.mlp || options.names) {
+    const flag = options.mlp ? "--mlp" : "--names";
     if (expression !== undefined || (options.at && options.at.length > 0)) {
-      throw new ValueError("viz: --mlp traces its own model; got an expression or --at as well, expected one or the other");
+      throw new ValueError(`viz: ${flag} traces its own model; got an expression or --at as well, expected one or the other`);
     }
     const format = options.format ?? fromExtension ?? "html";
-    const step = mlpStepTrace(format === "html" || format === "json" ? undefined : FULL_VALUE_LIMIT);
+    const limit = format === "html" || format === "json" ? undefined : FULL_VALUE_LIMIT;
+    const step = options.mlp ? mlpStepTrace(limit) : await namesStepTrace(limit);
     const output = options.output ?? (format === "html" ? MLP_DEFAULT_OUTPUT : undefined);
-    const text = render(step.graph, format, { title: "chainrule: MLP training step" });
+    const text = render(step.graph, format, { title: options.mlp ? "chainrule: MLP training step" : "chainrule: names MLP training step" });
     if (!output) return text;
     await write(output, text);
     return `wrote ${output} (${format}, ${step.graph.nodes.length} nodes): ${step.description}\n`;
