@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,6 +80,25 @@ describe("train names", () => {
     expect(names).toHaveLength(5);
   });
 
+  it("gru: trains on whole names; the saved model samples", async () => {
+    const file = join(dir, "gru.safetensors");
+    const c = capture();
+    const plot = join(dir, "gru.svg");
+    const s = await runTrainNames({ ...defaults, model: "gru", epochs: "1", batch: "256", embedding: "4", hidden: "16", out: file, plot }, c.out);
+    const svg = readFileSync(plot, "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    for (const text of ["names gru, seed 0", "NLL per character (nats)", "train NLL", "test NLL", `bigram test NLL ${s.bigramTestNLL.toFixed(3)}`]) expect(svg).toContain(text);
+    expect(c.text()).toContain(`wrote ${plot}`);
+    expect(c.text()).toContain("GRU: embedding 4, 1 layer of 16; 1,623 parameters; Adam lr 0.01 with cosine decay to 0.001, gradients clipped at norm 1, batch 256 names, 1 epochs");
+    expect(s.testNLL).toBeLessThan(3.0);
+    const model = new nn.CharGRU({ vocab: 27, embedding: 4, hidden: 16 });
+    expect(io.loadModule(file, model)).toMatchObject({ task: "names", model: "gru", embedding: "4", hidden: "16", layers: "1" });
+    const split = await data.namesSplit({ seed: 0 });
+    expect(nn.charNLL(model, data.charSequences(split.test, 16))).toBeCloseTo(s.testNLL, 5);
+    const names = await runSample(file, { n: "4", temperature: "1", seed: "2" }, capture().out);
+    expect(names).toHaveLength(4);
+  });
+
   it("transformer: trains on whole names with AdamW, warm-up and clipping; the saved model samples", async () => {
     const file = join(dir, "transformer.safetensors");
     const c = capture();
@@ -121,7 +140,10 @@ describe("train names and sample: bad input", () => {
     const bare = join(dir, "bare.safetensors");
     io.saveSafetensors(bare, { w: nn.fitBigram([], 2, 0).stateDict().weight! });
     const cases: [string[], RegExp][] = [
-      [["train", "names", "--model", "lstm"], /^chainrule: train names: unknown model "lstm"; expected bigram, mlp or transformer$/],
+      [["train", "names", "--model", "lstm"], /^chainrule: train names: unknown model "lstm"; expected bigram, mlp, gru or transformer$/],
+      [["train", "names", "--model", "bigram", "--plot", join(dir, "b.svg")], /^chainrule: train names: --plot draws the NLL per epoch of a trained model; the bigram is counted, not trained/],
+      [["train", "names", "--plot", join(dir, "curves.png")], /--plot: the plot is SVG, so the file name must end in \.svg/],
+      [["train", "names", "--model", "gru", "--hidden", "0"], /--hidden must be an integer ≥ 1, got "0"$/],
       [["train", "names", "--model", "transformer", "--context", "8"], /^chainrule: train names: --context must be at least 16 for the transformer \(the longest name, 15 letters, and its end marker\), got 8$/],
       [["train", "names", "--model", "transformer", "--heads", "5"], /--embedding 64 must be divisible by --heads 5$/],
       [["train", "names", "--model", "transformer", "--layers", "0"], /--layers must be an integer ≥ 1, got "0"$/],

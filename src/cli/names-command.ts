@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import cliProgress from "cli-progress";
 import { Rng } from "../core/random.js";
@@ -6,12 +7,14 @@ import { charExamples, charSequences, decodeName, encodeName, namesSplit, NAMES_
 import { Bigram, fitBigram } from "../nn/bigram.js";
 import { CharMLP } from "../nn/char-mlp.js";
 import { CharTransformer } from "../nn/char-transformer.js";
+import { CharGRU } from "../nn/char-gru.js";
 import { charNLL, sampleSequences, trainCharModel, type CharData, type CharEpochStats } from "../nn/char-lm.js";
 import type { Module } from "../nn/module.js";
 import { adam, adamw } from "../optim/rules.js";
 import { cosineDecay } from "../optim/schedules.js";
 import { loadModule, loadSafetensors, saveModule } from "../io/index.js";
-import { checkWritable, writeError } from "./output-file.js";
+import { checkSvgName, checkWritable, writeError } from "./output-file.js";
+import { nllCurvesSvg } from "./train-plot.js";
 import type { Output } from "./train-command.js";
 
 // `chainrule train names` and `chainrule sample`: character-level language models of English first names.
@@ -36,6 +39,10 @@ export interface TrainNamesOptions {
   weightDecay?: string;
   seed: string;
   out?: string;
+  /** Write the train and test NLL per epoch as an SVG chart (learned models). */
+  plot?: string;
+  /** Write the split as JSON ({seed, train, test}) for tools/pytorch-names.py. */
+  saveSplit?: string;
   json?: boolean;
 }
 
@@ -53,14 +60,14 @@ export interface TrainNamesSummary {
   history: CharEpochStats[];
 }
 
-const MODELS = ["bigram", "mlp", "transformer"] as const;
+const MODELS = ["bigram", "mlp", "gru", "transformer"] as const;
 /** The models `train names --model` accepts. */
 export type NamesModel = (typeof MODELS)[number];
 
 /** Training settings of one learned model; the CLI flags override them. */
 export interface NamesHyperparameters {
   epochs: number;
-  /** Windows (mlp) or names (transformer) per batch. */
+  /** Windows (mlp) or names (gru, transformer) per batch. */
   batch: number;
   /** Peak learning rate; cosine-decayed to a tenth. */
   lr: number;
@@ -74,7 +81,7 @@ export interface NamesHyperparameters {
   warmup: number;
   /** Total gradient norm cap (0: no clipping). */
   clip: number;
-  /** AdamW's decoupled weight decay (the mlp uses Adam without decay). */
+  /** AdamW's decoupled weight decay (the mlp and gru use Adam without decay). */
   weightDecay: number;
 }
 
@@ -82,11 +89,13 @@ export interface NamesHyperparameters {
  * The defaults of `train names` for each learned model, sized to train in about a minute on two cores.
  * mlp: Bengio et al. (2003) with 3 characters of context, embedding 16, hidden 128, Adam. transformer:
  * context 16 (the longest name and its end marker), width 64, 4 heads, 2 blocks, feed-forward 256, AdamW
- * with warm-up and cosine decay, gradient clipping at 1.0. tools/pytorch-names.py trains PyTorch's twins
+ * with warm-up and cosine decay, gradient clipping at 1.0. gru (not specified by the issue): embedding 16, one
+ * GRU layer of 128, Adam with cosine decay, clipping at 1.0. tools/pytorch-names.py trains PyTorch's twins
  * with these same numbers.
  */
 export const NAMES_DEFAULTS: Record<Exclude<NamesModel, "bigram">, NamesHyperparameters> = {
   mlp: { epochs: 10, batch: 128, lr: 0.01, context: 3, embedding: 16, hidden: 128, heads: 0, layers: 0, feedforward: 0, warmup: 0, clip: 0, weightDecay: 0 },
+  gru: { epochs: 4, batch: 32, lr: 0.01, context: 16, embedding: 16, hidden: 128, heads: 0, layers: 1, feedforward: 0, warmup: 0, clip: 1, weightDecay: 0 },
   transformer: { epochs: 4, batch: 32, lr: 0.003, context: 16, embedding: 64, hidden: 0, heads: 4, layers: 2, feedforward: 256, warmup: 100, clip: 1, weightDecay: 0.01 },
 };
 
@@ -126,8 +135,10 @@ function hyperparameters(op: string, kind: Exclude<NamesModel, "bigram">, o: Tra
     clip: o.clip === undefined ? d.clip : nonNegative(op, "--clip", o.clip),
     weightDecay: o.weightDecay === undefined ? d.weightDecay : nonNegative(op, "--weight-decay", o.weightDecay),
   };
+  if (kind !== "mlp" && h.context < NAMES_MAX_LENGTH + 1) {
+    throw new ValueError(`${op}: --context must be at least ${NAMES_MAX_LENGTH + 1} for the ${kind} (the longest name, ${NAMES_MAX_LENGTH} letters, and its end marker), got ${h.context}`);
+  }
   if (kind === "transformer") {
-    if (h.context < NAMES_MAX_LENGTH + 1) throw new ValueError(`${op}: --context must be at least ${NAMES_MAX_LENGTH + 1} for the transformer (the longest name, ${NAMES_MAX_LENGTH} letters, and its end marker), got ${h.context}`);
     if (h.embedding % h.heads !== 0) throw new ValueError(`${op}: --embedding ${h.embedding} must be divisible by --heads ${h.heads}`);
   }
   return h;
@@ -136,6 +147,7 @@ function hyperparameters(op: string, kind: Exclude<NamesModel, "bigram">, o: Tra
 /** A fresh model of the given kind and sizes. */
 function buildModel(kind: Exclude<NamesModel, "bigram">, h: NamesHyperparameters, rng: Rng): Module {
   if (kind === "mlp") return new CharMLP({ vocab: NAMES_VOCAB, context: h.context, embedding: h.embedding, hidden: h.hidden, rng });
+  if (kind === "gru") return new CharGRU({ vocab: NAMES_VOCAB, embedding: h.embedding, hidden: h.hidden, layers: h.layers, rng });
   return new CharTransformer({ vocab: NAMES_VOCAB, context: h.context, embedding: h.embedding, heads: h.heads, layers: h.layers, feedforward: h.feedforward, rng });
 }
 
@@ -146,6 +158,9 @@ function describeRun(kind: Exclude<NamesModel, "bigram">, h: NamesHyperparameter
   const clip = h.clip > 0 ? `, gradients clipped at norm ${h.clip}` : "";
   if (kind === "mlp") {
     return `MLP (Bengio et al. 2003): context ${h.context}, embedding ${h.embedding}, hidden ${h.hidden} (tanh); ${size}; Adam lr ${h.lr} with ${decay}${clip}, batch ${h.batch}, ${h.epochs} epochs`;
+  }
+  if (kind === "gru") {
+    return `GRU: embedding ${h.embedding}, ${h.layers} layer${h.layers === 1 ? "" : "s"} of ${h.hidden}; ${size}; Adam lr ${h.lr} with ${decay}${clip}, batch ${h.batch} names, ${h.epochs} epochs`;
   }
   return `transformer: context ${h.context}, embedding ${h.embedding}, ${h.heads} heads, ${h.layers} pre-norm blocks, feed-forward ${h.feedforward} (GELU); ${size}; `
     + `AdamW lr ${h.lr} (weight decay ${h.weightDecay}) with ${decay}${clip}, batch ${h.batch} names, ${h.epochs} epochs`;
@@ -167,9 +182,22 @@ export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promi
   const seed = int(op, "--seed", opts.seed, 0);
   const h = kind === "bigram" ? null : hyperparameters(op, kind, opts);
   if (opts.out !== undefined) checkWritable(`${op}: --out`, opts.out);
+  if (opts.saveSplit !== undefined) checkWritable(`${op}: --save-split`, opts.saveSplit);
+  if (opts.plot !== undefined) {
+    if (kind === "bigram") throw new ValueError(`${op}: --plot draws the NLL per epoch of a trained model; the bigram is counted, not trained (use --model mlp, gru or transformer)`);
+    checkSvgName(`${op}: --plot`, opts.plot);
+    checkWritable(`${op}: --plot`, opts.plot);
+  }
 
   const start = performance.now();
   const split = await namesSplit({ seed });
+  if (opts.saveSplit !== undefined) {
+    try {
+      writeFileSync(opts.saveSplit, JSON.stringify({ seed, train: split.train, test: split.test }) + "\n");
+    } catch (e) {
+      throw writeError(`${op}: --save-split`, opts.saveSplit, e);
+    }
+  }
   // Checked before any output: a run that cannot start must not look started.
   const rows = kind === "mlp" ? split.train.reduce((n, name) => n + name.length + 1, 0) : split.train.length;
   const steps = h === null ? 0 : h.epochs * Math.ceil(rows / h.batch);
@@ -201,7 +229,7 @@ export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promi
       history = trainCharModel(model, data, {
         epochs,
         batchSize: batch,
-        optimizer: kind === "mlp" ? adam({ lr: schedule }) : adamw({ lr: schedule, weightDecay: h.weightDecay }),
+        optimizer: kind === "transformer" ? adamw({ lr: schedule, weightDecay: h.weightDecay }) : adam({ lr: schedule }),
         clipNorm: h.clip > 0 ? h.clip : undefined,
         seed,
         onBatch: ({ epoch, batch: b, batches, loss }) => {
@@ -233,6 +261,7 @@ export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promi
       trainNLL: String(trainNLL), testNLL: String(testNLL),
     };
     if (kind === "mlp" && h !== null) Object.assign(meta, { context: String(h.context), embedding: String(h.embedding), hidden: String(h.hidden), epochs: String(h.epochs) });
+    if (kind === "gru" && h !== null) Object.assign(meta, { context: String(h.context), embedding: String(h.embedding), hidden: String(h.hidden), layers: String(h.layers), epochs: String(h.epochs) });
     if (kind === "transformer" && h !== null) {
       Object.assign(meta, { context: String(h.context), embedding: String(h.embedding), heads: String(h.heads), layers: String(h.layers), feedforward: String(h.feedforward), epochs: String(h.epochs) });
     }
@@ -243,9 +272,18 @@ export async function runTrainNames(opts: TrainNamesOptions, out: Output): Promi
     }
     say(`saved ${opts.out}\n`);
   }
+  if (opts.plot !== undefined) {
+    const svg = await nllCurvesSvg(history, bigramTestNLL, `names ${kind}, seed ${seed}`);
+    try {
+      writeFileSync(opts.plot, svg);
+    } catch (e) {
+      throw writeError(`${op}: --plot`, opts.plot, e);
+    }
+    say(`wrote ${opts.plot}\n`);
+  }
   if (quiet) {
-    const { history: h, ...rest } = summary;
-    out.write(JSON.stringify({ ...rest, history: h.map(({ epoch, trainNLL: a, testNLL: b }) => ({ epoch, trainNLL: a, testNLL: b })) }) + "\n");
+    const { history: hist, ...rest } = summary;
+    out.write(JSON.stringify({ ...rest, history: hist.map(({ epoch, trainNLL: a, testNLL: b }) => ({ epoch, trainNLL: a, testNLL: b })) }) + "\n");
   } else if (kind !== "bigram") {
     out.write(`test NLL ${nats(testNLL)} nats per character (bigram ${nats(bigramTestNLL)}, ${nats(bigramTestNLL - testNLL)} better) after ${usedEpochs} epoch${usedEpochs === 1 ? "" : "s"}, ${summary.seconds.toFixed(1)}s in total\n`);
   }
@@ -295,6 +333,11 @@ function loadNamesModel(path: string): { model: Module; context: number; seed: n
     const embedding = size("embedding"), heads = size("heads");
     if (embedding % heads !== 0) throw new ValueError(`sample: ${path} has embedding ${embedding} and heads ${heads} in its metadata; the heads must divide the embedding`);
     model = new CharTransformer({ vocab, context, embedding, heads, layers: size("layers"), feedforward: size("feedforward") });
+    sequence = true;
+  } else if (kind === "gru") {
+    context = metaInt(metadata, "context", path, 1024);
+    const size = (k: string): number => metaInt(metadata, k, path, 65536);
+    model = new CharGRU({ vocab, embedding: size("embedding"), hidden: size("hidden"), layers: size("layers") });
     sequence = true;
   } else if (kind === "bigram") {
     model = new Bigram(vocab);
@@ -349,21 +392,23 @@ export function registerNamesCommands(program: Command): void {
   train
     .command("names")
     .description("character-level language model of 8,403 English first names (seeded 90/10 split); reports NLL per character in nats")
-    .addOption(new Option("--model <model>", "bigram (counts), mlp (Bengio et al. 2003) or transformer (decoder-only, pre-norm)").default("mlp"))
-    .option("--epochs <n>", "passes over the training names (mlp 10, transformer 4)")
-    .option("--batch <n>", "mini-batch size: windows for mlp (128), names for transformer (32)")
-    .option("--lr <rate>", "peak learning rate, cosine-decayed to a tenth (mlp 0.01 with Adam, transformer 0.003 with AdamW)")
-    .option("--context <n>", "characters of context (mlp 3, transformer 16)")
-    .option("--embedding <n>", "embedding size (mlp 16, transformer 64)")
-    .option("--hidden <n>", "hidden units (mlp 128)")
+    .addOption(new Option("--model <model>", "bigram (counts), mlp (Bengio et al. 2003), gru (recurrent) or transformer (decoder-only, pre-norm)").default("mlp"))
+    .option("--epochs <n>", "passes over the training names (mlp 10, gru 4, transformer 4)")
+    .option("--batch <n>", "mini-batch size: windows for mlp (128), names for gru and transformer (32)")
+    .option("--lr <rate>", "peak learning rate, cosine-decayed to a tenth (mlp and gru 0.01 with Adam, transformer 0.003 with AdamW)")
+    .option("--context <n>", "characters of context (mlp 3; gru and transformer 16, the longest sequence)")
+    .option("--embedding <n>", "embedding size (mlp 16, gru 16, transformer 64)")
+    .option("--hidden <n>", "hidden units (mlp 128, gru 128)")
     .option("--heads <n>", "attention heads per block (transformer 4)")
-    .option("--layers <n>", "transformer blocks (transformer 2)")
+    .option("--layers <n>", "GRU layers (1) or transformer blocks (2)")
     .option("--feedforward <n>", "feed-forward width of each block (transformer 256)")
-    .option("--warmup <n>", "updates of linear learning-rate warm-up (transformer 100, mlp 0)")
-    .option("--clip <norm>", "clip the gradients' total norm, 0 for none (transformer 1, mlp 0)")
+    .option("--warmup <n>", "updates of linear learning-rate warm-up (transformer 100, others 0)")
+    .option("--clip <norm>", "clip the gradients' total norm, 0 for none (gru and transformer 1, mlp 0)")
     .option("--weight-decay <wd>", "AdamW's decoupled weight decay (transformer 0.01)")
     .option("--seed <n>", "seed of the split, the initial weights and the shuffles", "0")
     .option("--out <file>", "save the model (safetensors) for chainrule sample")
+    .option("--plot <file>", "write the train and test NLL per epoch as an SVG chart, with the bigram's for comparison")
+    .option("--save-split <file>", "also write the training and test names as JSON (read by tools/pytorch-names.py)")
     .option("--json", "print only the final numbers as JSON")
     .action(async (opts: TrainNamesOptions) => {
       await runTrainNames(opts, stdout);
