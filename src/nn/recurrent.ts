@@ -70,6 +70,7 @@ abstract class RecurrentBase extends Module {
   /** One step of layer k: the new states from the projected input xi [N, G·H] and the states. */
   protected abstract cell(xi: Tensor, h: Tensor, c: Tensor | null, k: number): [Tensor, Tensor | null];
 
+  /** W_hh·h + b_hh of layer k for all gates: [N, G·H]. */
   protected recurrentPart(h: Tensor, k: number): Tensor {
     return linear(h, this.param(`weight_hh_l${k}`), this.hasBias ? this.param(`bias_hh_l${k}`) : null);
   }
@@ -155,6 +156,7 @@ export class GRU extends RecurrentBase {
     return this.loop(x, h0, undefined, false);
   }
 
+  /** One GRU step of layer k (the equations above); GRU has no cell state. */
   protected cell(xi: Tensor, h: Tensor, _c: Tensor | null, k: number): [Tensor, null] {
     const [xr, xz, xn] = split(xi, 3, 1) as [Tensor, Tensor, Tensor];
     const [hr, hz, hn] = split(this.recurrentPart(h, k), 3, 1) as [Tensor, Tensor, Tensor];
@@ -199,6 +201,7 @@ export class LSTM extends RecurrentBase {
     return this.loop(x, h0, c0, true);
   }
 
+  /** One LSTM step of layer k (the equations above): the new hidden and cell states. */
   protected cell(xi: Tensor, h: Tensor, c: Tensor | null, k: number): [Tensor, Tensor] {
     const [i, f, g, o] = split(add(xi, this.recurrentPart(h, k)), 4, 1) as [Tensor, Tensor, Tensor, Tensor];
     const c1 = add(mul(sigmoid(f), c!), mul(sigmoid(i), tanh(g)));
