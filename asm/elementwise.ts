@@ -23,8 +23,8 @@ export function unaryF32(op: i32, src: usize, dst: usize, n: i32): void {
     case ABS: for (let p = src; p < end; p += 16) v128.store(p + d, f32x4.abs(v128.load(p))); break;
     case SQRT: for (let p = src; p < end; p += 16) v128.store(p + d, f32x4.sqrt(v128.load(p))); break;
     case SQUARE: for (let p = src; p < end; p += 16) { const x = v128.load(p); v128.store(p + d, f32x4.mul(x, x)); } break;
-    // relu: x where x > 0, else +0 (NaN gives 0), as the js kernel.
-    case RELU: for (let p = src; p < end; p += 16) { const x = v128.load(p); v128.store(p + d, v128.and(x, f32x4.gt(x, zero))); } break;
+    // relu: +0 where x ≤ 0, else x (NaN stays NaN), as the js kernel.
+    case RELU: for (let p = src; p < end; p += 16) { const x = v128.load(p); v128.store(p + d, v128.andnot(x, f32x4.le(x, zero))); } break;
     case RECIPROCAL: for (let p = src; p < end; p += 16) v128.store(p + d, f32x4.div(one, v128.load(p))); break;
     case RSQRT: for (let p = src; p < end; p += 16) v128.store(p + d, rsqrt4(v128.load(p))); break;
     case EXP: for (let p = src; p < end; p += 16) v128.store(p + d, exp4(v128.load(p))); break;
@@ -99,14 +99,14 @@ const RELU_GRAD = 2, SQUARE_GRAD = 3;
 @inline function sigmoidGrad64(y: v128, ct: v128): v128 { return f64x2.mul(f64x2.mul(ct, y), f64x2.sub(f64x2.splat(1.0), y)); }
 @inline function squareGrad64(x: v128, ct: v128): v128 { return f64x2.mul(f64x2.mul(f64x2.splat(2.0), x), ct); }
 
-/** dst[i] = g(x[i], ct[i]): reluGrad ct where x > 0 else 0, squareGrad 2·x·ct. */
+/** dst[i] = g(x[i], ct[i]): reluGrad 0 where x ≤ 0 else ct, squareGrad 2·x·ct. */
 export function fusedGradF32(op: i32, x: usize, ct: usize, dst: usize, n: i32): void {
   const end = x + ((<usize>n + 3) & ~3) * 4;
   const dc = ct - x, dd = dst - x;
   switch (op) {
     case RELU_GRAD:
       for (let p = x; p < end; p += 16) {
-        v128.store(p + dd, v128.and(v128.load(p + dc), f32x4.gt(v128.load(p), f32x4.splat(0))));
+        v128.store(p + dd, v128.andnot(v128.load(p + dc), f32x4.le(v128.load(p), f32x4.splat(0))));
       }
       break;
     case SQUARE_GRAD:

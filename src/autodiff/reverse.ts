@@ -2,11 +2,10 @@ import type { Tensor } from "../core/tensor.js";
 import { Node } from "./trace.js";
 import { GradientError } from "../core/errors.js";
 import { fmtShape, sameShape, type Shape } from "../core/shape.js";
-import { isFloat, type DType, type TypedArray } from "../core/dtype.js";
-// The engine reads values in one place, the strong-zero check below; it asks the kernel table for the sum.
-import { kernels } from "../kernels/registry.js";
+import { isFloat, type DType } from "../core/dtype.js";
 import { outOf, primalsOf } from "./record.js";
-import { add, cast, equal, sumToShape, where } from "../ops/index.js";
+import { add, cast, sumToShape } from "../ops/index.js";
+import { strongZeros } from "./strong-zeros.js";
 import { writeClock } from "./trace.js";
 import { checkSaved } from "./inplace.js";
 import { anomalyState, checkForward } from "./anomaly.js";
@@ -118,37 +117,6 @@ export function backwardTape(tape: Node[], consume = false): void {
     for (; k >= 0; k--) tape[k]!.ct = null;
     throw e;
   }
-}
-
-/**
- * Zero cotangents are strong zeros: an element of an elementwise op's output that receives cotangent 0
- * sends 0 to its inputs, whatever the local partial there (Inf or NaN included). Where IEEE arithmetic
- * gives 0·Inf = NaN, as in the untaken branch of `where(x > 0, sqrt(x), …)` at x < 0, PyTorch and JAX
- * pass the NaN on and poison the gradient of the branch that was taken; chainrule does not.
- * A product ct·∂ is NaN exactly where ∂ or ct is NaN, or ∂ is infinite and ct is 0, so only a
- * contribution that has a NaN needs the repair: elsewhere this costs one scan of the contribution.
- * Contractions (matmul, conv, reductions) mix elements and keep IEEE semantics.
- */
-function strongZeros(c: Tensor, g: Tensor): Tensor {
-  if (!isFloat(c.dtype)) return c;
-  const d = c._data ?? c._concreteValue()._data!;
-  return mayHoldNaN(d) ? where(equal(g, 0), 0, c) : c;
-}
-
-/**
- * Whether `d` may hold a NaN, from one sum through the backend's reduction (a SIMD pass in wasm, about a
- * tenth of a scalar scan's time on 10⁶ elements): the sum is NaN whenever an element is. It is also NaN,
- * rarely, when infinities of both signs meet; then the repair runs where it was not needed, and still
- * gives the same values.
- */
-function mayHoldNaN(d: TypedArray): boolean {
-  if (d.length <= 64) {
-    for (let k = 0; k < d.length; k++) if (d[k] !== d[k]) return true;
-    return false;
-  }
-  const total = d instanceof Float32Array ? new Float32Array(1) : new Float64Array(1);
-  kernels().reduce(d, [d.length], [0], total, "sum");
-  return total[0] !== total[0];
 }
 
 /** Applies `node`'s VJP rule to its cotangent `g` and accumulates the results into its parents. */

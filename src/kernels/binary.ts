@@ -17,6 +17,17 @@ function def(f: (x: number, y: number) => number): BinaryKernel {
   };
 }
 
+/**
+ * xʸ as IEEE 754 `pow` (C99 Annex F, NumPy, PyTorch): `Math.pow` differs only where |x| = 1 —
+ * pow(1, y) = 1 for every y (NaN included) and pow(−1, ±∞) = 1, where JavaScript's `**` gives NaN.
+ * The repair runs only on a NaN result, so the common path costs one compare.
+ */
+export function ieeePow(x: number, y: number): number {
+  const r = Math.pow(x, y);
+  if (r === r) return r;
+  return x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : r;
+}
+
 export const binaryKernels = {
   add: (a, b, o, mode) => {
     const n = o.length;
@@ -42,7 +53,7 @@ export const binaryKernels = {
     else if (mode === 1) { const s = b[0]!; for (let i = 0; i < n; i++) o[i] = a[i]! / s; }
     else { const s = a[0]!; for (let i = 0; i < n; i++) o[i] = s / b[i]!; }
   },
-  pow: def(Math.pow),
+  pow: def(ieeePow),
   maximum: def((x, y) => (x > y || Number.isNaN(x) ? x : y)),
   minimum: def((x, y) => (x < y || Number.isNaN(x) ? x : y)),
   atan2: def(Math.atan2),

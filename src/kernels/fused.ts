@@ -58,9 +58,9 @@ export const saturatingGradKernels = {
  * elementwise ops (each allocating a full array). `o` has the shape of both inputs.
  */
 export const fusedGradKernels = {
-  /** ct where x > 0, else 0 (relu'(0) = 0). */
+  /** 0 where x ≤ 0, else ct (relu'(0) = 0; relu'(NaN) = 1, as PyTorch's threshold_backward). */
   reluGrad: (x, ct, o) => {
-    for (let i = 0; i < o.length; i++) o[i] = x[i]! > 0 ? ct[i]! : 0;
+    for (let i = 0; i < o.length; i++) o[i] = x[i]! <= 0 ? 0 : ct[i]!;
   },
   /** 2 · x · ct. */
   squareGrad: (x, ct, o) => {

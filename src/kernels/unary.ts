@@ -27,6 +27,7 @@ export const unaryKernels = {
       else { const e = Math.exp(v); o[i] = e / (1 + e); }
     }
   },
-  relu: (a, o) => { for (let i = 0; i < o.length; i++) { const v = a[i]!; o[i] = v > 0 ? v : 0; } },
+  // 0 where x ≤ 0, else x: NaN stays NaN (as PyTorch and maximum(x, 0)).
+  relu: (a, o) => { for (let i = 0; i < o.length; i++) { const v = a[i]!; o[i] = v <= 0 ? 0 : v; } },
   copy: (a, o) => { o.set(a); },
 } satisfies Record<string, UnaryKernel>;

@@ -64,14 +64,20 @@ export const prims = {
     b("maximum", "same"),
     [(x) => tieShare(greater(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!), (x) => tieShare(less(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!)],
     undefined,
-    { residuals: RESIDUALS.maximum },
+    {
+      residuals: RESIDUALS.maximum,
+      select: [(v, x) => unlessLoses(less(x[0]!, x[1]!), x, v), (v, x) => unlessLoses(greater(x[0]!, x[1]!), x, v)],
+    },
   ),
   minimum: elementwise(
     "minimum",
     b("minimum", "same"),
     [(x) => tieShare(less(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!), (x) => tieShare(greater(x[0]!, x[1]!), equal(x[0]!, x[1]!), x[0]!)],
     undefined,
-    { residuals: RESIDUALS.minimum },
+    {
+      residuals: RESIDUALS.minimum,
+      select: [(v, x) => unlessLoses(greater(x[0]!, x[1]!), x, v), (v, x) => unlessLoses(less(x[0]!, x[1]!), x, v)],
+    },
   ),
   atan2: elementwise(
     "atan2",
@@ -84,7 +90,11 @@ export const prims = {
     { residuals: RESIDUALS.atan2 },
   ),
   neg: elementwise("neg", u("neg", false), [() => -1], () => ["-1"], { residuals: RESIDUALS.neg }),
-  abs: elementwise("abs", u("abs", false), [(x) => sign(x[0]!)], (n) => [`sign(${n[0]})`], { residuals: RESIDUALS.abs }),
+  abs: elementwise("abs", u("abs", false), [(x) => sign(x[0]!)], (n) => [`sign(${n[0]})`], {
+    residuals: RESIDUALS.abs,
+    // sign(x)·v, but exactly 0 at x = 0 whatever v is (an infinite tangent there must not give NaN).
+    select: [(v, x) => where(equal(x[0]!, 0), 0, mul(sign(x[0]!), v))],
+  }),
   sign: elementwise("sign", u("sign", false), [() => null], () => ["0"], { residuals: RESIDUALS.sign }),
   exp: elementwise("exp", u("exp", true), [(_, out) => out], (_, o) => [o], { residuals: RESIDUALS.exp }),
   // eˣ from x, not out + 1: out rounds to −1 for x < −37 (float64), which would give 0 instead of eˣ.
@@ -101,7 +111,13 @@ export const prims = {
   // The derivatives read x as well as the output: 1 − out² and out·(1 − out) lose every digit as out rounds to 1.
   tanh: elementwise("tanh", u("tanh", true), [(x) => tanhSlope(x[0]!)], (_, o) => [`1-${o}²`], { fusedVjp: (ct, x, out) => [tanhGrad(x[0]!, out, ct)], residuals: RESIDUALS.tanh }),
   sigmoid: elementwise("sigmoid", u("sigmoid", true), [(x, out) => sigmoidSlope(x[0]!, out)], (_, o) => [`${o}·(1-${o})`], { fusedVjp: (ct, x, out) => [sigmoidGrad(x[0]!, out, ct)], residuals: RESIDUALS.sigmoid }),
-  relu: elementwise("relu", u("relu", false), [(x) => cast(greater(x[0]!, 0), x[0]!.dtype)], (n) => [`[${n[0]}>0]`], { fusedVjp: (ct, x) => [reluGrad(x[0]!, ct)], residuals: RESIDUALS.relu }),
+  // relu'(x) is 0 where x ≤ 0 and 1 elsewhere, NaN included (PyTorch's threshold_backward): the NaN value
+  // relu(NaN) passes its tangent on as maximum(NaN, 0) does.
+  relu: elementwise("relu", u("relu", false), [(x) => sub(1, cast(lessEqual(x[0]!, 0), x[0]!.dtype))], (n) => [`[${n[0]}>0]`], {
+    fusedVjp: (ct, x) => [reluGrad(x[0]!, ct)],
+    residuals: RESIDUALS.relu,
+    select: [(v, x) => where(lessEqual(x[0]!, 0), 0, v)],
+  }),
   equal: comparison("equal"),
   notEqual: comparison("notEqual"),
   greater: comparison("greater"),
@@ -140,7 +156,15 @@ function powerRule(a: Tensor, b: Tensor): Tensor {
   return where(mul(cast(equal(a, 0), "int32"), cast(equal(b, 0), "int32")), 0, p);
 }
 
-/** 1 where `win`, ½ where `tie`, else 0 — PyTorch's even split of the gradient at ties. */
+/**
+ * maximum's and minimum's contribution to one input: 0 where it `loses`, v/2 at a tie, else v — so an
+ * operand that is NaN, or faces a NaN, gets all of v (as PyTorch's backward of maximum and minimum).
+ */
+function unlessLoses(loses: Tensor, x: Tensor[], v: Tensor): Tensor {
+  return where(loses, 0, where(equal(x[0]!, x[1]!), mul(0.5, v), v));
+}
+
+/** 1 where `win`, ½ where `tie`, else 0 — PyTorch's even split of the gradient at ties (the partial the graph viewer shows). */
 function tieShare(win: Tensor, tie: Tensor, like: Tensor): Tensor {
   const dt = like.dtype === "float64" ? "float64" : "float32";
   return add(cast(win, dt), mul(0.5, cast(tie, dt)));
@@ -162,13 +186,19 @@ export function div(a: TensorLike, c: TensorLike): Tensor { return bin(prims.div
  * every order and in both modes (so d/dx x⁰ = 0 at x = 0, not 0·0⁻¹ = NaN; PyTorch and JAX mask every
  * b = 0, chainrule only a = b = 0, which keeps ∂²/∂a∂b = 1/a right at b = 0, a ≠ 0);
  * ∂/∂b = a^b·log a, set to 0 where a = 0 (PyTorch's convention, the limit for b > 0; at a = b = 0 it
- * is 0 too). Negative a with fractional b gives NaN (IEEE 754).
+ * is 0 too). Values follow IEEE 754 `pow` (C, NumPy, PyTorch) on every backend: pow(1, y) = 1 for any y,
+ * NaN included, pow(−1, ±Infinity) = 1 and pow(x, 0) = 1 (JavaScript's `**` gives NaN for the first two);
+ * negative a with fractional b gives NaN.
  * @throws ShapeError if shapes do not broadcast
  */
 export function pow(a: TensorLike, c: TensorLike): Tensor { return bin(prims.pow, a, c); }
-/** Elementwise maximum with broadcasting; at ties each input gets half the gradient (PyTorch). NaN propagates. */
+/**
+ * Elementwise maximum with broadcasting; at ties each input gets half the gradient (PyTorch). NaN in either
+ * operand gives NaN, and then both operands get the whole gradient (PyTorch's backward). The input that is
+ * not selected gets exactly 0, even where the incoming gradient is infinite (a selection, not 0·∞).
+ */
 export function maximum(a: TensorLike, c: TensorLike): Tensor { return bin(prims.maximum, a, c); }
-/** Elementwise minimum with broadcasting; at ties each input gets half the gradient (PyTorch). NaN propagates. */
+/** Elementwise minimum with broadcasting; conventions as `maximum` (ties share, NaN propagates, the loser gets exactly 0). */
 export function minimum(a: TensorLike, c: TensorLike): Tensor { return bin(prims.minimum, a, c); }
 /** Elementwise atan2(y, x) in radians, in (−π, π], with broadcasting. Gradient at (0, 0) is NaN (0/0), as in PyTorch. */
 export function atan2(y: TensorLike, x: TensorLike): Tensor { return bin(prims.atan2, y, x); }
@@ -187,9 +217,9 @@ export function lessEqual(a: TensorLike, c: TensorLike): Tensor { return bin(pri
 
 /** −x. */
 export function neg(x: TensorLike): Tensor { return un(prims.neg, x); }
-/** |x|; derivative sign(x), so abs'(0) = 0 (PyTorch). */
+/** |x|; derivative sign(x), so abs'(0) = 0 (PyTorch), exactly 0 even under an infinite tangent; abs'(NaN) is NaN (PyTorch: 0, from its sign(NaN) = 0). */
 export function abs(x: TensorLike): Tensor { return un(prims.abs, x); }
-/** −1, 0 or 1 (sign(0) = 0, NaN stays NaN); derivative 0 everywhere. */
+/** −1, 0 or 1 (sign(0) = 0, NaN stays NaN as NumPy; PyTorch gives 0); derivative 0 everywhere. */
 export function sign(x: TensorLike): Tensor { return un(prims.sign, x); }
 /** eˣ; derivative eˣ. Int inputs give float32. */
 export function exp(x: TensorLike): Tensor { return un(prims.exp, x); }
@@ -225,5 +255,9 @@ export function tanh(x: TensorLike): Tensor { return un(prims.tanh, x); }
  * value is 8.5e-17; this also makes softplus'' = σ' exact there).
  */
 export function sigmoid(x: TensorLike): Tensor { return un(prims.sigmoid, x); }
-/** max(x, 0); derivative 1 for x > 0 and 0 otherwise, so relu'(0) = 0 (PyTorch). */
+/**
+ * max(x, 0); derivative 1 for x > 0 and 0 for x ≤ 0, so relu'(0) = 0 (PyTorch). relu(NaN) is NaN with
+ * derivative 1 (as PyTorch and maximum). Where x ≤ 0 the contribution is exactly 0, even under an
+ * infinite tangent or cotangent (a selection, not a 0/1 mask times it).
+ */
 export function relu(x: TensorLike): Tensor { return un(prims.relu, x); }

@@ -8,9 +8,9 @@ import type { KernelTable } from "../kernels/backend.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { castConcrete } from "./creation.js";
-import { greater, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
+import { greater, lessEqual, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
 import { cosh } from "./math.js";
-import { cast } from "./select.js";
+import { cast, where } from "./select.js";
 
 // Fused VJPs: each is itself an elementwise primitive with local partials, so gradients of gradients
 // (Hessians, grad-of-grad) still work — only the first-order backward pass gets faster.
@@ -62,11 +62,11 @@ const prims = {
     () => null,
     (x) => sigmoidSlope(x[0]!, x[1]!),
   ]),
-  // reluGrad(x, ct) = ct·[x > 0]: ∂/∂x = 0 almost everywhere, ∂/∂ct = [x > 0].
+  // reluGrad(x, ct) = ct where x ≤ 0 is false, else 0: ∂/∂x = 0 almost everywhere, ∂/∂ct selects as relu does.
   reluGrad: elementwise("reluGrad", fusedImpl("reluGrad"), [
     () => null,
-    (x) => cast(greater(x[0]!, 0), x[1]!.dtype),
-  ]),
+    (x) => sub(1, cast(lessEqual(x[0]!, 0), x[1]!.dtype)),
+  ], undefined, { select: [undefined, (v, x) => where(lessEqual(x[0]!, 0), 0, v)] }),
   // squareGrad(x, ct) = 2·x·ct: ∂/∂x = 2·ct, ∂/∂ct = 2·x.
   squareGrad: elementwise("squareGrad", fusedImpl("squareGrad"), [
     (x) => mul(2, x[1]!),
@@ -74,20 +74,9 @@ const prims = {
   ]),
 } satisfies Record<string, Primitive<null>>;
 
-/**
- * @internal tanh'(x) = sech² x = 1/cosh² x as differentiable ops, accurate for every x (1 − tanh² x is 0 once
- * tanh x rounds to ±1, at |x| ≈ 9 in float32 and 19 in float64, where sech² x is still positive). For |x| past
- * cosh's overflow (≈ 89 in float32, 710 in float64) 1/cosh x is 0, as is sech² x in that precision.
- */
-export function tanhSlope(x: Tensor): Tensor { return square(reciprocal(cosh(x))); }
-/** @internal σ'(x) = σ(x)·σ(−x) from x and y = σ(x), accurate for every x (y·(1 − y) is 0 once y rounds to 1). */
-export function sigmoidSlope(x: Tensor, y: Tensor): Tensor { return mul(y, sigmoid(neg(x))); }
-
-/** @internal ct·tanh'(x) in one pass, from x, y = tanh(x) and ct (same shapes). */
-export function tanhGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.tanhGrad, [x, y, ct], null); }
-/** @internal ct·σ'(x) in one pass, from x, y = σ(x) and ct (same shapes). */
-export function sigmoidGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.sigmoidGrad, [x, y, ct], null); }
-/** @internal ct where x > 0, else 0, in one pass. */
+import { greater, lessEqual, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
+import { cosh } from "./math.js";
+import { cast, where } from "./select.js";
 export function reluGrad(x: Tensor, ct: Tensor): Tensor { return bind(prims.reluGrad, [x, ct], null); }
 /** @internal 2·x·ct in one pass. */
 export function squareGrad(x: Tensor, ct: Tensor): Tensor { return bind(prims.squareGrad, [x, ct], null); }

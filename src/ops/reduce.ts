@@ -6,8 +6,9 @@ import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape } from "./layout.js";
-import { cast } from "./select.js";
-import { div, equal, mul } from "./elementwise.js";
+import { cast, where } from "./select.js";
+import { div, equal, notEqual } from "./elementwise.js";
+import { logicalOr } from "./logical.js";
 
 /** Parameters of a reduction: sorted axes and whether reduced dimensions are kept as size 1. */
 export interface ReduceParams {
@@ -51,16 +52,26 @@ const sumPrim: Primitive<ReduceParams> = {
 };
 
 function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
-  // Where several elements tie for the extremum they share the gradient evenly (PyTorch's amax/amin).
-  const share = (x: Tensor, out: Tensor, p: ReduceParams): Tensor => {
-    const mask = cast(equal(x, expand(out, x, p)), x.dtype);
-    return div(mask, expand(sum(mask, p.axes, true), x, { axes: p.axes, keepDims: true }));
+  // The selected elements: those equal to the extremum, or, where it is NaN, the NaN elements (which the
+  // kernel propagated). Tied elements share the gradient evenly (PyTorch's amax/amin); the others get
+  // exactly 0 by selection, never 0·t, which is NaN under an infinite tangent or cotangent.
+  const chosen = (x: Tensor, out: Tensor, p: ReduceParams): Tensor => {
+    const o = expand(out, x, p);
+    return logicalOr(equal(x, o), notEqual(x, x));
   };
+  const count = (mask: Tensor, x: Tensor, p: ReduceParams): Tensor => sum(cast(mask, x.dtype), p.axes, p.keepDims);
   return {
     name: kind,
     impl: reduceImpl(kind),
-    jvp: ([x], [t], out, p) => (t ? sum(mul(share(x!, out, p), t), p.axes, p.keepDims) : null),
-    vjp: (ct, [x], out, p) => [mul(share(x!, out, p), expand(ct, x!, p))],
+    jvp([x], [t], out, p) {
+      if (!t) return null;
+      const mask = chosen(x!, out, p);
+      return div(sum(where(mask, t, 0), p.axes, p.keepDims), count(mask, x!, p));
+    },
+    vjp(ct, [x], out, p) {
+      const mask = chosen(x!, out, p);
+      return [where(mask, expand(div(ct, count(mask, x!, p)), x!, p), 0)];
+    },
   };
 }
 
@@ -99,8 +110,10 @@ export function mean(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
 }
 
 /**
- * Maximum over `axis` (default all); tied maxima share the gradient evenly (PyTorch's amax).
- * Max over zero elements is −Infinity.
+ * Maximum over `axis` (default all); tied maxima share the gradient evenly (PyTorch's amax), and the
+ * other elements get exactly 0, even under an infinite gradient. NaN propagates: a slice with a NaN has
+ * maximum NaN, and its NaN elements share the gradient (PyTorch's amax gives the whole slice NaN; its
+ * `max` without an axis, like max pooling, routes it to the NaN). Max over zero elements is −Infinity.
  * @throws ShapeError for an out-of-range or repeated axis
  */
 export function max(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
@@ -108,7 +121,8 @@ export function max(x: TensorLike, axis?: Axis, keepDims = false): Tensor {
 }
 
 /**
- * Minimum over `axis` (default all); tied minima share the gradient evenly (PyTorch's amin).
+ * Minimum over `axis` (default all); conventions as `max` (ties share, the others get exactly 0, NaN
+ * propagates and its NaN elements take the gradient).
  * @throws ShapeError for an out-of-range or repeated axis
  */
 export function min(x: TensorLike, axis?: Axis, keepDims = false): Tensor {

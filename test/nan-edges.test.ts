@@ -1,0 +1,142 @@
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  abs, availableBackends, clip, elu, getBackend, grad, jvp, leakyRelu, log, max, maximum, min, minimum, mul, pow,
+  nn, relu, rsqrt, setBackend, sqrt, sum, tensor, vjp, where, greater, type Tensor,
+} from "../src/index.js";
+
+// Issue 19: NaN and infinity at the edges. Piecewise rules select the incoming tangent or cotangent
+// instead of multiplying it by a 0/½/1 mask (0·∞ = NaN where the true contribution is exactly 0), NaN
+// propagates, and pow follows IEEE 754. Expected values are by hand.
+
+const f64 = (v: number | number[] | number[][] | number[][][][]) => tensor(v as number[], { dtype: "float64" });
+const fwd = (f: (x: Tensor) => Tensor, x: Tensor, t: Tensor): Tensor => jvp(f, [x], [t])[1];
+const rev = (f: (x: Tensor) => Tensor, x: Tensor, ct: Tensor): Tensor => vjp(f, x)[1](ct)[0];
+const list = (t: Tensor) => Array.from(t.data);
+const maxPool2d = nn.maxPool2d;
+
+describe("the issue's five rows, in both modes", () => {
+  it("relu(NaN) is NaN with derivative 1, as maximum(NaN, 0) and PyTorch", () => {
+    expect(relu(f64([NaN, -1, 0, 2])).data).toEqual(new Float64Array([NaN, 0, 0, 2]));
+    expect(list(grad((x: Tensor) => sum(relu(x)))(f64([NaN, -1, 0, 2])))).toEqual([1, 0, 0, 1]);
+    expect(list(fwd(relu, f64([NaN, -1, 0, 2]), f64([1, 1, 1, 1])))).toEqual([1, 0, 0, 1]);
+    expect(maximum(f64(NaN), 0).item()).toBeNaN();
+  });
+
+  it("∂/∂b sqrt(maximum(a, b)) at a = 0, b = −1 is 0 (b is not selected; sqrt'(0) = ∞ does not leak in)", () => {
+    const f = (b: Tensor) => sqrt(maximum(f64(0), b));
+    expect(grad(f)(f64(-1)).item()).toBe(0);
+    expect(fwd(f, f64(-1), f64(1)).item()).toBe(0);
+    // minimum the same way, and at second order (forward over reverse, reverse over reverse)
+    const g = (b: Tensor) => sqrt(minimum(f64(0), b));
+    expect(grad(g)(f64(1)).item()).toBe(0);
+    expect(fwd(grad(f), f64(-1), f64(1)).item()).toBe(0);
+    expect(grad(grad(f))(f64(-1)).item()).toBe(0);
+  });
+
+  it("jvp(x => relu(log(x)), [0], [1]) is 0 (log's tangent −∞ is not selected), and so is the gradient", () => {
+    const f = (x: Tensor) => relu(log(x));
+    expect(list(fwd(f, f64([0]), f64([1])))).toEqual([0]);
+    expect(list(rev(f, f64([0]), f64([1])))).toEqual([0]);
+  });
+
+  it("jvp(x => min(rsqrt(relu(x))), [[1, −1.5]], [[1, 1]]) is −0.5, as its vjp", () => {
+    const f = (x: Tensor) => min(rsqrt(relu(x)));
+    expect(fwd(f, f64([[1, -1.5]]), f64([[1, 1]])).item()).toBe(-0.5);
+    expect(list(rev(f, f64([[1, -1.5]]), f64(1)))).toEqual([-0.5, 0]);
+  });
+
+  it("pow(1, NaN) = pow(1, ±∞) = pow(−1, ±∞) = 1 (IEEE 754 pow, as C, NumPy and PyTorch)", () => {
+    const a = [1, 1, 1, -1, -1, NaN, 2, -8, 0, 0];
+    const b = [NaN, Infinity, -Infinity, Infinity, -Infinity, 0, NaN, 1 / 3, -1, 0];
+    const want = [1, 1, 1, 1, 1, 1, NaN, NaN, Infinity, 1];
+    expect(list(pow(f64(a), f64(b)))).toEqual(want);
+    expect(list(pow(tensor(a, { dtype: "float32" }), tensor(b, { dtype: "float32" })))).toEqual(want);
+    // the scalar-operand loops (broadcast modes 1 and 2)
+    expect(list(pow(f64([1, -1]), Infinity))).toEqual([1, 1]);
+    expect(list(pow(1, f64([NaN, -Infinity])))).toEqual([1, 1]);
+    // ∂/∂b at a = 1 is 1·log 1 = 0 whatever b is; ∂/∂a at (1, ∞) is ∞·1 = ∞ (as PyTorch)
+    expect(grad((q: Tensor) => pow(f64(1), q))(f64(Infinity)).item()).toBe(0);
+    expect(grad((p: Tensor) => pow(p, f64(Infinity)))(f64(1)).item()).toBe(Infinity);
+  });
+});
+
+describe("piecewise rules select: an unselected input gets exactly 0 under an infinite tangent or cotangent", () => {
+  const inf = (n: number) => f64(new Array<number>(n).fill(Infinity));
+
+  it("relu and its gradient's gradient (the fused reluGrad's rule for ct)", () => {
+    expect(list(fwd(relu, f64([-1, 0, 3]), inf(3)))).toEqual([0, 0, Infinity]);
+    expect(list(rev(relu, f64([-1, 0, 3]), inf(3)))).toEqual([0, 0, Infinity]);
+    // forward over reverse: the gradient's tangent along an infinite direction of the cotangent
+    const g = (c: Tensor) => vjp(relu, f64([-1, 0, 3]))[1](c)[0];
+    expect(list(fwd(g, f64([1, 1, 1]), inf(3)))).toEqual([0, 0, Infinity]);
+  });
+
+  it("maximum and minimum: the loser gets 0, a tie ½, NaN gives both operands the whole (PyTorch's backward)", () => {
+    const a = f64([1, 2, 3, NaN]), b = f64([2, 2, NaN, 0]);
+    const da = (f: typeof maximum, t: Tensor) => fwd((x: Tensor) => f(x, b), a, t);
+    expect(list(da(maximum, inf(4)))).toEqual([0, Infinity, Infinity, Infinity]);
+    expect(list(da(minimum, f64([1, 1, 1, 1])))).toEqual([1, 0.5, 1, 1]);
+    const [, back] = vjp((x: Tensor, y: Tensor) => maximum(x, y), a, b);
+    const [ga, gb] = back(inf(4));
+    expect(list(ga)).toEqual([0, Infinity, Infinity, Infinity]);
+    expect(list(gb)).toEqual([Infinity, Infinity, Infinity, Infinity]);
+    const [ma, mb] = vjp((x: Tensor, y: Tensor) => minimum(x, y), a, b)[1](f64([1, 1, 1, 1]));
+    expect(list(ma)).toEqual([1, 0.5, 1, 1]);
+    expect(list(mb)).toEqual([0, 0.5, 1, 1]);
+  });
+
+  it("max and min reductions: ties share, the rest get 0 under ∞; a NaN slice routes the gradient to its NaN", () => {
+    const x = f64([[1, 3, 3], [NaN, 5, NaN]]);
+    expect(list(max(x, 1))).toEqual([3, NaN]);
+    expect(list(fwd((v: Tensor) => max(v, 1), f64([[1, 3, 3], [0, 5, 0]]), f64([[Infinity, 1, 3], [1, Infinity, 2]])))).toEqual([2, Infinity]);
+    expect(list(fwd((v: Tensor) => max(v, 1), x, f64([[Infinity, 1, 3], [1, Infinity, 2]])))).toEqual([2, 1.5]);
+    expect(list(rev((v: Tensor) => max(v, 1), x, f64([Infinity, 4])))).toEqual([0, Infinity, Infinity, 2, 0, 2]);
+    expect(list(rev((v: Tensor) => min(v, 0, true), f64([[1, -2], [1, Infinity]]), f64([[4, Infinity]])))).toEqual([2, Infinity, 2, 0]);
+    expect(fwd((v: Tensor) => min(v), f64([2, 1]), f64([Infinity, 7])).item()).toBe(7);
+  });
+
+  it("abs: abs'(0) = 0 exactly, also times ∞ (PyTorch: NaN); abs'(NaN) is NaN", () => {
+    expect(list(fwd(abs, f64([0, -2, 3, NaN]), inf(4)))).toEqual([0, -Infinity, Infinity, NaN]);
+    expect(list(rev(abs, f64([0, -2, 3, NaN]), inf(4)))).toEqual([0, -Infinity, Infinity, NaN]);
+  });
+
+  it("where, clip, leakyRelu and elu (selections by construction) keep exact zeros too", () => {
+    expect(list(fwd((v: Tensor) => clip(v, 0, 1), f64([-1, 0.5, 2]), inf(3)))).toEqual([0, Infinity, 0]);
+    expect(list(rev((v: Tensor) => clip(v, 0, 1), f64([-1, 0.5, 2]), inf(3)))).toEqual([0, Infinity, 0]);
+    expect(list(fwd((v: Tensor) => where(greater(v, 0), v, 0), f64([-1, 2]), inf(2)))).toEqual([0, Infinity]);
+    expect(list(fwd((v: Tensor) => leakyRelu(v, 0.5), f64([-1, 2]), inf(2)))).toEqual([Infinity, Infinity]);
+    expect(list(fwd((v: Tensor) => elu(v), f64([-Infinity, 2]), f64([1, 1])))).toEqual([0, 1]);
+    expect(list(leakyRelu(f64([NaN])))).toEqual([NaN]);
+    expect(list(elu(f64([NaN])))).toEqual([NaN]);
+    expect(list(clip(f64([NaN]), 0, 1))).toEqual([NaN]);
+  });
+
+  it("max pooling routes to the argmax (a gather), so the other window elements get 0 under ∞", () => {
+    const x = f64([[[[1, 4], [2, 3]]]]);
+    expect(list(fwd((v: Tensor) => maxPool2d(v, 2), x, f64([[[[Infinity, 1], [Infinity, Infinity]]]])))).toEqual([1]);
+    expect(list(rev((v: Tensor) => maxPool2d(v, 2), f64([[[[1, NaN], [2, 3]]]]), f64([[[[Infinity]]]])))).toEqual([0, Infinity, 0, 0]);
+  });
+});
+
+describe("relu's NaN and pow's special values on every backend, through the vector kernels", () => {
+  const before = getBackend().name;
+  afterAll(() => setBackend(before));
+  // 300 float32 elements: above every backend's threshold for its vector (wasm) kernels.
+  const n = 300;
+  const edge = (k: number) => [NaN, -0, 0, -1, 2.5, -Infinity, Infinity][k % 7]!;
+
+  it.each(availableBackends())("%s", (name) => {
+    setBackend(name);
+    const xs = Array.from({ length: n }, (_, k) => edge(k));
+    const x = tensor(xs, { dtype: "float32" });
+    const y = relu(x);
+    expect(Array.from(y.data)).toEqual(xs.map((v) => (v <= 0 ? 0 : v)));
+    const [g] = vjp(relu, x)[1](tensor(new Array<number>(n).fill(3), { dtype: "float32" }));
+    expect(Array.from(g.data)).toEqual(xs.map((v) => (v <= 0 ? 0 : 3)));
+    const ones = tensor(Array.from({ length: n }, (_, k) => (k % 2 ? 1 : -1)), { dtype: "float32" });
+    const e = tensor(Array.from({ length: n }, (_, k) => [NaN, Infinity, -Infinity][k % 3]!), { dtype: "float32" });
+    const p = pow(ones, e);
+    expect(Array.from(p.data)).toEqual(Array.from({ length: n }, (_, k) => (k % 2 === 0 && k % 3 === 0 ? NaN : 1)));
+    expect(mul(p, 1).shape).toEqual([n]);
+  });
+});
