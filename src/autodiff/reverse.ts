@@ -5,7 +5,6 @@ import { fmtShape, sameShape, type Shape } from "../core/shape.js";
 import { isFloat, type DType } from "../core/dtype.js";
 import { outOf, primalsOf } from "./record.js";
 import { add, cast, sumToShape } from "../ops/index.js";
-import { strongZeros } from "./strong-zeros.js";
 import { writeClock } from "./trace.js";
 import { checkSaved } from "./inplace.js";
 import { anomalyState, checkForward } from "./anomaly.js";
@@ -137,12 +136,10 @@ function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
     throw new GradientError(`${prim.name}: the VJP rule returned ${got}, expected ${n} (one per input)`);
   }
   const contributions: (Tensor | null)[] | null = observer ? new Array<Tensor | null>(n).fill(null) : null;
-  const elementwise = prim.partials !== undefined;
   for (let i = 0; i < n; i++) {
     const p = node.input(i);
     let c = raw[i];
     if (!(p instanceof Node) || c === null || c === undefined) continue;
-    if (elementwise && c !== g) c = strongZeros(c, g);
     const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);
     if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, x);
     if (contributions !== null) contributions[i] = fitted;

@@ -2,24 +2,25 @@ import type { Tensor } from "../core/tensor.js";
 import { isFloat, type TypedArray } from "../core/dtype.js";
 // The engine reads values in one place, this strong-zero check; it asks the kernel table for the sum.
 import { kernels } from "../kernels/registry.js";
-import { equal, where } from "../ops/index.js";
+import { where } from "../ops/index.js";
 
 /**
- * Zero cotangents and zero tangents are strong zeros: an element of an elementwise op's output that
- * receives cotangent 0 sends 0 to its inputs, and an input whose tangent is 0 contributes 0 to the
- * output's tangent, whatever the local partial there (Inf or NaN included). Where IEEE arithmetic gives
- * 0·Inf = NaN, as in the untaken branch of `where(x > 0, sqrt(x), …)` at x < 0 (reverse mode) or
- * sqrt(maximum(0, b)) at b < 0 (forward mode: sqrt'(0) = ∞ times maximum's tangent 0), PyTorch and JAX
- * pass the NaN on and poison the derivative; chainrule does not. `c` is the contribution ∂·g, `g` the
- * incoming cotangent or tangent (broadcastable to `c`).
- * A product g·∂ is NaN exactly where ∂ or g is NaN, or ∂ is infinite and g is 0, so only a
+ * Zeros are strong in the chain rule's products: where an elementwise op's incoming tangent or cotangent is
+ * 0, or its local partial is 0, the contribution is 0, whatever the other factor (Inf or NaN included).
+ * IEEE arithmetic gives 0·Inf = NaN instead: in the untaken branch of `where(x > 0, sqrt(x), …)` at x < 0
+ * (reverse mode), in sqrt(maximum(0, b)) at b < 0 (forward mode: sqrt'(0) = ∞ times maximum's tangent 0),
+ * or under a partial that underflowed to 0 (sigmoid'(−750)); PyTorch and JAX pass the NaN on and poison
+ * the derivative; chainrule does not. Making 0 absorbing on both sides keeps forward mode (v·∂₁·∂₂…) and
+ * reverse mode (…∂₂·∂₁·ct) equal along a chain, whichever end a zero comes from.
+ * `c` is the contribution ∂·v; `zeroWhere` (called only when needed) says where v or ∂ is 0.
+ * A product is NaN exactly where a factor is NaN, or one is infinite and the other 0, so only a
  * contribution that has a NaN needs the repair: elsewhere this costs one scan of the contribution.
  * Contractions (matmul, conv, reductions) mix elements and keep IEEE semantics.
  */
-export function strongZeros(c: Tensor, g: Tensor): Tensor {
+export function strongZeros(c: Tensor, zeroWhere: () => Tensor): Tensor {
   if (!isFloat(c.dtype)) return c;
   const d = c._data ?? c._concreteValue()._data!;
-  return mayHoldNaN(d) ? where(equal(g, 0), 0, c) : c;
+  return mayHoldNaN(d) ? where(zeroWhere(), 0, c) : c;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Primitive } from "./primitive.js";
 import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
-import { add, mul, neg, broadcastTo, cast } from "../ops/index.js";
+import { add, mul, neg, broadcastTo, cast, equal, logicalOr } from "../ops/index.js";
 import { strongZeros } from "../autodiff/strong-zeros.js";
 
 /**
@@ -55,16 +55,15 @@ export function elementwise(
   rules: ElementwiseRules = {},
 ): Primitive<null> {
   const { fusedVjp, residuals, select } = rules;
-  // Forward mode: partial·t, with a zero tangent as a strong zero (reverse mode gets the same from the engine).
-  const tangentTerm = (i: number, t: Tensor, x: Tensor[], out: Tensor): Tensor | null => {
+  // partial·v in either mode, with zeros strong on both sides (see strongZeros): where the product has a
+  // NaN, it is 0 wherever v or the partial is 0. An input with a select rule needs no repair.
+  const zeroWhere = (p: Tensor | number, v: Tensor) => () => (typeof p === "number" ? equal(v, 0) : logicalOr(equal(v, 0), equal(p, 0)));
+  const term = (i: number, v: Tensor, x: Tensor[], out: Tensor): Tensor | null => {
     const s = select?.[i];
-    if (s) return s(t, x, out);
+    if (s) return s(v, x, out);
     const p = partials[i]!(x, out);
-    return typeof p === "number" || p === null ? scale(p, t) : strongZeros(mul(p, t), t);
-  };
-  const cotangentTerm = (i: number, ct: Tensor, x: Tensor[], out: Tensor): Tensor | null => {
-    const s = select?.[i];
-    return s ? s(ct, x, out) : scale(partials[i]!(x, out), ct);
+    const c = scale(p, v);
+    return c === null || c === v ? c : strongZeros(c, zeroWhere(p!, v));
   };
   return {
     name,
@@ -77,9 +76,9 @@ export function elementwise(
       for (let i = 0; i < x.length; i++) {
         const ti = t[i];
         if (ti === null || ti === undefined) continue;
-        const term = tangentTerm(i, ti, x, out);
-        if (term === null) continue;
-        acc = acc === null ? term : add(acc, term);
+        const c = term(i, ti, x, out);
+        if (c === null) continue;
+        acc = acc === null ? c : add(acc, c);
       }
       if (acc === null) return null;
       if (!sameShape(acc.shape, out.shape)) acc = broadcastTo(acc, out.shape);
@@ -87,8 +86,11 @@ export function elementwise(
     },
     vjp(ct, x, out, _params, needs) {
       // A fused rule computes the same cotangents in one kernel pass (see src/ops/fused-grad.ts).
-      if (fusedVjp) return fusedVjp(ct, x, out);
-      return partials.map((_, i) => (needs[i] ? cotangentTerm(i, ct, x, out) : null));
+      if (!fusedVjp) return partials.map((_, i) => (needs[i] ? term(i, ct, x, out) : null));
+      return fusedVjp(ct, x, out).map((c, i) => {
+        if (c === null || select?.[i]) return c;
+        return strongZeros(c, () => zeroWhere(partials[i]!(x, out) ?? 0, ct)());
+      });
     },
   };
 }

@@ -5,8 +5,8 @@ import { ValueError } from "../core/errors.js";
 import { bind } from "../autodiff/bind.js";
 import { unaryImpl } from "./elementwise-impl.js";
 import { operand } from "./operands.js";
-import { where } from "./select.js";
-import { add, exp, expm1, greater, less, mul, neg, pow, sigmoid, square, tanh } from "./elementwise.js";
+import { stopGradient, where } from "./select.js";
+import { add, exp, expm1, greater, less, lessEqual, mul, neg, notEqual, pow, sigmoid, square, tanh } from "./elementwise.js";
 
 const TWO_OVER_SQRT_PI = 1.1283791670955126;
 
@@ -73,17 +73,19 @@ export function leakyRelu(x: TensorLike, alpha = 0.01): Tensor {
 
 /**
  * Exponential linear unit (Clevert et al., 2015): x for x > 0, alpha·(eˣ − 1) otherwise, elementwise.
- * Derivative at 0 is alpha (the left side, as PyTorch). The exponential only sees x ≤ 0, so large x
- * cannot produce an infinite intermediate whose gradient would be NaN.
+ * Derivative at 0 is alpha (the left side, as PyTorch); elu(NaN) is NaN with derivative 1 (as PyTorch). The
+ * exponential only sees x ≤ 0, so large x cannot produce an infinite intermediate whose gradient would be NaN.
  */
 export function elu(x: TensorLike, alpha = 1): Tensor {
   const t = operand("elu", x);
-  const pos = greater(t, 0);
-  return where(pos, t, mul(expm1(where(pos, 0, t)), alpha));
+  // Branch on x ≤ 0 rather than x > 0, so that NaN takes the identity branch: elu(NaN) is NaN with derivative 1, as PyTorch.
+  const nonPos = lessEqual(t, 0);
+  return where(nonPos, mul(expm1(where(nonPos, t, 0)), alpha), t);
 }
 
 /**
- * Clamps x to [lo, hi] elementwise: lo where x < lo, hi where x > hi, x otherwise (NaN stays NaN).
+ * Clamps x to [lo, hi] elementwise: lo where x < lo, hi where x > hi, x otherwise (NaN stays NaN, with
+ * gradient 0 to x, lo and hi there, as PyTorch's clamp).
  * The gradient w.r.t. x is 1 on the closed interval lo ≤ x ≤ hi, so 1 at the bounds themselves, as
  * PyTorch's clamp; lo and hi (numbers or broadcastable tensors) receive the gradient where they are
  * chosen. If lo > hi every element becomes hi (as PyTorch and NumPy).
@@ -91,7 +93,9 @@ export function elu(x: TensorLike, alpha = 1): Tensor {
  */
 export function clip(x: TensorLike, lo: TensorLike, hi: TensorLike): Tensor {
   const t = operand("clip", x);
-  const lower = where(less(t, lo), lo, t);
+  // A NaN element passes through as a constant: its value stays NaN, and no input gets a gradient there (as PyTorch).
+  const kept = where(notEqual(t, t), stopGradient(t), t);
+  const lower = where(less(t, lo), lo, kept);
   return where(greater(lower, hi), hi, lower);
 }
 
