@@ -4,11 +4,17 @@
 // quarter of them, second order: forward-over-reverse (H·v), reverse-over-reverse (H·u) and finite
 // differences of the gradient, which must all agree on uᵀHv.
 //
+// A third of the programs (seed ≡ 0 mod 3) run on edge inputs instead (issue 19): each input element is,
+// with probability ½, one of 0, −0, ±1, ±∞, NaN, ±1e300, 1e-300, ±750, or a tie with an earlier element.
+// There finite differences mean nothing; reverse and forward mode must still agree: ⟨∇f, v⟩ (over v ≠ 0,
+// zeros being strong) equals the jvp, or exactly one of the two is NaN where forward mode's strong zero
+// sees a tangent that cancels (x − x) or meets a 0/0 partial, which reverse mode cannot.
+//
 // A failure prints fast-check's seed and the shrunk program as text. Replay with
 //   FUZZ_SEED=<seed> npx vitest run test/fuzz.test.ts      (FUZZ_RUNS=<n> changes the count)
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { add, grad, jvp, mul, randn, sum, valueAndGrad } from "../src/index.js";
+import { add, grad, jvp, mul, randn, Rng, sum, tensor, valueAndGrad } from "../src/index.js";
 import type { Tensor } from "../src/index.js";
 import { OPS, programArb, type OpName, type Program, type Signature } from "./helpers/programs.js";
 
@@ -18,7 +24,24 @@ const MAX_STEPS = 30;
 const H = 1e-3; // largest finite-difference step, along a direction with max |vᵢ| = 1
 const BIG = 1e6; // programs whose intermediate values or gradients exceed this are skipped (overflow, FD meaningless)
 
-const inputsOf = (p: Program): Tensor[] => p.inputShapes.map((s, i) => randn(s, { seed: p.seed * 7 + i, dtype: "float64" }));
+const EDGES = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e300, -1e300, 1e-300, 750, -750];
+const isEdge = (p: Program) => p.seed % 3 === 0;
+
+/** randn inputs; in an edge program, about half their elements replaced by edge values or ties. */
+function inputsOf(p: Program): Tensor[] {
+  const xs = p.inputShapes.map((s, i) => randn(s, { seed: p.seed * 7 + i, dtype: "float64" }));
+  if (!isEdge(p)) return xs;
+  const rng = new Rng(p.seed ^ 0xed9e);
+  return xs.map((x) => {
+    const d = Float64Array.from(x.data);
+    for (let k = 0; k < d.length; k++) {
+      const r = rng.next();
+      if (r < 0.35) d[k] = EDGES[rng.int(EDGES.length)]!;
+      else if (r < 0.5 && k > 0) d[k] = d[rng.int(k)]!;
+    }
+    return tensor(d, { dtype: "float64", shape: [...x.shape] });
+  });
+}
 
 /** A random direction per input, scaled so the largest component over all inputs is 1. */
 function direction(p: Program, salt: number): Tensor[] {
@@ -79,12 +102,50 @@ function failure(p: Program, what: string, got: Record<string, number>): Error {
   return new Error(`${what}\n${nums}\n${p.text}`);
 }
 
-const stats = { programs: 0, secondOrder: 0, skippedKink: 0, skippedBig: 0, ops: 0, maxOps: 0, worstFd: 0, worstFd2: 0 };
+const stats = { programs: 0, secondOrder: 0, skippedKink: 0, skippedBig: 0, ops: 0, maxOps: 0, worstFd: 0, worstFd2: 0, edge: 0, edgeOneNaN: 0, edgeNaNOut: 0 };
+
+/** ⟨g, v⟩ over the elements where v ≠ 0 (a zero direction is a strong zero), and Σ|gᵢvᵢ| there. */
+function strongDot(g: readonly Tensor[], v: readonly Tensor[]): { value: number; scale: number } {
+  let value = 0, scale = 0;
+  g.forEach((gi, i) => {
+    const x = gi.data, y = v[i]!.data;
+    for (let k = 0; k < x.length; k++) {
+      if (y[k] === 0) continue;
+      value += x[k]! * y[k]!;
+      scale += Math.abs(x[k]! * y[k]!);
+    }
+  });
+  return { value, scale };
+}
+
+/** Edge inputs: the value as a plain evaluation, and reverse mode = forward mode (or exactly one NaN). */
+function checkEdgeProgram(p: Program, xs: Tensor[]): void {
+  const f = (a: Tensor[]) => p.run(a);
+  const f0 = p.run(xs).item();
+  const [value, g] = valueAndGrad(f)(xs);
+  if (!Object.is(value.item(), f0) && !(Number.isNaN(f0) && Number.isNaN(value.item()))) {
+    throw failure(p, "edge inputs: valueAndGrad's value differs from a plain evaluation", { plain: f0, valueAndGrad: value.item() });
+  }
+  const v = direction(p, 1);
+  const [, tangent] = jvp(f, [xs], [v]);
+  const rev = strongDot(g, v);
+  const fwd = tangent.item();
+  stats.edge++;
+  if (Number.isNaN(f0)) stats.edgeNaNOut++;
+  if (Number.isNaN(fwd) !== Number.isNaN(rev.value)) {
+    stats.edgeOneNaN++;
+    return;
+  }
+  const agree = Number.isNaN(fwd) || fwd === rev.value || Math.abs(fwd - rev.value) <= 1e-9 * (rev.scale + Math.abs(fwd)) + 1e-10;
+  if (!agree) throw failure(p, "edge inputs: reverse mode ⟨∇f, v⟩ and forward mode jvp disagree", { reverse: rev.value, forward: fwd });
+  for (const k of p.kinds) coverage.set(k, (coverage.get(k) ?? 0) + 1);
+}
 
 const coverage = new Map<OpName, number>();
 
 function checkProgram(p: Program): void {
   const xs = inputsOf(p);
+  if (isEdge(p)) return checkEdgeProgram(p, xs);
   const f = (a: Tensor[]) => p.run(a);
   const sig0: Signature = [];
   const f0 = p.run(xs, sig0).item();
@@ -151,7 +212,7 @@ function checkProgram(p: Program): void {
 }
 
 describe("fuzzed gradients", () => {
-  it(`${NUM_RUNS} random programs: reverse = forward = finite differences, second order on a quarter`, () => {
+  it(`${NUM_RUNS} random programs: reverse = forward = finite differences, second order on a quarter; a third on edge inputs`, () => {
     const t0 = performance.now();
     fc.assert(fc.property(programArb(MAX_STEPS), checkProgram), {
       numRuns: NUM_RUNS,
@@ -162,9 +223,11 @@ describe("fuzzed gradients", () => {
     console.log(
       `fuzz: ${stats.programs} programs checked (${stats.secondOrder} second order) in ${secs} s; ` +
         `mean ${(stats.ops / stats.programs).toFixed(1)} ops, max ${stats.maxOps}; skipped ${stats.skippedKink} straddling a kink, ${stats.skippedBig} overflowing; ` +
-        `worst relative FD error ${stats.worstFd.toExponential(1)} (first), ${stats.worstFd2.toExponential(1)} (second)`,
+        `worst relative FD error ${stats.worstFd.toExponential(1)} (first), ${stats.worstFd2.toExponential(1)} (second); ` +
+        `${stats.edge} on edge inputs (${stats.edgeNaNOut} with a NaN output; modes agree in all but ${stats.edgeOneNaN}, where exactly one is NaN)`,
     );
-    expect(stats.programs).toBeGreaterThanOrEqual(NUM_RUNS);
+    expect(stats.programs + stats.edge).toBeGreaterThanOrEqual(NUM_RUNS);
+    expect(stats.edge).toBeGreaterThanOrEqual(NUM_RUNS / 4);
     // Every op kind took part in many checked programs.
     for (const op of OPS) expect(coverage.get(op) ?? 0, op).toBeGreaterThanOrEqual(Math.min(50, NUM_RUNS / 10));
   }, 300_000);

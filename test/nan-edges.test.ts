@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  abs, availableBackends, clip, elu, getBackend, grad, jvp, leakyRelu, log, max, maximum, min, minimum, mul, pow,
-  nn, relu, rsqrt, setBackend, sqrt, sum, tensor, vjp, where, greater, type Tensor,
+  abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, availableBackends, ceil, clip, cos, cosh, cumprod, cumsum, div, elu, erf,
+  exp, exp2, expm1, floor, gelu, getBackend, grad, greater, jvp, leakyRelu, log, log10, log1p, log2, logaddexp, logcumsumexp, max,
+  maximum, mean, min, minimum, mul, neg, nn, norm, pow, prod, reciprocal, relu, remainder, round, rsqrt, setBackend, sigmoid, sign,
+  sin, sinh, softplus, sqrt, square, std, sub, sum, tan, tanh, tensor, trunc, variance, vjp, where, type Tensor,
 } from "../src/index.js";
 
 // Issue 19: NaN and infinity at the edges. Piecewise rules select the incoming tangent or cotangent
@@ -111,6 +113,18 @@ describe("piecewise rules select: an unselected input gets exactly 0 under an in
     expect(list(clip(f64([NaN]), 0, 1))).toEqual([NaN]);
   });
 
+  it("prod: an exact-zero partial (two zeros in the slice) gives 0 under an infinite cotangent or tangent (PyTorch: 0 too)", () => {
+    // 1/prod(x) at a slice with two zeros: the cotangent into prod is −∞, each partial (product of the others) is 0
+    expect(list(grad((v: Tensor) => sum(reciprocal(prod(v))))(f64([0, 0, 2])))).toEqual([0, 0, 0]);
+    expect(fwd((v: Tensor) => prod(v), f64([0, 0, 2]), f64([Infinity, 1, 1])).item()).toBe(0);
+    // one zero: the zero's partial is the product of the others, the rest get 0
+    expect(list(rev((v: Tensor) => prod(v), f64([0, 3, 2]), f64(Infinity)))).toEqual([Infinity, 0, 0]);
+  });
+
+  it("logaddexp(NaN, ∞) is NaN, while logaddexp(∞, ∞) = ∞ and logaddexp(−∞, −∞) = −∞", () => {
+    expect(list(logaddexp(f64([NaN, Infinity, -Infinity, Infinity]), f64([Infinity, Infinity, -Infinity, NaN])))).toEqual([NaN, Infinity, -Infinity, NaN]);
+  });
+
   it("max pooling routes to the argmax (a gather), so the other window elements get 0 under ∞", () => {
     const x = f64([[[[1, 4], [2, 3]]]]);
     expect(list(fwd((v: Tensor) => maxPool2d(v, 2), x, f64([[[[Infinity, 1], [Infinity, Infinity]]]])))).toEqual([1]);
@@ -139,4 +153,65 @@ describe("relu's NaN and pow's special values on every backend, through the vect
     expect(Array.from(p.data)).toEqual(Array.from({ length: n }, (_, k) => (k % 2 === 0 && k % 3 === 0 ? NaN : 1)));
     expect(mul(p, 1).shape).toEqual([n]);
   });
+});
+
+describe("NaN propagates through every elementwise op and reduction (as PyTorch and NumPy)", () => {
+  // The exceptions, on purpose: pow(1, NaN) = pow(NaN, 0) = 1 (IEEE 754), nanToNum (its job), comparisons
+  // (false), argmax/argmin and sort (indices; NaN counts as the largest, as PyTorch).
+  const unary: Record<string, (x: Tensor) => Tensor> = {
+    neg, abs, sign, exp, expm1, log, log1p, sqrt, rsqrt, square, reciprocal, sin, cos, tan, tanh, sigmoid, relu, erf, softplus,
+    gelu: (x) => gelu(x), geluTanh: (x) => gelu(x, { approximate: "tanh" }), leakyRelu: (x) => leakyRelu(x), elu: (x) => elu(x),
+    clip: (x) => clip(x, -1, 1), round, floor, ceil, trunc, log2, log10, exp2, asin, acos, atan, sinh, cosh, asinh, acosh, atanh,
+  };
+  const binary: Record<string, (a: Tensor, b: Tensor) => Tensor> = { add, sub, mul, div, pow, maximum, minimum, atan2, remainder, logaddexp };
+  const reductions: Record<string, (x: Tensor) => Tensor> = {
+    sum: (x) => sum(x, 1), mean: (x) => mean(x, 1), max: (x) => max(x, 1), min: (x) => min(x, 1), prod: (x) => prod(x, 1),
+    logsumexp: (x) => nn.logsumexp(x, 1), norm: (x) => norm(x, 2, 1), norm1: (x) => norm(x, 1, 1), normInf: (x) => norm(x, Infinity, 1),
+    std: (x) => std(x, 1), variance: (x) => variance(x, 1),
+  };
+  // Along the reduced axis: scans and normalisations give NaN from the NaN on (or over the whole row).
+  const rowwise: Record<string, (x: Tensor) => Tensor> = {
+    cumsum: (x) => cumsum(x, 1), cumprod: (x) => cumprod(x, 1), logcumsumexp: (x) => logcumsumexp(x, 1),
+    softmax: (x) => nn.softmax(x, 1), logSoftmax: (x) => nn.logSoftmax(x, 1),
+  };
+  const values = [0.5, -2, 0, 3, 1, -0.25, 40, -1];
+
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`${dtype}: unary and binary ops (300 elements: the vector kernels too)`, () => {
+      const n = 300;
+      const xs = Array.from({ length: n }, (_, k) => (k % 5 === 2 ? NaN : values[k % values.length]!));
+      const x = tensor(xs, { dtype });
+      // y has infinities too: logaddexp(NaN, ∞) once gave ∞.
+      const y = tensor(Array.from({ length: n }, (_, k) => (k % 3 === 0 ? (k % 2 ? -Infinity : Infinity) : values[(k + 3) % values.length]! + 1.5)), { dtype });
+      for (const [name, f] of Object.entries(unary)) {
+        const out = f(x).data;
+        xs.forEach((v, k) => { if (Number.isNaN(v)) expect(out[k], `${name}(NaN) at ${k}`).toBeNaN(); });
+      }
+      for (const [name, f] of Object.entries(binary)) {
+        const ab = f(x, y).data, ba = f(y, x).data;
+        xs.forEach((v, k) => {
+          if (!Number.isNaN(v)) return;
+          expect(ab[k], `${name}(NaN, y)`).toBeNaN();
+          // pow(y, NaN) is NaN unless y = 1 (IEEE); y here is never 1
+          expect(ba[k], `${name}(y, NaN)`).toBeNaN();
+        });
+      }
+      expect(list(pow(tensor([NaN, 1], { dtype }), 0))).toEqual([1, 1]);
+    });
+
+    it(`${dtype}: reductions give NaN for a slice with a NaN and leave the other slices alone`, () => {
+      const x = tensor([[1, NaN, 3, 2], [0.5, 2, -1, 4]], { dtype });
+      for (const [name, f] of Object.entries(reductions)) {
+        const out = f(x).data;
+        expect(out[0], `${name} of the NaN row`).toBeNaN();
+        expect(Number.isNaN(out[1]!), `${name} of the clean row`).toBe(false);
+      }
+      for (const [name, f] of Object.entries(rowwise)) {
+        const out = f(x).data;
+        expect(Number.isNaN(out[0]!) || ["cumsum", "cumprod", "logcumsumexp"].includes(name), `${name} before the NaN`).toBe(true);
+        expect(out[1], `${name} at the NaN`).toBeNaN();
+        expect(out.slice(4).some((v) => Number.isNaN(v)), `${name} of the clean row`).toBe(false);
+      }
+    });
+  }
 });

@@ -8,9 +8,9 @@ import { bind } from "../autodiff/bind.js";
 import { binaryImpl, unaryImpl } from "./elementwise-impl.js";
 import { operand, operands } from "./operands.js";
 import { cast, where } from "./select.js";
-import { add, div, greater, mul, neg, reciprocal, rsqrt, sub } from "./elementwise.js";
+import { add, div, equal, greater, mul, neg, reciprocal, rsqrt, sub } from "./elementwise.js";
 import { softplus } from "./unary-extra.js";
-import { isinf } from "./logical.js";
+import { isinf, logicalAnd } from "./logical.js";
 
 // Elementwise math beyond the core set (issue 12): rounding, the floored remainder, log2/log10/exp2,
 // inverse trigonometric and hyperbolic functions, logaddexp. Kernels in src/kernels/math.ts; partials
@@ -113,7 +113,8 @@ export function atanh(x: TensorLike): Tensor { return un(mathPrims.atanh, x); }
  * log(eᵃ + eᵇ), elementwise with broadcasting, without overflow: computed as hi + softplus(lo − hi) with
  * hi the larger operand, so it is exact for large and very different inputs. ∂/∂a = σ(a − b), ∂/∂b = σ(b − a);
  * at ties each gets ½ (the true derivative; smooth, so second derivatives are exact there too).
- * logaddexp(−∞, −∞) = −∞ and an infinite operand gives +∞/the other operand, as NumPy and PyTorch.
+ * logaddexp(−∞, −∞) = −∞ and an infinite operand gives +∞/the other operand, as NumPy and PyTorch; NaN in
+ * either operand gives NaN.
  * A composite of where, sub, add and softplus. Float result (ints give float32).
  * @throws ShapeError if shapes do not broadcast
  */
@@ -124,7 +125,8 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
   const bigger = greater(x, y);
   const hi = where(bigger, x, y);
   const lo = where(bigger, y, x);
-  // With hi infinite, lo − hi is NaN (∞ − ∞) or −∞; the sum is then hi itself.
-  const d = where(isinf(hi), 0, sub(lo, hi));
+  // With hi infinite, lo − hi is −∞ (the sum is hi), or ∞ − ∞ = NaN when lo = hi (the sum is hi too: d = 0);
+  // a NaN lo stays NaN, so NaN propagates (logaddexp(NaN, ∞) is NaN, as PyTorch and NumPy).
+  const d = where(logicalAnd(isinf(hi), equal(lo, hi)), 0, sub(lo, hi));
   return add(hi, softplus(d));
 }

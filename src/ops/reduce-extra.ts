@@ -10,6 +10,8 @@ import { broadcastTo, reshape } from "./layout.js";
 import { cast, where } from "./select.js";
 import { abs, div, equal, mul, sqrt, square, sub } from "./elementwise.js";
 import { max, mean, min, sum, type ReduceParams } from "./reduce.js";
+import { logicalOr } from "./logical.js";
+import { strongZeros } from "../autodiff/strong-zeros.js";
 
 type Axis = number | readonly number[] | undefined;
 
@@ -50,6 +52,11 @@ function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tenso
   return where(isZero, mul(p, zeroFactor), mul(div(p, nonZero), nonZeroFactor));
 }
 
+/** p·v, 0 wherever p or v is 0 (see strongZeros). */
+function strongProduct(p: Tensor, v: Tensor): Tensor {
+  return strongZeros(mul(p, v), () => logicalOr(equal(p, 0), equal(v, 0)));
+}
+
 const prodPrim: Primitive<ReduceParams> = {
   name: "prod",
   impl([x], p) {
@@ -60,8 +67,10 @@ const prodPrim: Primitive<ReduceParams> = {
     kernels().reduce(t.data, t.shape, p.axes, data, "prod");
     return Tensor._concrete(data, shape, dtype);
   },
-  jvp: ([x], [t], out, p) => (t ? sum(mul(productOfOthers(x!, out, p.axes), t), p.axes, p.keepDims) : null),
-  vjp: (ct, [x], out, p) => [mul(productOfOthers(x!, out, p.axes), expand(ct, x!, p.axes))],
+  // Each element's contribution is (product of the others)·v, an elementwise product before the sum: its
+  // zeros are strong, as in elementwise rules (an exact-zero partial under an infinite v gives 0, not NaN).
+  jvp: ([x], [t], out, p) => (t ? sum(strongProduct(productOfOthers(x!, out, p.axes), t), p.axes, p.keepDims) : null),
+  vjp: (ct, [x], out, p) => [strongProduct(productOfOthers(x!, out, p.axes), expand(ct, x!, p.axes))],
 };
 
 /**
