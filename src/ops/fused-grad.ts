@@ -8,7 +8,7 @@ import type { KernelTable } from "../kernels/backend.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { castConcrete } from "./creation.js";
-import { greater, lessEqual, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
+import { lessEqual, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
 import { cosh } from "./math.js";
 import { cast, where } from "./select.js";
 
@@ -74,9 +74,20 @@ const prims = {
   ]),
 } satisfies Record<string, Primitive<null>>;
 
-import { greater, lessEqual, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
-import { cosh } from "./math.js";
-import { cast, where } from "./select.js";
+/**
+ * @internal tanh'(x) = sech² x = 1/cosh² x as differentiable ops, accurate for every x (1 − tanh² x is 0 once
+ * tanh x rounds to ±1, at |x| ≈ 9 in float32 and 19 in float64, where sech² x is still positive). For |x| past
+ * cosh's overflow (≈ 89 in float32, 710 in float64) 1/cosh x is 0, as is sech² x in that precision.
+ */
+export function tanhSlope(x: Tensor): Tensor { return square(reciprocal(cosh(x))); }
+/** @internal σ'(x) = σ(x)·σ(−x) from x and y = σ(x), accurate for every x (y·(1 − y) is 0 once y rounds to 1). */
+export function sigmoidSlope(x: Tensor, y: Tensor): Tensor { return mul(y, sigmoid(neg(x))); }
+
+/** @internal ct·tanh'(x) in one pass, from x, y = tanh(x) and ct (same shapes). */
+export function tanhGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.tanhGrad, [x, y, ct], null); }
+/** @internal ct·σ'(x) in one pass, from x, y = σ(x) and ct (same shapes). */
+export function sigmoidGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.sigmoidGrad, [x, y, ct], null); }
+/** @internal 0 where x ≤ 0, else ct (so ct where x is NaN), in one pass. */
 export function reluGrad(x: Tensor, ct: Tensor): Tensor { return bind(prims.reluGrad, [x, ct], null); }
 /** @internal 2·x·ct in one pass. */
 export function squareGrad(x: Tensor, ct: Tensor): Tensor { return bind(prims.squareGrad, [x, ct], null); }
