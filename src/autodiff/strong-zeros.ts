@@ -1,6 +1,7 @@
 import type { Tensor } from "../core/tensor.js";
 import { isFloat, type TypedArray } from "../core/dtype.js";
-// The engine reads values in one place, this strong-zero check; it asks the kernel table for the sum.
+// This check reads values, which a rule otherwise never does (it composes ops); used by the elementwise rules in
+// src/core/define.ts and by prod, it asks the kernel table for the sum.
 import { kernels } from "../kernels/registry.js";
 import { where } from "../ops/index.js";
 

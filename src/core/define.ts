@@ -56,14 +56,15 @@ export function elementwise(
 ): Primitive<null> {
   const { fusedVjp, residuals, select } = rules;
   // partial·v in either mode, with zeros strong on both sides (see strongZeros): where the product has a
-  // NaN, it is 0 wherever v or the partial is 0. An input with a select rule needs no repair.
-  const zeroWhere = (p: Tensor | number, v: Tensor) => () => (typeof p === "number" ? equal(v, 0) : logicalOr(equal(v, 0), equal(p, 0)));
+  // NaN, it is 0 wherever v or the partial is 0. An input with a select rule needs no repair, nor does a
+  // constant partial (finite and non-zero: its product is NaN only where v is).
+  const zeroWhere = (p: Tensor, v: Tensor) => () => logicalOr(equal(v, 0), equal(p, 0));
   const term = (i: number, v: Tensor, x: Tensor[], out: Tensor): Tensor | null => {
     const s = select?.[i];
     if (s) return s(v, x, out);
     const p = partials[i]!(x, out);
     const c = scale(p, v);
-    return c === null || c === v ? c : strongZeros(c, zeroWhere(p!, v));
+    return c === null || typeof p === "number" ? c : strongZeros(c, zeroWhere(p!, v));
   };
   return {
     name,
@@ -89,7 +90,11 @@ export function elementwise(
       if (!fusedVjp) return partials.map((_, i) => (needs[i] ? term(i, ct, x, out) : null));
       return fusedVjp(ct, x, out).map((c, i) => {
         if (c === null || select?.[i]) return c;
-        return strongZeros(c, () => zeroWhere(partials[i]!(x, out) ?? 0, ct)());
+        // The partial is computed only if the contribution has a NaN (rarely): the fused kernel did not need it.
+        return strongZeros(c, () => {
+          const p = partials[i]!(x, out);
+          return p === null || typeof p === "number" ? equal(ct, 0) : zeroWhere(p, ct)();
+        });
       });
     },
   };
