@@ -11,6 +11,7 @@ export * from "./ops/index.js";
 export { grad, valueAndGrad, vjp, jvp, type GradOptions } from "./autodiff/transforms.js";
 export { zeroGrad, noGrad } from "./autodiff/imperative.js";
 export { nameScope, currentScope } from "./autodiff/scope.js";
+export { vmap, type VmapOptions, type AxisTree } from "./autodiff/vmap.js";
 export { jacfwd, jacrev, hessian, hvp, type JacobianOptions } from "./autodiff/jacobian.js";
 export { customVjp, customJvp, type CustomRuleOptions } from "./autodiff/custom.js";
 export { checkpoint, type CheckpointOptions } from "./autodiff/checkpoint.js";

@@ -7,6 +7,7 @@ import {
 } from "../src/index.js";
 import type { Primitive } from "../src/core/primitive.js";
 import { bind } from "../src/autodiff/bind.js";
+import { broadcastingRule } from "../src/core/batching.js";
 
 type ErrorClass = new (...args: never[]) => Error;
 
@@ -178,6 +179,7 @@ describe("differentiation errors", () => {
     // A deliberately broken primitive, as a library author might write one.
     const broken = (cts: (x: Tensor) => (Tensor | null)[]): Primitive<null> => ({
       name: "brokenOp",
+      batch: broadcastingRule(),
       impl: ([x]) => mul(x!, 2),
       jvp: (_x, [t]) => (t ? mul(t, 2) : null),
       vjp: (_ct, [x]) => cts(x!),

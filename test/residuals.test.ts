@@ -6,6 +6,7 @@ import type { Tensor } from "../src/index.js";
 import type { Primitive } from "../src/core/primitive.js";
 import { bind } from "../src/autodiff/bind.js";
 import { Node } from "../src/autodiff/trace.js";
+import { broadcastingRule } from "../src/core/batching.js";
 
 /** The node behind a reverse tracer (what the graph holds), read inside the traced function. */
 function nodeOf(t: Tensor): Node {
@@ -66,6 +67,7 @@ describe("saved residuals", () => {
   it("a primitive whose residuals miss a value it reads fails with a clear error, not a wrong gradient", () => {
     const forgetful: Primitive<null> = {
       name: "forgetfulSquare",
+      batch: broadcastingRule(),
       impl: ([x]) => mul(x!, x!),
       jvp: ([x], [t]) => (t ? mul(mul(x!, 2), t) : null),
       vjp: (ct, [x]) => [mul(mul(x!, 2), ct)],
@@ -83,6 +85,7 @@ describe("the tape of a functional trace", () => {
     let fail = true;
     const flaky: Primitive<null> = {
       name: "flaky",
+      batch: broadcastingRule(),
       impl: ([x]) => x!,
       jvp: (_x, [t]) => t,
       vjp: (ct) => {

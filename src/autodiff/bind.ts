@@ -3,6 +3,8 @@ import { Tensor } from "../core/tensor.js";
 import { IMPERATIVE_TRACE, gradMode, type Trace } from "./trace.js";
 import { recordNode } from "./record.js";
 import { checkForward, anomalyState } from "./anomaly.js";
+import { ShapeError } from "../core/errors.js";
+import { fmtShape } from "../core/shape.js";
 
 /**
  * Applies a primitive: the single entry point every op goes through.
@@ -36,6 +38,7 @@ export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
     const xi = x[i]!;
     primals[i] = xi._trace === top ? xi._primal! : xi;
   }
+  if (top.kind === "batch") return bindBatched(prim, x, primals, params, top);
   const outPrimal = bind(prim, primals, params);
   if (prim.nonDifferentiable) return outPrimal;
   const out = Tensor._box(outPrimal, top);
@@ -56,4 +59,17 @@ export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
     }
   }
   return out;
+}
+
+/**
+ * Applies a primitive at a batch trace (vmap): the batching rule computes every example at once on
+ * the unboxed values (one level down, so older transforms record or differentiate the ops it uses).
+ */
+function bindBatched<P>(prim: Primitive<P>, x: Tensor[], primals: Tensor[], params: P, top: Trace): Tensor {
+  const batched = x.map((xi) => xi._trace === top);
+  const out = prim.batch(primals, batched, params, top.size, prim);
+  if (out.shape[0] !== top.size) {
+    throw new ShapeError(`${prim.name}: internal error: the batching rule returned shape ${fmtShape(out.shape)}, expected the batch axis (size ${top.size}) in front; please report this`);
+  }
+  return Tensor._boxBatch(out, top);
 }

@@ -71,6 +71,9 @@ function boxCustom(name: string, top: Trace, args: readonly Tensor[], inner: Ten
       throw new GradientError(`${name}: internal error: a custom rule's node has no JVP`);
     },
     vjp: (ct) => vjpRule(ct),
+    batch: () => {
+      throw new GradientError(`${name}: internal error: a custom rule's node is never batched (vmap handles custom rules before recording)`);
+    },
   };
   const out = Tensor._box(primal, top);
   // No `residuals` on the primitive: the node keeps every value, which the user's rule may read.

@@ -20,7 +20,7 @@ import { where } from "../ops/index.js";
  */
 export function strongZeros(c: Tensor, zeroWhere: () => Tensor): Tensor {
   if (!isFloat(c.dtype)) return c;
-  const d = c._data ?? c._concreteValue()._data!;
+  const d = c._data ?? c._concreteValue(true)._data!; // the whole batch under vmap: the repair is elementwise
   return mayHoldNaN(d) ? where(zeroWhere(), 0, c) : c;
 }
 

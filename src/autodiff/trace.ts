@@ -19,12 +19,19 @@ export class Trace {
    * a depth-first search from the output instead.
    */
   readonly tape: Node[] | null;
+  /**
+   * Batch traces (`vmap`): the batch size. A tracer of a batch trace boxes a value with the batch
+   * axis in front, while its own shape is one example's shape. 0 for other traces.
+   */
+  readonly size: number;
   constructor(
-    readonly kind: "reverse" | "forward",
+    readonly kind: "reverse" | "forward" | "batch",
     id?: number,
+    size = 0,
   ) {
     this.id = id ?? Trace.counter++;
     this.tape = kind === "reverse" && id !== 0 ? [] : null;
+    this.size = size;
   }
 }
 

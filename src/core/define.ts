@@ -3,6 +3,7 @@ import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
 import { add, mul, neg, broadcastTo, cast, equal, logicalOr } from "../ops/index.js";
 import { strongZeros } from "../autodiff/strong-zeros.js";
+import { broadcastingRule, type BatchRule } from "./batching.js";
 
 /**
  * A local partial derivative ∂out/∂xᵢ: a tensor (broadcastable to the output), a constant
@@ -36,6 +37,8 @@ export interface ElementwiseRules {
   fusedVjp?: (ct: Tensor, x: Tensor[], out: Tensor) => (Tensor | null)[];
   /** Per input, the values its partial reads: input indices and/or "out". */
   residuals?: readonly (readonly (number | "out")[])[];
+  /** A batching rule for kernels that need equal operand shapes; default: NumPy broadcasting around the batch axis. */
+  batch?: BatchRule<null>;
 }
 
 /**
@@ -68,6 +71,7 @@ export function elementwise(
   };
   return {
     name,
+    batch: rules.batch ?? broadcastingRule<null>(),
     ...(residuals ? { residuals } : {}),
     impl: (x) => impl(x),
     partials: (x, out) => partials.map((p) => p(x, out)),

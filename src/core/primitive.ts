@@ -2,7 +2,7 @@ import type { Tensor } from "./tensor.js";
 
 /**
  * A primitive op: the unit the engine records and differentiates. Everything else in chainrule
- * is composed from these. Both rules are required fields, so a primitive without a rule does not compile.
+ * is composed from these. The JVP, VJP and batching rules are required fields, so a primitive without a rule does not compile.
  *
  * Conventions (see DESIGN.md): `x` inputs (primal values), `out` output, `t` tangents, `ct` cotangent.
  * `null` is a symbolic zero. Rules use public differentiable ops only, so higher order works by composition.
@@ -20,6 +20,15 @@ export interface Primitive<P = unknown> {
    * is a constant at this trace, so the rule may skip it (return null).
    */
   vjp(ct: Tensor, x: Tensor[], out: Tensor, params: P, needs: readonly boolean[]): (Tensor | null)[];
+  /**
+   * Batching rule (for `vmap`): the op applied to a batch of examples at once. Batched inputs
+   * (`batched[i]`) carry the batch axis, of length `size`, in front; the others are the same for every
+   * example. Returns the output with the batch axis in front. Rules call ordinary ops (mostly the
+   * primitive itself with moved axes or adjusted parameters), so other transforms see ordinary ops;
+   * they never loop over the batch. `self` is the primitive, for the shared rule builders in
+   * src/core/batching.ts.
+   */
+  batch(x: Tensor[], batched: readonly boolean[], params: P, size: number, self: Primitive<P>): Tensor;
   /**
    * Elementwise ops only: the local partial derivatives ∂out/∂xᵢ as tensors (null = zero) and as formulas
    * in terms of the input and output names, for the step-through explanations.

@@ -67,6 +67,14 @@ export class Tensor {
   }
 
   /**
+   * @internal A tracer of a batch trace (`vmap`): `primal` has the batch axis in front; the tracer's
+   * own shape is one example's, so code inside vmap sees per-example shapes.
+   */
+  static _boxBatch(primal: Tensor, trace: Trace): Tensor {
+    return new Tensor(primal.shape.slice(1), primal.dtype, null, primal, trace);
+  }
+
+  /**
    * @internal A value-less tensor of the given shape and dtype, passed to a VJP rule in place of a value
    * the recorded graph did not keep. Reading its value throws.
    */
@@ -180,9 +188,12 @@ export class Tensor {
   }
 
   /** @internal The concrete tensor under all boxes. */
-  _concreteValue(): Tensor {
+  _concreteValue(throughBatches = false): Tensor {
     let t: Tensor = this;
     while (t._data === null) {
+      if (!throughBatches && t._trace !== null && t._trace.kind === "batch") {
+        throw new ValueError(`vmap: cannot read the values of a batched tensor (shape ${fmtShape(t.shape)} per example) inside vmap; compute with ops, or return it from the function and read it outside`);
+      }
       if (t._primal === null) {
         throw new GradientError("internal error: a VJP rule read an input or output value that its primitive's `residuals` does not keep; please report this with the program that triggered it");
       }

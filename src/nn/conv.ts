@@ -9,6 +9,8 @@ import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
 import type { WindowGeometry } from "../kernels/conv.js";
 import { kernels } from "../kernels/registry.js";
+import { mergedRule } from "../core/batching.js";
+import { conv2dBatch, inputGradBatch, mergeImages, weightGradBatch, type Windows } from "./conv-batch.js";
 
 /** A size given once for both spatial dimensions, or as [height, width]. */
 export type Size2 = number | readonly [number, number];
@@ -22,6 +24,7 @@ interface WindowParams extends WindowGeometry {
 // average pooling with overlapping windows and custom window ops; conv2d and maxPool2d have fused kernels.
 const im2colPrim: Primitive<WindowParams> = {
   name: "im2col",
+  batch: mergedRule(0, 3, mergeImages),
   impl([x], g) {
     const out = allocate(x!.dtype, g.c * g.kh * g.kw * g.n * g.oh * g.ow);
     kernels().conv.im2col(x!.data, g, g.padValue, out);
@@ -34,6 +37,7 @@ const im2colPrim: Primitive<WindowParams> = {
 
 const col2imPrim: Primitive<WindowParams> = {
   name: "col2im",
+  batch: mergedRule(3, 0, mergeImages),
   impl([cols], g) {
     const out = allocate(cols!.dtype, g.n * g.c * g.h * g.w);
     kernels().conv.col2im(cols!.data, g, out);
@@ -97,8 +101,15 @@ interface ConvParams extends WindowGeometry {
 // conv2d optionally takes the bias as a third input, added in the kernel's last pass over the output rather
 // than by a broadcast add (which would write two more output-sized arrays); its cotangent is the sum of the
 // output cotangent over N, OH and OW, and its tangent is broadcast along them.
+/** The window primitives, for the batching rules of the convolutions (src/nn/conv-batch.ts). */
+const windowPrims: Windows = {
+  cols: (x, g) => bind(im2colPrim, [x], { ...g, padValue: 0 }),
+  uncols: (cols, g) => bind(col2imPrim, [cols], { ...g, padValue: 0 }),
+};
+
 const conv2dPrim: Primitive<ConvParams> = {
   name: "conv2d",
+  batch: conv2dBatch(windowPrims),
   impl([x, w, b], g) {
     const out = allocate(x!.dtype, g.n * g.o * g.oh * g.ow);
     kernels().conv.forward(x!.data, w!.data, b?.data ?? null, g, g.o, out);
@@ -126,6 +137,7 @@ const conv2dPrim: Primitive<ConvParams> = {
 
 const conv2dInputGradPrim: Primitive<ConvParams> = {
   name: "conv2dInputGrad",
+  batch: inputGradBatch(windowPrims),
   impl([ct, w], g) {
     const out = allocate(ct!.dtype, g.n * g.c * g.h * g.w);
     kernels().conv.inputGrad(ct!.data, w!.data, g, g.o, out);
@@ -145,6 +157,7 @@ const conv2dInputGradPrim: Primitive<ConvParams> = {
 
 const conv2dWeightGradPrim: Primitive<ConvParams> = {
   name: "conv2dWeightGrad",
+  batch: weightGradBatch(windowPrims),
   impl([x, ct], g) {
     const out = allocate(x!.dtype, g.o * g.c * g.kh * g.kw);
     kernels().conv.weightGrad(x!.data, ct!.data, g, g.o, out);
@@ -231,6 +244,7 @@ function gatherAt(x: Tensor, y: Tensor, g: WindowGeometry): Tensor {
 
 const maxPoolPrim: Primitive<WindowGeometry> = {
   name: "maxPool2d",
+  batch: mergedRule(0, 0, mergeImages),
   impl: ([x], g) => gatherAt(x!, x!, g),
   jvp: ([x], [t], _out, g) => (t ? bind(maxPoolGatherPrim, [x!, t], g) : null),
   vjp: (ct, [x], _out, g) => [bind(maxPoolScatterPrim, [x!, ct], g)],
@@ -239,6 +253,7 @@ const maxPoolPrim: Primitive<WindowGeometry> = {
 
 const maxPoolScatterPrim: Primitive<WindowGeometry> = {
   name: "maxPool2dScatter",
+  batch: mergedRule(0, 0, mergeImages),
   impl([x, ct], g) {
     const out = allocate(ct!.dtype, x!.size);
     kernels().conv.maxPoolScatter(x!.data, ct!.data, g, out);
@@ -251,6 +266,7 @@ const maxPoolScatterPrim: Primitive<WindowGeometry> = {
 
 const maxPoolGatherPrim: Primitive<WindowGeometry> = {
   name: "maxPool2dGather",
+  batch: mergedRule(0, 0, mergeImages),
   impl: ([x, y], g) => gatherAt(x!, y!, g),
   jvp: ([x], [, t], _out, g) => (t ? bind(maxPoolGatherPrim, [x!, t], g) : null),
   vjp: (ct, [x], _out, g, needs) => [null, needs[1] ? bind(maxPoolScatterPrim, [x!, ct], g) : null],

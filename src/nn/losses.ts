@@ -10,6 +10,7 @@ import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
 import { kernels } from "../kernels/registry.js";
 import { logSoftmax, softmax } from "./activations.js";
+import { leadingRule } from "../core/batching.js";
 
 /** How a loss over many elements is reduced, as in PyTorch: average, total, or one loss per element. */
 export type Reduction = "mean" | "sum" | "none";
@@ -36,6 +37,7 @@ const dLogits = (x: Tensor, t: Tensor): Tensor => sub(mul(softmax(x), sum(t, -1,
 
 const softmaxCrossEntropyPrim: Primitive<null> = {
   name: "softmaxCrossEntropy",
+  batch: leadingRule(), // the kernel needs logits and targets of one shape
   impl([x, t]) {
     const classes = x!.shape[x!.rank - 1]!;
     const rowsShape = x!.shape.slice(0, -1);
@@ -166,6 +168,7 @@ const bcePrim = elementwise(
   },
   [(x) => sub(sigmoid(x[0]!), x[1]!), (x) => neg(x[0]!)],
   (n) => [`σ(${n[0]})-${n[1]}`, `-${n[0]}`],
+  { batch: leadingRule() },
 );
 
 /**

@@ -8,6 +8,7 @@ import { binaryImpl, unaryImpl } from "./elementwise-impl.js";
 import { operand, operands } from "./operands.js";
 import { cast, where } from "./select.js";
 import { reluGrad, sigmoidGrad, sigmoidSlope, squareGrad, tanhGrad, tanhSlope } from "./fused-grad.js";
+import { broadcastingRule } from "../core/batching.js";
 
 // Local partials are written with public ops so that higher derivatives come from composition.
 // Kink conventions follow PyTorch and are documented on each public function below.
@@ -131,6 +132,7 @@ function comparison(name: "equal" | "notEqual" | "greater" | "greaterEqual" | "l
     name,
     nonDifferentiable: true,
     impl: b(name, "bool"),
+    batch: broadcastingRule(),
     jvp: () => null,
     vjp: () => [null, null],
   };
@@ -144,7 +146,7 @@ function comparison(name: "equal" | "notEqual" | "greater" | "greaterEqual" | "l
  */
 function powerRule(a: Tensor, b: Tensor): Tensor {
   const p = mul(b, pow(a, sub(b, 1)));
-  const bv = b.data;
+  const bv = b._concreteValue(true).data; // every example under vmap: the mask is elementwise
   let zero = false;
   for (let i = 0; i < bv.length; i++) {
     if (bv[i] === 0) {

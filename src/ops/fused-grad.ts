@@ -11,6 +11,7 @@ import { castConcrete } from "./creation.js";
 import { lessEqual, mul, neg, reciprocal, sigmoid, square, sub } from "./elementwise.js";
 import { cosh } from "./math.js";
 import { cast, where } from "./select.js";
+import { leadingRule } from "../core/batching.js";
 
 // Fused VJPs: each is itself an elementwise primitive with local partials, so gradients of gradients
 // (Hessians, grad-of-grad) still work — only the first-order backward pass gets faster.
@@ -49,29 +50,32 @@ function fusedImpl(name: keyof KernelTable["fusedGrad"]) {
 // and x where it is not (src/kernels/fused.ts). As functions they are ct·f'(x): y is only a cache of f(x), so its
 // partial is zero and all of the dependence on x goes through the x operand. That keeps higher derivatives right
 // whichever formula the kernel used.
+// The kernels need operands of one shape: unbatched operands get the batch axis too.
+const SAME_SHAPES = { batch: leadingRule<null>() };
+
 const prims = {
   // tanhGrad = ct·sech²(x): ∂/∂x = ct·(−2·tanh x·sech² x) = −2·y·out, ∂/∂y = 0, ∂/∂ct = sech² x.
   tanhGrad: elementwise("tanhGrad", saturatingImpl("tanhGrad"), [
     (x, out) => mul(-2, mul(x[1]!, out)),
     () => null,
     (x) => tanhSlope(x[0]!),
-  ]),
+  ], undefined, SAME_SHAPES),
   // sigmoidGrad = ct·σ'(x): ∂/∂x = ct·σ'(x)·(1 − 2σ(x)) = out·(1 − 2y), ∂/∂y = 0, ∂/∂ct = σ'(x) = y·σ(−x).
   sigmoidGrad: elementwise("sigmoidGrad", saturatingImpl("sigmoidGrad"), [
     (x, out) => mul(out, sub(1, mul(2, x[1]!))),
     () => null,
     (x) => sigmoidSlope(x[0]!, x[1]!),
-  ]),
+  ], undefined, SAME_SHAPES),
   // reluGrad(x, ct) = ct where x ≤ 0 is false, else 0: ∂/∂x = 0 almost everywhere, ∂/∂ct selects as relu does.
   reluGrad: elementwise("reluGrad", fusedImpl("reluGrad"), [
     () => null,
     (x) => sub(1, cast(lessEqual(x[0]!, 0), x[1]!.dtype)),
-  ], undefined, { select: [undefined, (v, x) => where(lessEqual(x[0]!, 0), 0, v)] }),
+  ], undefined, { select: [undefined, (v, x) => where(lessEqual(x[0]!, 0), 0, v)], batch: SAME_SHAPES.batch }),
   // squareGrad(x, ct) = 2·x·ct: ∂/∂x = 2·ct, ∂/∂ct = 2·x.
   squareGrad: elementwise("squareGrad", fusedImpl("squareGrad"), [
     (x) => mul(2, x[1]!),
     (x) => mul(2, x[0]!),
-  ]),
+  ], undefined, SAME_SHAPES),
 } satisfies Record<string, Primitive<null>>;
 
 /**

@@ -11,6 +11,7 @@ import { reshape } from "./layout.js";
 import { cast, where } from "./select.js";
 import { add, equal } from "./elementwise.js";
 import { expandDims } from "./shape-ops.js";
+import { gatherBatch, scatterBatch } from "./indexing-batch.js";
 
 /** Indices as accepted by `gather`, `take`, `scatterAdd` and `oneHot`: an int32 tensor or (nested) integer arrays. */
 export type Indices = Tensor | number | readonly NestedArray[];
@@ -54,6 +55,7 @@ function around(shape: Shape, axis: number): [number, number, number] {
 
 const gatherPrim: Primitive<GatherParams> = {
   name: "gather",
+  batch: gatherBatch,
   impl([x, idx], { axis }) {
     const [outer, n, inner] = around(x!.shape, axis);
     const ii = normalizedIndices("gather", idx!, n, axis);
@@ -69,6 +71,7 @@ const gatherPrim: Primitive<GatherParams> = {
 // Zeros of `shape` with the updates added in at the indices: the transpose of gather.
 const scatterPrim: Primitive<ScatterParams> = {
   name: "scatterAdd",
+  batch: scatterBatch,
   impl([upd, idx], { axis, shape }) {
     const [outer, n, inner] = around(shape, axis);
     const ii = normalizedIndices("scatterAdd", idx!, n, axis);

@@ -7,9 +7,11 @@ import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { sum } from "./reduce.js";
+import { leadingRule } from "../core/batching.js";
 
 const reshapePrim: Primitive<Shape> = {
   name: "reshape",
+  batch: leadingRule((shape, size) => [size, ...shape]),
   // Row-major storage means a reshape is a new header over the same (immutable) data: no copy.
   impl: ([x], shape) => Tensor._concrete(x!.data, shape, x!.dtype),
   jvp: (_x, [t], _out, shape) => (t ? reshape(t, shape) : null),
@@ -46,6 +48,9 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
 
 const broadcastPrim: Primitive<Shape> = {
   name: "broadcastTo",
+  // Line x's example dimensions up with the target's (1s after the batch axis), then broadcast the batch.
+  batch: ([x], _b, shape, size, self) =>
+    bind(self, [reshape(x!, [size, ...new Array<number>(shape.length - x!.rank + 1).fill(1), ...x!.shape.slice(1)])], [size, ...shape]),
   impl([x], shape) {
     const data = allocate(x!.dtype, sizeOf(shape));
     kernels().layout.broadcast(x!.data, x!.shape, data, shape);
@@ -73,6 +78,7 @@ export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
 
 const transposePrim: Primitive<readonly number[]> = {
   name: "transpose",
+  batch: leadingRule((perm) => [0, ...perm.map((p) => p + 1)]),
   impl([x], perm) {
     const data = allocate(x!.dtype, x!.size);
     kernels().layout.transpose(x!.data, x!.shape, perm, data);

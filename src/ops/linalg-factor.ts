@@ -17,6 +17,7 @@ import { add, mul, neg, sub } from "./elementwise.js";
 import { sum } from "./reduce.js";
 import { matmul } from "./linalg.js";
 import { expandDims, squeeze } from "./shape-ops.js";
+import { broadcastingRule, leadingRule } from "../core/batching.js";
 
 /**
  * Which public op a factorization serves, for its error message: a rule that inverts a matrix (det's and
@@ -92,6 +93,7 @@ const invWhy = "; a singular matrix has no inverse (check for linearly dependent
 
 const invPrim: Primitive<Caller> = {
   name: "inv",
+  batch: broadcastingRule(2),
   impl([x], caller) {
     const { lu, piv, n, count } = factorNonsingular(x!, caller ?? { op: "inv", why: invWhy });
     const rhs = identities(n, count);
@@ -127,6 +129,7 @@ const solveWhy = "; A·X = B has no unique solution (check for linearly dependen
 /** X = A⁻¹·B for A [..., n, n] and B [..., n, k] with equal batch dimensions. */
 const solvePrim: Primitive<null> = {
   name: "solve",
+  batch: leadingRule(), // batch dimensions of A and B must be equal, so both get the batch axis
   impl([a, b]) {
     const { lu, piv, n, count } = factorNonsingular(a!, { op: "solve", why: solveWhy });
     const k = b!.shape[b!.rank - 1]!;
@@ -193,6 +196,7 @@ const detWhy = "; the derivative of det at a singular matrix (its adjugate) is n
 
 const detPrim: Primitive<null> = {
   name: "det",
+  batch: broadcastingRule(2),
   impl([x]) {
     const { a, n, count } = matrices(x!);
     const piv = new Int32Array(count * n), info = new Int32Array(count);
@@ -235,6 +239,7 @@ function determinants(x: Tensor): { sign: Float64Array; logAbs: Float64Array } {
 
 const logAbsDetPrim: Primitive<null> = {
   name: "slogdet",
+  batch: broadcastingRule(2),
   impl: ([x]) => fromF64(determinants(x!).logAbs, x!.shape.slice(0, -2), x!.dtype),
   // d log|det A| = tr(A⁻¹ dA); Ā = C̄ · A⁻ᵀ (Giles 2008, §3.3).
   jvp: ([a], [t]) => (t ? traceInvTimes(mT(invFor("slogdet", slogdetWhy, a!)), t) : null),
@@ -244,6 +249,7 @@ const logAbsDetPrim: Primitive<null> = {
 
 const signDetPrim: Primitive<null> = {
   name: "slogdet",
+  batch: broadcastingRule(2),
   impl: ([x]) => fromF64(determinants(x!).sign, x!.shape.slice(0, -2), x!.dtype),
   jvp: () => null,
   vjp: () => [null],
@@ -280,6 +286,7 @@ const cholWhy = "; the inverse of the Cholesky factor is needed by the derivativ
 
 const choleskyPrim: Primitive<null> = {
   name: "cholesky",
+  batch: broadcastingRule(2),
   impl([x]) {
     const { a, n, count } = matrices(x!);
     const info = new Int32Array(count);

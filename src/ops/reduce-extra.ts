@@ -12,6 +12,7 @@ import { abs, div, equal, mul, sqrt, square, sub } from "./elementwise.js";
 import { max, mean, min, sum, type ReduceParams } from "./reduce.js";
 import { logicalOr } from "./logical.js";
 import { strongZeros } from "../autodiff/strong-zeros.js";
+import { leadingRule, shiftAxes } from "../core/batching.js";
 
 type Axis = number | readonly number[] | undefined;
 
@@ -59,6 +60,7 @@ function strongProduct(p: Tensor, v: Tensor): Tensor {
 
 const prodPrim: Primitive<ReduceParams> = {
   name: "prod",
+  batch: leadingRule(shiftAxes),
   impl([x], p) {
     const t = x!;
     const dtype = isFloat(t.dtype) ? t.dtype : "int32";
@@ -91,6 +93,7 @@ function argPrim(kind: "max" | "min"): Primitive<ReduceParams> {
   return {
     name,
     nonDifferentiable: true,
+    batch: leadingRule(shiftAxes),
     impl([x], p) {
       const t = x!;
       const kept = t.shape.map((_, i) => i).filter((i) => !p.axes.includes(i));

@@ -9,6 +9,7 @@ import { broadcastTo, reshape } from "./layout.js";
 import { cast, where } from "./select.js";
 import { div, equal, notEqual } from "./elementwise.js";
 import { logicalOr } from "./logical.js";
+import { leadingRule, shiftAxes } from "../core/batching.js";
 
 /** Parameters of a reduction: sorted axes and whether reduced dimensions are kept as size 1. */
 export interface ReduceParams {
@@ -45,6 +46,7 @@ function expand(ct: Tensor, x: Tensor, p: ReduceParams): Tensor {
 
 const sumPrim: Primitive<ReduceParams> = {
   name: "sum",
+  batch: leadingRule(shiftAxes),
   impl: reduceImpl("sum"),
   jvp: (_x, [t], _out, p) => (t ? sum(t, p.axes, p.keepDims) : null),
   vjp: (ct, [x], _out, p) => [expand(ct, x!, p)],
@@ -63,6 +65,7 @@ function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
   return {
     name: kind,
     impl: reduceImpl(kind),
+    batch: leadingRule(shiftAxes),
     jvp([x], [t], out, p) {
       if (!t) return null;
       const mask = chosen(x!, out, p);

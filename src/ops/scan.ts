@@ -11,6 +11,7 @@ import { add, div, equal, exp, greater, log, mul, neg, sub } from "./elementwise
 import { sum } from "./reduce.js";
 import { logicalAnd } from "./logical.js";
 import { castConcrete } from "./creation.js";
+import { leadingRule, shiftAxis } from "../core/batching.js";
 
 // Cumulative sums, products and log-sum-exps along one axis (inclusive scans). Kernels in
 // src/kernels/math.ts (scanInto); the rules below are written with public ops, so they compose to any order.
@@ -41,6 +42,7 @@ function scanImpl(kind: "sum" | "prod" | "logsumexp") {
 
 const cumsumPrim: Primitive<ScanParams> = {
   name: "cumsum",
+  batch: leadingRule(shiftAxis),
   impl: scanImpl("sum"),
   // Linear: the tangent is scanned the same way; the transpose of a prefix sum is a suffix sum.
   jvp: (_x, [t], _out, p) => (t ? bind(cumsumPrim, [t], p) : null),
@@ -91,6 +93,7 @@ function cumprodVjp(x: Tensor, ct: Tensor, out: Tensor, axis: number, depth: num
 
 const cumprodPrim: Primitive<ScanParams> = {
   name: "cumprod",
+  batch: leadingRule(shiftAxis),
   impl: scanImpl("prod"),
   // ∂out[j]/∂x[i] = Π_{k ≤ j, k ≠ i} x[k] for i ≤ j: out[j]/x[i] without zeros, and through zeroSplit with them.
   jvp: ([x], [t], out, { axis }) => (t ? cumprodJvp(x!, t, out, axis, 0) : null),
@@ -127,6 +130,7 @@ function suffixWeighted(x: Tensor, v: Tensor, out: Tensor, axis: number, reverse
 
 const lcsePrim: Primitive<ScanParams> = {
   name: "logcumsumexp",
+  batch: leadingRule(shiftAxis),
   impl: scanImpl("logsumexp"),
   // dout[j] = Σ_{i ≤ j} exp(x[i] − out[j])·dx[i]: the softmax of each prefix, all weights ≤ 1.
   jvp: ([x], [t], out, { axis, reverse }) => (t ? prefixWeighted(x!, t, out, axis, reverse) : null),

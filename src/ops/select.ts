@@ -8,9 +8,11 @@ import { castConcrete, zerosLike } from "./creation.js";
 import { operand, operands } from "./operands.js";
 import { DTypeError } from "../core/errors.js";
 import { broadcastTo } from "./layout.js";
+import { broadcastingRule } from "../core/batching.js";
 
 const castPrim: Primitive<DType> = {
   name: "cast",
+  batch: broadcastingRule(),
   impl: ([x], dtype) => (x!.dtype === dtype ? x! : castConcrete(x!, dtype)),
   jvp: (_x, [t], _out, dtype) => (t && isFloat(dtype) ? cast(t, dtype) : null),
   vjp: (ct, [x]) => [isFloat(x!.dtype) && isFloat(ct.dtype) ? cast(ct, x!.dtype) : null],
@@ -40,6 +42,7 @@ function materialize(x: Tensor, dtype: DType, shape: readonly number[]): Tensor 
 
 const wherePrim: Primitive<null> = {
   name: "where",
+  batch: broadcastingRule(),
   impl([c, a, b]) {
     const dtype = promote(a!.dtype, b!.dtype);
     const shape = broadcastShapes("where", broadcastShapes("where", c!.shape, a!.shape), b!.shape);
@@ -74,6 +77,7 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 
 const stopPrim: Primitive<null> = {
   name: "stopGradient",
+  batch: broadcastingRule(),
   // A new tensor object over the same storage: the caller may set requiresGrad on it or update it in
   // place, which must not turn the input itself (say, a leaf's value) into something else.
   impl: ([x]) => Tensor._concrete(x!.data, x!.shape, x!.dtype),

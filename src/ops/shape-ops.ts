@@ -8,6 +8,7 @@ import { bind } from "../autodiff/bind.js";
 import { castConcrete, zerosLike } from "./creation.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape, transpose } from "./layout.js";
+import { leadingRule } from "../core/batching.js";
 
 /**
  * A strided window of a tensor: element i (a multi-index) of the window is element start + i·step of
@@ -22,8 +23,17 @@ interface WindowParams {
   readonly step: readonly number[];
 }
 
+/** A window over one more leading axis, the batch, taken whole. */
+const batchWindow = (p: WindowParams, size: number): WindowParams => ({
+  big: [size, ...p.big],
+  window: [size, ...p.window],
+  start: [0, ...p.start],
+  step: [1, ...p.step],
+});
+
 const slicePrim: Primitive<WindowParams> = {
   name: "slice",
+  batch: leadingRule((p, size) => batchWindow(p, size)),
   impl([x], p) {
     const out = allocate(x!.dtype, sizeOf(p.window));
     kernels().indexing.slice(x!.data, p.big, p.start, p.step, p.window, out);
@@ -35,6 +45,7 @@ const slicePrim: Primitive<WindowParams> = {
 
 const padPrim: Primitive<WindowParams & { readonly value: number }> = {
   name: "pad",
+  batch: leadingRule((p, size) => ({ ...batchWindow(p, size), value: p.value })),
   impl([x], p) {
     const out = allocate(x!.dtype, sizeOf(p.big));
     if (p.value !== 0) out.fill(p.value);
@@ -138,6 +149,7 @@ export function flip(x: TensorLike, axis?: number | readonly number[]): Tensor {
 
 const concatPrim: Primitive<number> = {
   name: "concat",
+  batch: leadingRule((axis) => axis + 1),
   impl(xs, axis) {
     const dtype = xs.map((x) => x.dtype).reduce((a: DType, b) => promote(a, b));
     const parts = xs.map((x) => (x.dtype === dtype ? x : castConcrete(x, dtype)));

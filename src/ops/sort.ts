@@ -21,6 +21,8 @@ interface SortParams {
 const argsortPrim: Primitive<SortParams> = {
   name: "argsort",
   nonDifferentiable: true,
+  // Sorts along the last axis, which is an example axis unless examples are scalars (then sort one each).
+  batch: ([x], _b, p, size, self) => (x!.rank === 1 ? reshape(bind(self, [reshape(x!, [size, 1])], p), [size]) : bind(self, [x!], p)),
   impl([x], { descending }) {
     const t = x!;
     const m = t.shape[t.rank - 1]!;
