@@ -36,7 +36,7 @@ function expand(v: Tensor, x: Tensor, axes: readonly number[]): Tensor {
  * (with three or more zeros every second derivative really is 0).
  */
 function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tensor {
-  const data = x.data;
+  const data = x._concreteValue(true).data; // under vmap, every example: the zero-safe branch is right for all
   let hasZero = false;
   for (let i = 0; i < data.length; i++) if (data[i] === 0) { hasZero = true; break; }
   if (!hasZero) return div(expand(out, x, axes), x);

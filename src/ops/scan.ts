@@ -70,7 +70,8 @@ function zeroSplit(x: Tensor, axis: number) {
   return { before, first, xPrime, q, s };
 }
 
-const hasZero = (x: Tensor): boolean => x.data.includes(0);
+// Under vmap this looks at every example: the zero-safe branch is right for all of them.
+const hasZero = (x: Tensor): boolean => x._concreteValue(true).data.includes(0);
 /** Zeros per slice handled exactly by the recursion; past this, derivatives of order > MAX_ZERO_DEPTH may drop terms. */
 const MAX_ZERO_DEPTH = 8;
 

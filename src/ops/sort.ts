@@ -8,6 +8,9 @@ import { operand } from "./operands.js";
 import { reshape, transpose } from "./layout.js";
 import { gather } from "./indexing.js";
 import { slice } from "./shape-ops.js";
+import { arange } from "./creation.js";
+import { where } from "./select.js";
+import { add, less, mul } from "./elementwise.js";
 
 // Sorting: argsort is the one primitive (not differentiable: it returns positions); sort and topk take
 // values along those positions with takeAlongAxis, whose gradient scatters back through the indices —
@@ -92,16 +95,16 @@ export function takeAlongAxis(x: TensorLike, indices: Tensor, axis: number): Ten
   const k = is.shape[is.rank - 1]!;
   const rows = k === 0 ? 0 : is.size / k;
   // Row r's indices become flat positions r·n + i into the flattened x; checked per row first, since a
-  // flat position could land in the next row.
-  const src = is.data;
-  const flat = new Int32Array(src.length);
+  // flat position could land in the next row. The offsets are ops, not a loop over values, so batched
+  // indices (under vmap, whose check reads every example) work the same way.
+  const src = is._concreteValue(true).data;
   for (let p = 0; p < src.length; p++) {
     const v = src[p]!;
-    const w = v < 0 ? v + n : v;
-    if (w < 0 || w >= n) throw new ValueError(`takeAlongAxis: index ${v} is out of range for axis ${a} of length ${n}; expected an integer in [${-n}, ${n - 1}]`);
-    flat[p] = w + Math.floor(p / k) * n;
+    if (v < -n || v >= n) throw new ValueError(`takeAlongAxis: index ${v} is out of range for axis ${a} of length ${n}; expected an integer in [${-n}, ${n - 1}]`);
   }
-  const picked = gather(reshape(xs, [xs.size]), Tensor._concrete(flat, [rows, k], "int32"), 0);
+  const wrapped = where(less(is, 0), add(is, n), is);
+  const flat = add(reshape(wrapped, [rows, k]), reshape(mul(arange(0, rows, 1, "int32"), n), [rows, 1]));
+  const picked = gather(reshape(xs, [xs.size]), flat, 0);
   return fromLast(reshape(picked, is.shape), a);
 }
 

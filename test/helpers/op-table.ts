@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availableBackends, cast, checkGrads, getBackend, Rng, setBackend, Tensor, tensor, vjp, type BackendName, type DType, type Pytree } from "../../src/index.js";
 import { setKernelMinimums } from "../../src/kernels/registry.js";
+import { batchingTable } from "./batching-table.js";
 
 /** One generated call: float64 arguments (and pass-through extras such as int32 indices) and the function. */
 export interface Case {
@@ -88,10 +89,12 @@ export function labelled(c: Case): Case {
 
 /**
  * Registers one vitest case per spec; each runs `numRuns` generated cases through checkGrads. Then, for
- * every other backend present, one case per spec that compares its values and VJPs with the js backend's.
+ * every other backend present, one case per spec that compares its values and VJPs with the js backend's,
+ * and one per spec that checks vmap against loops (test/helpers/batching-table.ts).
  */
 export function propertyTable(specs: readonly OpSpec[], defaults: { numRuns: number }): void {
   backendParity(specs);
+  batchingTable(specs);
   for (const spec of specs) {
     it(`${spec.name}: order ${spec.order ?? 2}, fwd and rev, vs central differences + duality`, () => {
       let seed = 0;
