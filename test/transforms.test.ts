@@ -80,8 +80,9 @@ describe("jacfwd / jacrev / hessian / hvp", () => {
     expectAllClose(jacrev(jacrev(scalarF))(p), hessian(scalarF)(p), 1e-13);
   });
 
-  it("rejects a non-tensor output", () => {
-    expect(() => jacrev((_x: Tensor) => [f64(1)] as unknown as Tensor)(f64(1))).toThrow("jacrev: f must return a single tensor");
+  it("rejects an output leaf that is not a float tensor, naming it", () => {
+    expect(() => jacrev((x: Tensor) => [x, x.astype("int32")])(f64([1]))).toThrow("jacrev: f must return float tensors, got dtype int32 for output leaf 1");
+    expect(() => jacfwd((x: Tensor) => x.astype("int32"))(f64([1]))).toThrow("jacfwd: f must return float tensors, got dtype int32 for the output");
   });
 });
 
