@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   add, grad, jvp, matmul, mul, nameScope, nn, sin, stack, sum, tanh, Tensor, tensor, transpose, ShapeError, ValueError, vjp, vmap,
-  gather, randn, currentScope,
+  gather, randn, currentScope, customVjp, customJvp, exp, log, sigmoid, cos,
 } from "../src/index.js";
 import { expectAllClose } from "./helpers/close.js";
 
@@ -153,5 +153,51 @@ describe("batching rules of the nn primitives", () => {
     const idx = tensor([[2, 0], [-1, 1]], { dtype: "int32" });
     expectAllClose(vmap((xi: Tensor, ii: Tensor) => gather(xi, ii))(x, idx), f64([[3, 1], [6, 5]]), 0, 0);
     expect(() => vmap((xi: Tensor, ii: Tensor) => gather(xi, ii))(x, tensor([[0, 3], [0, 0]], { dtype: "int32" }))).toThrow(/gather: index 3 is out of range for axis 0 of length 3/);
+  });
+});
+
+describe("custom rules under vmap: the default batching rule vmaps the user's rules", () => {
+  // log(1 + eˣ): the naive gradient is NaN at x = 1000; the custom rule gives sigmoid(x) = 1.
+  const softplus = customVjp(
+    (x: Tensor) => log(add(exp(x), 1)),
+    (x: Tensor): [Tensor, Tensor] => [add(x, log(add(exp(mul(x, -1)), 1))), x],
+    (x: Tensor, ct: Tensor) => [mul(ct, sigmoid(x))],
+  );
+  const xs = f64([1000, 0, -2]);
+
+  it("customVjp: values, vmap(grad) and grad(vmap) use bwd", () => {
+    expectAllClose(vmap(grad(softplus))(xs), [1, 0.5, 1 / (1 + Math.exp(2))], 1e-15);
+    expectAllClose(grad((x: Tensor) => sum(vmap(softplus)(x)))(xs), [1, 0.5, 1 / (1 + Math.exp(2))], 1e-15);
+  });
+
+  it("customVjp: the cotangent of an argument shared by the batch sums over the batch", () => {
+    let bwdCalls = 0;
+    const scaled = customVjp(
+      (a: Tensor, x: Tensor) => mul(a, x),
+      (a: Tensor, x: Tensor): [Tensor, [Tensor, Tensor]] => [mul(a, x), [a, x]],
+      ([a, x]: [Tensor, Tensor], ct: Tensor) => {
+        bwdCalls++;
+        return [mul(ct, x), mul(ct, a)];
+      },
+    );
+    const a = f64(2 as never);
+    const loss = (av: Tensor) => sum(vmap(scaled, { inAxes: [null, 0] })(av, xs));
+    expect(grad(loss)(a).item()).toBe(998);
+    expect(bwdCalls).toBe(1); // one batched call of bwd, not one per example
+  });
+
+  it("customJvp: vmap(jvp) and vmap(grad) go through the rule", () => {
+    let ruleCalls = 0;
+    const sinish = customJvp(
+      (x: Tensor) => sin(x),
+      ([x]: Tensor[], [t]: Tensor[]): [Tensor, Tensor] => {
+        ruleCalls++;
+        return [sin(x!), mul(cos(x!), t!)];
+      },
+    );
+    const v = f64([0.5, 1, 2]);
+    expectAllClose(vmap((x: Tensor) => jvp(sinish, [x], [f64(1 as never)])[1])(v), [0.5, 1, 2].map(Math.cos), 1e-15);
+    expect(ruleCalls).toBe(1);
+    expectAllClose(vmap(grad(sinish))(v), [0.5, 1, 2].map(Math.cos), 1e-15);
   });
 });

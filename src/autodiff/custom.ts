@@ -3,10 +3,12 @@ import type { Primitive } from "../core/primitive.js";
 import { GradientError, ValueError } from "../core/errors.js";
 import { isFloat } from "../core/dtype.js";
 import { fmtShape, sameShape } from "../core/shape.js";
-import { cast, full, toTensor, zerosLike } from "../ops/index.js";
+import { cast, full, sum, toTensor, zerosLike } from "../ops/index.js";
 import { IMPERATIVE_TRACE, gradMode, type Trace } from "./trace.js";
 import { recordNode } from "./record.js";
 import { jvp, vjp } from "./transforms.js";
+import { vmap } from "./vmap.js";
+import type { Pytree } from "./tree.js";
 
 // Custom differentiation rules act at one trace level at a time, like `bind`: the newest trace among
 // the arguments applies the rule, and whatever runs below it (the function, fwd/bwd, the JVP rule) is
@@ -110,6 +112,7 @@ export function customVjp<Args extends TensorLike[], R>(
     const { top, inner } = unboxTop(args);
     const run = f as (...a: Tensor[]) => Tensor;
     if (top === null) return checkOut(name, "f", run(...args));
+    if (top.kind === "batch") return batchedCustomVjp(name, f as never, fwd as never, bwd, top, args, inner);
     if (top.kind === "forward") return forwardThroughF(name, run, call as (...a: Tensor[]) => Tensor, top, args, inner);
     const [out, residuals] = (fwd as (...a: Tensor[]) => [Tensor, R])(...inner);
     const primal = checkOut(name, "fwd", out);
@@ -117,6 +120,36 @@ export function customVjp<Args extends TensorLike[], R>(
   };
   Object.defineProperty(call, "name", { value: name });
   return call;
+}
+
+/**
+ * customVjp at a batch trace (vmap): by default (as JAX) the same custom function one level down with
+ * f, fwd and bwd vmapped over the batched arguments; the cotangent of an argument shared by all
+ * examples is the sum over the batch of the per-example cotangents.
+ */
+function batchedCustomVjp<R>(
+  name: string,
+  f: (...a: never[]) => Tensor,
+  fwd: (...a: never[]) => [Tensor, R],
+  bwd: (residuals: R, ct: Tensor) => readonly (Tensor | number | null | undefined)[],
+  top: Trace,
+  args: Tensor[],
+  inner: Tensor[],
+): Tensor {
+  const inAxes = args.map((a) => (a._trace === top ? 0 : null));
+  // A number cotangent stands for a filled tensor of the argument's (per-example) shape.
+  const perExample = (res: R, ct: Tensor): (Tensor | null)[] =>
+    bwd(res, ct).map((c, i) => (typeof c === "number" ? full(args[i]!.shape, c, args[i]!.dtype) : c ?? null));
+  const mapped = customVjp(
+    (...xs: Tensor[]) => vmap(f as unknown as (...a: Tensor[]) => Tensor, { inAxes })(...xs),
+    (...xs: Tensor[]) => vmap(fwd as unknown as (...a: Tensor[]) => [Tensor, Pytree], { inAxes })(...xs) as [Tensor, R],
+    (res: R, ct: Tensor) => {
+      const cts = vmap(perExample as unknown as (r: Pytree, c: Tensor) => Pytree, { inAxes: [0, 0] })(res as Pytree, ct) as unknown as (Tensor | null)[];
+      return cts.map((c, i) => (c === null || inAxes[i] === 0 ? c : sum(c, 0)));
+    },
+    { name },
+  );
+  return Tensor._boxBatch(mapped(...inner), top);
 }
 
 /** Forward mode through f itself: the primal by `again` at the lower level (keeping older custom rules), the tangent by jvp of f. */
@@ -163,6 +196,16 @@ export function customJvp<Args extends TensorLike[]>(
     const args = toTensors(name, raw);
     const { top, inner } = unboxTop(args);
     if (top === null) return checkOut(name, "f", (f as (...a: Tensor[]) => Tensor)(...args));
+    if (top.kind === "batch") {
+      // The default batching rule: the same custom function one level down, its parts vmapped.
+      const inAxes = args.map((a) => (a._trace === top ? 0 : null));
+      const mapped = customJvp(
+        (...xs: Tensor[]) => vmap(f as (...a: Tensor[]) => Tensor, { inAxes })(...xs),
+        (primals: Tensor[], tangents: Tensor[]) => vmap((p: Tensor[], t: Tensor[]) => tangentOf(p, t), { inAxes: [inAxes, inAxes] })(primals, tangents),
+        { name },
+      );
+      return Tensor._boxBatch(mapped(...inner), top);
+    }
     if (top.kind === "forward") {
       const tangents = args.map((a, i) => (a._trace === top && a._tangent !== null ? a._tangent : zerosLike(inner[i]!)));
       const [primal, t] = tangentOf(inner, tangents);
