@@ -18,6 +18,7 @@ export { checkpoint, type CheckpointOptions } from "./autodiff/checkpoint.js";
 export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";
 export { detectAnomaly } from "./autodiff/anomaly.js";
 export type { Pytree, TensorTree } from "./autodiff/tree.js";
+export { treeMap, treeLeaves, treeFlatten, treeUnflatten, TreeDef } from "./autodiff/tree.js";
 /** Neural networks: activations, losses, layers and modules (`Linear`, `Conv2d`, `MLP`, …), initialisers, training helpers. */
 export * as nn from "./nn/index.js";
 /** Optimizers: SGD, Adam, AdamW, RMSprop and Adagrad as functional update rules and imperative classes; gradient clipping (clipGradNorm, clipGrads); learning-rate schedules. */
