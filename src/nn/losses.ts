@@ -5,7 +5,7 @@ import { allocate, isFloat, promote } from "../core/dtype.js";
 import { fmtShape, sameShape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { bind } from "../autodiff/bind.js";
-import { add, broadcastTo, cast, mean, mul, neg, reshape, sigmoid, square, sub, sum } from "../ops/index.js";
+import { add, arange, broadcastTo, cast, equal, full, mean, mul, neg, notEqual, reshape, sigmoid, square, sub, sum, where } from "../ops/index.js";
 import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
 import { kernels } from "../kernels/registry.js";
@@ -92,27 +92,44 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
 }
 
-/** Concrete one-hot (smoothed) targets from int labels, validated against the class count. */
+/**
+ * One-hot (smoothed) targets from int labels, validated against the class count, and the number of
+ * labels not equal to `ignore`. Under vmap the labels are batched: the check reads every example, the
+ * targets are built with ops, and the count is -1 (the caller counts per example with ops); an example
+ * whose labels are all ignored is refused here, as the mean over it would be 0/0.
+ */
 function oneHotTargets(labels: Tensor, x: Tensor, eps: number, ignore: number | undefined): [Tensor, number] {
   const classes = x.shape[x.rank - 1]!;
-  const rows = labels.size;
-  const data = allocate(x.dtype, rows * classes);
   const off = eps / classes;
-  if (off !== 0) data.fill(off);
-  const l = labels.data;
+  const l = labels._concreteValue(true).data;
   let kept = 0;
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0; r < l.length; r++) {
     const c = l[r]!;
-    // An all-zero target row: the fused loss Σ t·(lse − x) and its gradient softmax·Σt − t are both exactly 0.
-    if (c === ignore) {
-      data.fill(0, r * classes, (r + 1) * classes);
-      continue;
-    }
+    if (c === ignore) continue;
     kept++;
     if (!Number.isInteger(c) || c < 0 || c >= classes) {
       throw new ValueError(`crossEntropy: label ${c} at position ${r} is out of range; expected an integer in [0, ${classes - 1}] for ${classes} classes`);
     }
-    data[r * classes + c] = 1 - eps + off;
+  }
+  if (labels._data === null) {
+    const per = Math.max(labels.size, 1);
+    for (let e = 0; ignore !== undefined && e * per < l.length; e++) {
+      if (l.subarray(e * per, (e + 1) * per).every((c) => c === ignore)) {
+        throw new ValueError(`crossEntropy: every label of example ${e} equals ignoreIndex ${ignore}, so the mean is over no position; use reduction "sum"`);
+      }
+    }
+    const hit = equal(reshape(labels, [...labels.shape, 1]), arange(0, classes, 1, "int32"));
+    let t = where(hit, 1 - eps + off, full([], off, x.dtype));
+    // An all-zero target row: the fused loss Σ t·(lse − x) and its gradient softmax·Σt − t are both exactly 0.
+    if (ignore !== undefined) t = where(reshape(equal(labels, ignore), [...labels.shape, 1]), 0, t);
+    return [t, -1];
+  }
+  const rows = labels.size;
+  const data = allocate(x.dtype, rows * classes);
+  if (off !== 0) data.fill(off);
+  for (let r = 0; r < rows; r++) {
+    const c = l[r]!;
+    if (c !== ignore) data[r * classes + c] = 1 - eps + off;
   }
   return [Tensor._concrete(data, x.shape, x.dtype), kept];
 }
@@ -147,7 +164,8 @@ export function crossEntropy(logits: TensorLike, targets: TensorLike, options: C
       const losses = softmaxCrossEntropy(x, probs);
       if ((options.reduction ?? "mean") !== "mean") return reduce("crossEntropy", losses, options.reduction);
       if (kept === 0) throw new ValueError(`crossEntropy: every label equals ignoreIndex ${ignore}, so the mean is over no position; use reduction "sum"`);
-      return sum(losses).div(kept);
+      // Batched labels (vmap): each example's own count, as ops.
+      return sum(losses).div(kept < 0 ? sum(cast(notEqual(t, ignore), x.dtype)) : kept);
     }
   } else {
     if (ignore !== undefined) throw new ValueError("crossEntropy: ignoreIndex applies to int32 class labels, not to probability targets");
