@@ -50,3 +50,19 @@ describe("examples/train-mnist.ts", () => {
     expect(p.probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   }, 600_000);
 });
+
+describe("examples/dp-sgd.ts", () => {
+  it("imports only the package by name", () => {
+    const source = readFileSync(join(root, "examples", "dp-sgd.ts"), "utf8");
+    expect([...source.matchAll(/from "([^"]+)"/g)].map((m) => m[1])).toEqual(["chainrule"]);
+  });
+
+  it("runs DP-SGD steps: every clipped per-example gradient has norm ≤ C, and the batch loss falls", async () => {
+    const { stdout } = await exec(process.execPath, ["--import", "tsx", "examples/dp-sgd.ts", "10"], { cwd: root, timeout: 600_000 });
+    const steps = [...stdout.matchAll(/step (\d+)\/10 {2}batch loss (\d+\.\d{4}) {2}largest clipped gradient norm (\d+\.\d{4})/g)];
+    expect(steps.map((m) => Number(m[1])), stdout).toEqual([1, 10]);
+    for (const m of steps) expect(Number(m[3])).toBeLessThanOrEqual(1.0001);
+    expect(Number(steps[1]![2])).toBeLessThan(Number(steps[0]![2]));
+    expect(stdout).toMatch(/test accuracy \d+\.\d{2}%/);
+  }, 900_000);
+});
