@@ -66,6 +66,12 @@ export function mlpData(): MlpData {
   };
 }
 
+/** Inputs of the Jacobian workload: a tanh layer W [n, n] (±1/√n), b [n], and the point x [n] in [0, 1). */
+export function jacobianInputs(n: number): { w: Float32Array; b: Float32Array; x: Float32Array } {
+  const s = 1 / Math.sqrt(n);
+  return { w: uniformArray(n * n, 21, -s, s), b: uniformArray(n, 22, -s, s), x: uniformArray(n, 23) };
+}
+
 /** The scalar chain's step, x ← tanh(x)·1.0001 + 0.001, starting from this value. */
 export const CHAIN_X0 = 0.5;
 

@@ -1,7 +1,8 @@
 // The workloads, their check values and tolerances, and independent float64 references.
 import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "./data.js";
+import { jacobianRef, perExampleRef } from "./refs-batched.js";
 
-export type Kind = "seed" | "chain" | "matmul" | "matmulFb" | "mlp" | "cnn" | "elementwise" | "trainEpoch";
+export type Kind = "seed" | "chain" | "matmul" | "matmulFb" | "mlp" | "cnn" | "elementwise" | "trainEpoch" | "perExample" | "perExampleLoop" | "jacobian";
 
 export interface Workload {
   readonly id: string;
@@ -60,6 +61,20 @@ export const WORKLOADS: readonly Workload[] = [
     id: "elementwise-1m", kind: "elementwise", size: 1_000_000, description: "sum(tanh(x)·sigmoid(x) + exp(−x²)) and its gradient, 1e6 elements",
     // Sums of a million float32 terms: the libraries accumulate in different orders and precisions.
     checks: ["f", "sum(df/dx)", "df/dx[0]", "df/dx[n-1]"], rtol: 1e-3, atol: 1e-5,
+  },
+  {
+    id: "per-example-grads", kind: "perExample", size: MLP.batch,
+    description: "per-example gradients of the 784-256-10 ReLU MLP (softmax cross-entropy), batch 128, by vmap(grad(loss)): one batched pass",
+    checks: ["Σ‖g_i‖²", "‖g_0‖²", "‖g_127‖²"], rtol: 1e-4, atol: 1e-6,
+  },
+  {
+    id: "per-example-grads-loop", kind: "perExampleLoop", size: MLP.batch,
+    description: "the same per-example gradients by a loop of 128 grad calls (what vmap replaces)",
+    checks: ["Σ‖g_i‖²", "‖g_0‖²", "‖g_127‖²"], rtol: 1e-4, atol: 1e-6, chainruleOnly: true,
+  },
+  {
+    id: "jacobian-256", kind: "jacobian", size: 256, description: "jacrev of a 256→256 tanh layer, y = tanh(W·x + b): the full 256×256 Jacobian",
+    checks: ["sum(J)", "J[0,0]", "J[n-1,n-1]", "trace(J)"], rtol: 1e-4, atol: 1e-6,
   },
   {
     id: "train-epoch", kind: "trainEpoch", size: 8000, description: "one epoch of `chainrule train mnist` (MLP, 8,000 digits, Adam, batch 128) and the test evaluation",
@@ -361,6 +376,9 @@ export function reference(w: Workload): number[] | null {
     case "cnn": return cnnRef();
     case "elementwise": return elementwiseRef(w.size);
     case "trainEpoch": return null;
+    case "perExample":
+    case "perExampleLoop": return perExampleRef();
+    case "jacobian": return jacobianRef(w.size);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   add, exp, matmul, mul, neg, relu, scalar, sigmoid, square, sub, sum, tanh, tensor, valueAndGrad, vjp, nn, data, optim,
   getThreads, type Tensor,
 } from "../../dist/index.js";
+import { jacobian, perExample } from "./chainrule-batched.js";
 import { chainruleLib, type Case, type ChainruleBackend, type Library } from "../adapter.js";
 import { SkipError } from "../measure.js";
 import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "../data.js";
@@ -263,6 +264,9 @@ export function chainrule(backend: ChainruleBackend): Library {
         case "cnn": return cnn();
         case "elementwise": return elementwise(w.size);
         case "trainEpoch": return trainEpoch();
+        case "perExample": return perExample(false);
+        case "perExampleLoop": return perExample(true);
+        case "jacobian": return jacobian(w.size);
       }
     },
   };

@@ -3,6 +3,7 @@
 // one included, consumes its array arguments, so arrays used again are passed as `.ref`.
 import * as jaxModule from "@jax-js/jax";
 import type { Case, Library } from "../adapter.js";
+import { jacobianJax, perExampleJax } from "./jax-batched.js";
 import { SkipError } from "../measure.js";
 import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "../data.js";
 import type { Workload } from "../workloads.js";
@@ -245,6 +246,9 @@ export function jax(m: Mode): Library {
         case "cnn": return cnn(m);
         case "elementwise": return elementwise(m, w.size);
         case "trainEpoch": throw new SkipError("chainrule only");
+        case "perExample": return perExampleJax(m);
+        case "perExampleLoop": throw new SkipError("chainrule only");
+        case "jacobian": return jacobianJax(m, w.size);
       }
     },
   };

@@ -110,6 +110,7 @@ export function pytorch(multiThreaded: boolean): Library {
     },
     async runExternal(w: Workload, quick: boolean, timing: TimingOptions): Promise<Partial<WorkerResult>> {
       if (w.kind === "trainEpoch") throw new SkipError("chainrule only");
+      if (w.kind === "perExample" || w.kind === "perExampleLoop" || w.kind === "jacobian") throw new SkipError("torch.func is not wired into this bench yet");
       const dir = mkdtempSync(path.join(os.tmpdir(), "chainrule-bench-"));
       try {
         const inputs: Record<string, { path: string; dtype: string; shape: number[] }> = {};

@@ -233,6 +233,9 @@ export function tfjs(backend: "cpu" | "wasm"): Library {
         case "cnn": return cnn(quick);
         case "elementwise": return elementwise(w.size);
         case "trainEpoch": throw new SkipError("chainrule only");
+        case "perExample":
+        case "perExampleLoop":
+        case "jacobian": throw new SkipError("tfjs has no vmap or Jacobian transform");
       }
     },
   };
