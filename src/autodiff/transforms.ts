@@ -120,7 +120,7 @@ function scalarSeed(op: string, out: Tensor): Tensor {
   return onesLike(out);
 }
 
-/** @internal The gradients `argnums` selects: one tree, or a tuple of trees for an array of argnums. */
+/** The gradients that `argnums` selects: the tree of one argument, or a tuple of trees for an array of argnums. */
 export type Grads<Args extends readonly unknown[], N> = N extends number
   ? TensorTree<Args[N]>
   : { [K in keyof N]: N[K] extends number ? TensorTree<Args[N[K]]> : never };
