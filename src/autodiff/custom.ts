@@ -8,7 +8,7 @@ import { IMPERATIVE_TRACE, gradMode, type Trace } from "./trace.js";
 import { recordNode } from "./record.js";
 import { jvp, vjp } from "./transforms.js";
 import { vmap } from "./vmap.js";
-import type { Pytree } from "./tree.js";
+import { leaves, rebuild, type Pytree } from "./tree.js";
 
 // Custom differentiation rules act at one trace level at a time, like `bind`: the newest trace among
 // the arguments applies the rule, and whatever runs below it (the function, fwd/bwd, the JVP rule) is
@@ -89,6 +89,16 @@ export interface CustomRuleOptions {
   name?: string;
 }
 
+/** Options for `customVjp`. */
+export interface CustomVjpOptions extends CustomRuleOptions {
+  /**
+   * Arguments that are not differentiated (JAX's `nondiff_argnums`): passed to f and fwd as they are —
+   * numbers, strings, functions, int tensors — never traced; their entries in bwd's result are ignored
+   * (give null). Unlike JAX, bwd is still called as bwd(residuals, ct); put what it needs in the residuals.
+   */
+  nondiffArgnums?: readonly number[];
+}
+
 /**
  * Gives `f` a hand-written reverse-mode rule (JAX's `custom_vjp`), e.g. for numerical stability or to
  * save memory. Under a reverse transform `fwd` runs instead of f and its residuals are kept for
@@ -100,14 +110,76 @@ export interface CustomRuleOptions {
  * @returns a function that behaves like f and differentiates with bwd
  * @throws GradientError (when differentiated) if bwd returns the wrong number of cotangents or a wrong shape, naming the input index
  */
-export function customVjp<Args extends TensorLike[], R>(
+export function customVjp<Args extends unknown[], R>(
   f: (...args: Args) => Tensor,
   fwd: (...args: Args) => [Tensor, R],
-  bwd: (residuals: R, ct: Tensor) => readonly (Tensor | number | null | undefined)[],
-  options: CustomRuleOptions = {},
+  bwd: (residuals: R, ct: Tensor) => readonly (Pytree | null | undefined)[],
+  options: CustomVjpOptions = {},
 ): (...args: Args) => Tensor {
   const name = options.name ?? (f.name || "customVjp");
+  const nondiff = new Set(options.nondiffArgnums ?? []);
+  for (const i of nondiff) if (!Number.isInteger(i) || i < 0) throw new ValueError(`${name}: nondiffArgnums must hold argument indices (integers ≥ 0), got ${JSON.stringify(options.nondiffArgnums)}`);
+  const flatCall = tensorCustomVjp(name, f as never, fwd as never, bwd as never);
   const call = (...raw: Args): Tensor => {
+    if (nondiff.size === 0 && raw.every((a) => a instanceof Tensor || typeof a === "number")) return flatCall(...(raw as TensorLike[]));
+    return treeCustomVjp(name, f as never, fwd as never, bwd as never, nondiff, raw);
+  };
+  Object.defineProperty(call, "name", { value: name });
+  return call;
+}
+
+/**
+ * customVjp over pytree and non-differentiable arguments: the same rule on the flat list of the
+ * differentiable leaves, with f, fwd and bwd adapted to it (bwd's per-argument cotangent trees flattened).
+ */
+function treeCustomVjp<R>(
+  name: string,
+  f: (...a: unknown[]) => Tensor,
+  fwd: (...a: unknown[]) => [Tensor, R],
+  bwd: (residuals: R, ct: Tensor) => readonly (Pytree | null | undefined)[],
+  nondiff: ReadonlySet<number>,
+  raw: readonly unknown[],
+): Tensor {
+  for (const i of nondiff) if (i >= raw.length) throw new ValueError(`${name}: nondiffArgnums names argument ${i}, but the function was called with ${raw.length} argument(s)`);
+  const diff = raw.flatMap((_, i) => (nondiff.has(i) ? [] : [i]));
+  const counts = diff.map((i) => leaves(raw[i]).length);
+  const full = (xs: readonly Tensor[]): unknown[] => {
+    const out = [...raw];
+    let k = 0;
+    diff.forEach((i, a) => {
+      out[i] = rebuild(raw[i], xs.slice(k, (k += counts[a]!)));
+    });
+    return out;
+  };
+  const flat = tensorCustomVjp<R>(
+    name,
+    (...xs: Tensor[]) => f(...full(xs)),
+    (...xs: Tensor[]) => fwd(...full(xs)),
+    (res, ct) => {
+      const cts = bwd(res, ct);
+      if (!Array.isArray(cts) || cts.length !== raw.length) {
+        throw new GradientError(`${name}: the custom VJP rule returned ${Array.isArray(cts) ? `${cts.length} cotangent(s)` : typeof cts}, expected ${raw.length} (one per argument; null for the nondiffArgnums)`);
+      }
+      return diff.flatMap((i, a) => {
+        const c = cts[i];
+        if (c === null || c === undefined) return new Array<null>(counts[a]!).fill(null);
+        const cl = leaves(c);
+        if (cl.length !== counts[a]) throw new GradientError(`${name}: the custom VJP rule returned a cotangent with ${cl.length} leaves for argument ${i}, expected ${counts[a]} (the argument's structure)`);
+        return cl;
+      });
+    },
+  );
+  return flat(...(diff.flatMap((i) => leaves(raw[i])) as TensorLike[]));
+}
+
+/** customVjp on tensor (or number) arguments: the rule acts at one trace level at a time. */
+function tensorCustomVjp<R>(
+  name: string,
+  f: (...args: Tensor[]) => Tensor,
+  fwd: (...args: Tensor[]) => [Tensor, R],
+  bwd: (residuals: R, ct: Tensor) => readonly (Tensor | number | null | undefined)[],
+): (...args: TensorLike[]) => Tensor {
+  const call = (...raw: TensorLike[]): Tensor => {
     const args = toTensors(name, raw);
     const { top, inner } = unboxTop(args);
     const run = f as (...a: Tensor[]) => Tensor;
