@@ -104,9 +104,12 @@ export interface CustomVjpOptions extends CustomRuleOptions {
  * save memory. Under a reverse transform `fwd` runs instead of f and its residuals are kept for
  * `bwd(residuals, ct)`, which returns one cotangent per argument (null = zero). Under a forward
  * transform f itself is differentiated. Higher-order reverse differentiates fwd and bwd as ordinary code.
- * @param f the function; arguments are tensors or numbers, the result one tensor
+ * Under vmap the default batching rule vmaps f, fwd and bwd one level down (JAX's default).
+ * @param f the function; arguments are tensors, numbers or pytrees of them (and anything at
+ *   `nondiffArgnums`), the result one tensor
  * @param fwd same arguments; returns [f's result, residuals]
- * @param bwd residuals and the output cotangent → one cotangent per argument, shaped like it
+ * @param bwd residuals and the output cotangent → one cotangent per argument, shaped like it (a tree
+ *   for a pytree argument; null for zero and for the nondiffArgnums)
  * @returns a function that behaves like f and differentiates with bwd
  * @throws GradientError (when differentiated) if bwd returns the wrong number of cotangents or a wrong shape, naming the input index
  */
