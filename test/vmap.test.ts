@@ -148,6 +148,16 @@ describe("batching rules of the nn primitives", () => {
       stack(rows(logits).map((l) => grad((li: Tensor) => sum(ce(li, target)))(l))), 1e-12);
   });
 
+  it("crossEntropy with int labels (and ignoreIndex) under vmap equals a loop; an example with every label ignored is refused", () => {
+    const logits = randn([2, 3, 4], { seed: 7, dtype: "float64" });
+    const labels = tensor([[0, -1, 3], [2, 2, -1]], { dtype: "int32" });
+    const ce = (l: Tensor, y: Tensor) => nn.crossEntropy(l, y, { ignoreIndex: -1 });
+    const loop = stack([0, 1].map((i) => ce(rows(logits)[i]!, gather(labels, i))));
+    expectAllClose(vmap(ce)(logits, labels), loop, 1e-14);
+    expectAllClose(vmap(grad(ce))(logits, labels), stack([0, 1].map((i) => grad(ce)(rows(logits)[i]!, gather(labels, i)))), 1e-14);
+    expect(() => vmap(ce)(logits, tensor([[0, 1, 2], [-1, -1, -1]], { dtype: "int32" }))).toThrow(/every label of example 1 equals ignoreIndex -1/);
+  });
+
   it("gather with batched indices picks from each example's own rows, and checks the range", () => {
     const x = f64([[1, 2, 3], [4, 5, 6]]);
     const idx = tensor([[2, 0], [-1, 1]], { dtype: "int32" });
