@@ -2,9 +2,9 @@
 // phone's (390×844): every number readable at every step, the layout on a phone, the notation, the
 // inspector, accessibility, and the smaller defects, each test written to fail on the first edition.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import { AxeBuilder } from "@axe-core/playwright";
@@ -201,6 +201,22 @@ describe.runIf(haveChromium).each(SIZES)("the page at $width×$height ($label)",
     expect(prose.join("\n")).toMatch(/∂L\/∂x = [^=\n]*− 0\.1289[^=\n]* = 0\.9378 +\(sum of 3 contributions\)/);
   });
 
+  it("defect 6: the MLP page runs its finite-difference check on a seeded sample of 8 elements of each large tensor", async () => {
+    await open("mlp.html");
+    await page.keyboard.press("End");
+    const inspector = page.getByRole("region", { name: "Node inspector" });
+    for (const name of ["0.weight", "2.weight", "0.bias"]) {
+      await page.locator(`[data-name="${name}"]`).click();
+      await expect.poll(() => inspector.locator("[data-fd]").getAttribute("data-fd"), { timeout: 20_000 }).toBe("pass");
+      const rows = await inspector.locator(".fd-body tr").count();
+      if (name === "0.weight") {
+        expect(await inspector.locator("[data-fd-sample]").getAttribute("data-fd-sample")).toBe("8");
+        expect(rows).toBe(1 + 8 + 1); // header, 8 sampled elements, the sum over all 12,544
+        expect(await inspector.textContent()).toContain("8 of 12,544 elements, drawn with seed");
+      } else expect(rows).toBeGreaterThan(8); // 160 and 16 elements: recorded in full, checked one by one
+    }
+  });
+
   it("defect 6: clicking a node scrolls the inspector into view (MLP page)", async () => {
     await open("mlp.html");
     await page.locator('[data-name="0.weight"]').click();
@@ -249,6 +265,97 @@ describe.runIf(haveChromium).each(SIZES)("the page at $width×$height ($label)",
     await page.keyboard.press("End");
     expect(await u.getAttribute("aria-label")).toBe("u mul = 6 ∂L/∂u = 14 (u = mul(a, b); value 6; gradient ∂L/∂u = 14)");
     expect(await status.textContent()).toContain("∂L/∂b = a · 14 = 3 · 14 = 42");
+  });
+
+  it("Paths: clicking an input highlights every path to L and sums the products along them (1 + 3 + 3 = 7)", async () => {
+    await open("seed.html");
+    await page.getByLabel("Expression").fill("x + x*y + x*z");
+    await page.getByLabel("Values").fill("x=1, y=3, z=3");
+    await page.getByRole("button", { name: "Trace" }).click();
+    await expect.poll(() => page.locator('[data-name="z"]').count()).toBe(1);
+    await page.keyboard.press("End");
+    await page.locator('[data-name="x"]').click();
+    const paths = page.getByRole("region", { name: "Paths from x to L" });
+    expect(await paths.locator("[data-path]").count()).toBe(3);
+    expect(await paths.locator("[data-path-sum]").getAttribute("data-path-sum")).toBe("7");
+    expect(await paths.locator("[data-path-sum]").textContent()).toMatch(/^∂L\/∂x = (1|3) \+ (1|3) \+ (1|3) = 7 +\(backward pass: 7\)$/);
+    expect(await paths.textContent()).toContain("x → u → v → L:  ∂u/∂x · ∂v/∂u · ∂(v + w)/∂v = 3 · 1 · 1 = 3");
+    expect(await page.locator("svg.graph.paths-shown").count()).toBe(1);
+    expect(await page.locator(".edge.on-path").count()).toBe(6);
+    await page.locator('[data-name="u"]').click();
+    expect(await page.locator("svg.graph.paths-shown").count()).toBe(0);
+  });
+
+  it("edges are coloured by the sign of the gradient they carry and sized by its magnitude", async () => {
+    await open("fan.html");
+    await page.keyboard.press("End");
+    const edges = await page.locator(".edge[data-sign]").evaluateAll((els) => els.map((e) => ({ sign: e.getAttribute("data-sign"), stroke: getComputedStyle(e.querySelector("path")!).stroke, width: Number.parseFloat(getComputedStyle(e.querySelector("path")!).strokeWidth), label: e.getAttribute("data-edge") })));
+    const neg = edges.filter((e) => e.sign === "-"), pos = edges.filter((e) => e.sign === "+");
+    expect(neg.length).toBeGreaterThan(0);
+    expect(pos.length).toBeGreaterThan(0);
+    for (const e of neg) expect(e.stroke).toBe("rgb(124, 58, 237)");
+    for (const e of pos) expect(e.stroke).not.toBe("rgb(124, 58, 237)");
+    // The seed's L → v edge carries 14, the largest: the widest edge.
+    await open("seed.html");
+    await page.keyboard.press("End");
+    const widths = await page.locator(".edge[data-sign]").evaluateAll((els) => Object.fromEntries(els.map((e) => [e.getAttribute("data-edge"), Number.parseFloat(getComputedStyle(e.querySelector("path")!).strokeWidth)]))) as Record<string, number>;
+    const max = Math.max(...Object.values(widths));
+    expect(widths["3:1"]).toBe(max); // u (node 3) sends b the largest gradient, 42
+    expect(widths["3:1"]).toBeGreaterThan(widths["5:0"]!); // L sends v 14
+    expect(await page.locator(".legend").textContent()).toContain("gradient −");
+  });
+
+  it("Nudge: a = 3 + 0.01 moves u by 0.02 and L by 0.2804, beside the predictions 0.02 and ∂L/∂a·h = 0.28", async () => {
+    await open("seed.html");
+    const panel = page.getByRole("region", { name: "Nudge" });
+    await panel.getByLabel("Input to nudge").selectOption({ label: "a" });
+    await panel.getByLabel("h", { exact: true }).fill("0.01");
+    await panel.getByRole("button", { name: "Nudge" }).click();
+    const row = (n: string) => panel.locator(`[data-nudge-node="${n}"]`);
+    await expect.poll(() => row("L").count()).toBe(1);
+    expect(Number(await row("u").getAttribute("data-delta"))).toBeCloseTo(0.02, 10);
+    expect(Number(await row("u").getAttribute("data-predicted"))).toBeCloseTo(0.02, 12);
+    expect(Number(await row("L").getAttribute("data-delta"))).toBeCloseTo(0.2804, 10);
+    expect(Number(await row("L").getAttribute("data-predicted"))).toBeCloseTo(0.28, 12);
+    expect(await panel.locator("[data-nudge-summary]").textContent()).toBe("ΔL = 0.2804  ≈  ∂L/∂a·h = 28 · 0.01 = 0.28");
+  });
+
+  it("the README screenshots: a backward step with the inspector (desktop: docs/screenshot.png is browser.test.ts's; phone: docs/screenshot-phone.png)", async () => {
+    await open("seed.html");
+    await page.keyboard.press("Home");
+    for (let i = 0; i < 8; i++) await page.keyboard.press("ArrowRight"); // u sends b·14 = 28 to a
+    if (!phone) return;
+    const path = process.env.UPDATE_SCREENSHOT ? join(root, "docs", "screenshot-phone.png") : join(root, "test-results", "screenshot-phone.png");
+    mkdirSync(dirname(path), { recursive: true });
+    await page.screenshot({ path });
+    expect(existsSync(path)).toBe(true);
+  });
+
+  it("Descend: gradient steps on the expression, with L against the step and the inputs' path", async () => {
+    await open("seed.html");
+    const panel = page.getByRole("region", { name: "Descend" });
+    await panel.getByLabel("Learning rate").fill("0.001");
+    await panel.getByLabel("Steps").fill("20");
+    await panel.getByRole("button", { name: "Descend" }).click();
+    await expect.poll(() => panel.locator("[data-descend]").count()).toBe(1);
+    const run = JSON.parse((await panel.locator("[data-descend]").getAttribute("data-descend"))!) as { loss: number[]; path: number[][] };
+    expect(run.loss).toHaveLength(21);
+    expect(run.loss[0]).toBe(49);
+    // One step by hand: a ← 3 − 0.001·28, b ← 2 − 0.001·42, c ← 1 − 0.001·14.
+    expect(run.path.map((p) => p[1])).toEqual([3 - 0.001 * 28, 2 - 0.001 * 42, 1 - 0.001 * 14].map((v) => expect.closeTo(v, 12)));
+    for (let k = 1; k < run.loss.length; k++) expect(run.loss[k]!).toBeLessThan(run.loss[k - 1]!);
+    expect(await panel.getByRole("img", { name: "L against the step" }).count()).toBe(1);
+    expect(await panel.getByRole("img", { name: "the inputs' path against the step" }).locator("polyline").count()).toBe(3);
+  });
+
+  it("MLP page: each parameter box gets a heatmap of its gradient once the backward pass reaches it", async () => {
+    await open("mlp.html");
+    const pic = page.locator('[data-name="0.weight"] .grad-preview');
+    expect(await pic.evaluate((e) => getComputedStyle(e).visibility)).toBe("hidden");
+    await page.keyboard.press("End");
+    expect(await pic.evaluate((e) => getComputedStyle(e).visibility)).toBe("visible");
+    expect(await pic.locator("rect.cell").count()).toBeGreaterThan(100); // [16,784] pooled to 16×96 cells
+    expect(await page.locator('[data-name="2.weight"] .grad-preview rect.cell').count()).toBe(160); // [10,16] in full
   });
 
   it("axe-core: no serious or critical violations (seed at start and end, inspector open, forward mode, MLP page)", async () => {

@@ -7,7 +7,7 @@ import { nameScope } from "../autodiff/scope.js";
 import { MLP } from "../nn/layers.js";
 import { crossEntropy } from "../nn/losses.js";
 import { loadMnist, subset } from "../data/mnist.js";
-import { trace, type GraphTrace } from "../viz/capture.js";
+import { FULL_VALUE_LIMIT, trace, type GraphTrace } from "../viz/capture.js";
 import { oneHot } from "../ops/indexing.js";
 
 /** The traced step's setup; every choice is fixed so the graph is the same on every run. */
@@ -55,7 +55,8 @@ export function mlpStepTrace(fullValueLimit: number = MLP_STEP.fullValueLimit): 
     const logits = model.apply(Object.fromEntries(names.map((n, i) => [n, p[i]!])), x);
     return nameScope("loss", () => crossEntropy(logits, targets));
   };
-  const graph = trace(step, names.map((n) => params[n]!), { outputName: "L", fullValueLimit });
+  // The page replays the step for its finite-difference checks, so the parameters and data are kept in full.
+  const graph = trace(step, names.map((n) => params[n]!), { outputName: "L", fullValueLimit, fullLeaves: fullValueLimit > FULL_VALUE_LIMIT });
   const loss = graph.nodes[graph.output]!.value.data![0]!;
   const labels = Array.from(picked.labels.data);
   return { graph, loss, labels, description: `one training step of an MLP ${sizes.join("-")} on ${batch} MNIST digits (${labels.join(" ")}), cross-entropy loss ${loss.toPrecision(5)}` };

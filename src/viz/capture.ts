@@ -92,6 +92,12 @@ export interface TraceOptions {
   forward?: boolean | readonly string[];
   /** Tensors with at most this many elements are recorded in full, larger ones as min/max/mean; default 64. */
   fullValueLimit?: number;
+  /**
+   * Record the value of every input and constant in full whatever its size (float32 values in their shortest
+   * exact decimal form), so that the page can replay the graph: finite-difference checks of any node. Default
+   * false: a [16,784] weight adds about 100 KB to the JSON.
+   */
+  fullLeaves?: boolean;
 }
 
 /**
@@ -192,6 +198,7 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
   const limit = options.fullValueLimit ?? FULL_VALUE_LIMIT;
   if (!Number.isInteger(limit) || limit < 0) throw new ValueError(`trace: fullValueLimit must be a non-negative integer, got ${limit}`);
   const summarize1 = (t: Tensor): ValueSummary => summarize(t, limit);
+  const summarizeLeaf = (t: Tensor): ValueSummary => (options.fullLeaves ? shortest(summarize(t, Infinity)) : summarize1(t));
   const tr = new Trace("reverse");
   const leafNodes: Node[] = [];
   const boxes = inputs.map((x, i) => {
@@ -238,7 +245,7 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
     const known = constIds.get(t);
     if (known !== undefined) return known;
     const id = nodes.length;
-    const value = summarize1(t);
+    const value = summarizeLeaf(t);
     // A named tensor used as a constant (a data batch) keeps its name unless another node has it.
     const own = t.name !== undefined && t.name !== "" && !taken.has(t.name) ? t.name : undefined;
     const label = name ?? own ?? (t.size === 1 && value.data ? fmtConst(value.data[0]!) : `k${constCount++}`);
@@ -250,7 +257,7 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
   for (const n of engineNodes) {
     if (n.prim === null) {
       ids.set(n, nodes.length);
-      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarize1(outOf(n)), grad: null, formulas: null, scope: null });
+      nodes.push({ id: nodes.length, kind: "input", op: "input", name: inputNames[leafNodes.indexOf(n)]!, inputs: [], params: null, value: summarizeLeaf(outOf(n)), grad: null, formulas: null, scope: null });
       continue;
     }
     const primals = primalsOf(n);
@@ -266,6 +273,20 @@ export function trace(f: (...args: Tensor[]) => TensorLike, inputs: readonly Ten
   const backward = root ? recordBackward(root, ids, nodes, summarize1) : [];
   const forward = root ? recordForward(engineNodes, leafNodes, ids, nodes, options.forward ?? true, summarize1) : [];
   return new GraphTrace(nodes, leafNodes.map((n) => ids.get(n)!), output, backward, forward);
+}
+
+/** float32 data in its shortest decimal form that reads back to the same float32 (at most 9 digits), for a smaller JSON. */
+function shortest(v: ValueSummary): ValueSummary {
+  if (v.dtype !== "float32" || v.data === null) return v;
+  const data = v.data.map((x) => {
+    if (!Number.isFinite(x) || Number.isInteger(x)) return x;
+    for (let p = 6; p < 9; p++) {
+      const y = Number(x.toPrecision(p));
+      if (Math.fround(y) === x) return y;
+    }
+    return Number(x.toPrecision(9));
+  });
+  return { ...v, data };
 }
 
 function fmtConst(v: number): string {

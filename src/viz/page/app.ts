@@ -7,6 +7,10 @@ import { renderInspector, type InspectorUpdate } from "./inspector.js";
 import { decodeGraph, stateAt, timeline, type Graph, type Mode, type Step } from "./model.js";
 import { GraphView, short } from "./render.js";
 import { typeset } from "./format.js";
+import { pathsFrom } from "./paths.js";
+import { renderNudge } from "./nudge-panel.js";
+import { renderDescend } from "./descend-panel.js";
+import { replayInputGradients } from "./replay.js";
 import { COMPACT_ABOVE } from "./layout.js";
 import { collapseAll, collapseScope, expandScope, groupGraph, scopePaths } from "./groups.js";
 import { retrace, type Source } from "./retrace.js";
@@ -52,6 +56,8 @@ export class App {
   /** The expression the graph on screen came from (undefined for an embedded graph). */
   private source: Source | undefined;
   private zoomBar!: HTMLElement;
+  /** Full gradients of parameters whose recording kept a summary, recomputed here for their heatmaps. */
+  private gradients = new Map<number, import("../capture.js").ValueSummary>();
   private legend!: HTMLElement;
 
   private readonly els = {
@@ -68,6 +74,8 @@ export class App {
     math: h("div", { class: "math-block" }),
     inspector: h("section", { class: "inspector", "aria-label": "Node inspector" }),
     modes: h("div", { class: "modes-body" }),
+    nudge: h("section", { class: "nudge", "aria-label": "Nudge" }),
+    descend: h("section", { class: "descend", "aria-label": "Descend" }),
     reset: h("button", { type: "button", "aria-label": "Reset", title: "Reset (Home)" }, "↺ Reset"),
     back: h("button", { type: "button", "aria-label": "Previous", title: "Previous step (←)" }, "◀ Previous"),
     play: h("button", { type: "button", "aria-label": "Play", title: "Play / Pause (space)", class: "primary" }, "▶ Play"),
@@ -106,13 +114,13 @@ export class App {
     zout!.addEventListener("click", () => this.view.zoom(0.8));
     zfit!.addEventListener("click", () => this.view.fit());
     const legend = this.legend = h("div", { class: "legend" },
-      h("span", { class: "key value", text: "value" }), h("span", { class: "key grad", text: "gradient (reverse)" }), h("span", { class: "key tangent", text: "tangent (forward)" }),
+      h("span", { class: "key value", text: "value" }), h("span", { class: "key grad", text: "gradient + " }), h("span", { class: "key neg", text: "gradient − (edge width: its size)" }), h("span", { class: "key tangent", text: "tangent (forward)" }),
       h("span", { class: "muted", text: "drag to pan · wheel to zoom · click a node to inspect" }));
     const stage = h("section", { class: "stage" }, e.graphHost, zoom, legend);
     const explainBox = h("section", { class: "explain", "aria-label": "Explanation" }, e.title, e.prose, e.math);
     const modes = h("section", { class: "modes", "aria-label": "Reverse vs forward" }, h("h2", { text: "Reverse vs forward" }), e.modes);
     e.inspector.hidden = true;
-    const side = h("aside", {}, explainBox, e.inspector, modes);
+    const side = h("aside", {}, explainBox, e.inspector, e.nudge, e.descend, modes);
     e.origin.hidden = true;
     e.warning.hidden = true;
     root.replaceChildren(header, e.origin, e.error, e.warning, controls, h("main", {}, stage, side), e.status);
@@ -142,6 +150,7 @@ export class App {
   load(json: GraphJSON, source?: Source): void {
     this.pause();
     this.graph = decodeGraph(json);
+    this.gradients = replayInputGradients(this.graph);
     this.source = source;
     this.showSource(source);
     this.showWarning();
@@ -166,6 +175,8 @@ export class App {
     this.rebuild(0);
     this.view.fit();
     renderModes(this.els.modes, this.graph, this.modesRows);
+    renderNudge(this.els.nudge, this.graph);
+    renderDescend(this.els.descend, this.source);
   }
 
   /**
@@ -224,7 +235,7 @@ export class App {
     };
     this.view = new GraphView(host, this.graph, (id) => this.select(id), groupGraph(this.graph, this.collapsed), (scope, action) => {
       this.setCollapsed(action === "expand" ? expandScope(this.graph, this.collapsed, scope) : collapseScope(this.collapsed, scope));
-    }, { direction, insets });
+    }, { direction, insets, gradients: this.gradients });
     this.view.watchSize();
     const any = this.collapsed.size > 0;
     this.els.collapse.textContent = any ? "Expand modules" : "Collapse modules";
@@ -302,10 +313,12 @@ export class App {
 
   private select(id: number): void {
     this.selected = id;
+    // Paths: an input's every path to the output lights up, and the inspector sums over them.
+    this.view.highlightPaths(this.graph.nodes[id]!.kind === "input" ? pathsFrom(this.graph, id) : null);
     this.showInspector();
     this.go(this.k);
     // On a narrow screen or beside a long explanation the inspector opens below the fold.
-    this.els.inspector.scrollIntoView({ block: "nearest" });
+    this.els.inspector.scrollIntoView({ block: "start" });
   }
 
   private showInspector(): void {

@@ -7,6 +7,8 @@ import { localSymbol } from "./explain.js";
 import { typeset } from "./format.js";
 import { drawPreview, svg } from "./preview.js";
 import { finiteDifference } from "./replay.js";
+import { pathsFrom } from "./paths.js";
+import { num } from "./format.js";
 
 /** Nodes above which the finite-difference check waits for a click (it replays the graph 2·size times). */
 const AUTO_FD_NODES = 150;
@@ -18,13 +20,28 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: 
   return e;
 }
 
+/** Elements the inspector lists at most; above, min, max and mean. */
+const INSPECTOR_ELEMENTS = 256;
+
+function statsOf(d: readonly number[]): { min: number; max: number; mean: number } {
+  let min = Infinity, max = -Infinity, sum = 0;
+  for (const x of d) {
+    min = Math.min(min, x);
+    max = Math.max(max, x);
+    sum += x;
+  }
+  return { min, max, mean: sum / d.length };
+}
+
 function valueBlock(v: ValueSummary | null, empty: string): HTMLElement {
   const box = el("div", undefined, "value-block");
   if (v === null) {
     box.appendChild(el("code", empty));
     return box;
   }
-  box.appendChild(el("code", typeset(`${fmtType(v)}  ${fmtValue(v)}`)));
+  // A tensor recorded in full for the replay (thousands of numbers) is summarised like an unrecorded one.
+  const text = v.data && v.data.length > INSPECTOR_ELEMENTS ? fmtValue({ ...v, data: null, stats: statsOf(v.data) }) : fmtValue(v);
+  box.appendChild(el("code", typeset(`${fmtType(v)}  ${text}`)));
   if (v.shape.length > 0) {
     const pic = svg("svg", { width: 220, height: 40, class: "preview-large" });
     drawPreview(pic, v, 2, 2, 216, 36);
@@ -127,6 +144,7 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
   }
   host.appendChild(dl);
   if (n.kind === "const") return update;
+  if (n.kind === "input" && id !== g.output) host.appendChild(pathsSection(g, id));
   const fd = el("section", undefined, "fd");
   fd.appendChild(el("h4", "Finite-difference check"));
   const run = (): void => {
@@ -139,6 +157,12 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
       const tol = n.value.dtype === "float64" ? 1e-6 : 1e-3;
       const pass = r.maxRelErr <= tol;
       body.appendChild(el("p", `Central differences (L(v+h) − L(v−h)) / 2h on a float64 replay of the graph with the bundled library, h = ${r.h.toExponential(0)}:`, "muted"));
+      if (r.sample) {
+        const from = r.engineFrom === "replay" ? "; the engine column is the library's reverse mode on the same replay (the recording keeps only min, max and mean of this gradient), and the last row checks the sum against the recording" : "";
+        const p = el("p", `${r.rows.length - 1} of ${r.sample.of.toLocaleString("en-US")} elements, drawn with seed ${r.sample.seed} (those with a non-zero gradient first)${from}.`, "muted");
+        p.setAttribute("data-fd-sample", String(r.rows.length - 1));
+        body.appendChild(p);
+      }
       const table = el("table");
       const hr = el("tr");
       for (const h of ["", "finite diff.", "engine"]) hr.appendChild(el("th", h));
@@ -166,4 +190,34 @@ export function renderInspector(host: HTMLElement, g: Graph, id: number, mode: M
   }
   host.appendChild(fd);
   return update;
+}
+
+/**
+ * The chain rule over the graph for input `id`: every path to the output, the product of the local
+ * derivatives along it, and their sum, which is the gradient the backward pass computed.
+ */
+function pathsSection(g: Graph, id: number): HTMLElement {
+  const n = g.nodes[id]!;
+  const L = g.nodes[g.output]!.name;
+  const p = pathsFrom(g, id);
+  const box = el("section", undefined, "paths");
+  box.setAttribute("aria-label", `Paths from ${n.name} to ${L}`);
+  box.appendChild(el("h4", `Paths from ${n.name} to ${L}: ${p.count.toLocaleString("en-US")}`));
+  box.appendChild(el("p", `∂${L}/∂${n.name} is the sum over the paths of the product of the local derivatives along each (the highlighted edges).`, "muted"));
+  for (const path of p.listed) {
+    const names = path.nodes.map((k) => g.nodes[k]!.name).join(" → ");
+    const symbols = path.nodes.slice(1).map((to, i) => localSymbol(g, to, path.nodes[i]!)).join(" · ");
+    const numbers = path.factors ? ` = ${path.factors.map(num).join(" · ")} = ${num(path.product!)}` : "";
+    const line = el("div", typeset(`${names}:  ${symbols}${numbers}`), "math");
+    line.setAttribute("data-path", path.nodes.join(" "));
+    box.appendChild(line);
+  }
+  if (p.listed.length < p.count) box.appendChild(el("p", `… ${(p.count - p.listed.length).toLocaleString("en-US")} more paths not listed.`, "muted"));
+  const grad = n.grad && n.grad.shape.length === 0 && n.grad.data ? n.grad.data[0]! : null;
+  if (p.sum !== null) {
+    const sum = el("div", typeset(`∂${L}/∂${n.name} = ${p.listed.map((x) => num(x.product!)).join(" + ")} = ${num(p.sum)}${grad !== null ? `   (backward pass: ${num(grad)})` : ""}`), "math path-sum");
+    sum.setAttribute("data-path-sum", String(p.sum));
+    box.appendChild(sum);
+  } else box.appendChild(el("p", "The sum is shown for scalar graphs with every path listed; here the local derivatives are tensors (Jacobians), so follow the backward pass instead.", "muted"));
+  return box;
 }

@@ -75,7 +75,9 @@ function sizeOf(g: Graph, id: number, compact: boolean): { w: number; h: number 
   const lines = allLines(g, id, compact);
   const widest = Math.max(monoWidth(title, 13), ...lines.value.map((s) => monoWidth(s, 12)), ...lines.extra.map((s) => monoWidth(s, 11)));
   const w = Math.max(compact ? 96 : 120, Math.ceil(widest) + 22);
-  return { w, h: (compact ? 44 : 56) + (tensor ? previewHeight(n.value) + 4 : 0) };
+  // A tensor input (a parameter) also gets a picture of its gradient, below its value's.
+  const gradPicture = tensor && n.kind === "input" && n.grad !== null ? previewHeight(n.grad) + 4 : 0;
+  return { w, h: (compact ? 44 : 56) + (tensor ? previewHeight(n.value) + 4 : 0) + gradPicture };
 }
 
 /** A module box: title, ops and value, gradient, where gradients went; a picture of its single output. */

@@ -22,8 +22,28 @@ export function diverging(t: number): string {
   return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
 }
 
+/** Cells a heatmap draws at most per side; larger tensors are shown as block means (an SVG rect per element would be slow). */
+const MAX_ROWS = 32, MAX_COLS = 96, MAX_BARS = 64;
+
+/** `data` as a rows×cols grid, pooled to at most `r`×`c` cells by averaging blocks. */
+function pooled(data: readonly number[], rows: number, cols: number, r: number, c: number): { data: number[]; rows: number; cols: number } {
+  if (rows <= r && cols <= c) return { data: [...data], rows, cols };
+  const R = Math.min(rows, r), C = Math.min(cols, c);
+  const out = new Array<number>(R * C).fill(0), n = new Array<number>(R * C).fill(0);
+  for (let i = 0; i < rows; i++) {
+    const bi = Math.floor((i * R) / rows);
+    for (let j = 0; j < cols; j++) {
+      const k = bi * C + Math.floor((j * C) / cols);
+      out[k]! += data[i * cols + j]!;
+      n[k]!++;
+    }
+  }
+  return { data: out.map((v, k) => v / n[k]!), rows: R, cols: C };
+}
+
 /**
- * Draws `v` into a w×h box at (x, y) of `parent`.
+ * Draws `v` into a w×h box at (x, y) of `parent`. Tensors with more than 32 rows or 96 columns (64 bars)
+ * are drawn as block means.
  * Rank 1: one bar per element; rank ≥ 2: a heatmap with the last dimension as columns; scalars: nothing.
  */
 export function drawPreview(parent: Element, v: ValueSummary, x: number, y: number, w: number, h: number): void {
@@ -39,7 +59,9 @@ export function drawPreview(parent: Element, v: ValueSummary, x: number, y: numb
     t.textContent = `min ${fmtNumber(s.min)}  mean ${fmtNumber(s.mean)}  max ${fmtNumber(s.max)}`;
     return;
   }
-  const data = v.data;
+  const cols0 = v.shape[v.shape.length - 1]!;
+  const grid = v.shape.length === 1 ? pooled(v.data, 1, v.data.length, 1, MAX_BARS) : pooled(v.data, v.data.length / cols0, cols0, MAX_ROWS, MAX_COLS);
+  const data = grid.data;
   const maxAbs = Math.max(1e-30, ...data.map((d) => (Number.isFinite(d) ? Math.abs(d) : 0)));
   if (v.shape.length === 1) {
     const n = data.length;
@@ -52,8 +74,7 @@ export function drawPreview(parent: Element, v: ValueSummary, x: number, y: numb
     });
     return;
   }
-  const cols = v.shape[v.shape.length - 1]!;
-  const rows = data.length / cols;
+  const { cols, rows } = grid;
   const cell = Math.min(w / cols, h / rows);
   const ox = x + (w - cell * cols) / 2;
   const oy = y + (h - cell * rows) / 2;

@@ -35,10 +35,12 @@ export type ScopeAction = (scope: string, action: "expand" | "collapse") => void
 /** Parts of the host covered by overlays (zoom buttons on top, legend at the bottom), which a fit avoids. */
 export type Insets = () => { top: number; bottom: number };
 
-/** How the view is drawn: its direction, and what overlays cover. */
+/** How the view is drawn: its direction, what overlays cover, and full gradients of tensor inputs recomputed in the browser. */
 export interface ViewOptions {
   direction?: Direction;
   insets?: Insets;
+  /** Gradients of tensor inputs whose recording kept only a summary (by node id), for their heatmaps. */
+  gradients?: ReadonlyMap<number, ValueSummary>;
 }
 
 /**
@@ -62,6 +64,8 @@ export class GraphView {
   private readonly insets: Insets;
   /** The screen-reader label's base of each node (`u = mul(a, b)`), completed with its value and gradient. */
   private readonly baseLabel: string[] = [];
+  /** The largest |gradient| any edge carries (the mean, for tensors): edge widths are relative to it. */
+  private readonly maxFlow: number;
 
   /**
    * @param grouping which modules are collapsed (default: none)
@@ -70,6 +74,7 @@ export class GraphView {
   constructor(private readonly host: HTMLElement, private readonly g: Graph, onSelect: (id: number) => void, grouping: Grouping = groupGraph(g, new Set()), onScope: ScopeAction = () => {}, options: ViewOptions = {}) {
     this.layout = layoutGraph(g, grouping, options.direction ?? "LR");
     this.insets = options.insets ?? (() => ({ top: 0, bottom: 0 }));
+    this.maxFlow = Math.max(0, ...g.backward.flatMap((st) => st.edges.map((e) => Math.abs(meanOf(e.contribution)))).filter(Number.isFinite));
     host.replaceChildren();
     // A group, not an image: its nodes are buttons, and an image's children are hidden from assistive technology.
     this.root = svg("svg", { class: "graph", role: "group", "aria-label": "computation graph" });
@@ -151,12 +156,27 @@ export class GraphView {
         svg("tspan", { class: "op", dx: 2 }, title).textContent = ` ${n.kind === "input" ? "input" : n.op}`; // a real space: the text read as one reads "u mul"
         const value = svg("text", { x: 10, y: compact ? 29 : 35, class: "value", "aria-hidden": "true" }, ng);
         const extra = svg("text", { x: 10, y: compact ? 41 : 50, class: "extra", "aria-hidden": "true" }, ng);
-        if (n.value.shape.length > 0) drawPreview(ng, n.value, 10, b.h - previewHeight(n.value) - 6, b.w - 20, previewHeight(n.value));
+        const gradPic = n.value.shape.length > 0 && n.kind === "input" && n.grad !== null ? options.gradients?.get(n.id) ?? n.grad : null;
+        const below = gradPic ? previewHeight(gradPic) + 4 : 0;
+        if (n.value.shape.length > 0) drawPreview(ng, n.value, 10, b.h - previewHeight(n.value) - 6 - below, b.w - 20, previewHeight(n.value));
+        if (gradPic) {
+          // The parameter's gradient as a heatmap (same colours: orange positive, blue negative), shown once the backward pass reaches it.
+          const gp = svg("g", { class: "grad-preview", "aria-hidden": "true" }, ng);
+          drawPreview(gp, gradPic, 10, b.h - previewHeight(gradPic) - 6, b.w - 20, previewHeight(gradPic));
+          svg("title", {}, gp).textContent = `gradient ∂${g.nodes[g.output]!.name}/∂${n.name}`;
+        }
         this.nodes.push({ g: ng, value, extra });
       }
       activate(ng, () => onSelect(n.id));
     }
     this.enablePanZoom();
+  }
+
+  /** Highlights the edges and nodes of the paths from an input to the output (Paths), or clears them. */
+  highlightPaths(p: { edges: ReadonlySet<string>; nodes: ReadonlySet<number> } | null): void {
+    this.root.classList.toggle("paths-shown", p !== null);
+    for (const e of this.edges.values()) e.g.classList.toggle("on-path", p !== null && e.members.some((m) => p.edges.has(m.key)));
+    this.nodes.forEach((el, id) => el?.g.classList.toggle("on-path", p !== null && p.nodes.has(id)));
   }
 
   /** Shows state `st`: values computed so far, gradients (reverse) or tangents (forward), the focused node and edges. */
@@ -226,6 +246,18 @@ export class GraphView {
       e.path.setAttribute("marker-end", back ? "" : hot ? "url(#arrow-hot)" : "url(#arrow)");
       e.path.setAttribute("marker-start", back ? "url(#arrow-grad)" : "");
       e.label.textContent = flow !== undefined ? short(flow) : tangent ? short(tangent) : "";
+      // Colour and width by the gradient carried: orange positive, blue negative, wider for larger |value|.
+      const carried1 = flow !== undefined ? meanOf(flow) : null;
+      if (carried1 !== null && this.maxFlow > 0) {
+        const size = Math.min(1, Math.abs(carried1) / this.maxFlow);
+        e.path.style.stroke = !Number.isFinite(carried1) ? "#7e22ce" : carried1 < 0 ? "var(--neg)" : "var(--grad)";
+        e.path.style.strokeWidth = String(1.2 + 4.8 * Math.sqrt(size));
+        e.g.setAttribute("data-sign", carried1 < 0 ? "-" : carried1 > 0 ? "+" : "0");
+      } else {
+        e.path.style.stroke = "";
+        e.path.style.strokeWidth = "";
+        e.g.removeAttribute("data-sign");
+      }
       e.label.setAttribute("class", `flow${flow !== undefined ? " grad" : tangent ? " tangent" : ""}${hot ? " hot" : ""}`);
     }
   }
@@ -372,6 +404,12 @@ export class GraphView {
     this.root.addEventListener("pointerup", end);
     this.root.addEventListener("pointercancel", end);
   }
+}
+
+/** A value's mean (a scalar's value): what an edge's colour and width show for a tensor. */
+function meanOf(v: ValueSummary): number {
+  if (v.data) return v.data.length ? v.data.reduce((a, b) => a + b, 0) / v.data.length : 0;
+  return v.stats!.mean;
 }
 
 /** A smooth path through dagre's points (quadratic segments between midpoints). */

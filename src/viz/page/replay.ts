@@ -7,19 +7,39 @@ import type { Tensor } from "../../core/tensor.js";
 import * as lib from "../../browser.js";
 import type { ValueSummary } from "../capture.js";
 import type { Graph } from "./model.js";
+import { Rng } from "../../core/random.js";
+
+/** Elements checked one by one in a tensor too large to check them all: drawn with a seeded generator. */
+export const FD_SAMPLE = 8;
 
 /** One compared element (or, for large tensors, the sum over all elements). */
 export interface FdRow { label: string; fd: number; engine: number }
 
-/** The outcome of a check: rows compared, or why the check cannot run for this node. */
-export type FdResult = { ok: true; rows: FdRow[]; maxRelErr: number; h: number } | { ok: false; reason: string };
+/**
+ * The outcome of a check: rows compared, or why the check cannot run for this node. `sample` says when the
+ * rows are a seeded sample of a large tensor's elements; `engineFrom` where the engine column comes from:
+ * the recording, or (for a tensor whose gradient was recorded as min/max/mean only) the library's reverse
+ * mode on the same float64 replay.
+ */
+export type FdResult =
+  | { ok: true; rows: FdRow[]; maxRelErr: number; h: number; sample?: { of: number; seed: number }; engineFrom: "recording" | "replay" }
+  | { ok: false; reason: string };
 
 type Op = (x: Tensor[]) => Tensor;
 const ops = lib as unknown as Record<string, unknown>;
 
+/** The last two axes swapped, as matmul's recorded transposes ({ a, b }) ask. */
+const swapLast = (t: Tensor): Tensor => lib.transpose(t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : i === all.length - 2 ? all.length - 1 : all.length - 2)));
+
 /** The public op for a recorded node, called the way its parameters say; null when there is none. */
 function opFor(op: string, params: unknown): Op | null {
-  const f = ops[op];
+  // The GEMM primitive records its operands' transposes; the public matmul takes them untransposed.
+  if (op === "matmul" && params !== null && typeof params === "object" && "a" in params && "b" in params) {
+    const p = params as { a: boolean; b: boolean };
+    return (x) => lib.matmul(p.a ? swapLast(x[0]!) : x[0]!, p.b ? swapLast(x[1]!) : x[1]!);
+  }
+  // Fused losses are public under nn.
+  const f = ops[op] ?? (lib.nn as unknown as Record<string, unknown>)[op];
   if (typeof f !== "function") return null;
   const fn = f as (...a: unknown[]) => Tensor;
   if (params === null) return (x) => fn(...x);
@@ -43,16 +63,42 @@ const total = (t: Tensor): number => {
   return s;
 };
 
+/** A replay of the recorded graph in float64: every node's value, with some nodes' values replaced. */
+export type Replay = { ok: true; run: (overrides: ReadonlyMap<number, Tensor>) => Tensor[] } | { ok: false; reason: string };
+
+/**
+ * Prepares a float64 replay of `g` with the library's public ops (forward kernels only); fails when an
+ * input or constant was not recorded in full or an op has no public function to replay it with.
+ */
+export function makeReplay(g: Graph): Replay {
+  const missing = g.nodes.find((n) => n.kind !== "op" && n.value.data === null);
+  if (missing) return { ok: false, reason: `${missing.name} has more elements than were recorded in full, so the graph cannot be replayed (trace with fullLeaves: true to keep every input and constant)` };
+  const fns: (Op | null)[] = g.nodes.map((n) => (n.kind === "op" ? opFor(n.op, n.params) : null));
+  const bad = g.nodes.find((n, i) => n.kind === "op" && fns[i] === null);
+  if (bad) return { ok: false, reason: `no replay for op ${bad.op} (parameters ${JSON.stringify(bad.params)})` };
+  const leaves = g.nodes.map((n) => (n.kind === "op" ? null : leaf(n.value)));
+  return {
+    ok: true,
+    run: (overrides) => {
+      const vals: Tensor[] = [];
+      for (const n of g.nodes) vals[n.id] = overrides.get(n.id) ?? (n.kind === "op" ? fns[n.id]!(n.inputs.map((k) => vals[k]!)) : leaves[n.id]!);
+      return vals;
+    },
+  };
+}
+
 /**
  * Checks ∂output/∂node `id` by central differences on a float64 replay of the recorded graph.
- * Elementwise for up to 64 elements; for larger nodes, along the all-ones direction (compares Σ∂L/∂v).
+ * Elementwise for up to `maxRows` elements; for larger nodes, a seeded sample of `FD_SAMPLE` elements (against
+ * the recorded gradient, or the library's reverse mode on the replay when only a summary was recorded) and
+ * the all-ones direction (Σ∂L/∂v against the recording).
  */
 export function finiteDifference(g: Graph, id: number, maxRows = 64): FdResult {
   const target = g.nodes[id]!;
   if (target.kind === "const") return { ok: false, reason: "constants are not differentiated" };
   if (!isFloat(target.value.dtype)) return { ok: false, reason: `${target.name} is ${target.value.dtype}: not differentiable` };
   const missing = g.nodes.find((n) => n.kind !== "op" && n.value.data === null);
-  if (missing) return { ok: false, reason: `${missing.name} has more than 64 elements, so its values were not recorded and the graph cannot be replayed` };
+  if (missing) return { ok: false, reason: `${missing.name} has more elements than were recorded in full, so the graph cannot be replayed (trace with fullLeaves: true to keep every input and constant)` };
   const fns: (Op | null)[] = g.nodes.map((n) => (n.kind === "op" ? opFor(n.op, n.params) : null));
   const bad = g.nodes.find((n, i) => n.kind === "op" && fns[i] === null);
   if (bad) return { ok: false, reason: `no replay for op ${bad.op} (parameters ${JSON.stringify(bad.params)})` };
@@ -66,6 +112,8 @@ export function finiteDifference(g: Graph, id: number, maxRows = 64): FdResult {
     return vals;
   };
   const run = (override: Tensor): number => total(replay(override)[g.output]!);
+  // The engine's gradient of the replay (reverse mode in float64), for a tensor whose recorded gradient is a summary.
+  const replayGradient = (at: Tensor): Float64Array => Float64Array.from(lib.grad((v: Tensor) => lib.sum(replay(v)[g.output]!))(at).data);
   let vals: Tensor[];
   try {
     vals = replay(null);
@@ -90,17 +138,57 @@ export function finiteDifference(g: Graph, id: number, maxRows = 64): FdResult {
   const h = 1e-6 * scale;
   const grad = target.grad;
   const rows: FdRow[] = [];
-  if (data.length <= maxRows && (grad === null || grad.data !== null)) {
-    for (let i = 0; i < data.length; i++) {
-      const dir = new Float64Array(data.length);
-      dir[i] = 1;
-      rows.push({ label: data.length === 1 ? target.name : `${target.name}[${i}]`, fd: nudge(dir, h), engine: grad ? grad.data![i]! : 0 });
-    }
-  } else {
-    const n = data.length;
-    const engine = grad === null ? 0 : grad.data ? grad.data.reduce((a, b) => a + b, 0) : grad.stats!.mean * n;
-    rows.push({ label: `Σ ∂/∂${target.name} (all ${n} elements)`, fd: nudge(new Float64Array(n).fill(1), h), engine });
+  const n = data.length;
+  const element = (i: number, engine: number): FdRow => {
+    const dir = new Float64Array(n);
+    dir[i] = 1;
+    return { label: n === 1 ? target.name : `${target.name}[${i}]`, fd: nudge(dir, h), engine };
+  };
+  if (n <= maxRows && (grad === null || grad.data !== null)) {
+    for (let i = 0; i < n; i++) rows.push(element(i, grad ? grad.data![i]! : 0));
+    const maxRelErr = Math.max(0, ...rows.map((r) => Math.abs(r.fd - r.engine) / Math.max(1, Math.abs(r.engine))));
+    return { ok: true, rows, maxRelErr, h, engineFrom: "recording" };
   }
+  // A large tensor: FD_SAMPLE elements drawn with a seed (the node's id, so a page always checks the same
+  // ones), each against the engine's gradient (recorded, or of the replay when the recording kept a summary),
+  // then the sum over all elements against the recording, which checks the replay's gradient too.
+  const recordedGrad = grad !== null && grad.data !== null ? grad.data : null;
+  let engine: ArrayLike<number>;
+  try {
+    engine = grad === null ? new Float64Array(n) : recordedGrad ?? replayGradient(v);
+  } catch (e) {
+    return { ok: false, reason: `the gradient of the replay failed: ${(e as Error).message}` };
+  }
+  const seed = id;
+  // Elements with a non-zero gradient come first (a dead ReLU's or a blank pixel's zero checks little).
+  const order = Array.from(new Rng(seed).permutation(n));
+  const live = order.filter((i) => engine[i] !== 0);
+  const picked = [...live, ...order.filter((i) => engine[i] === 0)].slice(0, Math.min(FD_SAMPLE, n)).sort((a, b) => a - b);
+  for (const i of picked) rows.push(element(i, engine[i]!));
+  const sum = grad === null ? 0 : recordedGrad ? recordedGrad.reduce((a, b) => a + b, 0) : grad.stats!.mean * n;
+  rows.push({ label: `Σ ∂/∂${target.name} (all ${n} elements)`, fd: nudge(new Float64Array(n).fill(1), h), engine: sum });
   const maxRelErr = Math.max(0, ...rows.map((r) => Math.abs(r.fd - r.engine) / Math.max(1, Math.abs(r.engine))));
-  return { ok: true, rows, maxRelErr, h };
+  return { ok: true, rows, maxRelErr, h, sample: { of: n, seed }, engineFrom: recordedGrad || grad === null ? "recording" : "replay" };
+}
+
+/**
+ * The gradient of the output with respect to every tensor input whose recorded gradient is only a summary
+ * (over the full-value limit), by the library's reverse mode on a float64 replay: for the parameters'
+ * gradient heatmaps. Empty when the graph cannot be replayed.
+ */
+export function replayInputGradients(g: Graph): Map<number, ValueSummary> {
+  const out = new Map<number, ValueSummary>();
+  const want = g.inputs.filter((i) => g.nodes[i]!.grad !== null && g.nodes[i]!.grad!.data === null);
+  if (want.length === 0) return out;
+  const r = makeReplay(g);
+  if (!r.ok) return out;
+  try {
+    const start = want.map((i) => leaf(g.nodes[i]!.value));
+    const f = (...xs: Tensor[]): Tensor => lib.sum(r.run(new Map(want.map((id, k) => [id, xs[k]!])))[g.output]!);
+    const grads = lib.grad(f, { argnums: want.map((_, k) => k) })(...start) as unknown as Tensor[];
+    want.forEach((id, k) => out.set(id, { shape: [...grads[k]!.shape], dtype: g.nodes[id]!.value.dtype, data: Array.from(grads[k]!.data), stats: null }));
+  } catch {
+    // No heatmap then: the summary (min–max bar) is drawn instead.
+  }
+  return out;
 }
