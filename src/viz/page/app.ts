@@ -318,7 +318,9 @@ export class App {
     this.showInspector();
     this.go(this.k);
     // On a narrow screen or beside a long explanation the inspector opens below the fold.
-    this.els.inspector.scrollIntoView({ block: "start" });
+    // Its top when it is taller than the window (a phone), else just enough to show it whole.
+    const tall = this.els.inspector.getBoundingClientRect().height > window.innerHeight * 0.8;
+    this.els.inspector.scrollIntoView({ block: tall ? "start" : "nearest" });
   }
 
   private showInspector(): void {
