@@ -39,7 +39,7 @@ async function compilerVersion() {
 
 async function currentHash() {
   try {
-    return /WASM_INPUTS_HASH = "([0-9a-f]+)"/.exec(await readFile(generated, "utf8"))?.[1] ?? null;
+    return /WASM_INPUTS_HASH(?:: string)? = "([0-9a-f]+)"/.exec(await readFile(generated, "utf8"))?.[1] ?? null;
   } catch {
     return null;
   }
@@ -83,10 +83,10 @@ export async function buildWasm({ force = false, wat = false, quiet = false } = 
     `// AssemblyScript ${version}, flags ${FLAGS.join(" ")}; ${wasm.length} bytes of WebAssembly.`,
     "",
     "/** Hash of the sources, compiler version and flags this module was built from (the build skips when unchanged). */",
-    `export const WASM_INPUTS_HASH = "${hash}";`,
+    `export const WASM_INPUTS_HASH: string = "${hash}";`,
     "",
     "/** The kernels' WebAssembly binary, base64-encoded. */",
-    `export const WASM_BASE64 =\n  "${Buffer.from(wasm).toString("base64")}";`,
+    `export const WASM_BASE64: string =\n  "${Buffer.from(wasm).toString("base64")}";`,
     "",
   ].join("\n");
   await mkdir(dirname(generated), { recursive: true });
