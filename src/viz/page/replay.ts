@@ -97,20 +97,11 @@ export function finiteDifference(g: Graph, id: number, maxRows = 64): FdResult {
   const target = g.nodes[id]!;
   if (target.kind === "const") return { ok: false, reason: "constants are not differentiated" };
   if (!isFloat(target.value.dtype)) return { ok: false, reason: `${target.name} is ${target.value.dtype}: not differentiable` };
-  const missing = g.nodes.find((n) => n.kind !== "op" && n.value.data === null);
-  if (missing) return { ok: false, reason: `${missing.name} has more elements than were recorded in full, so the graph cannot be replayed (trace with fullLeaves: true to keep every input and constant)` };
-  const fns: (Op | null)[] = g.nodes.map((n) => (n.kind === "op" ? opFor(n.op, n.params) : null));
-  const bad = g.nodes.find((n, i) => n.kind === "op" && fns[i] === null);
-  if (bad) return { ok: false, reason: `no replay for op ${bad.op} (parameters ${JSON.stringify(bad.params)})` };
-  const leaves = g.nodes.map((n) => (n.kind === "op" ? null : leaf(n.value)));
+  const prepared = makeReplay(g);
+  if (!prepared.ok) return { ok: false, reason: prepared.reason };
   // Every node's value, with node `id` replaced by `override` when given.
-  const replay = (override: Tensor | null): Tensor[] => {
-    const vals: Tensor[] = [];
-    for (const n of g.nodes) {
-      vals[n.id] = n.id === id && override ? override : n.kind === "op" ? fns[n.id]!(n.inputs.map((k) => vals[k]!)) : leaves[n.id]!;
-    }
-    return vals;
-  };
+  const none = new Map<number, Tensor>();
+  const replay = (override: Tensor | null): Tensor[] => prepared.run(override ? new Map([[id, override]]) : none);
   const run = (override: Tensor): number => total(replay(override)[g.output]!);
   // The engine's gradient of the replay (reverse mode in float64), for a tensor whose recorded gradient is a summary.
   const replayGradient = (at: Tensor): Float64Array => Float64Array.from(lib.grad((v: Tensor) => lib.sum(replay(v)[g.output]!))(at).data);
