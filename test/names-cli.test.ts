@@ -89,7 +89,7 @@ describe("train names", () => {
     expect(svg.startsWith("<svg")).toBe(true);
     for (const text of ["names gru, seed 0", "NLL per character (nats)", "train NLL", "test NLL", `bigram test NLL ${s.bigramTestNLL.toFixed(3)}`]) expect(svg).toContain(text);
     expect(c.text()).toContain(`wrote ${plot}`);
-    expect(c.text()).toContain("GRU: embedding 4, 1 layer of 16; 1,623 parameters; Adam lr 0.01 with cosine decay to 0.001, gradients clipped at norm 1, batch 256 names, 1 epochs");
+    expect(c.text()).toContain("GRU: embedding 4, 1 layer of 16; 1,623 parameters; Adam lr 0.01 with cosine decay to 0.001, gradients clipped at norm 1, batch 256 names, 1 epoch");
     expect(s.testNLL).toBeLessThan(3.0);
     const model = new nn.CharGRU({ vocab: 27, embedding: 4, hidden: 16 });
     expect(io.loadModule(file, model)).toMatchObject({ task: "names", model: "gru", embedding: "4", hidden: "16", layers: "1" });
@@ -104,7 +104,7 @@ describe("train names", () => {
     const c = capture();
     const s = await runTrainNames({ ...defaults, model: "transformer", epochs: "1", batch: "128", embedding: "8", heads: "2", layers: "1", feedforward: "16", warmup: "10", out: file }, c.out);
     expect(c.text()).toContain("transformer: context 16, embedding 8, 2 heads, 1 pre-norm blocks, feed-forward 16 (GELU)");
-    expect(c.text()).toContain("AdamW lr 0.003 (weight decay 0.01) with cosine decay to 0.0003 after 10 warm-up steps, gradients clipped at norm 1, batch 128 names, 1 epochs");
+    expect(c.text()).toContain("AdamW lr 0.003 (weight decay 0.01) with cosine decay to 0.0003 after 10 warm-up steps, gradients clipped at norm 1, batch 128 names, 1 epoch");
     expect(s.history).toHaveLength(1);
     // One pass with a tiny model already beats uniform guessing (ln 27 ≈ 3.30) clearly.
     expect(s.testNLL).toBeLessThan(3.0);

@@ -87,3 +87,13 @@ describe("creation functions take { dtype } options, as randn does", () => {
     expect(() => c.zeros([2], { dtype: "float16" as never })).toThrow(/full: unknown dtype "float16"/);
   });
 });
+
+describe("uniform: options in low's place", () => {
+  it("is a ValueError naming the signature, not a tensor of NaN", async () => {
+    const { uniform, ValueError } = await import("../src/index.js");
+    const call = () => (uniform as unknown as (s: number[], o: object) => unknown)([2, 3], { seed: 1 });
+    expect(call).toThrow(ValueError);
+    expect(call).toThrow(/^uniform: low and high must be finite numbers, got \{"seed":1\} and 1; the signature is uniform\(shape, low, high, \{ seed, dtype \}\)$/);
+    expect(Array.from(uniform([3], -1, 1, { seed: 1 }).data).every((v) => v >= -1 && v < 1)).toBe(true);
+  });
+});

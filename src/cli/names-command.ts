@@ -157,13 +157,13 @@ function describeRun(kind: Exclude<NamesModel, "bigram">, h: NamesHyperparameter
   const decay = `cosine decay to ${Number((h.lr / 10).toPrecision(6))}${h.warmup > 0 ? ` after ${h.warmup} warm-up steps` : ""}`;
   const clip = h.clip > 0 ? `, gradients clipped at norm ${h.clip}` : "";
   if (kind === "mlp") {
-    return `MLP (Bengio et al. 2003): context ${h.context}, embedding ${h.embedding}, hidden ${h.hidden} (tanh); ${size}; Adam lr ${h.lr} with ${decay}${clip}, batch ${h.batch}, ${h.epochs} epochs`;
+    return `MLP (Bengio et al. 2003): context ${h.context}, embedding ${h.embedding}, hidden ${h.hidden} (tanh); ${size}; Adam lr ${h.lr} with ${decay}${clip}, batch ${h.batch}, ${h.epochs} epoch${h.epochs === 1 ? "" : "s"}`;
   }
   if (kind === "gru") {
-    return `GRU: embedding ${h.embedding}, ${h.layers} layer${h.layers === 1 ? "" : "s"} of ${h.hidden}; ${size}; Adam lr ${h.lr} with ${decay}${clip}, batch ${h.batch} names, ${h.epochs} epochs`;
+    return `GRU: embedding ${h.embedding}, ${h.layers} layer${h.layers === 1 ? "" : "s"} of ${h.hidden}; ${size}; Adam lr ${h.lr} with ${decay}${clip}, batch ${h.batch} names, ${h.epochs} epoch${h.epochs === 1 ? "" : "s"}`;
   }
   return `transformer: context ${h.context}, embedding ${h.embedding}, ${h.heads} heads, ${h.layers} pre-norm blocks, feed-forward ${h.feedforward} (GELU); ${size}; `
-    + `AdamW lr ${h.lr} (weight decay ${h.weightDecay}) with ${decay}${clip}, batch ${h.batch} names, ${h.epochs} epochs`;
+    + `AdamW lr ${h.lr} (weight decay ${h.weightDecay}) with ${decay}${clip}, batch ${h.batch} names, ${h.epochs} epoch${h.epochs === 1 ? "" : "s"}`;
 }
 
 const nats = (v: number): string => v.toFixed(4);

@@ -321,9 +321,14 @@ export function randn(shape: readonly number[], options: RandomOptions = {}): Te
 /**
  * Uniform samples in [low, high).
  * @param options.seed same seed → same numbers everywhere
+ * @throws ValueError when low or high is not a finite number (e.g. options passed in low's place)
  */
 export function uniform(shape: readonly number[], low = 0, high = 1, options: RandomOptions = {}): Tensor {
   checkShape("uniform", shape);
+  if (typeof low !== "number" || typeof high !== "number" || !Number.isFinite(low) || !Number.isFinite(high)) {
+    // A common slip is uniform(shape, { seed }) (the options come after low and high), which would fill NaN.
+    throw new ValueError(`uniform: low and high must be finite numbers, got ${describeValue(low)} and ${describeValue(high)}; the signature is uniform(shape, low, high, { seed, dtype })`);
+  }
   const rng = new Rng(options.seed ?? 0xbeef + defaultSeedCounter++);
   const data = allocate(options.dtype ?? "float32", sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.next();
