@@ -41,7 +41,6 @@ abstract class RecurrentBase extends Module {
   readonly numLayers: number;
   readonly hasBias: boolean;
   readonly batchFirst: boolean;
-  protected abstract readonly gates: number;
 
   constructor(readonly inputSize: number, readonly hiddenSize: number, gates: number, options: RecurrentOptions) {
     super();
@@ -131,7 +130,6 @@ abstract class RecurrentBase extends Module {
  * Written with differentiable ops (backpropagation through time by the engine).
  */
 export class GRU extends RecurrentBase {
-  protected readonly gates = 3;
   /**
    * @param inputSize features of each step's input
    * @param hiddenSize H, the state size
@@ -175,7 +173,6 @@ export class GRU extends RecurrentBase {
  *   c' = f ∘ c + i ∘ g,  h' = o ∘ tanh(c').
  */
 export class LSTM extends RecurrentBase {
-  protected readonly gates = 4;
   /**
    * @param inputSize features of each step's input
    * @param hiddenSize H, the state size
