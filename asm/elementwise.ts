@@ -168,3 +168,23 @@ export function saturatingFixF32(op: i32, x: usize, y: usize, ct: usize, dst: us
     v128.store(p + dd, v128.bitselect(fixed, v128.load(p + dd), far));
   }
 }
+
+/**
+ * 1 if any of the n float32 values at p is NaN, else 0. Run on a chunk the wrapper has just computed while it is
+ * still in cache, so strong-zero checks (src/autodiff/strong-zeros.ts) need no pass over the whole result. Reads
+ * exactly n values: lanes past n may hold an earlier chunk's data.
+ */
+export function anyNaNF32(p: usize, n: i32): i32 {
+  const whole = p + (<usize>(n >> 2) << 4), end = p + (<usize>n << 2);
+  let any = i32x4.splat(0);
+  for (let q = p; q < whole; q += 16) {
+    const v = v128.load(q);
+    any = v128.or(any, f32x4.ne(v, v));
+  }
+  if (v128.any_true(any)) return 1;
+  for (let q = whole; q < end; q += 4) {
+    const v = load<f32>(q);
+    if (v != v) return 1;
+  }
+  return 0;
+}

@@ -95,7 +95,7 @@ describe("strong zeros: an untaken branch of where does not poison the gradient"
     expect(grad((x: Tensor) => sum(mul(relu(x), log(x))))(f64(0)).item()).toBe(0);
   });
 
-  it("on large float32 tensors too (the NaN check there is one sum through the backend's reduction), also when infinities of both signs make that sum NaN", () => {
+  it("on large float32 tensors too (the NaN check there is the kernel's own or one sum through the backend's reduction), also when infinities of both signs make that sum NaN", () => {
     const n = 5000;
     const xs = Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -1 - (i % 7) : 0.5 + (i % 5)));
     const g = grad(branchy)(tensor(xs)).data;
@@ -108,6 +108,17 @@ describe("strong zeros: an untaken branch of where does not poison the gradient"
     // is the limit 1.5·√x = ∞ rather than IEEE's ∞·0 = NaN.
     expect(h[1]).toBe(Infinity);
     expect(h[0]).toBe(-4); // x = −1: 4x
+  });
+
+  it("on float32 tensors past the wasm kernels' chunk size, a NaN in any chunk's last lane is still repaired (the kernels' own NaN check)", () => {
+    const n = 8192 * 2 + 3;
+    for (const bad of [8191, 8192, n - 1]) {
+      const xs = Float32Array.from({ length: n }, (_, i) => (i === bad ? -1 : 0.25 + (i % 4)));
+      const g = grad(branchy)(tensor(xs)).data;
+      expect(g[bad]).toBe(2); // √'(−1) = NaN meets where's strong zero
+      expect(g[0]).toBe(1); // 1/(2√0.25)
+      expect(Array.from(g).some(Number.isNaN)).toBe(false);
+    }
   });
 
   it("a non-zero cotangent still meets a NaN or infinite partial as IEEE 754 says", () => {

@@ -14,7 +14,8 @@ import { unaryKernels } from "../src/kernels/unary.js";
 import { adamUpdate } from "../src/kernels/optim.js";
 import { softmaxCrossEntropyRows } from "../src/kernels/losses.js";
 import { createWasmBackend, wasmGemmSerial } from "../src/kernels/wasm/backend.js";
-import { getWasm } from "../src/kernels/wasm/instance.js";
+import { getWasm, reserve } from "../src/kernels/wasm/instance.js";
+import { requestingNaNMarks, takeNaNFreeMark } from "../src/kernels/nan-marks.js";
 
 let backend: Backend;
 let k: Partial<KernelTable>;
@@ -340,6 +341,55 @@ describe("wasm tanh and sigmoid cotangents (saturatingGrad)", () => {
       expect(Math.abs(got[x.indexOf(Infinity)]!)).toBe(0);
     });
   }
+});
+
+describe("NaN marks for the strong-zero check (anyNaNF32 and the wrappers)", () => {
+  it("anyNaNF32 reads exactly n values: a NaN at n − 1 counts, one just past n does not, for every tail length", () => {
+    const w = getWasm()!;
+    const at = reserve(w, 64 * 4);
+    for (let n = 0; n <= 19; n++) {
+      w.f32.fill(1, at >> 2, (at >> 2) + 64);
+      w.f32[(at >> 2) + n] = NaN; // past the end: an earlier chunk's leftovers
+      expect(w.exports.anyNaNF32(at, n)).toBe(0);
+      if (n > 0) {
+        w.f32[(at >> 2) + n - 1] = NaN;
+        expect(w.exports.anyNaNF32(at, n)).toBe(1);
+      }
+    }
+  });
+
+  it("binary, fused and saturating kernels mark a NaN-free output only when asked, never one holding a NaN (in any chunk)", () => {
+    const n = 8192 * 2 + 3; // two whole chunks and a tail
+    const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 7));
+    const b = Float32Array.from({ length: n }, (_, i) => 0.5 - (i % 3));
+    const mul = k.binary!.mul!;
+    const run = (x: Float32Array, y: Float32Array) => { const o = new Float32Array(n); mul(x, y, o, 0); return o; };
+    expect(takeNaNFreeMark(run(a, b))).toBe(false); // not requested: no check, no mark
+    const clean = requestingNaNMarks(() => run(a, b));
+    expect(takeNaNFreeMark(clean)).toBe(true);
+    expect(takeNaNFreeMark(clean)).toBe(false); // consumed
+    for (const at of [0, 8191, 8192, n - 1]) {
+      const bad = Float32Array.from(b);
+      bad[at] = NaN;
+      expect(takeNaNFreeMark(requestingNaNMarks(() => run(a, bad)))).toBe(false);
+      const inf = Float32Array.from(a);
+      inf[at] = Infinity;
+      const zero = Float32Array.from(b);
+      zero[at] = 0; // ∞·0 = NaN, made by the kernel itself
+      expect(takeNaNFreeMark(requestingNaNMarks(() => run(inf, zero)))).toBe(false);
+    }
+    const o = new Float32Array(n);
+    requestingNaNMarks(() => k.fusedGrad!.squareGrad!(a, b, o));
+    expect(takeNaNFreeMark(o)).toBe(true);
+    const y = new Float32Array(n);
+    unaryKernels.tanh(a, y);
+    const ct = Float32Array.from(b);
+    requestingNaNMarks(() => k.saturatingGrad!.tanhGrad!(a, y, ct, o));
+    expect(takeNaNFreeMark(o)).toBe(true);
+    ct[n - 1] = NaN;
+    requestingNaNMarks(() => k.saturatingGrad!.tanhGrad!(a, y, ct, o));
+    expect(takeNaNFreeMark(o)).toBe(false);
+  });
 });
 
 describe("wasm adamUpdate", () => {

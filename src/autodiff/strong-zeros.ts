@@ -3,7 +3,8 @@ import { isFloat, type TypedArray } from "../core/dtype.js";
 // This check reads values, which a rule otherwise never does (it composes ops); used by the elementwise rules in
 // src/core/define.ts and by prod, it asks the kernel table for the sum.
 import { kernels } from "../kernels/registry.js";
-import { where } from "../ops/index.js";
+import { requestingNaNMarks, takeNaNFreeMark } from "../kernels/nan-marks.js";
+import { mul, where } from "../ops/index.js";
 
 /**
  * Zeros are strong in the chain rule's products: where an elementwise op's incoming tangent or cotangent is
@@ -15,7 +16,8 @@ import { where } from "../ops/index.js";
  * reverse mode (…∂₂·∂₁·ct) equal along a chain, whichever end a zero comes from.
  * `c` is the contribution ∂·v; `zeroWhere` (called only when needed) says where v or ∂ is 0.
  * A product is NaN exactly where a factor is NaN, or one is infinite and the other 0, so only a
- * contribution that has a NaN needs the repair: elsewhere this costs one scan of the contribution.
+ * contribution that has a NaN needs the repair. Compute `c` inside `withNaNMarks`: the wasm kernels then
+ * report a NaN-free result as they write it, and the check costs nothing more; otherwise it costs one sum.
  * Contractions (matmul, conv, reductions) mix elements and keep IEEE semantics.
  */
 export function strongZeros(c: Tensor, zeroWhere: () => Tensor): Tensor {
@@ -25,16 +27,36 @@ export function strongZeros(c: Tensor, zeroWhere: () => Tensor): Tensor {
 }
 
 /**
- * Whether `d` may hold a NaN, from one sum through the backend's reduction (a SIMD pass in wasm, about a
+ * Runs `compute` (the kernels that produce contributions for `strongZeros`) with NaN marks requested: kernels
+ * that can check their output while it is still in cache mark it NaN-free (src/kernels/nan-marks.ts).
+ */
+export function withNaNMarks<T>(compute: () => T): T {
+  return requestingNaNMarks(compute);
+}
+
+/**
+ * Below this many elements the check is a scalar loop that costs less than asking the kernels for marks
+ * (and tiny ops run the js kernels, which do not mark): the per-op cost of small graphs stays as it was.
+ */
+export const MARKS_FROM = 65;
+
+/** a·b computed for `strongZeros`: with NaN marks requested when either operand is large enough to use them. */
+export function productForStrongZeros(a: Tensor, b: Tensor): Tensor {
+  return a.size < MARKS_FROM && b.size < MARKS_FROM ? mul(a, b) : requestingNaNMarks(() => mul(a, b));
+}
+
+/**
+ * Whether `d` may hold a NaN: no, if the kernel that wrote it marked it NaN-free; else from one sum through the backend's reduction (a SIMD pass in wasm, about a
  * tenth of a scalar scan's time on 10⁶ elements): the sum is NaN whenever an element is. It is also NaN,
  * rarely, when infinities of both signs meet; then the repair runs where it was not needed, and still
  * gives the same values.
  */
 function mayHoldNaN(d: TypedArray): boolean {
-  if (d.length <= 64) {
+  if (d.length < MARKS_FROM) {
     for (let k = 0; k < d.length; k++) if (d[k] !== d[k]) return true;
     return false;
   }
+  if (takeNaNFreeMark(d)) return false;
   const total = d instanceof Float32Array ? new Float32Array(1) : new Float64Array(1);
   kernels().reduce(d, [d.length], [0], total, "sum");
   return total[0] !== total[0];

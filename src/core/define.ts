@@ -2,7 +2,7 @@ import type { Primitive } from "./primitive.js";
 import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
 import { add, mul, neg, broadcastTo, cast, equal, logicalOr } from "../ops/index.js";
-import { strongZeros } from "../autodiff/strong-zeros.js";
+import { MARKS_FROM, productForStrongZeros, strongZeros, withNaNMarks } from "../autodiff/strong-zeros.js";
 import { broadcastingRule, type BatchRule } from "./batching.js";
 
 /**
@@ -66,8 +66,8 @@ export function elementwise(
     const s = select?.[i];
     if (s) return s(v, x, out);
     const p = partials[i]!(x, out);
-    const c = scale(p, v);
-    return c === null || typeof p === "number" ? c : strongZeros(c, zeroWhere(p!, v));
+    if (p === null || typeof p === "number") return scale(p, v);
+    return strongZeros(productForStrongZeros(p, v), zeroWhere(p, v));
   };
   return {
     name,
@@ -92,7 +92,8 @@ export function elementwise(
     vjp(ct, x, out, _params, needs) {
       // A fused rule computes the same cotangents in one kernel pass (see src/ops/fused-grad.ts).
       if (!fusedVjp) return partials.map((_, i) => (needs[i] ? term(i, ct, x, out) : null));
-      return fusedVjp(ct, x, out).map((c, i) => {
+      const cts = ct.size < MARKS_FROM ? fusedVjp(ct, x, out) : withNaNMarks(() => fusedVjp(ct, x, out));
+      return cts.map((c, i) => {
         if (c === null || select?.[i]) return c;
         // The partial is computed only if the contribution has a NaN (rarely): the fused kernel did not need it.
         return strongZeros(c, () => {

@@ -11,7 +11,7 @@ import { cast, where } from "./select.js";
 import { abs, div, equal, mul, sqrt, square, sub } from "./elementwise.js";
 import { max, mean, min, sum, type ReduceParams } from "./reduce.js";
 import { logicalOr } from "./logical.js";
-import { strongZeros } from "../autodiff/strong-zeros.js";
+import { productForStrongZeros, strongZeros } from "../autodiff/strong-zeros.js";
 import { leadingRule, shiftAxes } from "../core/batching.js";
 
 type Axis = number | readonly number[] | undefined;
@@ -55,7 +55,7 @@ function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tenso
 
 /** p·v, 0 wherever p or v is 0 (see strongZeros). */
 function strongProduct(p: Tensor, v: Tensor): Tensor {
-  return strongZeros(mul(p, v), () => logicalOr(equal(p, 0), equal(v, 0)));
+  return strongZeros(productForStrongZeros(p, v), () => logicalOr(equal(p, 0), equal(v, 0)));
 }
 
 const prodPrim: Primitive<ReduceParams> = {
