@@ -8,52 +8,29 @@
 // with probability ½, one of 0, −0, ±1, ±∞, NaN, ±1e300, 1e-300, ±750, or a tie with an earlier element.
 // There finite differences mean nothing; reverse and forward mode must still agree: ⟨∇f, v⟩ (over v ≠ 0,
 // zeros being strong) equals the jvp, or exactly one of the two is NaN where forward mode's strong zero
-// sees a tangent that cancels (x − x) or meets a 0/0 partial, which reverse mode cannot.
+// sees a tangent that cancels (x − x) or meets a 0/0 partial, which reverse mode cannot, or both are finite
+// and differ by no more than the rounding bound of their chain-rule sums (test/helpers/conditioning.ts):
+// huge intermediates that cancel (x·(x − x) − x at x = 1e300, where reverse mode's ±1e300 contributions
+// to x̄ absorb the −1) make the two evaluation orders round differently; a wrong rule is not hidden by
+// that bound (test/conditioning.test.ts plants one).
 //
 // A failure prints fast-check's seed and the shrunk program as text. Replay with
 //   FUZZ_SEED=<seed> npx vitest run test/fuzz.test.ts      (FUZZ_RUNS=<n> changes the count; FUZZ_SEED=random for a new seed)
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { add, grad, jvp, mul, randn, Rng, sum, tensor, valueAndGrad } from "../src/index.js";
+import { add, grad, jvp, mul, sum, valueAndGrad } from "../src/index.js";
 import type { Tensor } from "../src/index.js";
+import { compareModes } from "./helpers/conditioning.js";
+import { direction, inputsOf, isEdge } from "./helpers/fuzz-inputs.js";
 import { OPS, programArb, type OpName, type Program, type Signature } from "./helpers/programs.js";
 
 const NUM_RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 // A fixed seed by default, so the suite (and CI) is reproducible; FUZZ_SEED=random explores new programs.
-// Open (issue 19): on edge inputs, random seeds still find programs where both modes are finite but differ
-// through cancellation of huge intermediates (x·(x − x) − x at x = 1e300; seeds -627399092, -2136439214).
 const DEFAULT_SEED = 20261201;
 const SEED = process.env.FUZZ_SEED === "random" ? undefined : Number(process.env.FUZZ_SEED ?? DEFAULT_SEED);
 const MAX_STEPS = 30;
 const H = 1e-3; // largest finite-difference step, along a direction with max |vᵢ| = 1
 const BIG = 1e6; // programs whose intermediate values or gradients exceed this are skipped (overflow, FD meaningless)
-
-const EDGES = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e300, -1e300, 1e-300, 750, -750];
-const isEdge = (p: Program) => p.seed % 3 === 0;
-
-/** randn inputs; in an edge program, about half their elements replaced by edge values or ties. */
-function inputsOf(p: Program): Tensor[] {
-  const xs = p.inputShapes.map((s, i) => randn(s, { seed: p.seed * 7 + i, dtype: "float64" }));
-  if (!isEdge(p)) return xs;
-  const rng = new Rng(p.seed ^ 0xed9e);
-  return xs.map((x) => {
-    const d = Float64Array.from(x.data);
-    for (let k = 0; k < d.length; k++) {
-      const r = rng.next();
-      if (r < 0.35) d[k] = EDGES[rng.int(EDGES.length)]!;
-      else if (r < 0.5 && k > 0) d[k] = d[rng.int(k)]!;
-    }
-    return tensor(d, { dtype: "float64", shape: [...x.shape] });
-  });
-}
-
-/** A random direction per input, scaled so the largest component over all inputs is 1. */
-function direction(p: Program, salt: number): Tensor[] {
-  const ds = p.inputShapes.map((s, i) => randn(s, { seed: p.seed * 7 + 1000 * salt + i, dtype: "float64" }));
-  let m = 0;
-  for (const d of ds) for (const v of d.data) m = Math.max(m, Math.abs(v));
-  return ds.map((d) => mul(d, 1 / (m || 1)));
-}
 
 /** Σ⟨aᵢ, bᵢ⟩ and Σ|aᵢ·bᵢ| (the scale for a tolerance). */
 function dot(a: readonly Tensor[], b: readonly Tensor[]): { value: number; scale: number } {
@@ -106,42 +83,26 @@ function failure(p: Program, what: string, got: Record<string, number>): Error {
   return new Error(`${what}\n${nums}\n${p.text}`);
 }
 
-const stats = { programs: 0, secondOrder: 0, skippedKink: 0, skippedBig: 0, skippedIll: 0, ops: 0, maxOps: 0, worstFd: 0, worstFd2: 0, edge: 0, edgeOneNaN: 0, edgeNaNOut: 0 };
+const stats = { programs: 0, secondOrder: 0, skippedKink: 0, skippedBig: 0, skippedIll: 0, ops: 0, maxOps: 0, worstFd: 0, worstFd2: 0, edge: 0, edgeOneNaN: 0, edgeNaNOut: 0, edgeIll: 0 };
+const illConditioned: string[] = [];
 
-/** ⟨g, v⟩ over the elements where v ≠ 0 (a zero direction is a strong zero), and Σ|gᵢvᵢ| there. */
-function strongDot(g: readonly Tensor[], v: readonly Tensor[]): { value: number; scale: number } {
-  let value = 0, scale = 0;
-  g.forEach((gi, i) => {
-    const x = gi.data, y = v[i]!.data;
-    for (let k = 0; k < x.length; k++) {
-      if (y[k] === 0) continue;
-      value += x[k]! * y[k]!;
-      scale += Math.abs(x[k]! * y[k]!);
-    }
-  });
-  return { value, scale };
-}
-
-/** Edge inputs: the value as a plain evaluation, and reverse mode = forward mode (or exactly one NaN). */
+/** Edge inputs: the value as a plain evaluation, and reverse mode = forward mode (or exactly one NaN, or within rounding). */
 function checkEdgeProgram(p: Program, xs: Tensor[]): void {
-  const f = (a: Tensor[]) => p.run(a);
-  const f0 = p.run(xs).item();
-  const [value, g] = valueAndGrad(f)(xs);
-  if (!Object.is(value.item(), f0) && !(Number.isNaN(f0) && Number.isNaN(value.item()))) {
-    throw failure(p, "edge inputs: valueAndGrad's value differs from a plain evaluation", { plain: f0, valueAndGrad: value.item() });
-  }
-  const v = direction(p, 1);
-  const [, tangent] = jvp(f, [xs], [v]);
-  const rev = strongDot(g, v);
-  const fwd = tangent.item();
+  const m = compareModes(p, xs);
+  if (m.kind === "valueDiffers") throw failure(p, "edge inputs: valueAndGrad's value differs from a plain evaluation", { plain: m.plain, valueAndGrad: m.value });
   stats.edge++;
-  if (Number.isNaN(f0)) stats.edgeNaNOut++;
-  if (Number.isNaN(fwd) !== Number.isNaN(rev.value)) {
+  if (Number.isNaN(m.value)) stats.edgeNaNOut++;
+  if (m.kind === "oneNaN") {
     stats.edgeOneNaN++;
     return;
   }
-  const agree = Number.isNaN(fwd) || fwd === rev.value || Math.abs(fwd - rev.value) <= 1e-9 * (rev.scale + Math.abs(fwd)) + 1e-10;
-  if (!agree) throw failure(p, "edge inputs: reverse mode ⟨∇f, v⟩ and forward mode jvp disagree", { reverse: rev.value, forward: fwd });
+  if (m.kind === "disagree") {
+    throw failure(p, "edge inputs: reverse mode ⟨∇f, v⟩ and forward mode jvp disagree beyond the rounding bound of their chain-rule sums", { reverse: m.reverse, forward: m.forward, roundingBound: m.bound });
+  }
+  if (m.kind === "rounding") {
+    stats.edgeIll++;
+    illConditioned.push(`seed ${p.seed}: forward ${m.forward}, reverse ${m.reverse}, rounding bound ${m.bound.toExponential(2)}`);
+  }
   for (const k of p.kinds) coverage.set(k, (coverage.get(k) ?? 0) + 1);
 }
 
@@ -245,8 +206,9 @@ describe("fuzzed gradients", () => {
       `fuzz: ${stats.programs} programs checked (${stats.secondOrder} second order) in ${secs} s; ` +
         `mean ${(stats.ops / stats.programs).toFixed(1)} ops, max ${stats.maxOps}; skipped ${stats.skippedKink} straddling a kink, ${stats.skippedBig} overflowing, ${stats.skippedIll} where finite differences do not converge; ` +
         `worst relative FD error ${stats.worstFd.toExponential(1)} (first), ${stats.worstFd2.toExponential(1)} (second); ` +
-        `${stats.edge} on edge inputs (${stats.edgeNaNOut} with a NaN output; modes agree in all but ${stats.edgeOneNaN}, where exactly one is NaN)`,
+        `${stats.edge} on edge inputs (${stats.edgeNaNOut} with a NaN output; modes agree in all but ${stats.edgeOneNaN}, where exactly one is NaN; ${stats.edgeIll} differ within the rounding bound of their cancelling chain-rule sums)`,
     );
+    if (illConditioned.length > 0) console.log(`fuzz: ill-conditioned edge programs:\n  ${illConditioned.join("\n  ")}`);
     expect(stats.programs + stats.edge).toBeGreaterThanOrEqual(NUM_RUNS);
     expect(stats.edge).toBeGreaterThanOrEqual(NUM_RUNS / 4);
     // Every op kind took part in many checked programs.

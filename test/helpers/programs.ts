@@ -47,6 +47,8 @@ interface Step {
 /** A resolved program: inputs (float64, values from `seed`), steps, and out = sum(last · w). */
 export interface Program {
   inputShapes: number[][];
+  /** The raw instructions it was resolved from (to resolve it again, e.g. with a planted rule). */
+  instrs: readonly Instr[];
   steps: Step[];
   seed: number;
   opCount: number;
@@ -57,6 +59,24 @@ export interface Program {
   run(xs: readonly Tensor[], sig?: Signature | null): Tensor;
   /** The largest |value| in any register (inputs, steps, output) when run on concrete `xs`. */
   largest(xs: readonly Tensor[]): number;
+  /** The output weights: out = sum(last register · w). */
+  w: Tensor;
+  /** Each step as a function of its operand registers (for the rounding-error bound of test/helpers/conditioning.ts). */
+  stepFns: StepFn[];
+}
+
+/** One step as a function of the registers it reads, in operand order (a register read twice is one operand). */
+export interface StepFn {
+  operands: number[];
+  apply(...xs: Tensor[]): Tensor;
+}
+
+/**
+ * Replacements for library functions inside generated programs, to plant a wrong rule and check that the
+ * fuzz test catches it (test/conditioning.test.ts).
+ */
+export interface Impl {
+  sin?: (x: Tensor) => Tensor;
 }
 
 const fmt = (s: readonly number[]) => `[${s.join(",")}]`;
@@ -88,7 +108,7 @@ function permutations(n: number): number[][] {
 }
 
 /** Resolves raw instructions against the input shapes into a runnable, printable program. */
-export function resolve(inputShapes: number[][], instrs: readonly Instr[], seed: number): Program {
+export function resolve(inputShapes: number[][], instrs: readonly Instr[], seed: number, impl: Impl = {}): Program {
   const shapes: number[][] = inputShapes.map((s) => [...s]);
   const names: string[] = inputShapes.map((_, i) => `x${i}`);
   const steps: Step[] = [];
@@ -106,7 +126,7 @@ export function resolve(inputShapes: number[][], instrs: readonly Instr[], seed:
       case "log": step = un(`log(square(${A}) + 0.5)`, 3, (x) => log(add(square(x), 0.5))); break;
       case "sqrt": step = un(`sqrt(square(${A}) + 0.5)`, 3, (x) => sqrt(add(square(x), 0.5))); break;
       case "square": step = un(`square(${A})`, 1, (x) => square(x)); break;
-      case "sin": step = un(`sin(${A})`, 1, (x) => sin(x)); break;
+      case "sin": step = un(`sin(${A})`, 1, (x) => (impl.sin ?? sin)(x)); break;
       case "cos": step = un(`cos(${A})`, 1, (x) => cos(x)); break;
       case "tanh": step = un(`tanh(${A})`, 1, (x) => tanh(x)); break;
       case "sigmoid": step = un(`sigmoid(${A})`, 1, (x) => sigmoid(x)); break;
@@ -211,7 +231,18 @@ export function resolve(inputShapes: number[][], instrs: readonly Instr[], seed:
   if (dead > 0) lines.push(`  (${dead} step(s) the output does not depend on are not shown)`);
   lines.push(`  out = sum(${names[names.length - 1]} * w)  # w: fixed random f64${fmt(outShape)}`);
   const opCount = steps.reduce((n, s) => n + s.ops, 0) + 2;
+  const stepFns: StepFn[] = steps.map((s) => ({
+    operands: s.deps,
+    apply: (...xs: Tensor[]) => {
+      const r: Tensor[] = [];
+      s.deps.forEach((d, k) => (r[d] = xs[k]!));
+      return s.run(r, null);
+    },
+  }));
   return {
+    instrs,
+    w,
+    stepFns,
     inputShapes,
     steps,
     seed,
@@ -266,7 +297,7 @@ const instrArb: fc.Arbitrary<Instr> = fc.record({
 });
 
 /** Programs with 1–3 inputs of rank ≤ 3 and up to `maxSteps` instructions; prints as its text. */
-export function programArb(maxSteps: number): fc.Arbitrary<Program> {
+export function programArb(maxSteps: number, impl: Impl = {}): fc.Arbitrary<Program> {
   return fc
     .record({
       inputs: fc.array(shapeArb, { minLength: 1, maxLength: 3 }),
@@ -274,7 +305,7 @@ export function programArb(maxSteps: number): fc.Arbitrary<Program> {
       seed: fc.nat(1_000_000),
     })
     .map(({ inputs, instrs, seed }) => {
-      const prog = resolve(inputs, instrs, seed);
+      const prog = resolve(inputs, instrs, seed, impl);
       return Object.assign(prog, { [fc.toStringMethod]: () => prog.text });
     });
 }
