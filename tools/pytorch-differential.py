@@ -4,6 +4,7 @@ ties, ±Inf, NaN, huge and tiny magnitudes) with PyTorch's float64 results, for 
 to replay through chainrule (issue 19).
 
 Run with Debian's torch: `/usr/bin/python3 tools/pytorch-differential.py [count] [seed]` (defaults 3000, 19).
+`--eval` instead evaluates the programs given on stdin (see eval_stdin; used to shrink a mismatch).
 
 A program: inputs x0.. (all of one small shape S), instructions that each define one register, and the output
 out = sum(last · w). For each program the file holds PyTorch's out, d out/d xi (reverse mode), the forward-mode
@@ -143,12 +144,19 @@ def run(prog, xs):
     return regs
 
 
-def evaluate(prog, rng):
+def evaluate(prog, rng, w=None, vs=None):
+    """PyTorch's results for prog; w and the directions vs drawn from rng unless given (lists of floats;
+    w None: ones of the output's shape when rng is None too)."""
     shape = prog["shape"]
     xs = [torch.tensor(v).reshape(shape).requires_grad_(True) for v in prog["inputs"]]
     regs = run(prog, xs)
     last = regs[-1]
-    w = torch.tensor([round(rng.uniform(0.5, 1.5) * rng.choice([-1, 1]), 2) for _ in range(last.numel())]).reshape(last.shape)
+    if w is not None:
+        w = torch.tensor(w).reshape(last.shape)
+    elif rng is None:
+        w = torch.ones(last.shape)
+    else:
+        w = torch.tensor([round(rng.uniform(0.5, 1.5) * rng.choice([-1, 1]), 2) for _ in range(last.numel())]).reshape(last.shape)
     for r in regs[len(xs):]:
         if r.requires_grad:
             r.retain_grad()
@@ -156,7 +164,10 @@ def evaluate(prog, rng):
     out.backward()
     grads = [x.grad if x.grad is not None else torch.zeros(shape) for x in xs]
     reg_grads = [summary(r.grad) if r.requires_grad else None for r in regs]
-    vs = [torch.tensor([round(rng.gauss(0, 1), 2) for _ in range(math.prod(shape))]).reshape(shape) for _ in xs]
+    if vs is not None:
+        vs = [torch.tensor(v).reshape(shape) for v in vs]
+    else:
+        vs = [torch.tensor([round(rng.gauss(0, 1), 2) for _ in range(math.prod(shape))]).reshape(shape) for _ in xs]
     tangent, reg_tangents = None, [None] * len(regs)
     try:
         with fwAD.dual_level():
@@ -181,7 +192,22 @@ def evaluate(prog, rng):
     }
 
 
+def eval_stdin():
+    """`--eval`: reads {"programs": [{shape, inputs, ops, w, v}]} on stdin (tensors as the fixture's text; w
+    null for ones) and writes {"programs": [...]} with PyTorch's results, as the fixture stores them. The
+    replay's shrinker (test/helpers/shrink.ts) calls this to re-run the smaller programs it tries."""
+    nums = lambda t: [float(x) for x in t.split(" ")] if t else []
+    progs = []
+    for p in json.load(sys.stdin)["programs"]:
+        prog = {"shape": p["shape"], "inputs": [nums(t) for t in p["inputs"]], "ops": p["ops"]}
+        w = None if p.get("w") is None else nums(p["w"])
+        progs.append(evaluate(prog, None, w, [nums(t) for t in p["v"]]))
+    json.dump({"torch": torch.__version__, "programs": progs}, sys.stdout, separators=(",", ":"))
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--eval":
+        return eval_stdin()
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
     seed = int(sys.argv[2]) if len(sys.argv) > 2 else 19
     rng = random.Random(seed)

@@ -11,13 +11,17 @@ import {
 /** One instruction: [op, operand registers…, axis for reductions (the rank for all axes)]. */
 export type Instr = [string, number, ...number[]];
 
-/** A program with PyTorch's results, as the fixture stores it (tensors as space-separated text). */
-export interface StoredProgram {
+/** A program: inputs (all of one shape), instructions, output weights w and directions v (tensors as space-separated text). */
+export interface Program {
   shape: number[];
   inputs: string[];
   ops: Instr[];
   w: string;
   v: string[];
+}
+
+/** A program with PyTorch's results, as the fixture stores it. */
+export interface StoredProgram extends Program {
   out: string;
   grads: string[];
   /** Null where PyTorch has no forward-mode rule for some op of the program. */
@@ -72,10 +76,19 @@ export const TORCH_STYLE: Record<string, (...x: Tensor[]) => Tensor> = {
   minimum: (a, b) => where(equal(a, b), a, minimum(a, b)),
 };
 
-/** Runs one instruction on the registers so far; ops named in `torchStyle` follow PyTorch's convention. */
-export function step(ins: Instr, r: readonly Tensor[], rank: number, torchStyle?: ReadonlySet<string>): Tensor {
+/**
+ * Replacements for some ops of a program, by name: PyTorch's convention (TORCH_STYLE), or a rule planted
+ * wrong to test the shrinker (test/shrink.test.ts).
+ */
+export type OpOverride = Readonly<Record<string, (...x: Tensor[]) => Tensor>>;
+
+/** TORCH_STYLE's entries for `ops`. */
+export const torchStyle = (ops: readonly string[]): OpOverride => Object.fromEntries(ops.map((o) => [o, TORCH_STYLE[o]!]));
+
+/** Runs one instruction on the registers so far; ops named in `override` run its function instead. */
+export function step(ins: Instr, r: readonly Tensor[], rank: number, override?: OpOverride): Tensor {
   const [op, a, b, c] = ins;
-  if (torchStyle?.has(op)) return TORCH_STYLE[op]!(...operandsOf(ins).map((i) => r[i]!));
+  if (override?.[op]) return override[op](...operandsOf(ins).map((i) => r[i]!));
   if (op in UNARY) return UNARY[op]!(r[a]!);
   if (op in BINARY) return BINARY[op]!(r[a]!, r[b!]!);
   if (op === "where") return where(greater(r[a]!, 0), r[b!]!, r[c!]!);
@@ -84,13 +97,13 @@ export function step(ins: Instr, r: readonly Tensor[], rank: number, torchStyle?
 }
 
 /** All registers, inputs first; from register `from` on, with register `from` replaced by `at` (for its gradient). */
-export function registers(p: StoredProgram, xs: readonly Tensor[], from = -1, at?: Tensor, torchStyle?: ReadonlySet<string>): Tensor[] {
+export function registers(p: Program, xs: readonly Tensor[], from = -1, at?: Tensor, override?: OpOverride): Tensor[] {
   const r: Tensor[] = [...xs];
   if (from >= 0 && from < xs.length) r[from] = at!;
   const rank = p.shape.length;
   for (let k = 0; k < p.ops.length; k++) {
     const i = xs.length + k;
-    r.push(i === from ? at! : step(p.ops[k]!, r, rank, torchStyle));
+    r.push(i === from ? at! : step(p.ops[k]!, r, rank, override));
   }
   return r;
 }
@@ -102,13 +115,15 @@ export interface Results {
   tangent: number;
 }
 
-export function replay(p: StoredProgram): { xs: Tensor[]; vs: Tensor[]; w: Tensor; res: Results } {
+/** chainrule's results for a program (ops in `override` replaced); w "" stands for ones of the output's shape. */
+export function replay(p: Program, override?: OpOverride): { xs: Tensor[]; vs: Tensor[]; w: Tensor; res: Results } {
   const xs = p.inputs.map((s) => f64(s, p.shape));
   const vs = p.v.map((s) => f64(s, p.shape));
-  const probe = registers(p, xs);
-  const w = f64(p.w, probe[probe.length - 1]!.shape);
+  const probe = registers(p, xs, -1, undefined, override);
+  const outShape = probe[probe.length - 1]!.shape;
+  const w = p.w === "" ? tensor(new Float64Array(outShape.reduce((a, d) => a * d, 1)).fill(1), { dtype: "float64", shape: [...outShape] }) : f64(p.w, outShape);
   const f = (a: Tensor[]) => {
-    const r = registers(p, a);
+    const r = registers(p, a, -1, undefined, override);
     return sum(mul(r[r.length - 1]!, w));
   };
   const [value, g] = valueAndGrad(f)(xs);
@@ -317,7 +332,7 @@ export function judge(p: StoredProgram): Verdict {
 
   // A value difference that PyTorch's own convention for one op removes (checked up to the output).
   const agreesWith = (ops: string[]): boolean => {
-    const r = registers(p, xs, -1, undefined, new Set(ops));
+    const r = registers(p, xs, -1, undefined, torchStyle(ops));
     return r.every((t, i) => !liveRegisters(p).has(i) || sameSummary(summarize(t), parseSummary(p.values[i]!)));
   };
   if (at?.kind === "value") {
