@@ -50,3 +50,19 @@ describe("edge conventions (docs/edge-conventions.md)", () => {
     expect(rendered.text).toContain("(−1, −∞) → 1; −∞, NaN");
   });
 });
+
+describe("binaryCrossEntropyWithLogits at infinite logits (found by the table: ∞·0 = NaN in its kernel)", () => {
+  it("gives the loss's limit, propagates NaN, and matches the former formula on finite inputs", () => {
+    for (const dtype of ["float32", "float64"] as const) {
+      const x = cr.tensor([Infinity, Infinity, -Infinity, -Infinity, NaN, 0, 2], { dtype });
+      const y = cr.tensor([0, 1, 1, 0, 1, NaN, 0.3], { dtype });
+      const got = Array.from(cr.nn.binaryCrossEntropyWithLogits(x, y, { reduction: "none" }).data);
+      expect(got.slice(0, 6)).toEqual([Infinity, 0, Infinity, 0, NaN, NaN]);
+      expect(got[6]).toBeCloseTo(2 - 0.6 + Math.log1p(Math.exp(-2)), dtype === "float32" ? 6 : 14);
+    }
+    const rng = new cr.Rng(7);
+    const xs = Array.from({ length: 50 }, () => rng.normal() * 30), ys = Array.from({ length: 50 }, () => rng.next());
+    const got = cr.nn.binaryCrossEntropyWithLogits(cr.tensor(xs, { dtype: "float64" }), cr.tensor(ys, { dtype: "float64" }), { reduction: "none" }).data;
+    xs.forEach((v, i) => expect(got[i]).toBeCloseTo(Math.max(v, 0) - v * ys[i]! + Math.log1p(Math.exp(-Math.abs(v))), 10));
+  });
+});

@@ -26,10 +26,15 @@ export function softmaxCrossEntropyRows(x: TypedArray, t: TypedArray, rows: numb
   }
 }
 
-/** Logistic loss from logits: max(x, 0) − x·y + log(1 + e^−|x|), never overflowing. */
+/**
+ * Logistic loss from logits, max(x, 0) − x·y + log(1 + e^−|x|) (never overflowing), written as
+ * (1 − y)·max(x, 0) + y·max(−x, 0) + log(1 + e^−|x|) with a zero coefficient dropping its term: so at an
+ * infinite logit the loss is its limit (∞ at (∞, 0), 0 at (∞, 1)) instead of ∞·0 = NaN. NaN propagates.
+ */
 export function sigmoidCrossEntropy(x: TypedArray, y: TypedArray, out: TypedArray): void {
   for (let i = 0; i < out.length; i++) {
-    const v = x[i]!;
-    out[i] = (v > 0 ? v : 0) - v * y[i]! + Math.log1p(Math.exp(-Math.abs(v)));
+    const v = x[i]!, t = y[i]!, s = 1 - t;
+    const pos = v > 0 ? v : 0, neg = v < 0 ? -v : 0;
+    out[i] = (s === 0 ? 0 : s * pos) + (t === 0 ? 0 : t * neg) + Math.log1p(Math.exp(-Math.abs(v)));
   }
 }
