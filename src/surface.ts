@@ -13,7 +13,7 @@ export { zeroGrad, noGrad } from "./autodiff/imperative.js";
 export { nameScope, currentScope } from "./autodiff/scope.js";
 export { vmap, type VmapOptions, type AxisTree } from "./autodiff/vmap.js";
 export { jacfwd, jacrev, hessian, hvp, type JacobianOptions } from "./autodiff/jacobian.js";
-export { customVjp, customJvp, type CustomRuleOptions, type CustomVjpOptions } from "./autodiff/custom.js";
+export { customVjp, customJvp, type CustomRuleOptions, type CustomVjpOptions, type CustomJvpOptions, type CustomJvpPrimals, type CustomJvpTangents } from "./autodiff/custom.js";
 export { checkpoint, type CheckpointOptions } from "./autodiff/checkpoint.js";
 export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";
 export { detectAnomaly } from "./autodiff/anomaly.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   add, grad, jvp, matmul, mul, nameScope, nn, sin, stack, sum, tanh, Tensor, tensor, transpose, ShapeError, ValueError, vjp, vmap,
-  gather, randn, currentScope, customVjp, customJvp, exp, log, sigmoid, cos,
+  gather, randn, currentScope, customVjp, customJvp, exp, log, sigmoid, cos, reshape, jacrev, jacfwd,
 } from "../src/index.js";
 import { expectAllClose } from "./helpers/close.js";
 
@@ -113,6 +113,36 @@ describe("vmap composes with the other transforms", () => {
     }))(xs));
     expect(seen).toEqual(["outer/inner"]);
     expectAllClose(out, [0.5, -1, 2].map(Math.sin), 1e-15);
+  });
+});
+
+describe("matmul's batching rule: one product for the batch where the shapes allow", () => {
+  const W = randn([3, 4], { dtype: "float64", seed: 21 });
+  const X = randn([5, 2, 3], { dtype: "float64", seed: 22 }); // 5 examples of [2, 3]
+  const V = randn([5, 4], { dtype: "float64", seed: 23 }); // 5 vectors of [4]
+
+  it("batched rows against a shared matrix (folded into one product), vectors and matrices, with gradients", () => {
+    const layer = (w: Tensor, x: Tensor) => sum(tanh(matmul(x, w)));
+    expectAllClose(vmap((x: Tensor) => matmul(x, W))(X), stack(rows(X).map((x) => matmul(x, W))), 1e-14, 0);
+    const xs = gather(X, 0, 1); // [5, 3]: vectors
+    expectAllClose(vmap((x: Tensor) => matmul(x, W))(xs), stack(rows(xs).map((x) => matmul(x, W))), 1e-14, 0);
+    // Per-example gradients of the shared matrix (outer products) and of the input (ct·Wᵀ, folded).
+    expectAllClose(vmap(grad(layer), { inAxes: [null, 0] })(W, X), stack(rows(X).map((x) => grad(layer)(W, x))), 1e-14, 1e-15);
+    expectAllClose(vmap(grad(layer, { argnums: 1 }), { inAxes: [null, 0] })(W, X), stack(rows(X).map((x) => grad(layer, { argnums: 1 })(W, x))), 1e-14, 1e-15);
+    // grad of vmap: the folded product's VJP sums the shared matrix's cotangent over the batch.
+    const total = (w: Tensor) => sum(vmap((x: Tensor) => layer(w, x))(X));
+    expectAllClose(grad(total)(W), rows(X).map((x) => grad(layer)(W, x)).reduce((a, b) => add(a, b)), 1e-13, 1e-15);
+  });
+
+  it("a shared matrix against batched column vectors, and jacrev's batched pullback of W·v", () => {
+    expectAllClose(vmap((v: Tensor) => matmul(W, v))(V), stack(rows(V).map((v) => matmul(W, v))), 1e-14, 0);
+    expectAllClose(vmap((v: Tensor) => matmul(transpose(W), sin(matmul(W, v))))(V), stack(rows(V).map((v) => matmul(transpose(W), sin(matmul(W, v))))), 1e-14, 1e-15);
+    // J = diag(1 − tanh²(W·v)) · W, by hand.
+    const v = gather(V, 2);
+    const y = tanh(matmul(W, v));
+    const want = mul(reshape(add(mul(mul(y, y), -1), 1), [3, 1]), W);
+    expectAllClose(jacrev((u: Tensor) => tanh(matmul(W, u)))(v), want, 1e-14, 1e-15);
+    expectAllClose(jacfwd((u: Tensor) => tanh(matmul(W, u)))(v), want, 1e-14, 1e-15);
   });
 });
 

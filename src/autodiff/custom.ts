@@ -8,7 +8,8 @@ import { IMPERATIVE_TRACE, gradMode, type Trace } from "./trace.js";
 import { recordNode } from "./record.js";
 import { jvp, vjp } from "./transforms.js";
 import { vmap } from "./vmap.js";
-import { leaves, rebuild, type Pytree } from "./tree.js";
+import type { Pytree, TensorTree } from "./tree.js";
+import { FlatArgs, OutputPacking } from "./custom-tree.js";
 
 // Custom differentiation rules act at one trace level at a time, like `bind`: the newest trace among
 // the arguments applies the rule, and whatever runs below it (the function, fwd/bwd, the JVP rule) is
@@ -89,14 +90,26 @@ export interface CustomRuleOptions {
   name?: string;
 }
 
-/** Options for `customVjp`. */
+/** Options for `customVjp` and `customJvp` with non-differentiable arguments. */
 export interface CustomVjpOptions extends CustomRuleOptions {
   /**
-   * Arguments that are not differentiated (JAX's `nondiff_argnums`): passed to f and fwd as they are —
-   * numbers, strings, functions, int tensors — never traced; their entries in bwd's result are ignored
-   * (give null). Unlike JAX, bwd is still called as bwd(residuals, ct); put what it needs in the residuals.
+   * Arguments that are not differentiated (JAX's `nondiff_argnums`): passed to the function and its
+   * rules as they are — numbers, strings, functions, int tensors — never traced. customVjp: their
+   * entries in bwd's result are ignored (give null); unlike JAX, bwd is still called as
+   * bwd(residuals, ct), so put what it needs in the residuals. customJvp: the rule sees them among the
+   * primals, and null as their tangents.
    */
   nondiffArgnums?: readonly number[];
+}
+
+/** Options for `customJvp`: the same as customVjp's. */
+export type CustomJvpOptions = CustomVjpOptions;
+
+/** The argument indices of `nondiffArgnums`, checked. @throws ValueError for a non-index */
+function nondiffSet(name: string, nondiffArgnums: readonly number[] | undefined): Set<number> {
+  const nondiff = new Set(nondiffArgnums ?? []);
+  for (const i of nondiff) if (!Number.isInteger(i) || i < 0) throw new ValueError(`${name}: nondiffArgnums must hold argument indices (integers ≥ 0), got ${JSON.stringify(nondiffArgnums)}`);
+  return nondiff;
 }
 
 /**
@@ -106,73 +119,48 @@ export interface CustomVjpOptions extends CustomRuleOptions {
  * transform f itself is differentiated. Higher-order reverse differentiates fwd and bwd as ordinary code.
  * Under vmap the default batching rule vmaps f, fwd and bwd one level down (JAX's default).
  * @param f the function; arguments are tensors, numbers or pytrees of them (and anything at
- *   `nondiffArgnums`), the result one tensor
+ *   `nondiffArgnums`); the result a tensor or a pytree of float tensors
  * @param fwd same arguments; returns [f's result, residuals]
- * @param bwd residuals and the output cotangent → one cotangent per argument, shaped like it (a tree
- *   for a pytree argument; null for zero and for the nondiffArgnums)
+ * @param bwd residuals and the output cotangent (shaped like f's result: a tree for a pytree output)
+ *   → one cotangent per argument, shaped like it (a tree for a pytree argument; null for zero and for
+ *   the nondiffArgnums)
  * @returns a function that behaves like f and differentiates with bwd
- * @throws GradientError (when differentiated) if bwd returns the wrong number of cotangents or a wrong shape, naming the input index
+ * @throws GradientError (when differentiated) if bwd returns the wrong number of cotangents, a tree of
+ *   the wrong structure or a wrong shape, or fwd's result differs in structure or shape from f's;
+ *   ValueError for a bad nondiffArgnums
  */
-export function customVjp<Args extends unknown[], R>(
-  f: (...args: Args) => Tensor,
-  fwd: (...args: Args) => [Tensor, R],
-  bwd: (residuals: R, ct: Tensor) => readonly (Pytree | null | undefined)[],
+export function customVjp<Args extends unknown[], Out extends Pytree, R>(
+  f: (...args: Args) => Out,
+  fwd: (...args: Args) => [Out, R],
+  bwd: (residuals: R, ct: TensorTree<Out>) => readonly (Pytree | null | undefined)[],
   options: CustomVjpOptions = {},
-): (...args: Args) => Tensor {
+): (...args: Args) => TensorTree<Out> {
   const name = options.name ?? (f.name || "customVjp");
-  const nondiff = new Set(options.nondiffArgnums ?? []);
-  for (const i of nondiff) if (!Number.isInteger(i) || i < 0) throw new ValueError(`${name}: nondiffArgnums must hold argument indices (integers ≥ 0), got ${JSON.stringify(options.nondiffArgnums)}`);
-  const flatCall = tensorCustomVjp(name, f as never, fwd as never, bwd as never);
-  const call = (...raw: Args): Tensor => {
-    if (nondiff.size === 0 && raw.every((a) => a instanceof Tensor || typeof a === "number")) return flatCall(...(raw as TensorLike[]));
-    return treeCustomVjp(name, f as never, fwd as never, bwd as never, nondiff, raw);
+  const nondiff = nondiffSet(name, options.nondiffArgnums);
+  const call = (...raw: Args): TensorTree<Out> => {
+    const args = new FlatArgs(name, raw, nondiff);
+    const out = new OutputPacking(name);
+    const flat = tensorCustomVjp<R>(
+      name,
+      (...xs) => out.pack((f as (...a: unknown[]) => unknown)(...args.rebuild(xs)), "f's output"),
+      (...xs) => {
+        const r = (fwd as (...a: unknown[]) => unknown)(...args.rebuild(xs));
+        if (!Array.isArray(r) || r.length !== 2) throw new GradientError(`${name}: fwd must return [output, residuals], got ${Array.isArray(r) ? `an array of ${r.length}` : typeof r}`);
+        return [out.pack(r[0], "fwd's output"), r[1] as R];
+      },
+      (res, ct) => {
+        const cts = bwd(res, out.unpack(ct) as TensorTree<Out>);
+        if (!Array.isArray(cts) || cts.length !== raw.length) {
+          const expected = nondiff.size === 0 ? "(one per input)" : "(one per argument; null for the nondiffArgnums)";
+          throw new GradientError(`${name}: the custom VJP rule returned ${Array.isArray(cts) ? `${cts.length} cotangent(s)` : typeof cts}, expected ${raw.length} ${expected}`);
+        }
+        return args.flattenPerArgument(name, "the custom VJP rule returned a cotangent", cts) as (Tensor | number | null)[];
+      },
+    );
+    return out.unpack(flat(...(args.leaves as TensorLike[]))) as TensorTree<Out>;
   };
   Object.defineProperty(call, "name", { value: name });
   return call;
-}
-
-/**
- * customVjp over pytree and non-differentiable arguments: the same rule on the flat list of the
- * differentiable leaves, with f, fwd and bwd adapted to it (bwd's per-argument cotangent trees flattened).
- */
-function treeCustomVjp<R>(
-  name: string,
-  f: (...a: unknown[]) => Tensor,
-  fwd: (...a: unknown[]) => [Tensor, R],
-  bwd: (residuals: R, ct: Tensor) => readonly (Pytree | null | undefined)[],
-  nondiff: ReadonlySet<number>,
-  raw: readonly unknown[],
-): Tensor {
-  for (const i of nondiff) if (i >= raw.length) throw new ValueError(`${name}: nondiffArgnums names argument ${i}, but the function was called with ${raw.length} argument(s)`);
-  const diff = raw.flatMap((_, i) => (nondiff.has(i) ? [] : [i]));
-  const counts = diff.map((i) => leaves(raw[i]).length);
-  const full = (xs: readonly Tensor[]): unknown[] => {
-    const out = [...raw];
-    let k = 0;
-    diff.forEach((i, a) => {
-      out[i] = rebuild(raw[i], xs.slice(k, (k += counts[a]!)));
-    });
-    return out;
-  };
-  const flat = tensorCustomVjp<R>(
-    name,
-    (...xs: Tensor[]) => f(...full(xs)),
-    (...xs: Tensor[]) => fwd(...full(xs)),
-    (res, ct) => {
-      const cts = bwd(res, ct);
-      if (!Array.isArray(cts) || cts.length !== raw.length) {
-        throw new GradientError(`${name}: the custom VJP rule returned ${Array.isArray(cts) ? `${cts.length} cotangent(s)` : typeof cts}, expected ${raw.length} (one per argument; null for the nondiffArgnums)`);
-      }
-      return diff.flatMap((i, a) => {
-        const c = cts[i];
-        if (c === null || c === undefined) return new Array<null>(counts[a]!).fill(null);
-        const cl = leaves(c);
-        if (cl.length !== counts[a]) throw new GradientError(`${name}: the custom VJP rule returned a cotangent with ${cl.length} leaves for argument ${i}, expected ${counts[a]} (the argument's structure)`);
-        return cl;
-      });
-    },
-  );
-  return flat(...(diff.flatMap((i) => leaves(raw[i])) as TensorLike[]));
 }
 
 /** customVjp on tensor (or number) arguments: the rule acts at one trace level at a time. */
@@ -243,20 +231,58 @@ function forwardThroughF(name: string, f: (...a: Tensor[]) => Tensor, again: (..
   return out;
 }
 
+/** The primals a customJvp rule receives: each differentiable argument with its number leaves as tensors. */
+export type CustomJvpPrimals<Args extends unknown[]> = { [K in keyof Args]: Args[K] extends Pytree ? TensorTree<Args[K]> : Args[K] };
+/** The tangents a customJvp rule receives: a tree like each differentiable argument (zeros where it does not move); null for the nondiffArgnums. */
+export type CustomJvpTangents<Args extends unknown[]> = { [K in keyof Args]: Args[K] extends Pytree ? TensorTree<Args[K]> : null };
+
 /**
  * Gives `f` a hand-written forward-mode rule (JAX's `custom_jvp`). `rule(primals, tangents)` returns
  * [f(primals), tangent of the output] and must be linear in the tangents. Under a forward transform
- * the rule is called (missing tangents are zeros); under a reverse transform the rule is transposed:
- * the VJP is the pullback of `t ↦ rule(primals, t)[1]`, taken at zero tangents. Higher-order
- * derivatives differentiate the rule itself.
- * @throws GradientError if the rule's tangent is not shaped like its output
+ * the rule is called (tangents of arguments that do not move are zeros); under a reverse transform the
+ * rule is transposed: the VJP is the pullback of `t ↦ rule(primals, t)[1]`, taken at zero tangents.
+ * Under vmap the default batching rule vmaps f and the rule one level down. Higher-order derivatives
+ * differentiate the rule itself.
+ * @param f the function; arguments are tensors, numbers or pytrees of them (and anything at
+ *   `nondiffArgnums`); the result a tensor or a pytree of float tensors
+ * @param rule primals (the arguments, numbers as tensors; non-differentiable ones as given) and
+ *   tangents (trees like the arguments; null at the nondiffArgnums) → [output, tangent of the output
+ *   shaped like it]
+ * @returns a function that behaves like f and differentiates with the rule
+ * @throws GradientError if the rule's output or tangent differs in structure or shape from f's output;
+ *   ValueError for a bad nondiffArgnums
  */
-export function customJvp<Args extends TensorLike[]>(
-  f: (...args: Args) => Tensor,
-  rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
-  options: CustomRuleOptions = {},
-): (...args: Args) => Tensor {
+export function customJvp<Args extends unknown[], Out extends Pytree>(
+  f: (...args: Args) => Out,
+  rule: (primals: CustomJvpPrimals<NoInfer<Args>>, tangents: CustomJvpTangents<NoInfer<Args>>) => readonly [NoInfer<Out>, Pytree],
+  options: CustomJvpOptions = {},
+): (...args: Args) => TensorTree<Out> {
   const name = options.name ?? (f.name || "customJvp");
+  const nondiff = nondiffSet(name, options.nondiffArgnums);
+  const call = (...raw: Args): TensorTree<Out> => {
+    const args = new FlatArgs(name, raw, nondiff);
+    const out = new OutputPacking(name);
+    const flat = tensorCustomJvp(
+      name,
+      (...xs) => out.pack((f as (...a: unknown[]) => unknown)(...args.rebuild(xs)), "f's output"),
+      (ps, ts) => {
+        const r = (rule as (p: unknown, t: unknown) => unknown)(args.rebuild(ps), args.rebuild(ts, () => null));
+        if (!Array.isArray(r) || r.length !== 2) throw new GradientError(`${name}: the JVP rule must return [output, tangent]`);
+        return [out.pack(r[0], "the JVP rule's output"), out.pack(r[1], "the JVP rule's tangent")];
+      },
+    );
+    return out.unpack(flat(...(args.leaves as TensorLike[]))) as TensorTree<Out>;
+  };
+  Object.defineProperty(call, "name", { value: name });
+  return call;
+}
+
+/** customJvp on tensor (or number) arguments with one tensor output: the rule acts at one trace level at a time. */
+function tensorCustomJvp(
+  name: string,
+  f: (...args: Tensor[]) => Tensor,
+  rule: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
+): (...args: TensorLike[]) => Tensor {
   const tangentOf = (primals: Tensor[], tangents: Tensor[]): [Tensor, Tensor] => {
     const res = rule(primals, tangents);
     if (!Array.isArray(res) || res.length !== 2) throw new GradientError(`${name}: the JVP rule must return [output, tangent]`);
@@ -267,15 +293,15 @@ export function customJvp<Args extends TensorLike[]>(
     }
     return [out, t];
   };
-  const call = (...raw: Args): Tensor => {
+  const call = (...raw: TensorLike[]): Tensor => {
     const args = toTensors(name, raw);
     const { top, inner } = unboxTop(args);
-    if (top === null) return checkOut(name, "f", (f as (...a: Tensor[]) => Tensor)(...args));
+    if (top === null) return checkOut(name, "f", f(...args));
     if (top.kind === "batch") {
       // The default batching rule: the same custom function one level down, its parts vmapped.
       const inAxes = args.map((a) => (a._trace === top ? 0 : null));
       const mapped = customJvp(
-        (...xs: Tensor[]) => vmap(f as (...a: Tensor[]) => Tensor, { inAxes })(...xs),
+        (...xs: Tensor[]) => vmap(f, { inAxes })(...xs),
         (primals: Tensor[], tangents: Tensor[]) => vmap((p: Tensor[], t: Tensor[]) => tangentOf(p, t), { inAxes: [inAxes, inAxes] })(primals, tangents),
         { name },
       );

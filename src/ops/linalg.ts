@@ -10,7 +10,7 @@ import { castConcrete } from "./creation.js";
 import { reshape } from "./layout.js";
 import { add, mul } from "./elementwise.js";
 import { sum } from "./reduce.js";
-import { broadcastingRule } from "../core/batching.js";
+import { matmulBatchRule } from "./linalg-batch.js";
 
 /**
  * Which operands the matmul primitive reads transposed (their last two dimensions swapped); null is
@@ -33,8 +33,8 @@ const mm = (x: Tensor, y: Tensor, ta: boolean, tb: boolean): Tensor => bind(matm
 
 const matmulPrim: Primitive<Transposes | null> = {
   name: "matmul",
-  // The primitive broadcasts leading dimensions around its 2-D core, so the batch is one more of them.
-  batch: broadcastingRule(2),
+  // One GEMM (or a broadcast multiply) for the whole batch where the shapes allow; see linalg-batch.ts.
+  batch: matmulBatchRule(flags),
   impl([x, y], tr) {
     let a = x!;
     let b = y!;
