@@ -41,9 +41,6 @@ export class FlatArgs {
     this.diff = raw.flatMap((_, i) => (nondiff.has(i) ? [] : [i]));
     this.counts = this.diff.map((i) => leaves(raw[i]).length);
     this.leaves = this.diff.flatMap((i) => leaves(raw[i]));
-    this.diff.forEach((i) => {
-      for (const l of leaves(raw[i])) if (!(l instanceof Tensor) && typeof l !== "number") throw new ValueError(`${name}: argument ${i} must be a tensor, a number or a pytree of them, got ${describe(l)}`);
-    });
   }
 
   /** The argument list with the differentiable leaves replaced by `xs`; the others as given, or `fill` when set. */
