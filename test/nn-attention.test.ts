@@ -2,7 +2,8 @@
 // outputs and gradients of L = Σ y·W in float64 to 1e-6, and nn.MultiheadAttention's names, shapes and weights.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { grad, tensor, type Tensor } from "../src/index.js";
+import { grad, matmul, randn, tensor, transpose, type Tensor } from "../src/index.js";
+import { matmulBT } from "../src/ops/linalg.js";
 import { nn } from "../src/index.js";
 const { MultiheadAttention, scaledDotProductAttention } = nn;
 import { expectAllClose } from "./helpers/close.js";
@@ -37,6 +38,29 @@ describe(`scaledDotProductAttention against PyTorch ${fixture.torch}`, () => {
     for (let i = 0; i < 3; i++) {
       const g = grad((a: Tensor, b: Tensor, d: Tensor) => f(a, b, d).mul(w).sum(), { argnums: i as 0 })(q, k, v) as Tensor;
       expectAllClose(g, c.input_grads![i]!.data);
+    }
+  });
+
+  it("causal alone (an additive −∞ mask) equals the explicit lower-triangular bool mask (a selection) in values and first and second derivatives", () => {
+    const q = randn([2, 3, 4, 5], { seed: 1, dtype: "float64" }), k = randn([2, 3, 6, 5], { seed: 2, dtype: "float64" }), v = randn([2, 3, 6, 2], { seed: 3, dtype: "float64" });
+    const tri = tensor(Array.from({ length: 4 }, (_, i) => Array.from({ length: 6 }, (_, j) => j <= i)));
+    const w = randn([2, 3, 4, 2], { seed: 4, dtype: "float64" });
+    const additive = (a: Tensor): Tensor => scaledDotProductAttention(a, k, v, { causal: true }).mul(w).sum();
+    const selected = (a: Tensor): Tensor => scaledDotProductAttention(a, k, v, { mask: tri }).mul(w).sum();
+    expectAllClose(scaledDotProductAttention(q, k, v, { causal: true }), scaledDotProductAttention(q, k, v, { mask: tri }));
+    expectAllClose(grad(additive)(q), grad(selected)(q));
+    // Second order: the gradient of Σ ∂L/∂q (a Hessian-vector product with a vector of ones).
+    const hv = (f: (a: Tensor) => Tensor) => grad((a: Tensor) => grad(f)(a).sum())(q);
+    expectAllClose(hv(additive), hv(selected));
+  });
+
+  it("matmulBT(a, b) is a·bᵀ over the last two dimensions, with the gradients of matmul(a, transpose(b))", () => {
+    const a = randn([2, 3, 4], { seed: 5, dtype: "float64" }), b = randn([2, 5, 4], { seed: 6, dtype: "float64" });
+    const plain = (x: Tensor, y: Tensor): Tensor => matmul(x, transpose(y, [0, 2, 1]));
+    expectAllClose(matmulBT(a, b), plain(a, b));
+    const w = randn([2, 3, 5], { seed: 7, dtype: "float64" });
+    for (const argnums of [0, 1] as const) {
+      expectAllClose(grad((x: Tensor, y: Tensor) => matmulBT(x, y).mul(w).sum(), { argnums })(a, b) as Tensor, (grad((x: Tensor, y: Tensor) => plain(x, y).mul(w).sum(), { argnums })(a, b) as Tensor));
     }
   });
 

@@ -10,6 +10,7 @@ import { linear } from "./linear.js";
 import { Module } from "./module.js";
 import { Linear } from "./layers.js";
 import { glorotUniform } from "./init.js";
+import { matmulBT } from "../ops/linalg.js";
 
 /** Options for `scaledDotProductAttention`. */
 export interface AttentionOptions {
@@ -42,17 +43,23 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if (k.shape[k.rank - 1] !== e) throw new ShapeError(`${op}: q is ${fmtShape(q.shape)} and k is ${fmtShape(k.shape)}; their last dimensions (E) must agree`);
   if (v.shape[v.rank - 2] !== s) throw new ShapeError(`${op}: k is ${fmtShape(k.shape)} and v is ${fmtShape(v.shape)}; they need the same number of keys (S, second to last)`);
   const scale = options.scale ?? 1 / Math.sqrt(e);
-  let scores = matmul(q, transpose(k, [...Array.from({ length: k.rank - 2 }, (_, i) => i), k.rank - 1, k.rank - 2]));
+  // q·kᵀ reads k through transposed strides (no copy of kᵀ in either pass) when the batch ranks agree.
+  let scores = q.rank === k.rank ? matmulBT(q, k) : matmul(q, transpose(k, [...Array.from({ length: k.rank - 2 }, (_, i) => i), k.rank - 1, k.rank - 2]));
   scores = scores.mul(scale);
   let allowed: Tensor | null = null;
-  if (options.causal) {
+  const mask = options.mask ?? null;
+  const boolMask = mask !== null && mask.dtype === "bool";
+  if (options.causal && !boolMask) {
+    // Causal alone: add 0 or −∞, which gives the same scores as selecting −∞ for finite scores and whose
+    // VJP is the identity (a selection's VJP is a second selection, and both broadcast the mask).
+    scores = add(scores, causalBias(l, s, scores.dtype));
+  } else if (options.causal) {
     const tri = new Uint8Array(l * s);
     for (let i = 0; i < l; i++) for (let j = 0; j <= Math.min(i, s - 1); j++) tri[i * s + j] = 1;
     allowed = Tensor._concrete(tri, [l, s], "bool");
   }
-  const mask = options.mask ?? null;
   if (mask !== null) {
-    if (mask.dtype === "bool") {
+    if (boolMask) {
       allowed = allowed === null ? mask : where(mask, allowed, mask); // logical and
     } else {
       scores = add(scores, mask);
@@ -63,6 +70,13 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     scores = where(allowed, scores, -Infinity);
   }
   return matmul(softmax(scores, -1), v);
+}
+
+/** The additive causal mask [L, S]: 0 where key j ≤ query i, −∞ above the diagonal (every row keeps key 0). */
+function causalBias(l: number, s: number, dtype: DType): Tensor {
+  const bias = dtype === "float64" ? new Float64Array(l * s) : new Float32Array(l * s);
+  for (let i = 0; i < l; i++) for (let j = i + 1; j < s; j++) bias[i * s + j] = -Infinity;
+  return Tensor._concrete(bias, [l, s], dtype);
 }
 
 /** A query row with no allowed key makes softmax 0/0: refuse it with the row's place. */

@@ -2,7 +2,7 @@ import { Tensor } from "../core/tensor.js";
 import { fmtShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
-import { add, mean, mul, ones, reshape, rsqrt, scalar, sub, variance, zeros } from "../ops/index.js";
+import { add, mean, mul, ones, reshape, rsqrt, scalar, square, sub, variance, zeros } from "../ops/index.js";
 import { Module } from "./module.js";
 
 /** Options for `LayerNorm`. */
@@ -60,7 +60,9 @@ export class LayerNorm extends Module {
       throw new ShapeError(`LayerNorm: input has shape ${fmtShape(x.shape)}, expected trailing dimensions ${fmtShape(this.normalizedShape)}`);
     }
     const axes = Array.from({ length: k }, (_, i) => x.rank - k + i);
-    let y = mul(sub(x, mean(x, axes, true)), rsqrt(add(variance(x, axes, true), this.eps)));
+    // The deviations once, for both the output and the biased variance (variance() would recompute them).
+    const dev = sub(x, mean(x, axes, true));
+    let y = mul(dev, rsqrt(add(mean(square(dev), axes, true), this.eps)));
     if (this.affine) y = mul(y, this.param("weight"));
     if (this.hasBias) y = add(y, this.param("bias"));
     return y;
