@@ -36,7 +36,7 @@ VOCAB, END, IGNORE = 27, 0, -1
 DEFAULTS = {
     "mlp": dict(epochs=10, batch=128, lr=0.01, context=3, embedding=16, hidden=128, warmup=0, clip=0.0, weight_decay=0.0),
     "gru": dict(epochs=4, batch=32, lr=0.01, context=16, embedding=16, hidden=128, layers=1, warmup=0, clip=1.0, weight_decay=0.0),
-    "transformer": dict(epochs=4, batch=32, lr=0.003, context=16, embedding=64, heads=4, layers=2, feedforward=256,
+    "transformer": dict(epochs=3, batch=32, lr=0.003, context=16, embedding=64, heads=4, layers=2, feedforward=256,
                         warmup=100, clip=1.0, weight_decay=0.01),
 }
 

@@ -96,7 +96,7 @@ export interface NamesHyperparameters {
 export const NAMES_DEFAULTS: Record<Exclude<NamesModel, "bigram">, NamesHyperparameters> = {
   mlp: { epochs: 10, batch: 128, lr: 0.01, context: 3, embedding: 16, hidden: 128, heads: 0, layers: 0, feedforward: 0, warmup: 0, clip: 0, weightDecay: 0 },
   gru: { epochs: 4, batch: 32, lr: 0.01, context: 16, embedding: 16, hidden: 128, heads: 0, layers: 1, feedforward: 0, warmup: 0, clip: 1, weightDecay: 0 },
-  transformer: { epochs: 4, batch: 32, lr: 0.003, context: 16, embedding: 64, hidden: 0, heads: 4, layers: 2, feedforward: 256, warmup: 100, clip: 1, weightDecay: 0.01 },
+  transformer: { epochs: 3, batch: 32, lr: 0.003, context: 16, embedding: 64, hidden: 0, heads: 4, layers: 2, feedforward: 256, warmup: 100, clip: 1, weightDecay: 0.01 },
 };
 
 function int(op: string, flag: string, v: string, min: number): number {
@@ -393,7 +393,7 @@ export function registerNamesCommands(program: Command): void {
     .command("names")
     .description("character-level language model of 8,403 English first names (seeded 90/10 split); reports NLL per character in nats")
     .addOption(new Option("--model <model>", "bigram (counts), mlp (Bengio et al. 2003), gru (recurrent) or transformer (decoder-only, pre-norm)").default("mlp"))
-    .option("--epochs <n>", "passes over the training names (mlp 10, gru 4, transformer 4)")
+    .option("--epochs <n>", "passes over the training names (mlp 10, gru 4, transformer 3)")
     .option("--batch <n>", "mini-batch size: windows for mlp (128), names for gru and transformer (32)")
     .option("--lr <rate>", "peak learning rate, cosine-decayed to a tenth (mlp and gru 0.01 with Adam, transformer 0.003 with AdamW)")
     .option("--context <n>", "characters of context (mlp 3; gru and transformer 16, the longest sequence)")

@@ -19,7 +19,11 @@ export interface AttentionOptions {
    * PyTorch's boolean masks) or a float tensor added to the scores (e.g. −∞ to block).
    */
   mask?: Tensor | null;
-  /** Query i attends only to keys j ≤ i (a lower-triangular L×S mask, as PyTorch's `is_causal`). Default false. */
+  /**
+   * Query i attends only to keys j ≤ i (a lower-triangular L×S mask, as PyTorch's `is_causal`). Default false.
+   * Without a bool `mask` it is applied by adding −∞ above the diagonal, so a score of +∞ there (an
+   * overflowed q·k) gives NaN, as it would below the diagonal.
+   */
   causal?: boolean;
   /** Multiplies the scores; default 1/√E. */
   scale?: number;
