@@ -2,8 +2,7 @@
 // outputs and gradients of L = Σ y·W in float64 to 1e-6, and nn.MultiheadAttention's names, shapes and weights.
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { grad, matmul, randn, tensor, transpose, type Tensor } from "../src/index.js";
-import { matmulBT } from "../src/ops/linalg.js";
+import { grad, randn, tensor, type Tensor } from "../src/index.js";
 import { nn } from "../src/index.js";
 const { MultiheadAttention, scaledDotProductAttention } = nn;
 import { expectAllClose } from "./helpers/close.js";
@@ -52,16 +51,6 @@ describe(`scaledDotProductAttention against PyTorch ${fixture.torch}`, () => {
     // Second order: the gradient of Σ ∂L/∂q (a Hessian-vector product with a vector of ones).
     const hv = (f: (a: Tensor) => Tensor) => grad((a: Tensor) => grad(f)(a).sum())(q);
     expectAllClose(hv(additive), hv(selected));
-  });
-
-  it("matmulBT(a, b) is a·bᵀ over the last two dimensions, with the gradients of matmul(a, transpose(b))", () => {
-    const a = randn([2, 3, 4], { seed: 5, dtype: "float64" }), b = randn([2, 5, 4], { seed: 6, dtype: "float64" });
-    const plain = (x: Tensor, y: Tensor): Tensor => matmul(x, transpose(y, [0, 2, 1]));
-    expectAllClose(matmulBT(a, b), plain(a, b));
-    const w = randn([2, 3, 5], { seed: 7, dtype: "float64" });
-    for (const argnums of [0, 1] as const) {
-      expectAllClose(grad((x: Tensor, y: Tensor) => matmulBT(x, y).mul(w).sum(), { argnums })(a, b) as Tensor, (grad((x: Tensor, y: Tensor) => plain(x, y).mul(w).sum(), { argnums })(a, b) as Tensor));
-    }
   });
 
   it("checks shapes and refuses a mask that leaves a query nothing to attend to", () => {

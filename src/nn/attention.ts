@@ -10,7 +10,6 @@ import { linear } from "./linear.js";
 import { Module } from "./module.js";
 import { Linear } from "./layers.js";
 import { glorotUniform } from "./init.js";
-import { matmulBT } from "../ops/linalg.js";
 
 /** Options for `scaledDotProductAttention`. */
 export interface AttentionOptions {
@@ -47,8 +46,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if (k.shape[k.rank - 1] !== e) throw new ShapeError(`${op}: q is ${fmtShape(q.shape)} and k is ${fmtShape(k.shape)}; their last dimensions (E) must agree`);
   if (v.shape[v.rank - 2] !== s) throw new ShapeError(`${op}: k is ${fmtShape(k.shape)} and v is ${fmtShape(v.shape)}; they need the same number of keys (S, second to last)`);
   const scale = options.scale ?? 1 / Math.sqrt(e);
-  // q·kᵀ reads k through transposed strides (no copy of kᵀ in either pass) when the batch ranks agree.
-  let scores = q.rank === k.rank ? matmulBT(q, k) : matmul(q, transpose(k, [...Array.from({ length: k.rank - 2 }, (_, i) => i), k.rank - 1, k.rank - 2]));
+  let scores = matmul(q, transpose(k, [...Array.from({ length: k.rank - 2 }, (_, i) => i), k.rank - 1, k.rank - 2]));
   scores = scores.mul(scale);
   let allowed: Tensor | null = null;
   const mask = options.mask ?? null;

@@ -135,16 +135,6 @@ export function matmulNT(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * a · bᵀ over the last two dimensions, [..., m, k] · [..., n, k]ᵀ → [..., m, n], leading dimensions
- * broadcast: attention's scores q·kᵀ. b is read through transposed strides (no transposed copy in the
- * forward pass or the VJP, where `matmul(a, transpose(b))` copies in both).
- * @internal Used by `nn.scaledDotProductAttention`; callers check shapes first.
- */
-export function matmulBT(a: Tensor, b: Tensor): Tensor {
-  return mm(a, b, false, true);
-}
-
-/**
  * Inner product of two 1-D tensors (matmul for higher ranks).
  * @throws ShapeError when lengths differ
  */
