@@ -15,6 +15,7 @@ export { vmap, type VmapOptions, type AxisTree } from "./autodiff/vmap.js";
 export { jacfwd, jacrev, hessian, hvp, type JacobianOptions } from "./autodiff/jacobian.js";
 export { customVjp, customJvp, type CustomRuleOptions, type CustomVjpOptions, type CustomJvpOptions, type CustomJvpPrimals, type CustomJvpTangents } from "./autodiff/custom.js";
 export { checkpoint, type CheckpointOptions } from "./autodiff/checkpoint.js";
+export { jit, type JitOptions, type Jitted, type Lowered } from "./jit/jit.js";
 export { checkGrads, type CheckGradsOptions } from "./autodiff/check-grads.js";
 export { detectAnomaly } from "./autodiff/anomaly.js";
 export type { Pytree, TensorTree } from "./autodiff/tree.js";

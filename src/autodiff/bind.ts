@@ -5,6 +5,7 @@ import { recordNode } from "./record.js";
 import { checkForward, anomalyState } from "./anomaly.js";
 import { ShapeError } from "../core/errors.js";
 import { fmtShape } from "../core/shape.js";
+import type { StageTrace } from "../jit/stage.js";
 
 /**
  * Applies a primitive: the single entry point every op goes through.
@@ -39,6 +40,7 @@ export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
     primals[i] = xi._trace === top ? xi._primal! : xi;
   }
   if (top.kind === "batch") return bindBatched(prim, x, primals, params, top);
+  if (top.kind === "stage") return (top as StageTrace).apply(prim, x, primals, params);
   const outPrimal = bind(prim, primals, params);
   if (prim.nonDifferentiable) return outPrimal;
   const out = Tensor._box(outPrimal, top);

@@ -61,7 +61,7 @@ export function checkpoint<Args extends Pytree[]>(f: (...args: Args) => Tensor, 
     let top = -1, topIsForward = false;
     for (const i of at) {
       const t = flat[i] as Tensor, id = traceIdOf(t);
-      if (id > top) { top = id; topIsForward = t._trace!.kind === "forward"; }
+      if (id > top) { top = id; topIsForward = t._trace!.kind === "forward" || t._trace!.kind === "stage"; }
     }
     if (top < 0 || topIsForward) {
       // Nothing to drop: no reverse trace records the arguments (or the newest is forward mode, which keeps no

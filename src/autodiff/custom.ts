@@ -174,7 +174,8 @@ function tensorCustomVjp<R>(
     const args = toTensors(name, raw);
     const { top, inner } = unboxTop(args);
     const run = f as (...a: Tensor[]) => Tensor;
-    if (top === null) return checkOut(name, "f", run(...args));
+    // Under jit (a stage trace on top), f itself is staged: its ops are recorded; rules apply when differentiated.
+    if (top === null || top.kind === "stage") return checkOut(name, "f", run(...args));
     if (top.kind === "batch") return batchedCustomVjp(name, f as never, fwd as never, bwd, top, args, inner);
     if (top.kind === "forward") return forwardThroughF(name, run, call as (...a: Tensor[]) => Tensor, top, args, inner);
     const [out, residuals] = (fwd as (...a: Tensor[]) => [Tensor, R])(...inner);
@@ -296,7 +297,7 @@ function tensorCustomJvp(
   const call = (...raw: TensorLike[]): Tensor => {
     const args = toTensors(name, raw);
     const { top, inner } = unboxTop(args);
-    if (top === null) return checkOut(name, "f", f(...args));
+    if (top === null || top.kind === "stage") return checkOut(name, "f", f(...args));
     if (top.kind === "batch") {
       // The default batching rule: the same custom function one level down, its parts vmapped.
       const inAxes = args.map((a) => (a._trace === top ? 0 : null));

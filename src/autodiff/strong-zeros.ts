@@ -5,6 +5,7 @@ import { isFloat, type TypedArray } from "../core/dtype.js";
 import { kernels } from "../kernels/registry.js";
 import { requestingNaNMarks, takeNaNFreeMark } from "../kernels/nan-marks.js";
 import { mul, where } from "../ops/index.js";
+import { stagedTracer } from "./trace.js";
 
 /**
  * Zeros are strong in the chain rule's products: where an elementwise op's incoming tangent or cotangent is
@@ -22,6 +23,14 @@ import { mul, where } from "../ops/index.js";
  */
 export function strongZeros(c: Tensor, zeroWhere: () => Tensor): Tensor {
   if (!isFloat(c.dtype)) return c;
+  const staged = stagedTracer(c);
+  if (staged !== null) {
+    // Under jit: a NaN now means this program always repairs (right for every value); otherwise it takes the
+    // fast path, with a check fused into its loop that sends a call meeting a NaN to eager evaluation.
+    if (mayHoldNaN(staged._primal!._data!)) return where(zeroWhere(), 0, c);
+    staged._trace!.guardNoNaN?.(staged);
+    return c;
+  }
   const d = c._data ?? c._concreteValue(true)._data!; // the whole batch under vmap: the repair is elementwise
   return mayHoldNaN(d) ? where(zeroWhere(), 0, c) : c;
 }

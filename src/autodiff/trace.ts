@@ -24,8 +24,18 @@ export class Trace {
    * axis in front, while its own shape is one example's shape. 0 for other traces.
    */
   readonly size: number;
+  /**
+   * Stage traces (`jit`): told when a library rule reads the concrete value under one of its tracers
+   * (`_concreteValue(true)`), so the program can check on later calls that the value is unchanged.
+   */
+  onRead?(tracer: Tensor): void;
+  /**
+   * Stage traces: records that the program is right only while `tracer`'s value has no NaN (a rule took its
+   * fast path, as strongZeros does); a call where it has one runs f eagerly instead.
+   */
+  guardNoNaN?(tracer: Tensor): void;
   constructor(
-    readonly kind: "reverse" | "forward" | "batch",
+    readonly kind: "reverse" | "forward" | "batch" | "stage",
     id?: number,
     size = 0,
   ) {
@@ -33,6 +43,24 @@ export class Trace {
     this.tape = kind === "reverse" && id !== 0 ? [] : null;
     this.size = size;
   }
+}
+
+/**
+ * Whether `t` is, or boxes, a tracer of a `jit` trace (a staged value): its value is known while `jit`
+ * traces, but the recorded program will run later on other values, so a rule must not choose a branch
+ * from it. Rules with a value-dependent fast path (strongZeros, pow's mask, prod's zero handling) take
+ * their general branch for staged values; any other read is checked when the program runs (see src/jit).
+ */
+export function isStaged(t: Tensor): boolean {
+  return stagedTracer(t) !== null;
+}
+
+/** The tracer of a `jit` trace that `t` is or boxes, or null (see `isStaged`). */
+export function stagedTracer(t: Tensor): Tensor | null {
+  for (let u: Tensor | null = t; u !== null && u._data === null; u = u._primal) {
+    if (u._trace !== null && u._trace.kind === "stage") return u;
+  }
+  return null;
 }
 
 /** The trace behind `requiresGrad` tensors and `loss.backward()`: below every functional transform. */

@@ -188,11 +188,19 @@ export class Tensor {
   }
 
   /** @internal The concrete tensor under all boxes. */
-  _concreteValue(throughBatches = false): Tensor {
+  _concreteValue(throughBatches = false, accessor = ".data"): Tensor {
     let t: Tensor = this;
     while (t._data === null) {
       if (!throughBatches && t._trace !== null && t._trace.kind === "batch") {
         throw new ValueError(`vmap: cannot read the values of a batched tensor (shape ${fmtShape(t.shape)} per example) inside vmap; compute with ops, or return it from the function and read it outside`);
+      }
+      if (t._trace !== null && t._trace.kind === "stage") {
+        if (!throughBatches) {
+          throw new ValueError(`jit: ${accessor} reads the value of a traced tensor (shape ${fmtShape(t.shape)}, ${t.dtype}) inside jit(f); the compiled program must work for every value, so f cannot branch on it. Choose values with where(cond, a, b), or pass the argument in staticArgnums (it is then part of the cache key)`);
+        }
+        // A library rule read a staged value (a range check, labels made one-hot): the program keeps
+        // what it saw and checks it on every call (see src/jit/stage.ts).
+        t._trace.onRead?.(t);
       }
       if (t._primal === null) {
         throw new GradientError("internal error: a VJP rule read an input or output value that its primitive's `residuals` does not keep; please report this with the program that triggered it");
@@ -215,12 +223,12 @@ export class Tensor {
     if (this.size !== 1) {
       throw new ValueError(`item: tensor has ${this.size} elements (shape ${fmtShape(this.shape)}); item() needs exactly one`);
     }
-    return this.data[0]!;
+    return this._concreteValue(false, "item()")._data![0]!;
   }
 
   /** The values as nested arrays (a number for a scalar; booleans for bool tensors). */
   toArray(): NestedArray {
-    const data = this.data;
+    const data = this._concreteValue(false, "toArray()")._data!;
     const asValue = (v: number): number | boolean => (this.dtype === "bool" ? v !== 0 : v);
     if (this.shape.length === 0) return asValue(data[0]!);
     let offset = 0;

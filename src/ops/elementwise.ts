@@ -9,6 +9,7 @@ import { operand, operands } from "./operands.js";
 import { cast, where } from "./select.js";
 import { reluGrad, sigmoidGrad, sigmoidSlope, squareGrad, tanhGrad, tanhSlope } from "./fused-grad.js";
 import { broadcastingRule } from "../core/batching.js";
+import { isStaged } from "../autodiff/trace.js";
 
 // Local partials are written with public ops so that higher derivatives come from composition.
 // Kink conventions follow PyTorch and are documented on each public function below.
@@ -146,6 +147,7 @@ function comparison(name: "equal" | "notEqual" | "greater" | "greaterEqual" | "l
  */
 function powerRule(a: Tensor, b: Tensor): Tensor {
   const p = mul(b, pow(a, sub(b, 1)));
+  if (isStaged(b)) return where(mul(cast(equal(a, 0), "int32"), cast(equal(b, 0), "int32")), 0, p); // jit: for every value
   const bv = b._concreteValue(true).data; // every example under vmap: the mask is elementwise
   let zero = false;
   for (let i = 0; i < bv.length; i++) {

@@ -53,7 +53,8 @@ function fusedImpl(name: keyof KernelTable["fusedGrad"]) {
 // The kernels need operands of one shape: unbatched operands get the batch axis too.
 const SAME_SHAPES = { batch: leadingRule<null>() };
 
-const prims = {
+/** @internal The fused backward primitives (for jit's fused loops). */
+export const fusedGradPrims = {
   // tanhGrad = ct·sech²(x): ∂/∂x = ct·(−2·tanh x·sech² x) = −2·y·out, ∂/∂y = 0, ∂/∂ct = sech² x.
   tanhGrad: elementwise("tanhGrad", saturatingImpl("tanhGrad"), [
     (x, out) => mul(-2, mul(x[1]!, out)),
@@ -88,11 +89,11 @@ export function tanhSlope(x: Tensor): Tensor { return square(reciprocal(cosh(x))
 export function sigmoidSlope(x: Tensor, y: Tensor): Tensor { return mul(y, sigmoid(neg(x))); }
 
 /** @internal ct·tanh'(x) in one pass, from x, y = tanh(x) and ct (same shapes). */
-export function tanhGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.tanhGrad, [x, y, ct], null); }
+export function tanhGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(fusedGradPrims.tanhGrad, [x, y, ct], null); }
 /** @internal ct·σ'(x) in one pass, from x, y = σ(x) and ct (same shapes). */
-export function sigmoidGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(prims.sigmoidGrad, [x, y, ct], null); }
+export function sigmoidGrad(x: Tensor, y: Tensor, ct: Tensor): Tensor { return bind(fusedGradPrims.sigmoidGrad, [x, y, ct], null); }
 /** @internal 0 where x ≤ 0, else ct (so ct where x is NaN), in one pass. */
-export function reluGrad(x: Tensor, ct: Tensor): Tensor { return bind(prims.reluGrad, [x, ct], null); }
+export function reluGrad(x: Tensor, ct: Tensor): Tensor { return bind(fusedGradPrims.reluGrad, [x, ct], null); }
 /** @internal 2·x·ct in one pass. */
-export function squareGrad(x: Tensor, ct: Tensor): Tensor { return bind(prims.squareGrad, [x, ct], null); }
+export function squareGrad(x: Tensor, ct: Tensor): Tensor { return bind(fusedGradPrims.squareGrad, [x, ct], null); }
 

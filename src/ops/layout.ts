@@ -9,7 +9,8 @@ import { operand } from "./operands.js";
 import { sum } from "./reduce.js";
 import { leadingRule } from "../core/batching.js";
 
-const reshapePrim: Primitive<Shape> = {
+/** @internal (for jit's fused loops) */
+export const reshapePrim: Primitive<Shape> = {
   name: "reshape",
   batch: leadingRule((shape, size) => [size, ...shape]),
   // Row-major storage means a reshape is a new header over the same (immutable) data: no copy.
@@ -46,7 +47,8 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   return bind(reshapePrim, [t], target);
 }
 
-const broadcastPrim: Primitive<Shape> = {
+/** @internal (for jit's fused loops) */
+export const broadcastPrim: Primitive<Shape> = {
   name: "broadcastTo",
   // Line x's example dimensions up with the target's (1s after the batch axis), then broadcast the batch.
   batch: ([x], _b, shape, size, self) =>

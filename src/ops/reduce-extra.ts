@@ -5,6 +5,7 @@ import { normalizeAxes, sizeOf } from "../core/shape.js";
 import { ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
+import { isStaged } from "../autodiff/trace.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape } from "./layout.js";
 import { cast, where } from "./select.js";
@@ -36,9 +37,12 @@ function expand(v: Tensor, x: Tensor, axes: readonly number[]): Tensor {
  * (with three or more zeros every second derivative really is 0).
  */
 function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tensor {
-  const data = x._concreteValue(true).data; // under vmap, every example: the zero-safe branch is right for all
-  let hasZero = false;
-  for (let i = 0; i < data.length; i++) if (data[i] === 0) { hasZero = true; break; }
+  // Under jit the zero-safe branch (right for every value); under vmap, every example is read.
+  let hasZero = isStaged(x);
+  if (!hasZero) {
+    const data = x._concreteValue(true).data;
+    for (let i = 0; i < data.length; i++) if (data[i] === 0) { hasZero = true; break; }
+  }
   if (!hasZero) return div(expand(out, x, axes), x);
   const isZero = equal(x, 0);
   const nonZero = where(isZero, 1, x);

@@ -4,6 +4,7 @@ import { allocate, isFloat, type DType } from "../core/dtype.js";
 import { normalizeAxis, sizeOf, type Shape } from "../core/shape.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
+import { isStaged } from "../autodiff/trace.js";
 import { operand } from "./operands.js";
 import { reshape, transpose } from "./layout.js";
 import { cast, where } from "./select.js";
@@ -71,7 +72,8 @@ function zeroSplit(x: Tensor, axis: number) {
 }
 
 // Under vmap this looks at every example: the zero-safe branch is right for all of them.
-const hasZero = (x: Tensor): boolean => x._concreteValue(true).data.includes(0);
+// Under jit, assume zeros: the program must hold for every value.
+const hasZero = (x: Tensor): boolean => isStaged(x) || x._concreteValue(true).data.includes(0);
 /** Zeros per slice handled exactly by the recursion; past this, derivatives of order > MAX_ZERO_DEPTH may drop terms. */
 const MAX_ZERO_DEPTH = 8;
 

@@ -10,7 +10,8 @@ import { DTypeError } from "../core/errors.js";
 import { broadcastTo } from "./layout.js";
 import { broadcastingRule } from "../core/batching.js";
 
-const castPrim: Primitive<DType> = {
+/** @internal (for jit's fused loops) */
+export const castPrim: Primitive<DType> = {
   name: "cast",
   batch: broadcastingRule(),
   impl: ([x], dtype) => (x!.dtype === dtype ? x! : castConcrete(x!, dtype)),
@@ -40,7 +41,8 @@ function materialize(x: Tensor, dtype: DType, shape: readonly number[]): Tensor 
   return t;
 }
 
-const wherePrim: Primitive<null> = {
+/** @internal (for jit's fused loops) */
+export const wherePrim: Primitive<null> = {
   name: "where",
   batch: broadcastingRule(),
   impl([c, a, b]) {
@@ -75,7 +77,8 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   return bind(wherePrim, [c.dtype === "bool" ? c : cast(c, "bool"), x, y], null);
 }
 
-const stopPrim: Primitive<null> = {
+/** @internal (for jit's fused loops) */
+export const stopPrim: Primitive<null> = {
   name: "stopGradient",
   batch: broadcastingRule(),
   // A new tensor object over the same storage: the caller may set requiresGrad on it or update it in

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { availableBackends, cast, checkGrads, getBackend, Rng, setBackend, Tensor, tensor, vjp, type BackendName, type DType, type Pytree } from "../../src/index.js";
 import { setKernelMinimums } from "../../src/kernels/registry.js";
 import { batchingTable } from "./batching-table.js";
+import { jitTable } from "./jit-table.js";
 
 /** One generated call: float64 arguments (and pass-through extras such as int32 indices) and the function. */
 export interface Case {
@@ -90,11 +91,13 @@ export function labelled(c: Case): Case {
 /**
  * Registers one vitest case per spec; each runs `numRuns` generated cases through checkGrads. Then, for
  * every other backend present, one case per spec that compares its values and VJPs with the js backend's,
- * and one per spec that checks vmap against loops (test/helpers/batching-table.ts).
+ * one per spec that checks vmap against loops (test/helpers/batching-table.ts), and one per spec that
+ * checks jit against eager evaluation (test/helpers/jit-table.ts).
  */
 export function propertyTable(specs: readonly OpSpec[], defaults: { numRuns: number }): void {
   backendParity(specs);
   batchingTable(specs);
+  jitTable(specs);
   for (const spec of specs) {
     it(`${spec.name}: order ${spec.order ?? 2}, fwd and rev, vs central differences + duality`, () => {
       let seed = 0;

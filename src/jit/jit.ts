@@ -1,0 +1,190 @@
+import { Tensor } from "../core/tensor.js";
+import { ValueError } from "../core/errors.js";
+import { IMPERATIVE_TRACE, gradMode } from "../autodiff/trace.js";
+import { leaves, rebuild, TreeDef } from "../autodiff/tree.js";
+import { StageTrace, ClosureOverTracer } from "./stage.js";
+import { compile, GuardFailed, type Compiled } from "./compile.js";
+import { programText } from "./text.js";
+
+/** Options for `jit`. */
+export interface JitOptions {
+  /**
+   * Arguments that are not traced but are part of the cache key: numbers, strings and booleans by value,
+   * objects (a tensor included) by identity. f may branch on them in JavaScript; each new value traces again.
+   */
+  staticArgnums?: number | readonly number[];
+}
+
+/** A program staged by `jit` for one signature, as `jit(f).lower(...args)` returns it. */
+export interface Lowered {
+  /** The program in the notation of `trace().toText()`, its fused groups marked. */
+  toText(): string;
+  /** Number of fused groups (each one generated loop). */
+  readonly fusedGroups: number;
+  /** Number of primitive applications recorded. */
+  readonly steps: number;
+}
+
+/** A jitted function: f's signature, plus `lower` to inspect the program for given arguments. */
+export type Jitted<F extends (...args: never[]) => unknown> = F & {
+  /** Traces (or takes from the cache) the program for these arguments without running it. */
+  lower(...args: Parameters<F>): Lowered;
+};
+
+interface Entry {
+  /** Null: f runs unstaged for this signature (it closes over a tensor an outer transform traces). */
+  readonly compiled: Compiled | null;
+  /** f's output as traced: its structure, and (in `outLeaves`) which leaves are tensors (program outputs, in order). */
+  readonly outTree: unknown;
+  readonly outLeaves: readonly (Tensor | number)[];
+  readonly names: readonly (string | undefined)[];
+}
+
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 1;
+
+function staticKey(v: unknown): string {
+  if (v === null || v === undefined || typeof v === "number" || typeof v === "string" || typeof v === "boolean" || typeof v === "bigint") {
+    return `${typeof v}:${String(v)}`;
+  }
+  const o = v as object;
+  let id = objectIds.get(o);
+  if (id === undefined) objectIds.set(o, (id = nextObjectId++));
+  return `object#${id}`;
+}
+
+/** True when `t` is traced by a transform (grad, vjp, jvp, vmap, requiresGrad outside noGrad): jit then inlines f. */
+function traced(t: Tensor): boolean {
+  return t._trace !== null && !(t._trace === IMPERATIVE_TRACE && !gradMode.enabled);
+}
+
+/**
+ * Staged execution (JAX's `jit`): the first call with a new signature runs f once while recording every
+ * primitive it applies into a program, compiles it, and caches it; later calls with the same signature run
+ * the compiled program. A signature is the pytree structure of the arguments, each tensor leaf's shape and
+ * dtype, each number leaf's value, and the values of the `staticArgnums` arguments.
+ *
+ * Compiling groups runs of elementwise primitives over the same number of elements (an operand may be a
+ * single element) into one generated loop each, forward and backward alike when f computes a gradient, so
+ * intermediates stay in registers instead of memory; values that only other fused loops read reuse buffers
+ * freed by liveness; and the program runs as a flat list of steps bound to their kernels, with none of the
+ * tracing machinery of eager ops. Other primitives (matmul, reductions, …) call their usual kernels.
+ *
+ * Composition: inside grad, vjp, jvp, vmap, or another jit (arguments that are tracers), `jit(f)` calls f
+ * directly, so the outer transform sees f's ops (and an outer jit stages them in its own program, fusing
+ * across). `jit(grad(f))`, `jit(vmap(f))`, … stage the whole transformed computation, backward pass included.
+ *
+ * Conventions: numbers among the arguments are static (each value traces once). Tensors f creates from
+ * nothing (zeros, randn, …) or reads from its closure are constants of the program: random draws are taken
+ * once, at tracing, and a closed-over tensor is read by reference on every call (an in-place update shows).
+ * f is called again, unstaged, when it closes over a tensor that an outer transform traces (a requiresGrad
+ * parameter outside noGrad, say), or when a value a library rule read while tracing (labels, indices) differs.
+ * @param f takes and returns pytrees of tensors (and numbers)
+ * @returns a function with f's signature, plus `lower(...args)` returning the program (`toText()`)
+ * @throws ValueError when f is not a function or staticArgnums is not a list of argument positions; when
+ *   called, ValueError if f reads a traced tensor's value (`.data`, `.item()`, `.toArray()`, printing),
+ *   naming the accessor and suggesting `where` or `staticArgnums`
+ */
+export function jit<F extends (...args: never[]) => unknown>(f: F, options: JitOptions = {}): Jitted<F> {
+  if (typeof f !== "function") throw new ValueError(`jit: f must be a function, got ${f === null ? "null" : typeof f}; e.g. jit((x) => x.square().sum())`);
+  const sa = options.staticArgnums ?? [];
+  const statics = new Set(typeof sa === "number" ? [sa] : sa);
+  for (const i of statics) {
+    if (!Number.isInteger(i) || i < 0) throw new ValueError(`jit: staticArgnums must hold argument positions (integers ≥ 0), got ${JSON.stringify(options.staticArgnums)}`);
+  }
+  const cache = new Map<string, Entry>();
+  const call = f as unknown as (...args: unknown[]) => unknown;
+
+  const keyOf = (args: readonly unknown[]): string => {
+    const parts: string[] = [];
+    args.forEach((a, i) => {
+      if (statics.has(i)) {
+        parts.push(`${i}=${staticKey(a)}`);
+        return;
+      }
+      const ls = leaves(a);
+      parts.push(`${i}:${new TreeDef(a).toString()}<${ls.map((l) => (l instanceof Tensor ? `${l.dtype}[${l.shape.join(",")}]` : `#${l}`)).join(" ")}>`);
+    });
+    return `${args.length}|${parts.join("|")}`;
+  };
+
+  const tensorLeaves = (args: readonly unknown[]): Tensor[] =>
+    args.flatMap((a, i) => (statics.has(i) ? [] : leaves(a).filter((l): l is Tensor => l instanceof Tensor)));
+
+  /** Traces f on these arguments: the entry, and the values of this (first) call. */
+  const traceEntry = (args: readonly unknown[]): { entry: Entry; result: unknown } => {
+    const tr = new StageTrace();
+    const inputs: Tensor[] = [];
+    const boxed = args.map((a, i) => {
+      if (statics.has(i)) return a;
+      return rebuild(a, leaves(a).map((l) => {
+        if (!(l instanceof Tensor)) return l;
+        const b = tr.input(l._concreteValue());
+        inputs.push(b);
+        return b;
+      }));
+    });
+    let out: unknown;
+    try {
+      out = call(...boxed);
+    } catch (e) {
+      if (!(e instanceof ClosureOverTracer)) throw e;
+      return { entry: { compiled: null, outTree: null, outLeaves: [], names: [] }, result: call(...args) };
+    }
+    const outLeaves = leaves(out);
+    const tensors = outLeaves.filter((l): l is Tensor => l instanceof Tensor);
+    let prog;
+    try {
+      prog = tr.program(inputs, tensors);
+    } catch (e) {
+      if (!(e instanceof ClosureOverTracer)) throw e;
+      return { entry: { compiled: null, outTree: null, outLeaves: [], names: [] }, result: call(...args) };
+    }
+    const compiled = compile(prog);
+    const result = rebuild(out, outLeaves.map((l) => (l instanceof Tensor && l._trace === tr ? l._primal! : l)));
+    const entry: Entry = { compiled, outTree: out, outLeaves, names: inputs.map((t) => t.name) };
+    return { entry, result };
+  };
+
+  const run = (entry: Entry, args: readonly unknown[]): unknown => {
+    if (entry.compiled === null) return call(...args);
+    let outs: Tensor[];
+    try {
+      outs = entry.compiled.run(tensorLeaves(args));
+    } catch (e) {
+      if (e instanceof GuardFailed) return call(...args);
+      throw e;
+    }
+    let k = 0;
+    return rebuild(entry.outTree, entry.outLeaves.map((l) => (l instanceof Tensor ? outs[k++]! : l)));
+  };
+
+  const jitted = (...args: unknown[]): unknown => {
+    if (tensorLeaves(args).some(traced)) return call(...args);
+    const key = keyOf(args);
+    const entry = cache.get(key);
+    if (entry !== undefined) return run(entry, args);
+    const { entry: fresh, result } = traceEntry(args);
+    cache.set(key, fresh);
+    return result;
+  };
+
+  const lower = (...args: unknown[]): Lowered => {
+    if (tensorLeaves(args).some(traced)) throw new ValueError("jit: lower() needs concrete arguments; it was given tensors traced by another transform");
+    const key = keyOf(args);
+    let entry = cache.get(key);
+    if (entry === undefined) {
+      entry = traceEntry(args).entry;
+      cache.set(key, entry);
+    }
+    const c = entry.compiled;
+    if (c === null) throw new ValueError("jit: f closes over a tensor that another transform traces (e.g. a requiresGrad parameter outside noGrad), so it runs unstaged and has no program; pass that tensor as an argument");
+    return {
+      toText: () => programText(c, entry.names),
+      fusedGroups: c.items.filter((it) => it.kind === "group").length,
+      steps: c.program.steps.length,
+    };
+  };
+
+  return Object.assign(jitted, { lower }) as unknown as Jitted<F>;
+}

@@ -1,0 +1,47 @@
+import type { Tensor } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import type { DType, TypedArray } from "../core/dtype.js";
+import type { Shape } from "../core/shape.js";
+
+// A staged program: what `jit` records from one run of f. Values are numbered; each is an input of f, a
+// constant (a concrete tensor f used that does not depend on its inputs), or the output of one step.
+
+/** One value of a program: its number is its index in `Program.values`. */
+export type ValueDef =
+  | { readonly kind: "input"; readonly shape: Shape; readonly dtype: DType }
+  | { readonly kind: "const"; readonly shape: Shape; readonly dtype: DType; readonly value: Tensor }
+  | { readonly kind: "step"; readonly shape: Shape; readonly dtype: DType };
+
+/** A primitive application: `out = prim(args…)`. */
+export interface OpStep {
+  readonly kind: "op";
+  readonly prim: Primitive;
+  readonly params: unknown;
+  readonly args: readonly number[];
+  readonly out: number;
+}
+
+/**
+ * A check recorded when a library rule read a staged value while tracing (labels made one-hot, an index
+ * range check): the program is right only while that value equals what tracing saw. A call where it
+ * differs runs f eagerly instead.
+ */
+export interface GuardStep {
+  readonly kind: "guard";
+  readonly arg: number;
+  /** "equal": the value must equal `expected`; "noNaN": it must hold no NaN (checked inside a fused loop when it can be). */
+  readonly test: "equal" | "noNaN";
+  readonly expected: TypedArray | null;
+}
+
+export type Step = OpStep | GuardStep;
+
+/** The recorded program of one signature. */
+export interface Program {
+  readonly values: readonly ValueDef[];
+  /** Value numbers of f's tensor inputs, in leaf order. */
+  readonly inputs: readonly number[];
+  readonly steps: readonly Step[];
+  /** Value numbers of f's output leaves, in leaf order. */
+  readonly outputs: readonly number[];
+}

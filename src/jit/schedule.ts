@@ -1,0 +1,144 @@
+import { sizeOf } from "../core/shape.js";
+import type { OpStep, Program } from "./program.js";
+import { snippetOf } from "./templates.js";
+
+// Fusion: which steps run together in one loop. A group is a run of elementwise steps over the same number
+// of elements (an operand may also be a single element, read once); it runs as one pass over memory, and
+// only the values used outside it are written out.
+
+/** A fused group: its steps (indices into `Program.steps`), the values it reads and the ones it writes out. */
+export interface Group {
+  /** Op steps, and NaN checks of member values (guard steps), in program order. */
+  readonly members: readonly number[];
+  /** Elements per value (every member's output has this many). */
+  readonly size: number;
+  /** Values read from outside the group, in order of first use. */
+  readonly inputs: readonly number[];
+  /** Member outputs used after the group or returned by the program. */
+  readonly outputs: readonly number[];
+}
+
+/** What the compiled program runs, in order: one primitive step, or one fused group. */
+export type Item = { readonly kind: "step"; readonly step: number } | { readonly kind: "group"; readonly group: Group };
+
+/**
+ * Past this many steps a group is split: one generated function per part keeps each small enough for
+ * V8 to compile quickly and optimise (a long scalar chain would otherwise make one enormous function).
+ */
+export const MAX_GROUP_STEPS = 400;
+
+/**
+ * How a fused loop reads an operand of m elements for an output of n: "full" (m = n, same order), "scalar"
+ * (m = 1, read once), "suffix" (the operand's shape, without leading 1s, is the output's trailing dimensions,
+ * as a bias row: element i reads i mod m), or null when it broadcasts some other way (not fusible).
+ */
+export function operandMode(operand: readonly number[], out: readonly number[]): "full" | "scalar" | "suffix" | null {
+  const m = sizeOf(operand), n = sizeOf(out);
+  if (m === n) return "full";
+  if (m === 1) return "scalar";
+  let k = 0;
+  while (k < operand.length && operand[k] === 1) k++;
+  const core = operand.slice(k);
+  if (core.length > out.length) return null;
+  const tail = out.slice(out.length - core.length);
+  return core.every((d, i) => d === tail[i]) ? "suffix" : null;
+}
+
+/** Whether a step can join a fused group: a library elementwise primitive whose operands each have a fused read mode. */
+export function isFusible(prog: Program, s: OpStep): boolean {
+  if (snippetOf(s.prim) === undefined) return false;
+  const out = prog.values[s.out]!.shape;
+  if (sizeOf(out) === 0) return false;
+  return s.args.every((a) => operandMode(prog.values[a]!.shape, out) !== null);
+}
+
+/**
+ * Orders the program into items. Greedy, in program order: an elementwise step joins the open group when it
+ * has the group's size and reads nothing computed by a step that must wait for the group; any other step that
+ * reads a value of the open group waits (it runs right after the group), and one that does not runs at once.
+ * Linear in the program's size (typed arrays, no per-value sets): a scalar chain records ~10⁵ steps.
+ */
+export function schedule(prog: Program): Item[] {
+  const steps = prog.steps;
+  const nValues = prog.values.length;
+  // Per value: the group that computes it (−1: none), and the group whose waiting steps compute it.
+  const producedIn = new Int32Array(nValues).fill(-1);
+  const waitsFor = new Int32Array(nValues).fill(-1);
+  const groupOfStep = new Int32Array(steps.length).fill(-1);
+  const plan: ({ kind: "step"; step: number } | { kind: "group"; id: number })[] = [];
+  const groups: { members: number[]; size: number }[] = [];
+  let open = -1;
+  let waiting: number[] = [];
+  const close = (): void => {
+    if (open >= 0) plan.push({ kind: "group", id: open });
+    for (const k of waiting) plan.push({ kind: "step", step: k });
+    open = -1;
+    waiting = [];
+  };
+  for (let k = 0; k < steps.length; k++) {
+    const s = steps[k]!;
+    if (s.kind === "op" && isFusible(prog, s)) {
+      const n = sizeOf(prog.values[s.out]!.shape);
+      if (open >= 0) {
+        const g = groups[open]!;
+        // One-element groups run as calls on registers (compile.ts), so they need no size limit.
+        let blocked = n !== g.size || (n > 1 && g.members.length >= MAX_GROUP_STEPS);
+        for (let i = 0; !blocked && i < s.args.length; i++) if (waitsFor[s.args[i]!] === open) blocked = true;
+        if (blocked) close();
+      }
+      if (open < 0) {
+        open = groups.length;
+        groups.push({ members: [], size: n });
+      }
+      groups[open]!.members.push(k);
+      groupOfStep[k] = open;
+      producedIn[s.out] = open;
+      continue;
+    }
+    if (s.kind === "guard" && s.test === "noNaN" && open >= 0 && producedIn[s.arg] === open) {
+      groups[open]!.members.push(k); // checked inside the loop, on the value in a register
+      groupOfStep[k] = open;
+      continue;
+    }
+    let dependent = false;
+    if (open >= 0) {
+      if (s.kind === "op") {
+        for (let i = 0; !dependent && i < s.args.length; i++) dependent = producedIn[s.args[i]!] === open || waitsFor[s.args[i]!] === open;
+      } else dependent = producedIn[s.arg] === open || waitsFor[s.arg] === open;
+    }
+    if (dependent) {
+      waiting.push(k);
+      if (s.kind === "op") waitsFor[s.out] = open;
+    } else plan.push({ kind: "step", step: k });
+  }
+  close();
+
+  // Which group values are read outside their group (or returned): those are written out.
+  const escapes = new Uint8Array(nValues);
+  for (const v of prog.outputs) escapes[v] = 1;
+  const seenBy = new Int32Array(nValues).fill(-1);
+  const inputs: number[][] = groups.map(() => []);
+  for (let k = 0; k < steps.length; k++) {
+    const s = steps[k]!;
+    const g = groupOfStep[k]!;
+    const args = s.kind === "op" ? s.args : [s.arg];
+    for (const a of args) {
+      const p = producedIn[a]!;
+      if (p >= 0 && p !== g) escapes[a] = 1;
+      if (g >= 0 && p !== g && seenBy[a] !== g) {
+        seenBy[a] = g;
+        inputs[g]!.push(a);
+      }
+    }
+  }
+  const done: Group[] = groups.map((g, id) => ({
+    members: g.members,
+    size: g.size,
+    inputs: inputs[id]!,
+    outputs: g.members.flatMap((k) => {
+      const s = steps[k]!;
+      return s.kind === "op" && escapes[s.out] === 1 ? [s.out] : [];
+    }),
+  }));
+  return plan.map((p) => (p.kind === "step" ? p : { kind: "group", group: done[p.id]! }));
+}

@@ -1,0 +1,84 @@
+import { Tensor } from "../core/tensor.js";
+import type { Primitive } from "../core/primitive.js";
+import { IMPERATIVE_TRACE, Trace, gradMode } from "../autodiff/trace.js";
+import { bind } from "../autodiff/bind.js";
+import type { Program, Step, ValueDef } from "./program.js";
+
+/**
+ * Thrown while tracing when f uses a tensor that an older transform is tracing (grad, vjp, jvp, vmap, or a
+ * requiresGrad tensor) but that is not one of f's arguments: the program could not see that transform, so
+ * `jit` runs f unstaged instead (see jit.ts).
+ */
+export class ClosureOverTracer extends Error {}
+
+/**
+ * The trace of `jit`: f runs on tracers that box the real argument values (concrete tracing), so every op
+ * computes as usual while it is recorded as a program step. Values f computes from its inputs are tracers of
+ * this trace; everything else it touches is a constant of the program.
+ */
+export class StageTrace extends Trace {
+  readonly values: ValueDef[] = [];
+  readonly steps: Step[] = [];
+  private readonly ids = new Map<Tensor, number>();
+  private readonly consts = new Map<Tensor, number>();
+
+  constructor() {
+    super("stage");
+  }
+
+  /** A tracer for input value `primal` (an argument leaf of f). */
+  input(primal: Tensor): Tensor {
+    const box = Tensor._box(primal, this);
+    box.name = primal.name;
+    this.ids.set(box, this.values.length);
+    this.values.push({ kind: "input", shape: primal.shape, dtype: primal.dtype });
+    return box;
+  }
+
+  /** The value number of `t`: a tracer of this trace, or a concrete tensor (a constant, numbered once). */
+  idOf(t: Tensor): number {
+    if (t._trace === this) return this.ids.get(t)!;
+    if (t._trace === IMPERATIVE_TRACE && !gradMode.enabled) t = t._primal!; // inside noGrad: a constant
+    if (t._trace !== null) throw new ClosureOverTracer();
+    let id = this.consts.get(t);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push({ kind: "const", shape: t.shape, dtype: t.dtype, value: t });
+      this.consts.set(t, id);
+    }
+    return id;
+  }
+
+  /** Applies `prim` one level down and records it (called by `bind` when this trace is the newest). */
+  apply<P>(prim: Primitive<P>, x: Tensor[], primals: Tensor[], params: P): Tensor {
+    const args = x.map((xi) => this.idOf(xi));
+    const outPrimal = bind(prim, primals, params);
+    const out = Tensor._box(outPrimal, this);
+    const id = this.values.length;
+    this.values.push({ kind: "step", shape: outPrimal.shape, dtype: outPrimal.dtype });
+    this.ids.set(out, id);
+    this.steps.push({ kind: "op", prim: prim as Primitive, params, args, out: id });
+    return out;
+  }
+
+  override onRead(tracer: Tensor): void {
+    const id = this.ids.get(tracer);
+    if (id === undefined) return;
+    this.steps.push({ kind: "guard", arg: id, test: "equal", expected: tracer._primal!._concreteValue(true)._data!.slice() });
+  }
+
+  override guardNoNaN(tracer: Tensor): void {
+    const id = this.ids.get(tracer);
+    if (id !== undefined) this.steps.push({ kind: "guard", arg: id, test: "noNaN", expected: null });
+  }
+
+  /** The program, given f's input tracers and output leaves. */
+  program(inputs: readonly Tensor[], outputs: readonly Tensor[]): Program {
+    return {
+      values: this.values,
+      inputs: inputs.map((t) => this.ids.get(t)!),
+      steps: this.steps,
+      outputs: outputs.map((t) => this.idOf(t)),
+    };
+  }
+}

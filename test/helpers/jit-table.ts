@@ -1,0 +1,106 @@
+// The jit half of the op property table: for every op spec, jit(f) equals f in value, and the staged
+// programs of its derivatives equal the eager ones: reverse mode (jit of vjp), forward mode (jit of jvp)
+// and second order (jit of jvp-of-vjp, forward over reverse), plus vjp of jit (which inlines). Each
+// jitted function is called on the case's arguments (tracing) and then on their flat reversals, which
+// have the same shapes and stay in the op's domain, so the second call runs the compiled program on new values.
+import fc from "fast-check";
+import { expect, it } from "vitest";
+import { cast, jit, jvp, Tensor, tensor, vjp, type Pytree } from "../../src/index.js";
+import { values, type Case, type OpSpec } from "./op-table.js";
+
+const isFloat = (a: unknown): a is Tensor => a instanceof Tensor && (a.dtype === "float32" || a.dtype === "float64");
+
+/** The argument with its elements in reverse flat order (same shape and dtype). */
+function reversed(a: unknown): unknown {
+  if (!(a instanceof Tensor)) return a;
+  return tensor(Array.from(a.data).reverse() as never, { shape: a.shape, dtype: a.dtype });
+}
+
+function expectClose(got: unknown, want: unknown, what: string): void {
+  if (Array.isArray(want)) {
+    expect(Array.isArray(got), what).toBe(true);
+    (want as unknown[]).forEach((w, k) => expectClose((got as unknown[])[k], w, `${what}[${k}]`));
+    return;
+  }
+  const g = got as Tensor, w = want as Tensor;
+  expect(g.shape, `${what}: shape`).toEqual(w.shape);
+  expect(g.dtype, `${what}: dtype`).toBe(w.dtype);
+  const gd = g.data, wd = w.data;
+  for (let i = 0; i < wd.length; i++) {
+    const a = gd[i]!, b = wd[i]!;
+    // The fused loops compute each element as the kernels do; other backends' kernels differ in the last bits.
+    if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) <= 1e-11 + 1e-9 * Math.abs(b)) continue;
+    expect.fail(`${what}: element ${i} is ${a}, eager gives ${b}`);
+  }
+}
+
+type Fn = (...a: unknown[]) => unknown;
+
+/** The case as a function of its float tensors only (indices and conditions fixed). */
+function ofFloats(c: Case, args: readonly unknown[]): { f: (...xs: Tensor[]) => Tensor; floats: Tensor[] } {
+  const mask = args.map(isFloat);
+  const f = (...xs: Tensor[]): Tensor => {
+    let k = 0;
+    return (c.fn as (...a: unknown[]) => Tensor)(...args.map((a, i) => (mask[i] ? xs[k++] : a)));
+  };
+  return { f, floats: args.filter(isFloat) };
+}
+
+/** Checks jit(make(args)) against make(args) eagerly, on the case's arguments and then on their reversals. */
+function checkStaged(c: Case, what: string, make: (args: readonly unknown[]) => { fn: Fn; inputs: unknown[] }): void {
+  for (const args of [c.args, c.args.map(reversed)]) {
+    const { fn, inputs } = make(args);
+    const want = fn(...inputs);
+    const staged = jit(fn as (...a: never[]) => unknown) as unknown as Fn;
+    // Twice on the same arguments' shapes: the first call traces, the second runs the compiled program.
+    expectClose(staged(...inputs), want, `${c.label}: ${what} (tracing call)`);
+    expectClose(staged(...inputs), want, `${c.label}: ${what} (compiled)`);
+  }
+}
+
+/** Registers, per spec, one vitest case comparing jit with eager for values, both modes and second order. */
+export function jitTable(specs: readonly OpSpec[]): void {
+  for (const spec of specs) {
+    it(`${spec.name}: jit equals eager (values, jit of vjp/jvp, second order, vjp of jit)`, () => {
+      let seed = 11;
+      for (const ch of spec.name) seed = (seed * 31 + ch.charCodeAt(0)) | 0;
+      for (const c of fc.sample(spec.cases, { numRuns: 4, seed })) {
+        // A value jit runs both on the first arguments' program and, for the reversals, a program traced on them.
+        const program = jit(c.fn as (...a: never[]) => Tensor) as unknown as Fn;
+        const rev = c.args.map(reversed);
+        expectClose(program(...c.args), (c.fn as Fn)(...c.args), `${c.label}: value (tracing call)`);
+        expectClose(program(...rev), (c.fn as Fn)(...rev), `${c.label}: value (compiled, new values)`);
+
+        checkStaged(c, "jit of vjp", (args) => {
+          const { f, floats } = ofFloats(c, args);
+          const out = f(...floats);
+          const ct = cast(values(out.shape, seed), out.dtype);
+          return { fn: (...xs: unknown[]) => { const [o, pb] = vjp(f as never, ...(xs as Pytree[])); return [o, ...(pb(ct as never) as unknown as Tensor[])]; }, inputs: floats };
+        });
+        checkStaged(c, "jit of jvp", (args) => {
+          const { f, floats } = ofFloats(c, args);
+          const ts = floats.map((x, k) => cast(values(x.shape, seed + 1 + k), x.dtype));
+          return { fn: (...xs: unknown[]) => jvp(f as never, xs as Tensor[], ts as never) as unknown, inputs: floats };
+        });
+        if ((spec.order ?? 2) >= 2) {
+          checkStaged(c, "jit of forward-over-reverse (second order)", (args) => {
+            const { f, floats } = ofFloats(c, args);
+            const out = f(...floats);
+            const ct = cast(values(out.shape, seed), out.dtype);
+            const ts = floats.map((x, k) => cast(values(x.shape, seed + 1 + k), x.dtype));
+            const pull = (...xs: Tensor[]): Tensor[] => vjp(f as never, ...(xs as Pytree[]))[1](ct as never) as unknown as Tensor[];
+            return { fn: (...xs: unknown[]) => jvp(pull as never, xs as Tensor[], ts as never) as unknown, inputs: floats };
+          });
+        }
+        // vjp of jit: the outer transform sees f's own ops (jit inlines under a transform).
+        const { f, floats } = ofFloats(c, c.args);
+        const out = f(...floats);
+        const ct = cast(values(out.shape, seed), out.dtype);
+        const viaJit = vjp(jit(f) as never, ...(floats as Pytree[]));
+        const eager = vjp(f as never, ...(floats as Pytree[]));
+        expectClose(viaJit[0], eager[0], `${c.label}: vjp of jit, value`);
+        expectClose(viaJit[1](ct as never), eager[1](ct as never), `${c.label}: vjp of jit, cotangents`);
+      }
+    });
+  }
+}
