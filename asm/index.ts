@@ -14,3 +14,4 @@ export { adamF32 } from "./optim";
 export { softmaxXentF32 } from "./losses";
 export { im2colF32, im2colF64, col2imF32, col2imF64, swapLeading, swapBiasF32, swapBiasF64, maxPoolF32, maxPoolF64 } from "./conv";
 export { stridedCopyF32, stridedCopyF64, transpose2dF32, transpose2dF64, reduceF32, reduceF64, narrowF64 } from "./layout";
+export { fusedF32 } from "./fused";

@@ -1,5 +1,5 @@
 // Markdown tables from the results: libraries and threads, times and ratios, matmul throughput, memory, checks, targets.
-import { CHAINRULE_BACKENDS, chainruleLib } from "./adapter.js";
+import { CHAINRULE_BACKENDS, chainruleBackendOf, chainruleLib } from "./adapter.js";
 import type { Row } from "./run.js";
 import type { Workload } from "./workloads.js";
 
@@ -185,6 +185,30 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
       return [t.text, ok === null ? "n/a" : ok ? "met" : "**missed**", s];
     })));
   }
+  const jitLines = jitTargets(rows, libs);
+  if (jitLines.length > 0) out.push("", "jit targets (issue 15; each chainrule backend against its own eager rows, and against jax-jit, from this run):", "", ...jitLines);
   if (notes.length > 0) out.push("", ...notes.map((n, i) => `[${i + 1}] ${n}`));
   return out.join("\n");
+}
+
+/** The jit rows against their eager counterparts on the same backend, and mlp-step-jit against jax-js's jit. */
+function jitTargets(rows: readonly Row[], libs: readonly string[]): string[] {
+  const ms = (w: string, l: string): number | null => {
+    const r = get(rows, w, l);
+    return r?.status === "ok" ? r.medianMs! : null;
+  };
+  const body: string[][] = [];
+  for (const l of libs.filter((x) => chainruleBackendOf(x) !== null)) {
+    const check = (text: string, a: number | null, b: number | null, need: number, what: (q: number) => string, atMost = false): void => {
+      if (a === null || b === null) return;
+      const q = a / b;
+      body.push([l, text, (atMost ? q <= need : q >= need) ? "met" : "**missed**", what(q)]);
+    };
+    check("elementwise-1m under jit ≥ 2× faster than eager", ms("elementwise-1m", l), ms("elementwise-1m-jit", l), 2, (q) => `${fmtRatio(q)} (${fmtMs(ms("elementwise-1m", l)!)} → ${fmtMs(ms("elementwise-1m-jit", l)!)})`);
+    check("mlp-step under jit no slower than eager", ms("mlp-step", l), ms("mlp-step-jit", l), 1, (q) => `${fmtRatio(q)} (${fmtMs(ms("mlp-step", l)!)} → ${fmtMs(ms("mlp-step-jit", l)!)})`);
+    check("chain-10k first jit call ≤ 3× one eager call", ms("chain-10k-jit-first", l), ms("chain-10k", l), 3, (q) => `${q.toFixed(2)}× (${fmtMs(ms("chain-10k-jit-first", l)!)} vs ${fmtMs(ms("chain-10k", l)!)})`, true);
+    check("chain-10k later jit calls ≥ 3× faster than eager", ms("chain-10k", l), ms("chain-10k-jit", l), 3, (q) => `${fmtRatio(q)} (${fmtMs(ms("chain-10k", l)!)} → ${fmtMs(ms("chain-10k-jit", l)!)})`);
+    check("mlp-step-jit faster than jax-jit", ms("mlp-step-jit", "jax-jit"), ms("mlp-step-jit", l), 1, (q) => `${fmtRatio(q)} (jax-jit ${fmtMs(ms("mlp-step-jit", "jax-jit")!)})`);
+  }
+  return body.length > 0 ? [table(["library", "target", "result", "measured"], body)] : [];
 }

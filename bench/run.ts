@@ -194,6 +194,8 @@ async function main(): Promise<void> {
     const ref = refs.get(w.id)!;
     for (const lib of o.libs) {
       if (w.chainruleOnly && !isChainrule(lib)) continue;
+      if (w.staged && !isChainrule(lib) && lib !== "jax-jit") continue; // peers without a jit
+
       const shorter = w.shorter ? rows.find((r) => r.library === lib && r.workload === w.shorter) : undefined;
       let r: Row;
       if (shorter && shorter.status !== "ok") {

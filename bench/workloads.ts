@@ -21,6 +21,11 @@ export interface Workload {
   readonly chainruleOnly?: boolean;
   /** Scalar chains: peers that fail a shorter chain are not run on this one. */
   readonly shorter?: string;
+  /**
+   * chainrule runs it under `jit` (its row sits next to the eager one of the same id without "-jit"); of the
+   * peers only jax-jit, which runs every workload under its own jit, takes part.
+   */
+  readonly staged?: "later" | "first";
 }
 
 const chain = (id: string, n: number, shorter?: string): Workload => ({
@@ -38,6 +43,14 @@ const matmul = (n: number): Workload => ({
 export const WORKLOADS: readonly Workload[] = [
   { id: "seed", kind: "seed", size: 1, description: "L = (a·b + c)² at a=3, b=2, c=1 and its three gradients, per call", checks: ["L", "dL/da", "dL/db", "dL/dc"], rtol: 1e-6, atol: 1e-6 },
   chain("chain-10k", 10_000),
+  {
+    ...chain("chain-10k-jit", 10_000), staged: "later", chainruleOnly: true,
+    description: "chain-10k under jit(valueAndGrad(f)), later calls: the compiled program (traced and compiled in the warm-up)",
+  },
+  {
+    ...chain("chain-10k-jit-first", 10_000), staged: "first", chainruleOnly: true,
+    description: "chain-10k under jit: the first call of a new jit(valueAndGrad(f)), tracing and compiling included",
+  },
   chain("chain-100k", 100_000, "chain-10k"),
   chain("chain-1m", 1_000_000, "chain-100k"),
   matmul(256),
@@ -52,6 +65,11 @@ export const WORKLOADS: readonly Workload[] = [
     checks: ["loss before", "loss after one step"], rtol: 1e-4, atol: 1e-5,
   },
   {
+    id: "mlp-step-jit", kind: "mlp", size: MLP.batch, staged: "later",
+    description: "mlp-step with the whole step (loss, gradient, SGD update) under jit: chainrule's jit against jax-js's jit",
+    checks: ["loss before", "loss after one step"], rtol: 1e-4, atol: 1e-5,
+  },
+  {
     id: "cnn-step", kind: "cnn", size: CNN.batch,
     description: "one Adam step (lr 1e-3, betas 0.9/0.999, eps 1e-8) of the CLI's MNIST CNN (normalize → conv 5×5×16 → ReLU → max-pool 2 → " +
       "conv 5×5×32 → ReLU → max-pool 2 → linear 512→10; its dropout left out, so the step is deterministic), softmax cross-entropy, batch 128 of 1×28×28",
@@ -60,6 +78,11 @@ export const WORKLOADS: readonly Workload[] = [
   {
     id: "elementwise-1m", kind: "elementwise", size: 1_000_000, description: "sum(tanh(x)·sigmoid(x) + exp(−x²)) and its gradient, 1e6 elements",
     // Sums of a million float32 terms: the libraries accumulate in different orders and precisions.
+    checks: ["f", "sum(df/dx)", "df/dx[0]", "df/dx[n-1]"], rtol: 1e-3, atol: 1e-5,
+  },
+  {
+    id: "elementwise-1m-jit", kind: "elementwise", size: 1_000_000, staged: "later",
+    description: "elementwise-1m under jit(valueAndGrad(f)): forward and backward fused into one loop",
     checks: ["f", "sum(df/dx)", "df/dx[0]", "df/dx[n-1]"], rtol: 1e-3, atol: 1e-5,
   },
   {

@@ -1,8 +1,9 @@
 // jit: staging, caching and retracing, fusion boundaries, buffer reuse, value-read errors, guards, and
 // composition with grad/vjp/jvp/vmap/jit. Values are compared with eager evaluation of the same function.
 import { describe, expect, it } from "vitest";
+import { setKernelMinimums } from "../src/kernels/registry.js";
 import {
-  add, exp, grad, jit, jvp, matmul, mul, nn, relu, reshape, scalar, sigmoid, sin, square, sum, tanh, tensor, valueAndGrad, vjp, vmap, where,
+  add, exp, availableBackends, getBackend, setBackend, log1p, maximum, minimum, sub, div, neg, abs, rsqrt, reciprocal, cast, less, equal, grad, jit, jvp, matmul, mul, nn, relu, reshape, scalar, sigmoid, sin, square, sum, tanh, tensor, valueAndGrad, vjp, vmap, where,
   greater, noGrad, checkpoint, customVjp, sqrt, type Tensor,
 } from "../src/index.js";
 
@@ -90,6 +91,20 @@ describe("jit: staging and the cache", () => {
   });
 });
 
+describe("jit: the README's example", () => {
+  it("prints the program the README shows, with grad's unused forward value dropped", async () => {
+    const { readFileSync } = await import("node:fs");
+    const f = (x: Tensor) => sum(mul(sin(x), exp(x)));
+    const df = jit(grad(f));
+    const x = tensor([0.5, -1, 2]);
+    close(df(x), grad(f)(x), 0);
+    const text = df.lower(x).toText();
+    expect(text).not.toContain("sum");
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    expect(readme).toContain("```\n" + text + "\n```");
+  });
+});
+
 describe("jit: fusion boundaries", () => {
   const groups = (text: string): string[] => text.split("\n").filter((l) => l.includes("fused[")).map((l) => l.trim());
 
@@ -112,7 +127,7 @@ describe("jit: fusion boundaries", () => {
   });
 
   it("a scalar and a bias row (trailing dimensions) fuse; a column broadcast is a boundary", () => {
-    const s = scalar(2, "float64");
+    const s = scalar(2, { dtype: "float64" });
     const f = (x: Tensor, b: Tensor) => tanh(add(mul(x, s), b));
     const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: "float64" });
     const row = tensor([0.1, 0.2, 0.3], { dtype: "float64" });
@@ -189,6 +204,45 @@ describe("jit: fusion boundaries", () => {
   });
 });
 
+describe("jit: fused loops on every backend", () => {
+  // float32 values through every op a backend's fused loop implements, 1,300 elements (tiles of 512 and a
+  // partial one), with a scalar and a bias row: jit must give the backend's own eager values.
+  const n = 1300;
+  const x = tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3), { shape: [13, 100] });
+  const row = tensor(Float32Array.from({ length: 100 }, (_, i) => 0.5 + Math.cos(i)), { shape: [100] });
+  const body = (v: Tensor, b: Tensor): Tensor => {
+    const a = add(mul(tanh(v), sigmoid(b)), exp(neg(square(v))));
+    const c = div(sub(maximum(v, b), minimum(v, 0.25)), add(abs(b), 1));
+    const d = mul(log1p(abs(v)), rsqrt(add(square(b), 1)));
+    const e = where(less(v, b), relu(v), reciprocal(add(abs(v), 2)));
+    const f = cast(cast(equal(relu(v), 0), "bool"), "float32");
+    return sum(add(add(a, c), add(add(d, e), mul(f, sqrt(abs(b))))));
+  };
+  const vg = valueAndGrad(body, { argnums: [0, 1] });
+  for (const backend of availableBackends()) {
+    it(`${backend}: forward and backward under jit equal eager`, () => {
+      const before = getBackend().name;
+      setBackend(backend);
+      setKernelMinimums(0);
+      try {
+        const j = jit(vg);
+        for (const input of [x, mul(x, -0.5)]) {
+          const [v1, [g1, h1]] = j(input, row);
+          const [v2, [g2, h2]] = vg(input, row);
+          // Each fused op computes what the backend's eager kernel does: equal to the bit.
+          close(v1, v2, 0);
+          close(g1, g2, 0);
+          close(h1, h2, 0);
+        }
+        expect(j.lower(x, row).toText()).toContain("fused[n=1300]");
+      } finally {
+        setKernelMinimums(null);
+        setBackend(before);
+      }
+    });
+  }
+});
+
 describe("jit: library rules that read values", () => {
   it("crossEntropy with traced labels keeps a check; new labels run eagerly and stay right", () => {
     const logits = tensor([[1, 2, 3], [0.5, -1, 2]], { dtype: "float64" });
@@ -246,7 +300,7 @@ describe("jit: composition", () => {
     close(t1, t2);
     const [, pb1] = vjp(jit(f), x3());
     const [, pb2] = vjp(f, x3());
-    close(pb1(scalar(1, "float64"))[0]!, pb2(scalar(1, "float64"))[0]!);
+    close(pb1(scalar(1, { dtype: "float64" }))[0]!, pb2(scalar(1, { dtype: "float64" }))[0]!);
     const xs = tensor([[1, 2, 3], [0.1, 0.2, 0.3]], { dtype: "float64" });
     close(jit(vmap(f))(xs), vmap(f)(xs));
     close(jit(vmap(grad(f)))(xs), vmap(grad(f))(xs));

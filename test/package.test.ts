@@ -42,6 +42,10 @@ describe("the npm package", () => {
     expect(paths.filter((p) => !/^(dist\/|src\/|bin\/|package\.json$|README\.md$|LICENSE)/.test(p))).toEqual([]);
     // The generated page bundle ships once, compiled (dist/viz/page/assets.generated.js), not also as source.
     expect(paths).not.toContain("src/viz/page/assets.generated.ts");
+    // The page's modules ship only inside that bundle: nothing in the package imports them one by one.
+    expect(paths.filter((p) => p.startsWith("dist/viz/page/") || p.startsWith("src/viz/page/")).sort()).toEqual(
+      ["dist/viz/page/assets.generated.d.ts", "dist/viz/page/assets.generated.js", "src/viz/page/style.css"],
+    );
     expect(packed.find((f) => f.path === "bin/chainrule.js")!.mode & 0o111).not.toBe(0); // executable
     // Every path package.json points at is in the tarball.
     // (exports nest conditions: collect every string target)

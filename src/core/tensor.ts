@@ -43,6 +43,8 @@ export class Tensor {
   _node: Node | null;
   /** @internal Forward tracers: the tangent (null = zero). */
   _tangent: Tensor | null;
+  /** @internal Stage tracers (jit): the value's number in the program being recorded. */
+  _id: number;
 
   /** Not for direct use: create tensors with `tensor()`, `zeros()`, `randn()`, … */
   constructor(shape: Shape, dtype: DType, data: TypedArray | null, primal: Tensor | null, trace: Trace | null) {
@@ -53,6 +55,7 @@ export class Tensor {
     this._trace = trace;
     this._node = null;
     this._tangent = null;
+    this._id = -1;
     this.name = undefined;
   }
 

@@ -2,7 +2,9 @@ import { Tensor } from "../core/tensor.js";
 import { allocate, type DType, type TypedArray } from "../core/dtype.js";
 import type { Program, ValueDef } from "./program.js";
 import { schedule, type Group, type Item } from "./schedule.js";
-import { fusedKernel, scalarOp, type ScalarOp } from "./codegen.js";
+import { kernels } from "../kernels/registry.js";
+import type { FusedOp, FusedRead, FusedSpec } from "../kernels/fused-loop.js";
+import { sizeOf } from "../core/shape.js";
 
 /** Thrown by a guard whose value differs from what tracing saw: the caller runs f eagerly instead. */
 export class GuardFailed extends Error {}
@@ -160,39 +162,30 @@ function storeTarget(f: FrameLike, o: { v: number; slot: number; def: ValueDef }
   return d;
 }
 
-/** A one-element group: its ops called in turn on a register file (see scalarOp). */
-function scalarRunner(prog: Program, g: Group, slotOf: readonly number[]): (f: FrameLike) => void {
+/**
+ * The group as a backend-neutral fused loop: inputs are registers 0…k−1 in `g.inputs` order, member j writes
+ * register k + j, operands read in full, once (one element) or as a repeated row (trailing dimensions).
+ */
+export function specOf(prog: Program, g: Group): FusedSpec {
   const reg = new Map<number, number>();
-  g.inputs.forEach((v) => reg.set(v, reg.size));
-  const code: { fn: ScalarOp | null; a: number; b: number; c: number; out: number }[] = [];
-  for (const k of g.members) {
+  const inputs = g.inputs.map((v, k) => {
+    reg.set(v, k);
+    const def = prog.values[v]!;
+    const m = sizeOf(def.shape);
+    return { dtype: def.dtype, read: (m === g.size ? "full" : m === 1 ? "scalar" : "suffix") as FusedRead, period: m };
+  });
+  const ops: FusedOp[] = g.members.map((k, j) => {
     const s = prog.steps[k]!;
-    if (s.kind === "guard") {
-      code.push({ fn: null, a: reg.get(s.arg)!, b: 0, c: 0, out: 0 });
-      continue;
-    }
-    const r = s.args.map((a) => reg.get(a)!);
-    reg.set(s.out, reg.size);
-    code.push({ fn: scalarOp(prog, s), a: r[0] ?? 0, b: r[1] ?? 0, c: r[2] ?? 0, out: reg.get(s.out)! });
-  }
-  const regs = new Float64Array(reg.size);
-  const outs = g.outputs.map((v) => ({ v, slot: slotOf[v]!, def: prog.values[v]!, r: reg.get(v)! }));
-  const ins = g.inputs.map((v, k) => ({ v, r: k }));
-  return (f) => {
-    for (let k = 0; k < ins.length; k++) regs[ins[k]!.r] = f.data[ins[k]!.v]![0]!;
-    for (let k = 0; k < code.length; k++) {
-      const c = code[k]!;
-      if (c.fn === null) {
-        if (regs[c.a] !== regs[c.a]) throw new GuardFailed();
-      } else regs[c.out] = c.fn(regs[c.a]!, regs[c.b]!, regs[c.c]!);
-    }
-    for (const o of outs) storeTarget(f, o, 1)[0] = regs[o.r]!;
-  };
+    if (s.kind === "guard") return { op: "checkNaN", params: null, dtype: prog.values[s.arg]!.dtype, args: [reg.get(s.arg)!] };
+    const args = s.args.map((a) => reg.get(a)!);
+    reg.set(s.out, inputs.length + j);
+    return { op: s.prim.name, params: s.params, dtype: prog.values[s.out]!.dtype, args };
+  });
+  return { size: g.size, inputs, ops, outputs: g.outputs.map((v) => reg.get(v)!) };
 }
 
 function groupRunner(prog: Program, g: Group, slotOf: readonly number[]): (f: FrameLike) => void {
-  if (g.size === 1) return scalarRunner(prog, g, slotOf);
-  const kernel = fusedKernel(prog, g);
+  const run = kernels().fusedLoop(specOf(prog, g));
   const ins = new Array<TypedArray>(g.inputs.length);
   const outs = new Array<TypedArray>(g.outputs.length);
   const n = g.size;
@@ -200,6 +193,6 @@ function groupRunner(prog: Program, g: Group, slotOf: readonly number[]): (f: Fr
   return (f) => {
     for (let k = 0; k < g.inputs.length; k++) ins[k] = f.data[g.inputs[k]!]!;
     for (let k = 0; k < outDefs.length; k++) outs[k] = storeTarget(f, outDefs[k]!, n);
-    if (kernel(ins, outs, n) !== 0) throw new GuardFailed();
+    if (run(ins, outs) !== 0) throw new GuardFailed();
   };
 }

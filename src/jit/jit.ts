@@ -5,6 +5,8 @@ import { leaves, rebuild, TreeDef } from "../autodiff/tree.js";
 import { StageTrace, ClosureOverTracer } from "./stage.js";
 import { compile, GuardFailed, type Compiled } from "./compile.js";
 import { programText } from "./text.js";
+import { kernels } from "../kernels/registry.js";
+import type { KernelTable } from "../kernels/backend.js";
 
 /** Options for `jit`. */
 export interface JitOptions {
@@ -33,7 +35,9 @@ export type Jitted<F extends (...args: never[]) => unknown> = F & {
 
 interface Entry {
   /** Null: f runs unstaged for this signature (it closes over a tensor an outer transform traces). */
-  readonly compiled: Compiled | null;
+  compiled: Compiled | null;
+  /** The kernel table the program was compiled for: after `setBackend` it compiles again, for the new one. */
+  table: KernelTable | null;
   /** f's output as traced: its structure, and (in `outLeaves`) which leaves are tensors (program outputs, in order). */
   readonly outTree: unknown;
   readonly outLeaves: readonly (Tensor | number)[];
@@ -129,7 +133,7 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, options: JitO
       out = call(...boxed);
     } catch (e) {
       if (!(e instanceof ClosureOverTracer)) throw e;
-      return { entry: { compiled: null, outTree: null, outLeaves: [], names: [] }, result: call(...args) };
+      return { entry: { compiled: null, table: null, outTree: null, outLeaves: [], names: [] }, result: call(...args) };
     }
     const outLeaves = leaves(out);
     const tensors = outLeaves.filter((l): l is Tensor => l instanceof Tensor);
@@ -138,16 +142,20 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, options: JitO
       prog = tr.program(inputs, tensors);
     } catch (e) {
       if (!(e instanceof ClosureOverTracer)) throw e;
-      return { entry: { compiled: null, outTree: null, outLeaves: [], names: [] }, result: call(...args) };
+      return { entry: { compiled: null, table: null, outTree: null, outLeaves: [], names: [] }, result: call(...args) };
     }
     const compiled = compile(prog);
     const result = rebuild(out, outLeaves.map((l) => (l instanceof Tensor && l._trace === tr ? l._primal! : l)));
-    const entry: Entry = { compiled, outTree: out, outLeaves, names: inputs.map((t) => t.name) };
+    const entry: Entry = { compiled, table: kernels(), outTree: out, outLeaves, names: inputs.map((t) => t.name) };
     return { entry, result };
   };
 
   const run = (entry: Entry, args: readonly unknown[]): unknown => {
     if (entry.compiled === null) return call(...args);
+    if (entry.table !== kernels()) {
+      entry.compiled = compile(entry.compiled.program);
+      entry.table = kernels();
+    }
     let outs: Tensor[];
     try {
       outs = entry.compiled.run(tensorLeaves(args));

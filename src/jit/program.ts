@@ -45,3 +45,20 @@ export interface Program {
   /** Value numbers of f's output leaves, in leaf order. */
   readonly outputs: readonly number[];
 }
+
+/**
+ * The program without the steps nothing needs (dead-code elimination): a step is kept when the outputs depend
+ * on it, or an equality guard does (its check must run). NaN checks are kept only for values still computed.
+ * `grad`'s program, for one, no longer computes the forward result it discards.
+ */
+export function prune(prog: Program): Program {
+  const live = new Uint8Array(prog.values.length);
+  for (const v of prog.outputs) live[v] = 1;
+  for (const s of prog.steps) if (s.kind === "guard" && s.test === "equal") live[s.arg] = 1;
+  for (let k = prog.steps.length - 1; k >= 0; k--) {
+    const s = prog.steps[k]!;
+    if (s.kind === "op" && live[s.out] === 1) for (const a of s.args) live[a] = 1;
+  }
+  const steps = prog.steps.filter((s) => (s.kind === "op" ? live[s.out] === 1 : live[s.arg] === 1));
+  return steps.length === prog.steps.length ? prog : { ...prog, steps };
+}

@@ -1,6 +1,6 @@
 import { sizeOf } from "../core/shape.js";
 import type { OpStep, Program } from "./program.js";
-import { snippetOf } from "./templates.js";
+import { isFusiblePrim } from "./fusible.js";
 
 // Fusion: which steps run together in one loop. A group is a run of elementwise steps over the same number
 // of elements (an operand may also be a single element, read once); it runs as one pass over memory, and
@@ -46,7 +46,7 @@ export function operandMode(operand: readonly number[], out: readonly number[]):
 
 /** Whether a step can join a fused group: a library elementwise primitive whose operands each have a fused read mode. */
 export function isFusible(prog: Program, s: OpStep): boolean {
-  if (snippetOf(s.prim) === undefined) return false;
+  if (!isFusiblePrim(s.prim)) return false;
   const out = prog.values[s.out]!.shape;
   if (sizeOf(out) === 0) return false;
   return s.args.every((a) => operandMode(prog.values[a]!.shape, out) !== null);

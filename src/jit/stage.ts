@@ -2,7 +2,7 @@ import { Tensor } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { IMPERATIVE_TRACE, Trace, gradMode } from "../autodiff/trace.js";
 import { bind } from "../autodiff/bind.js";
-import type { Program, Step, ValueDef } from "./program.js";
+import { prune, type Program, type Step, type ValueDef } from "./program.js";
 
 /**
  * Thrown while tracing when f uses a tensor that an older transform is tracing (grad, vjp, jvp, vmap, or a
@@ -19,7 +19,6 @@ export class ClosureOverTracer extends Error {}
 export class StageTrace extends Trace {
   readonly values: ValueDef[] = [];
   readonly steps: Step[] = [];
-  private readonly ids = new Map<Tensor, number>();
   private readonly consts = new Map<Tensor, number>();
 
   constructor() {
@@ -30,14 +29,14 @@ export class StageTrace extends Trace {
   input(primal: Tensor): Tensor {
     const box = Tensor._box(primal, this);
     box.name = primal.name;
-    this.ids.set(box, this.values.length);
+    box._id = this.values.length;
     this.values.push({ kind: "input", shape: primal.shape, dtype: primal.dtype });
     return box;
   }
 
   /** The value number of `t`: a tracer of this trace, or a concrete tensor (a constant, numbered once). */
   idOf(t: Tensor): number {
-    if (t._trace === this) return this.ids.get(t)!;
+    if (t._trace === this) return t._id;
     if (t._trace === IMPERATIVE_TRACE && !gradMode.enabled) t = t._primal!; // inside noGrad: a constant
     if (t._trace !== null) throw new ClosureOverTracer();
     let id = this.consts.get(t);
@@ -51,34 +50,33 @@ export class StageTrace extends Trace {
 
   /** Applies `prim` one level down and records it (called by `bind` when this trace is the newest). */
   apply<P>(prim: Primitive<P>, x: Tensor[], primals: Tensor[], params: P): Tensor {
-    const args = x.map((xi) => this.idOf(xi));
+    const args = new Array<number>(x.length);
+    for (let i = 0; i < x.length; i++) args[i] = this.idOf(x[i]!);
     const outPrimal = bind(prim, primals, params);
     const out = Tensor._box(outPrimal, this);
     const id = this.values.length;
     this.values.push({ kind: "step", shape: outPrimal.shape, dtype: outPrimal.dtype });
-    this.ids.set(out, id);
+    out._id = id;
     this.steps.push({ kind: "op", prim: prim as Primitive, params, args, out: id });
     return out;
   }
 
   override onRead(tracer: Tensor): void {
-    const id = this.ids.get(tracer);
-    if (id === undefined) return;
+    const id = tracer._id;
     this.steps.push({ kind: "guard", arg: id, test: "equal", expected: tracer._primal!._concreteValue(true)._data!.slice() });
   }
 
   override guardNoNaN(tracer: Tensor): void {
-    const id = this.ids.get(tracer);
-    if (id !== undefined) this.steps.push({ kind: "guard", arg: id, test: "noNaN", expected: null });
+    this.steps.push({ kind: "guard", arg: tracer._id, test: "noNaN", expected: null });
   }
 
   /** The program, given f's input tracers and output leaves. */
   program(inputs: readonly Tensor[], outputs: readonly Tensor[]): Program {
-    return {
+    return prune({
       values: this.values,
-      inputs: inputs.map((t) => this.ids.get(t)!),
+      inputs: inputs.map((t) => t._id),
       steps: this.steps,
       outputs: outputs.map((t) => this.idOf(t)),
-    };
+    });
   }
 }

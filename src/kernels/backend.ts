@@ -7,6 +7,7 @@ import type { mathKernels } from "./math.js";
 import type { FusedGradKernel, fusedGradKernels, SaturatingGradKernel, saturatingGradKernels } from "./fused.js";
 import type { MatrixView } from "./gemm-view.js";
 import type { WindowGeometry } from "./conv.js";
+import type { FusedRunner, FusedSpec } from "./fused-loop.js";
 
 // The backend boundary: everything that crunches numbers goes through one table of kernels. Ops above
 // it decide *what* to compute (shapes, dtypes, autodiff rules); a backend below it decides *how*
@@ -126,6 +127,11 @@ export interface KernelTable {
   /** Cotangents of tanh and sigmoid from input, output and upstream cotangent (see saturatingGradKernels). */
   readonly saturatingGrad: { readonly [K in keyof typeof saturatingGradKernels]: SaturatingGradKernel };
   readonly reduce: ReduceKernel;
+  /**
+   * A fused elementwise loop for `jit` (see src/kernels/fused-loop.ts): compiles the chain of ops once and
+   * returns its runner, which computes every op per element in one pass over memory.
+   */
+  readonly fusedLoop: (spec: FusedSpec) => FusedRunner;
   readonly conv: ConvKernels;
   readonly layout: LayoutKernels;
   readonly indexing: IndexingKernels;

@@ -14,6 +14,7 @@ import { adamUpdate, sgdUpdate } from "./optim.js";
 import { gemmSerial } from "./gemm-core.js";
 import { choleskyInto, luDeterminantsInto, luFactorInto, luSolveInto } from "./linalg.js";
 import { gemmParallel } from "./gemm-threads.js";
+import { jsFusedLoop } from "./fused-loop.js";
 
 /** The plain TypeScript kernels: every kernel of the table, and the fallback for every other backend. */
 export const jsKernels: KernelTable = {
@@ -32,6 +33,7 @@ export const jsKernels: KernelTable = {
   fusedGrad: fusedGradKernels,
   saturatingGrad: saturatingGradKernels,
   reduce: reduceInto,
+  fusedLoop: jsFusedLoop,
   conv: {
     im2col: im2colInto,
     col2im: col2imInto,

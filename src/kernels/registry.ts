@@ -35,6 +35,7 @@ function overlay(layers: readonly Backend[]): KernelTable {
       ...table,
       ...(k.gemm ? { gemm: k.gemm } : {}),
       ...(k.reduce ? { reduce: k.reduce } : {}),
+      ...(k.fusedLoop ? { fusedLoop: k.fusedLoop } : {}),
       ...(k.softmaxCrossEntropyRows ? { softmaxCrossEntropyRows: k.softmaxCrossEntropyRows } : {}),
       ...(k.sigmoidCrossEntropy ? { sigmoidCrossEntropy: k.sigmoidCrossEntropy } : {}),
       ...(k.sgdUpdate ? { sgdUpdate: k.sgdUpdate } : {}),

@@ -19,6 +19,7 @@ import { wasmGemmSerial } from "./gemm.js";
 import { wasmAvailable } from "./instance.js";
 import { gemmParallel } from "../gemm-threads.js";
 import { minimumSize } from "../minimums.js";
+import { wasmFusedLoop } from "./fused.js";
 
 export { wasmGemmSerial } from "./gemm.js";
 
@@ -77,6 +78,8 @@ const SATURATING_OPS = { tanhGrad: 0, sigmoidGrad: 1 } as const;
  *   float64; identical to the js kernels for the same GEMM (src/kernels/wasm/conv.ts).
  * - `adamUpdate`: Adam/AdamW on float32 parameters; identical to the js kernel.
  * - `softmaxCrossEntropyRows`: float32 logits and targets, exp/log in float64; within 1 ulp of the js kernel.
+ * - `fusedLoop` (jit): float32/bool chains of the ops above plus comparisons, where and casts, run as op codes over
+ *   cached tiles (src/kernels/wasm/fused.ts); each op gives exactly this backend's eager result.
  */
 export function createWasmBackend(): Backend | null {
   if (!wasmAvailable()) return null;
@@ -90,6 +93,7 @@ export function createWasmBackend(): Backend | null {
     location: "host",
     kernels: {
       gemm,
+      fusedLoop: wasmFusedLoop,
       unary: {
         neg: cheap("neg"), abs: cheap("abs"), sqrt: cheap("sqrt"), square: cheap("square"), relu: cheap("relu"),
         reciprocal: cheap("reciprocal"), rsqrt: cheap("rsqrt"),

@@ -1,0 +1,243 @@
+import type { DType, TypedArray } from "../core/dtype.js";
+import { ieeePow } from "./binary.js";
+import { SATURATION, sech2, sigmoidSlope } from "./fused.js";
+
+// Fused elementwise loops (for jit): a chain of elementwise ops over the same elements, computed in one pass
+// with the intermediates in registers. The caller (src/jit) describes the chain as a FusedSpec of op names;
+// the js kernel below generates one JavaScript loop per distinct spec from fixed per-op snippets. The snippets
+// are ours, and the names they are given are generated identifiers (a0, t1, …): no text from a user ever
+// reaches the generated code, which is what keeps `new Function` here safe.
+
+/** How a fused loop reads an input: every element, one element (read once), or a row repeated every `period` elements. */
+export type FusedRead = "full" | "scalar" | "suffix";
+
+/** One step of a fused loop: `op` on registers `args` (inputs are registers 0…k−1, step j writes k + j). */
+export interface FusedOp {
+  /** A library elementwise primitive's name (add, tanh, where, cast, …), or "checkNaN" (no result; fails the loop on a NaN). */
+  readonly op: string;
+  readonly params: unknown;
+  /** Result dtype: values are rounded to it as a typed array of that dtype would store them. */
+  readonly dtype: DType;
+  readonly args: readonly number[];
+}
+
+/** A fused loop over `size` elements. */
+export interface FusedSpec {
+  readonly size: number;
+  readonly inputs: readonly { readonly dtype: DType; readonly read: FusedRead; readonly period: number }[];
+  readonly ops: readonly FusedOp[];
+  /** Registers written out, one output array each (of `size` elements, in the register's dtype). */
+  readonly outputs: readonly number[];
+}
+
+/** A compiled fused loop: reads `inputs`, writes `outputs`; returns 1 if a checkNaN step met a NaN, else 0. */
+export type FusedRunner = (inputs: readonly TypedArray[], outputs: readonly TypedArray[]) => number;
+
+/** Scalar helpers the snippets call, passed to every generated function as `H`. */
+const HELPERS = {
+  pow: ieeePow,
+  sigmoid: (v: number): number => {
+    if (v >= 0) return 1 / (1 + Math.exp(-v));
+    const e = Math.exp(v);
+    return e / (1 + e);
+  },
+  tanhGrad: (x: number, y: number, ct: number): number => (Math.abs(y) <= SATURATION ? ct * (1 - y * y) : ct * sech2(x)),
+  sigmoidGrad: (x: number, y: number, ct: number): number => (y <= SATURATION ? ct * y * (1 - y) : ct * sigmoidSlope(x)),
+  round: (v: number): number => {
+    const f = Math.floor(v);
+    const d = v - f;
+    const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+    return r === 0 && (v < 0 || Object.is(v, -0)) ? -0 : r;
+  },
+};
+
+type Snippet = (a: readonly string[], params: unknown) => string;
+
+const m = (fn: string): Snippet => (a) => `Math.${fn}(${a[0]})`;
+const h = (fn: keyof typeof HELPERS): Snippet => (a) => `H.${fn}(${a.join(", ")})`;
+const cmp = (op: string): Snippet => (a) => `(${a[0]} ${op} ${a[1]} ? 1 : 0)`;
+
+/**
+ * Per primitive name, the scalar expression its js kernel computes, over operand variable names. Values are
+ * plain numbers; the generator rounds each result to its dtype. Exactly the js kernels' arithmetic, so a
+ * fused loop gives the eager js backend's values bit for bit.
+ */
+export const SNIPPETS: Readonly<Record<string, Snippet>> = {
+  add: (a) => `${a[0]} + ${a[1]}`,
+  sub: (a) => `${a[0]} - ${a[1]}`,
+  mul: (a) => `${a[0]} * ${a[1]}`,
+  div: (a) => `${a[0]} / ${a[1]}`,
+  pow: h("pow"),
+  maximum: (a) => `(${a[0]} > ${a[1]} || ${a[0]} !== ${a[0]} ? ${a[0]} : ${a[1]})`,
+  minimum: (a) => `(${a[0]} < ${a[1]} || ${a[0]} !== ${a[0]} ? ${a[0]} : ${a[1]})`,
+  atan2: (a) => `Math.atan2(${a[0]}, ${a[1]})`,
+  equal: cmp("==="),
+  notEqual: cmp("!=="),
+  greater: cmp(">"),
+  greaterEqual: cmp(">="),
+  less: cmp("<"),
+  lessEqual: cmp("<="),
+  neg: (a) => `-${a[0]}`,
+  abs: m("abs"),
+  sign: (a) => `(${a[0]} > 0 ? 1 : ${a[0]} < 0 ? -1 : ${a[0]})`,
+  exp: m("exp"),
+  expm1: m("expm1"),
+  log: m("log"),
+  log1p: m("log1p"),
+  sqrt: m("sqrt"),
+  rsqrt: (a) => `1 / Math.sqrt(${a[0]})`,
+  square: (a) => `${a[0]} * ${a[0]}`,
+  reciprocal: (a) => `1 / ${a[0]}`,
+  sin: m("sin"),
+  cos: m("cos"),
+  tan: m("tan"),
+  tanh: m("tanh"),
+  sigmoid: h("sigmoid"),
+  relu: (a) => `(${a[0]} <= 0 ? 0 : ${a[0]})`,
+  round: h("round"),
+  floor: m("floor"),
+  ceil: m("ceil"),
+  trunc: m("trunc"),
+  log2: m("log2"),
+  log10: m("log10"),
+  exp2: (a) => `Math.pow(2, ${a[0]})`,
+  asin: m("asin"),
+  acos: m("acos"),
+  atan: m("atan"),
+  sinh: m("sinh"),
+  cosh: m("cosh"),
+  asinh: m("asinh"),
+  acosh: m("acosh"),
+  atanh: m("atanh"),
+  tanhGrad: h("tanhGrad"),
+  sigmoidGrad: h("sigmoidGrad"),
+  reluGrad: (a) => `(${a[0]} <= 0 ? 0 : ${a[1]})`,
+  squareGrad: (a) => `2 * ${a[0]} * ${a[1]}`,
+  where: (a) => `(${a[0]} ? ${a[1]} : ${a[2]})`,
+  // cast: the rounding to the output dtype is the conversion (bool: x ≠ 0, NaN true, as castConcrete).
+  cast: (a, p) => (p === "bool" ? `(${a[0]} !== 0 ? 1 : 0)` : a[0]!),
+  // Same elements in the same order (reshape), or a scalar or row repeated (broadcastTo).
+  reshape: (a) => a[0]!,
+  broadcastTo: (a) => a[0]!,
+  stopGradient: (a) => a[0]!,
+};
+
+/** The expression that stores `expr` as the typed array of `dtype` would (float32 rounding, int32 wrapping). */
+function rounded(expr: string, dtype: DType): string {
+  switch (dtype) {
+    case "float32": return `F(${expr})`;
+    case "int32": return `((${expr}) | 0)`;
+    case "bool": return `((${expr}) !== 0 ? 1 : 0)`;
+    default: return `(${expr})`;
+  }
+}
+
+/** The source of a spec's loop: the text depends only on the spec, so equal specs share one compiled function. */
+function loopSource(spec: FusedSpec): string {
+  const head: string[] = [];
+  const load: string[] = [];
+  const name: string[] = [];
+  spec.inputs.forEach((inp, k) => {
+    name.push(`a${k}`);
+    if (inp.read === "scalar") head.push(`const a${k} = I[${k}][0];`);
+    else {
+      head.push(`const A${k} = I[${k}];`);
+      load.push(inp.read === "full" ? `const a${k} = A${k}[i];` : `const a${k} = A${k}[i % ${inp.period}];`);
+    }
+  });
+  const body: string[] = [];
+  spec.ops.forEach((s, j) => {
+    if (s.op === "checkNaN") {
+      const v = name[s.args[0]!]!;
+      body.push(`if (${v} !== ${v}) bad = 1;`);
+      name.push("");
+      return;
+    }
+    const expr = SNIPPETS[s.op]!(s.args.map((r) => name[r]!), s.params);
+    body.push(`const t${j} = ${rounded(expr, s.dtype)};`);
+    name.push(`t${j}`);
+  });
+  spec.outputs.forEach((_, k) => head.push(`const O${k} = O[${k}];`));
+  const store = spec.outputs.map((r, k) => `O${k}[i] = ${name[r]!};`);
+  return [
+    `"use strict";`,
+    `const F = Math.fround;`,
+    `return function fused(I, O, n) {`,
+    `let bad = 0;`,
+    ...head,
+    `for (let i = 0; i < n; i++) {`,
+    ...load,
+    ...body,
+    ...store,
+    `}`,
+    `return bad;`,
+    `};`,
+  ].join("\n");
+}
+
+// Compiled loops by source text, and scalar functions by expression: a program retraced for a new signature,
+// or a repeated chain, compiles each distinct piece once.
+type Loop = (inputs: readonly TypedArray[], outputs: readonly TypedArray[], n: number) => number;
+const loops = new Map<string, Loop>();
+type ScalarOp = (a: number, b: number, c: number) => number;
+const scalarOps = new Map<string, ScalarOp>();
+// By op, dtype and params object: a long scalar chain looks its ops up without building their text.
+const scalarByOp = new Map<string, Map<unknown, ScalarOp>>();
+
+function scalarOp(s: FusedOp): ScalarOp {
+  const key = `${s.op} ${s.dtype} ${s.args.length}`;
+  let byParams = scalarByOp.get(key);
+  if (byParams === undefined) scalarByOp.set(key, (byParams = new Map()));
+  let f = byParams.get(s.params);
+  if (f !== undefined) return f;
+  const expr = rounded(SNIPPETS[s.op]!(["a", "b", "c"].slice(0, s.args.length), s.params), s.dtype);
+  f = scalarOps.get(expr);
+  if (f === undefined) {
+    // Generated from our snippets only (see the file comment).
+    f = (new Function("H", `"use strict"; const F = Math.fround; return (a, b, c) => ${expr};`) as (h: typeof HELPERS) => ScalarOp)(HELPERS);
+    scalarOps.set(expr, f);
+  }
+  byParams.set(s.params, f);
+  return f;
+}
+
+/**
+ * One-element loops run as calls on a register file instead: a scalar program (a long chain of one-element
+ * ops) would spend more on generating and compiling a loop per group than the loop saves.
+ */
+function scalarRunner(spec: FusedSpec): FusedRunner {
+  const k = spec.inputs.length;
+  const regs = new Float64Array(k + spec.ops.length);
+  const code = spec.ops.map((s) => ({ fn: s.op === "checkNaN" ? null : scalarOp(s), a: s.args[0] ?? 0, b: s.args[1] ?? 0, c: s.args[2] ?? 0 }));
+  const outs = spec.outputs;
+  return (inputs, outputs) => {
+    for (let i = 0; i < k; i++) regs[i] = inputs[i]![0]!;
+    for (let j = 0; j < code.length; j++) {
+      const c = code[j]!;
+      if (c.fn === null) {
+        if (regs[c.a] !== regs[c.a]) return 1;
+      } else regs[k + j] = c.fn(regs[c.a]!, regs[c.b]!, regs[c.c]!);
+    }
+    for (let o = 0; o < outs.length; o++) outputs[o]![0] = regs[outs[o]!]!;
+    return 0;
+  };
+}
+
+/** Whether the js kernel can run `op` in a fused loop. */
+export function jsFusible(op: string): boolean {
+  return op in SNIPPETS;
+}
+
+/** The js backend's fused loop: a generated JavaScript loop (or, for one element, calls on registers). */
+export function jsFusedLoop(spec: FusedSpec): FusedRunner {
+  if (spec.size === 1) return scalarRunner(spec);
+  const src = loopSource(spec);
+  let loop = loops.get(src);
+  if (loop === undefined) {
+    // Code generated from the spec's structure and our fixed snippets, never from user text.
+    loop = (new Function("H", src) as (h: typeof HELPERS) => Loop)(HELPERS);
+    loops.set(src, loop);
+  }
+  const n = spec.size, run = loop;
+  return (inputs, outputs) => run(inputs, outputs, n);
+}
