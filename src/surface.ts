@@ -7,6 +7,8 @@ export { ChainruleError, ShapeError, DTypeError, GradientError, ParseError, Valu
 export { Rng } from "./core/random.js";
 export { setThreads, getThreads, setBackend, getBackend, availableBackends } from "./kernels/registry.js";
 export type { BackendName, BackendInfo } from "./kernels/backend.js";
+export type { Device } from "./core/device.js";
+export { initWebGPU, type WebGPUDevice } from "./kernels/webgpu/index.js";
 export * from "./ops/index.js";
 export { grad, valueAndGrad, vjp, jvp, type GradOptions } from "./autodiff/transforms.js";
 export { zeroGrad, noGrad } from "./autodiff/imperative.js";

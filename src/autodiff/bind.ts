@@ -6,6 +6,13 @@ import { checkForward, anomalyState } from "./anomaly.js";
 import { ShapeError } from "../core/errors.js";
 import { fmtShape } from "../core/shape.js";
 import type { StageTrace } from "../jit/stage.js";
+import { deviceState } from "../core/device.js";
+
+/** Whether any input lives on a device (only asked once a device tensor has existed). */
+function onDevice(x: Tensor[]): boolean {
+  for (let i = 0; i < x.length; i++) if (x[i]!._device !== null) return true;
+  return false;
+}
 
 /**
  * Applies a primitive: the single entry point every op goes through.
@@ -30,7 +37,8 @@ export function bind<P>(prim: Primitive<P>, x: Tensor[], params: P): Tensor {
   if (top === null) {
     // Inside noGrad, requiresGrad tensors act as the constants they box.
     if (skipped) x = x.map((xi) => (xi._trace === IMPERATIVE_TRACE ? xi._primal! : xi));
-    const out = prim.impl(x, params);
+    // Device tensors run the device's kernel of this primitive; CPU programs pay the one boolean test.
+    const out = deviceState.active && onDevice(x) ? deviceState.backend!.apply(prim, x, params) : prim.impl(x, params);
     if (anomalyState.enabled) checkForward(prim.name, x, out);
     return out;
   }

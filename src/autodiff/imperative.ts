@@ -81,7 +81,7 @@ export function assignLeaf(leaf: Tensor, value: Tensor): void {
     throw new GradientError(`assignLeaf: new value has shape ${fmtShape(v.shape)} and dtype ${v.dtype}, expected ${fmtShape(leaf.shape)} and ${leaf.dtype}`);
   }
   // A tensor object of our own (over the same storage), so the caller's object stays theirs.
-  const own = Tensor._concrete(v._data!, v.shape, v.dtype);
+  const own = Tensor._sameStorage(v);
   own.name = leaf._primal!.name;
   leaf._primal = own;
   leaf._node = Node.leaf(own, leaf);

@@ -1,10 +1,11 @@
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import { DTypeError, GradientError, ShapeError, ValueError } from "../core/errors.js";
 import { fmtShape, sameShape } from "../core/shape.js";
-import { isFloat, type TypedArray } from "../core/dtype.js";
+import { isFloat } from "../core/dtype.js";
 import { IMPERATIVE_TRACE, Node, gradMode, pinned, storageWrites, writeClock } from "./trace.js";
 import { add, div, mul, sub, toTensor } from "../ops/index.js";
 import { operands } from "../ops/operands.js";
+import { deviceState } from "../core/device.js";
 
 // Updating tensors in place (PyTorch's `add_`/`copy_` under `no_grad`, tfjs's `variable.assign`) on the
 // one engine. An update writes into the tensor's storage, so every tensor sharing that storage (detach(),
@@ -24,7 +25,7 @@ const ARITH = { addInPlace: add, subInPlace: sub, mulInPlace: mul, divInPlace: d
  *   and requiresGrad leaves while gradients are recorded; ValueError for a shared constant
  */
 function storageTarget(op: InPlaceOp, target: Tensor): Tensor {
-  if (target._data !== null) {
+  if (target._data !== null || target._device !== null) {
     if (pinned.constants.has(target)) {
       throw new ValueError(`${op}: this tensor is a constant shared by every op that was given the same plain number; update a tensor you created (tensor(…), zeros(…)) instead`);
     }
@@ -51,7 +52,7 @@ function storageTarget(op: InPlaceOp, target: Tensor): Tensor {
  * elsewhere an operand that requires grad is refused, since the target would have to join its graph.
  */
 function operandValue(op: InPlaceOp, v: Tensor): Tensor {
-  if (v._data !== null) return v;
+  if (v._data !== null || v._device !== null) return v;
   if (v._trace === IMPERATIVE_TRACE) {
     if (!gradMode.enabled) return v._concreteValue();
     throw new GradientError(`${op}: the value requires grad, so the updated tensor would have to join its graph; pass value.detach(), or run the update inside noGrad(() => …)`);
@@ -59,8 +60,8 @@ function operandValue(op: InPlaceOp, v: Tensor): Tensor {
   throw new GradientError(`${op}: the value is a tracer of grad, vjp, jvp or another transform; an in-place update cannot take values out of a transform`);
 }
 
-/** Records that `data` was written now, so graphs that saved it before can tell. */
-export function markWritten(data: TypedArray): void {
+/** Records that `data` (a typed array, or a device tensor's storage) was written now, so graphs that saved it before can tell. */
+export function markWritten(data: object): void {
   writeClock.now++;
   storageWrites.set(data, writeClock.now);
 }
@@ -90,6 +91,12 @@ export function updateInPlace(op: InPlaceOp, target: Tensor, y: TensorLike): Ten
       throw new DTypeError(`${op}: the result has dtype ${value.dtype}, which cannot be stored in the target's ${dst.dtype}; cast the target first (x = x.astype("${value.dtype}")) or use the out-of-place op`);
     }
   }
+  if (dst._device !== null) {
+    // On the GPU the device writes the values (a one-element value fills the target).
+    deviceState.backend!.writeInto(dst, value);
+    markWritten(dst._device);
+    return target;
+  }
   const data = dst._data!;
   const src = value.data;
   if (src.length === 1 && data.length !== 1) data.fill(src[0]!);
@@ -106,7 +113,7 @@ export function updateInPlace(op: InPlaceOp, target: Tensor, y: TensorLike): Ten
  */
 export function setRequiresGrad(t: Tensor, flag: boolean): void {
   if (typeof flag !== "boolean") throw new ValueError(`requiresGrad: expected true or false, got ${typeof flag}`);
-  if (t._data !== null && t._trace === null) {
+  if ((t._data !== null || t._device !== null) && t._trace === null) {
     if (!flag) return;
     if (!isFloat(t.dtype)) {
       throw new DTypeError(`requiresGrad: only float tensors can require grad; this one has dtype ${t.dtype} (make a float copy with .astype("float32"))`);
@@ -114,9 +121,10 @@ export function setRequiresGrad(t: Tensor, flag: boolean): void {
     if (pinned.constants.has(t) || pinned.leafValues.has(t)) {
       throw new GradientError("requiresGrad: this tensor is the value of a requiresGrad leaf or a shared constant, which must stay a plain tensor; use x.detach() for a new tensor sharing its storage, or tensor(x.toArray()) for a copy");
     }
-    const value = Tensor._concrete(t._data, t.shape, t.dtype);
+    const value = Tensor._sameStorage(t);
     value.name = t.name;
     t._data = null;
+    t._device = null;
     t._primal = value;
     t._trace = IMPERATIVE_TRACE;
     t._node = Node.leaf(value, t);
@@ -132,6 +140,7 @@ export function setRequiresGrad(t: Tensor, flag: boolean): void {
     }
     const value = t._primal!;
     t._data = value._data;
+    t._device = value._device;
     t._primal = null;
     t._trace = null;
     t._node = null;
@@ -141,11 +150,11 @@ export function setRequiresGrad(t: Tensor, flag: boolean): void {
 }
 
 /** The storage array under a saved value, or null for a number or a value-less placeholder. */
-function storageOf(v: Tensor | number | null): TypedArray | null {
+function storageOf(v: Tensor | number | null): object | null {
   if (v === null || typeof v === "number") return null;
   let t: Tensor | null = v;
-  while (t !== null && t._data === null) t = t._primal;
-  return t === null ? null : t._data;
+  while (t !== null && t._data === null && t._device === null) t = t._primal;
+  return t === null ? null : t._data ?? t._device;
 }
 
 /**

@@ -75,7 +75,7 @@ function outputLeaves(op: string, out: unknown): Tensor[] {
  * For leaves of `sizes` elements stacked into one basis of `total` = Σ sizes vectors: leaf k's part of
  * the identity, shape [total, ...shape_k], 1 at row offset_k + i, element i.
  */
-function identityParts(like: readonly { shape: readonly number[]; dtype: DType }[]): Tensor[] {
+function identityParts(like: readonly { shape: readonly number[]; dtype: DType; device?: string }[]): Tensor[] {
   const sizes = like.map((l) => l.shape.reduce((p, d) => p * d, 1));
   const total = sizes.reduce((p, s) => p + s, 0);
   let offset = 0;
@@ -84,7 +84,9 @@ function identityParts(like: readonly { shape: readonly number[]; dtype: DType }
     const data = allocate(l.dtype, total * n);
     for (let i = 0; i < n; i++) data[(offset + i) * n + i] = 1;
     offset += n;
-    return Tensor._concrete(data, [total, ...l.shape], l.dtype);
+    const part = Tensor._concrete(data, [total, ...l.shape], l.dtype);
+    // The basis lives where the values it perturbs live.
+    return l.device === "webgpu" ? part.to("webgpu") : part;
   });
 }
 

@@ -31,7 +31,9 @@ export function strongZeros(c: Tensor, zeroWhere: () => Tensor): Tensor {
     staged._trace!.guardNoNaN?.(staged);
     return c;
   }
-  const d = c._data ?? c._concreteValue(true)._data!; // the whole batch under vmap: the repair is elementwise
+  const d = c._data ?? c._concreteValue(true)._data; // the whole batch under vmap: the repair is elementwise
+  // A GPU value is never read back here: the repair runs unconditionally there (same values, a few more kernels).
+  if (d === null) return where(zeroWhere(), 0, c);
   return mayHoldNaN(d) ? where(zeroWhere(), 0, c) : c;
 }
 

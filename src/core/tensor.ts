@@ -7,6 +7,7 @@ import * as ops from "../ops/index.js";
 import { backward as runBackward } from "../autodiff/imperative.js";
 import { setRequiresGrad, updateInPlace } from "../autodiff/inplace.js";
 import { formatTensor } from "./format.js";
+import { deviceState, type Device, type DeviceStorage } from "./device.js";
 
 /** Something usable where a tensor is expected: a tensor or a plain number (adopts the other operand's dtype). */
 export type TensorLike = Tensor | number;
@@ -33,8 +34,10 @@ export class Tensor {
   /** Gradient accumulated by `backward()` on a leaf created with `requiresGrad: true`. */
   grad: Tensor | null = null;
 
-  /** @internal Storage, when concrete. */
+  /** @internal Storage, when concrete on the CPU. */
   _data: TypedArray | null;
+  /** @internal Storage, when concrete on a device (WebGPU); then `_data` is null. */
+  _device: DeviceStorage | null;
   /** @internal The boxed value, when a tracer. */
   _primal: Tensor | null;
   /** @internal The trace this tracer belongs to. */
@@ -51,6 +54,7 @@ export class Tensor {
     this.shape = shape;
     this.dtype = dtype;
     this._data = data;
+    this._device = null;
     this._primal = primal;
     this._trace = trace;
     this._node = null;
@@ -62,6 +66,20 @@ export class Tensor {
   /** @internal A concrete tensor over `data` (not copied). */
   static _concrete(data: TypedArray, shape: Shape, dtype: DType): Tensor {
     return new Tensor(shape, dtype, data, null, null);
+  }
+
+  /** @internal A concrete tensor over device storage (created by the device backend only). */
+  static _onDevice(storage: DeviceStorage, shape: Shape, dtype: DType): Tensor {
+    const t = new Tensor(shape, dtype, null, null, null);
+    t._device = storage;
+    return t;
+  }
+
+  /** @internal A new concrete tensor object over the same storage as concrete `t` (host or device). */
+  static _sameStorage(t: Tensor): Tensor {
+    const c = new Tensor(t.shape, t.dtype, t._data, null, null);
+    c._device = t._device;
+    return c;
   }
 
   /** @internal A tracer boxing `primal` at `trace`. */
@@ -107,7 +125,7 @@ export class Tensor {
    */
   get requiresGrad(): boolean {
     let t: Tensor | null = this;
-    while (t !== null && t._data === null) {
+    while (t !== null && t._data === null && t._device === null) {
       if (t._trace !== null && t._trace.id === 0) return true;
       t = t._primal;
     }
@@ -193,7 +211,7 @@ export class Tensor {
   /** @internal The concrete tensor under all boxes. */
   _concreteValue(throughBatches = false, accessor = ".data"): Tensor {
     let t: Tensor = this;
-    while (t._data === null) {
+    while (t._data === null && t._device === null) {
       if (!throughBatches && t._trace !== null && t._trace.kind === "batch") {
         throw new ValueError(`vmap: cannot read the values of a batched tensor (shape ${fmtShape(t.shape)} per example) inside vmap; compute with ops, or return it from the function and read it outside`);
       }
@@ -213,25 +231,113 @@ export class Tensor {
     return t;
   }
 
-  /** The storage as a typed array (a view, do not mutate). Works inside transforms too. */
+  /**
+   * The storage as a typed array (a view, do not mutate). Works inside transforms too.
+   * @throws ValueError on a GPU tensor, whose values can only be read asynchronously: use `await x.dataAsync()`
+   */
   get data(): TypedArray {
-    return this._concreteValue()._data!;
+    const c = this._concreteValue();
+    return c._data ?? this._hostOnly("data", "await x.dataAsync()");
+  }
+
+  /** @internal Throws the error for a synchronous read of a device tensor. */
+  _hostOnly(op: string, instead: string): never {
+    throw new ValueError(`${op}: this tensor lives on the GPU (device "webgpu", shape ${fmtShape(this.shape)}), whose values can only be read asynchronously; use ${instead}, or move it with await x.to("cpu")`);
+  }
+
+  /**
+   * Where the tensor's values live: `"cpu"` (a typed array) or `"webgpu"` (a GPU buffer; see
+   * `initWebGPU`). Ops run on the device of their inputs and leave their results there.
+   */
+  get device(): Device {
+    let t: Tensor | null = this;
+    while (t !== null && t._data === null) {
+      if (t._device !== null) return "webgpu";
+      t = t._primal;
+    }
+    return "cpu";
+  }
+
+  /**
+   * A copy of this tensor on `device`. Moving to `"webgpu"` is synchronous (the upload is queued, as JAX's
+   * `device_put` and tfjs's tensor creation); moving to `"cpu"` returns a promise, since reading GPU memory
+   * back is asynchronous in WebGPU. A tensor already on `device` is returned as is (or resolved, for "cpu").
+   * Works on concrete tensors, not inside transforms: move inputs before calling grad/vjp/jvp.
+   * @throws ValueError for an unknown device, "webgpu" before `await initWebGPU()`, float64 on "webgpu"
+   *   (WGSL has no 64-bit floats), or a tracer
+   */
+  to(device: "webgpu"): Tensor;
+  to(device: "cpu"): Promise<Tensor>;
+  to(device: Device): Tensor | Promise<Tensor>;
+  to(device: Device): Tensor | Promise<Tensor> {
+    if (device !== "cpu" && device !== "webgpu") {
+      throw new ValueError(`to: unknown device ${JSON.stringify(device)}; expected "cpu" or "webgpu"`);
+    }
+    const c = this._movable();
+    if (device === "cpu") {
+      if (c._device === null) return Promise.resolve(this);
+      return this.dataAsync().then((d) => Tensor._concrete(d, this.shape, this.dtype));
+    }
+    if (c._device !== null) return this;
+    const backend = deviceState.backend;
+    if (backend === null) throw new ValueError('to: the "webgpu" device is not initialised; call await initWebGPU() first');
+    return backend.upload(c);
+  }
+
+  /** @internal The concrete value to move or read: a requiresGrad leaf gives its value; tracers of transforms are refused. */
+  _movable(): Tensor {
+    if (this._data !== null || this._device !== null) return this;
+    if (this._trace !== null && this._trace.id === 0 && this._primal !== null) return this._primal._movable();
+    throw new ValueError(`to: cannot move or read back a tracer of grad, vjp, jvp or another transform (shape ${fmtShape(this.shape)}) asynchronously; move the inputs before the transform, and read its results after`);
+  }
+
+  /**
+   * The values as a new typed array, on any device: resolves at once for a CPU tensor (a copy), after
+   * the GPU's queued work and a read-back for a GPU tensor (tfjs's `data()`, JAX's `block_until_ready`).
+   */
+  async dataAsync(): Promise<TypedArray> {
+    const c = this._movable();
+    if (c._data !== null) return c._data.slice();
+    if (c._device!.released) throw new ValueError("dataAsync: this tensor's GPU memory was released by device.release()");
+    return deviceState.backend!.download(c);
+  }
+
+  /** The values as nested arrays (as `toArray()`), on any device; see `dataAsync`. */
+  async array(): Promise<NestedArray> {
+    const c = this._movable();
+    if (c._data !== null) return c.toArray();
+    return Tensor._concrete(await this.dataAsync(), this.shape, this.dtype).toArray();
+  }
+
+  /**
+   * The value of a one-element tensor as a number, on any device; see `dataAsync`.
+   * @throws ValueError when the tensor has more than one element
+   */
+  async itemAsync(): Promise<number> {
+    if (this.size !== 1) {
+      throw new ValueError(`itemAsync: tensor has ${this.size} elements (shape ${fmtShape(this.shape)}); it needs exactly one`);
+    }
+    return (await this.dataAsync())[0]!;
   }
 
   /**
    * The value of a one-element tensor as a number (bool gives 0/1).
-   * @throws ValueError when the tensor has more than one element
+   * @throws ValueError when the tensor has more than one element, or lives on the GPU (use `await x.itemAsync()`)
    */
   item(): number {
     if (this.size !== 1) {
       throw new ValueError(`item: tensor has ${this.size} elements (shape ${fmtShape(this.shape)}); item() needs exactly one`);
     }
-    return this._concreteValue(false, "item()")._data![0]!;
+    const c = this._concreteValue(false, "item()");
+    return (c._data ?? this._hostOnly("item", "await x.itemAsync()"))[0]!;
   }
 
-  /** The values as nested arrays (a number for a scalar; booleans for bool tensors). */
+  /**
+   * The values as nested arrays (a number for a scalar; booleans for bool tensors).
+   * @throws ValueError on a GPU tensor (use `await x.array()`)
+   */
   toArray(): NestedArray {
-    const data = this._concreteValue(false, "toArray()")._data!;
+    const data = this._concreteValue(false, "toArray()")._data ?? this._hostOnly("toArray", "await x.array()");
     const asValue = (v: number): number | boolean => (this.dtype === "bool" ? v !== 0 : v);
     if (this.shape.length === 0) return asValue(data[0]!);
     let offset = 0;
@@ -257,11 +363,17 @@ export class Tensor {
 
   /** NumPy-style text: dtype, shape and values (summarised beyond ~1000 elements). */
   toString(): string {
-    return formatTensor(this);
+    return this._describe();
   }
 
   /** Node's `console.log` / `util.inspect` print the same text as `toString()`. */
   [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this._describe();
+  }
+
+  /** @internal The printed text; a GPU tensor prints its device, dtype and shape (its values need an async read). */
+  _describe(): string {
+    if (this.device === "webgpu") return `Tensor(webgpu, ${this.dtype}, shape ${fmtShape(this.shape)}; read the values with await x.array())`;
     return formatTensor(this);
   }
 

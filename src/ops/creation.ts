@@ -1,3 +1,4 @@
+import { deviceState } from "../core/device.js";
 import { Tensor, type NestedArray, type TensorLike } from "../core/tensor.js";
 import { allocate, checkDType, type DType, type TypedArray } from "../core/dtype.js";
 import { fmtShape, sizeOf, type Shape } from "../core/shape.js";
@@ -230,14 +231,14 @@ export function ones(shape: readonly number[], options?: CreationOptions | DType
   return full(shape, 1, { dtype: dtypeOf(options) });
 }
 
-/** Zeros with the shape and dtype of `x`. */
+/** Zeros with the shape and dtype of `x`, on x's device. */
 export function zerosLike(x: Tensor): Tensor {
-  return full(x.shape, 0, x.dtype);
+  return deviceState.active && x.device !== "cpu" ? deviceState.backend!.full(x.shape, 0, x.dtype) : full(x.shape, 0, x.dtype);
 }
 
-/** Ones with the shape and dtype of `x`. */
+/** Ones with the shape and dtype of `x`, on x's device. */
 export function onesLike(x: Tensor): Tensor {
-  return full(x.shape, 1, x.dtype);
+  return deviceState.active && x.device !== "cpu" ? deviceState.backend!.full(x.shape, 1, x.dtype) : full(x.shape, 1, x.dtype);
 }
 
 /**

@@ -148,7 +148,10 @@ function comparison(name: "equal" | "notEqual" | "greater" | "greaterEqual" | "l
 function powerRule(a: Tensor, b: Tensor): Tensor {
   const p = mul(b, pow(a, sub(b, 1)));
   if (isStaged(b)) return where(mul(cast(equal(a, 0), "int32"), cast(equal(b, 0), "int32")), 0, p); // jit: for every value
-  const bv = b._concreteValue(true).data; // every example under vmap: the mask is elementwise
+  const bc = b._concreteValue(true); // every example under vmap: the mask is elementwise
+  // On the GPU the values are not read: the mask is applied everywhere (it changes nothing where b ≠ 0).
+  if (bc._data === null) return where(mul(cast(equal(a, 0), "int32"), cast(equal(b, 0), "int32")), 0, p);
+  const bv = bc._data;
   let zero = false;
   for (let i = 0; i < bv.length; i++) {
     if (bv[i] === 0) {

@@ -4,6 +4,8 @@ import { fmtShape, sameShape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { leaves, rebuild, type Pytree } from "../autodiff/tree.js";
 import { kernels } from "../kernels/registry.js";
+import { deviceState } from "../core/device.js";
+import { zerosLike } from "../ops/creation.js";
 import type { LearningRate } from "./schedules.js";
 
 /**
@@ -74,7 +76,7 @@ export function checkRange(op: string, what: string, v: number, lo: number, hi: 
 export type Kernel = (p: TypedArray, g: TypedArray, slots: TypedArray[], lr: number, t: number) => void;
 
 /** @internal An OptimizerRule from a per-parameter update kernel over (p, g, slots, lr, t). */
-export function makeRule(name: string, lr: LearningRate, slotNames: string[], kernel: Kernel): OptimizerRule {
+export function makeRule(name: string, lr: LearningRate, slotNames: string[], kernel: Kernel, onDevice?: readonly (number | boolean)[]): OptimizerRule {
   const learningRate = (step: number): number => {
     const v = typeof lr === "function" ? lr(step) : lr;
     if (!Number.isFinite(v) || v < 0) throw new ValueError(`${name}: the schedule gave learning rate ${v} at step ${step}; expected a finite number ≥ 0`);
@@ -87,13 +89,18 @@ export function makeRule(name: string, lr: LearningRate, slotNames: string[], ke
     init(params) {
       const ps = tensorLeaves(name, "params", params);
       const slots: Record<string, Tensor[]> = {};
-      for (const s of slotNames) slots[s] = ps.map((p) => Tensor._concrete(allocate(p.dtype, p.size), p.shape, p.dtype));
+      // Slots live where their parameter lives.
+      for (const s of slotNames) slots[s] = ps.map((p) => (p.device === "cpu" ? Tensor._concrete(allocate(p.dtype, p.size), p.shape, p.dtype) : zerosLike(p)));
       return { step: 0, slots };
     },
     updateOne(p, g, slots, step) {
       if (!isFloat(p.dtype)) throw new DTypeError(`${name}: parameter "${p.name ?? "?"}" has dtype ${p.dtype}; only float parameters can be optimized`);
       if (!sameShape(p.shape, g.shape)) {
         throw new ShapeError(`${name}: gradient has shape ${fmtShape(g.shape)}, expected the parameter's shape ${fmtShape(p.shape)}`);
+      }
+      if (p._concreteValue(true)._device !== null) {
+        if (onDevice === undefined) throw new ValueError(`${name}: this optimizer has no webgpu update yet; use sgd, adam or adamw for parameters on the GPU`);
+        return deviceState.backend!.optimizerUpdate(name, p._concreteValue(true), g._concreteValue(true), slots.map((s) => s._concreteValue(true)), learningRate(step), step + 1, onDevice);
       }
       const pd = copyOf(p);
       const sd = slots.map(copyOf);
@@ -144,7 +151,7 @@ export function sgd(options: SGDOptions): OptimizerRule {
   checkRange("sgd", "weightDecay", weightDecay, 0, Infinity, true);
   if (nesterov && momentum <= 0) throw new ValueError("sgd: Nesterov momentum needs momentum > 0");
   const slots = momentum > 0 ? ["momentum"] : [];
-  return makeRule("sgd", lr, slots, (p, g, s, rate) => kernels().sgdUpdate(p, g, s[0] ?? null, rate, momentum, nesterov, weightDecay));
+  return makeRule("sgd", lr, slots, (p, g, s, rate) => kernels().sgdUpdate(p, g, s[0] ?? null, rate, momentum, nesterov, weightDecay), [momentum, nesterov, weightDecay]);
 }
 
 /** Options for `adam`, `adamw`, `Adam` and `AdamW`. */
@@ -166,7 +173,7 @@ function adamRule(name: string, options: AdamOptions, decoupled: boolean): Optim
   checkRange(name, "betas[1]", betas[1], 0, 1, true);
   checkRange(name, "eps", eps, 0, Infinity, true);
   checkRange(name, "weightDecay", weightDecay, 0, Infinity, true);
-  return makeRule(name, lr, ["m", "v"], (p, g, s, rate, t) => kernels().adamUpdate(p, g, s[0]!, s[1]!, rate, betas[0], betas[1], eps, weightDecay, decoupled, t));
+  return makeRule(name, lr, ["m", "v"], (p, g, s, rate, t) => kernels().adamUpdate(p, g, s[0]!, s[1]!, rate, betas[0], betas[1], eps, weightDecay, decoupled, t), [betas[0], betas[1], eps, weightDecay, decoupled]);
 }
 
 /**
