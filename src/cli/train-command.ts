@@ -4,7 +4,9 @@ import cliProgress from "cli-progress";
 import { ValueError } from "../core/errors.js";
 import { mnistSplit } from "../data/mnist.js";
 import { mnistModel } from "../nn/models.js";
-import { trainClassifier, type EpochStats } from "../nn/train.js";
+import { trainClassifier, type EpochStats, type TrainOptions } from "../nn/train.js";
+import { trainClassifierOnDevice } from "../nn/train-device.js";
+import { initWebGPU, type WebGPUDevice } from "../kernels/webgpu/index.js";
 import { adam, sgd } from "../optim/rules.js";
 import { saveModule } from "../io/model-file.js";
 import { curvesSvg } from "./train-plot.js";
@@ -23,6 +25,7 @@ export interface TrainCommandOptions {
   out?: string;
   plot?: string;
   json?: boolean;
+  device?: string;
 }
 
 /** The final numbers of a run (what `--json` prints, plus the per-epoch history). */
@@ -71,6 +74,8 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
   const batch = int("batch", opts.batch, 1);
   const hidden = int("hidden", opts.hidden, 1);
   const seed = int("seed", opts.seed, 0);
+  const device = opts.device ?? "cpu";
+  if (device !== "cpu" && device !== "webgpu") throw new ValueError(`train: unknown device "${device}"; expected cpu or webgpu`);
   const lr = opts.lr === undefined ? (opts.optimizer === "adam" ? 1e-3 : 0.05) : positive("lr", opts.lr);
   const optimizer = opts.optimizer === "adam" ? adam({ lr }) : sgd({ lr, momentum: 0.9 });
   // Before training: a bad path must not cost a whole run.
@@ -94,8 +99,15 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
     : null;
   const width = String(epochs).length;
   let history: EpochStats[];
+  // On webgpu the same loop runs with parameters and images on the GPU (trainClassifierOnDevice).
+  let gpu: WebGPUDevice | null = null;
+  if (device === "webgpu") {
+    gpu = await initWebGPU();
+    if (!quiet) out.write(`device webgpu: ${gpu.adapter}\n`);
+  }
+  const train = (o: TrainOptions): Promise<EpochStats[]> => (gpu !== null ? trainClassifierOnDevice(model, data, o) : Promise.resolve(trainClassifier(model, data, o)));
   try {
-    history = trainClassifier(model, data, {
+    history = await train({
       epochs,
       batchSize: batch,
       optimizer,
@@ -114,6 +126,7 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
     });
   } finally {
     bar?.stop();
+    gpu?.release();
   }
   const last = history[history.length - 1]!;
   const summary: TrainSummary = {
@@ -170,6 +183,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--out <file>", "save the trained model (safetensors)")
     .option("--plot <file>", "write loss and accuracy curves as SVG")
     .option("--json", "print only {\"testAccuracy\",\"trainLoss\",\"epochs\",\"seconds\"} at the end")
+    .addOption(new Option("--device <device>", "cpu, or webgpu (the GPU through WebGPU: needs the webgpu package in Node)").default("cpu"))
     .action(async (dataset: string, opts: TrainCommandOptions) => {
       await runTrain(dataset, opts, { write: (s) => void process.stdout.write(s), isTTY: process.stdout.isTTY === true });
     });

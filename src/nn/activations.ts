@@ -91,5 +91,7 @@ export function dropout(x: TensorLike, p: number, options: DropoutOptions): Tens
   const mask = allocate(t.dtype, t.size);
   const keep = 1 / (1 - p);
   for (let i = 0; i < mask.length; i++) mask[i] = options.rng.next() < p ? 0 : keep;
-  return mul(t, Tensor._concrete(mask, t.shape, t.dtype));
+  const m = Tensor._concrete(mask, t.shape, t.dtype);
+  // The mask is drawn on the CPU (the same seed gives the same mask everywhere) and goes where x lives.
+  return mul(t, t.device === "webgpu" ? m.to("webgpu") : m);
 }

@@ -18,4 +18,5 @@ export * from "./char-transformer.js";
 export * from "./recurrent.js";
 export * from "./char-gru.js";
 export * from "./train.js";
+export { trainClassifierOnDevice, evaluateOnDevice } from "./train-device.js";
 export * from "./checkpoint.js";

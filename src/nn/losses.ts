@@ -101,6 +101,13 @@ export interface CrossEntropyOptions {
 function oneHotTargets(labels: Tensor, x: Tensor, eps: number, ignore: number | undefined): [Tensor, number] {
   const classes = x.shape[x.rank - 1]!;
   const off = eps / classes;
+  if (labels._concreteValue(true)._device !== null) {
+    // Labels on the GPU are not read back, so not range-checked: an out-of-range label gives an all-zero target row.
+    const hit = equal(reshape(labels, [...labels.shape, 1]), arange(0, classes, 1, "int32").to("webgpu"));
+    let t = where(hit, 1 - eps + off, full([], off, x.dtype));
+    if (ignore !== undefined) t = where(reshape(equal(labels, ignore), [...labels.shape, 1]), 0, t);
+    return [t, -1];
+  }
   const l = labels._concreteValue(true).data;
   let kept = 0;
   for (let r = 0; r < l.length; r++) {
@@ -131,7 +138,9 @@ function oneHotTargets(labels: Tensor, x: Tensor, eps: number, ignore: number | 
     const c = l[r]!;
     if (c !== ignore) data[r * classes + c] = 1 - eps + off;
   }
-  return [Tensor._concrete(data, x.shape, x.dtype), kept];
+  const onehot = Tensor._concrete(data, x.shape, x.dtype);
+  // Targets go where the logits are (labels checked on the CPU, logits on the GPU: the usual training loop).
+  return [x.device === "webgpu" ? onehot.to("webgpu") : onehot, kept];
 }
 
 /**

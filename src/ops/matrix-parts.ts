@@ -58,7 +58,8 @@ function triangle(op: string, x: TensorLike, k: number, upper: boolean): Tensor 
   if (t.rank < 2) throw new ShapeError(`${op}: needs at least 2 dimensions (matrices in the last two), got shape ${fmtShape(t.shape)}`);
   if (!Number.isInteger(k)) throw new ValueError(`${op}: diagonal offset k must be an integer, got ${k}`);
   const n = t.shape[t.rank - 2]!, m = t.shape[t.rank - 1]!;
-  const offsets = sub(arange(0, m, 1, "int32"), expandDims(arange(0, n, 1, "int32"), 1));
+  let offsets = sub(arange(0, m, 1, "int32"), expandDims(arange(0, n, 1, "int32"), 1));
+  if (t.device === "webgpu") offsets = offsets.to("webgpu"); // the mask goes where the matrices are
   return where(upper ? greaterEqual(offsets, k) : lessEqual(offsets, k), t, 0);
 }
 

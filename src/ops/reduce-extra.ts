@@ -37,11 +37,13 @@ function expand(v: Tensor, x: Tensor, axes: readonly number[]): Tensor {
  * (with three or more zeros every second derivative really is 0).
  */
 function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tensor {
-  // Under jit the zero-safe branch (right for every value); under vmap, every example is read.
+  // Under jit the zero-safe branch (right for every value), and on the GPU too (its values are not read
+  // back); under vmap, every example is read.
   let hasZero = isStaged(x);
   if (!hasZero) {
-    const data = x._concreteValue(true).data;
-    for (let i = 0; i < data.length; i++) if (data[i] === 0) { hasZero = true; break; }
+    const data = x._concreteValue(true)._data;
+    if (data === null) hasZero = true;
+    for (let i = 0; data !== null && i < data.length; i++) if (data[i] === 0) { hasZero = true; break; }
   }
   if (!hasZero) return div(expand(out, x, axes), x);
   const isZero = equal(x, 0);

@@ -9,6 +9,7 @@ import { availableBackends, cast, checkGrads, getBackend, Rng, setBackend, Tenso
 import { setKernelMinimums } from "../../src/kernels/registry.js";
 import { batchingTable } from "./batching-table.js";
 import { jitTable } from "./jit-table.js";
+import { webgpuParity } from "./webgpu-parity.js";
 
 /** One generated call: float64 arguments (and pass-through extras such as int32 indices) and the function. */
 export interface Case {
@@ -91,13 +92,15 @@ export function labelled(c: Case): Case {
 /**
  * Registers one vitest case per spec; each runs `numRuns` generated cases through checkGrads. Then, for
  * every other backend present, one case per spec that compares its values and VJPs with the js backend's,
- * one per spec that checks vmap against loops (test/helpers/batching-table.ts), and one per spec that
- * checks jit against eager evaluation (test/helpers/jit-table.ts).
+ * one per spec that checks vmap against loops (test/helpers/batching-table.ts), one per spec that
+ * checks jit against eager evaluation (test/helpers/jit-table.ts), and one per spec on the webgpu
+ * device against the CPU (test/helpers/webgpu-parity.ts).
  */
 export function propertyTable(specs: readonly OpSpec[], defaults: { numRuns: number }): void {
   backendParity(specs);
   batchingTable(specs);
   jitTable(specs);
+  webgpuParity(specs);
   for (const spec of specs) {
     it(`${spec.name}: order ${spec.order ?? 2}, fwd and rev, vs central differences + duality`, () => {
       let seed = 0;

@@ -46,6 +46,17 @@ function scalarOnDevice(c: GpuContext, t: Tensor): Tensor {
   return Tensor._onDevice(c.upload(v.data, v.dtype), t.shape, t.dtype);
 }
 
+/** Primitives whose second input is an index tensor, which may come from the CPU. */
+const INDEXED = new Set(["gather", "scatterAdd"]);
+
+/** Range check of CPU indices before upload (GPU indices are not read back: negative ones wrap, out-of-range ones read 0). */
+function checkIndices(op: string, idx: Tensor, x: Tensor, p: { axis: number; shape?: Shape }): void {
+  const n = (p.shape ?? x.shape)[p.axis]!;
+  for (const v of idx.data) {
+    if (v < -n || v >= n) throw new ValueError(`${op}: index ${v} is out of range for axis ${p.axis} of length ${n}; expected an integer in [${-n}, ${n - 1}]`);
+  }
+}
+
 const backend: DeviceBackend = {
   name: "webgpu",
   upload(t: Tensor): Tensor {
@@ -66,7 +77,11 @@ const backend: DeviceBackend = {
         if (xi._device.released) throw new ValueError(`${prim.name}: input ${i} lives in GPU memory that device.release() freed; it can no longer be used`);
         onGpu[i] = xi;
       } else if (xi.rank === 0) onGpu[i] = scalarOnDevice(c, xi);
-      else {
+      else if (i === 1 && INDEXED.has(prim.name) && xi.dtype === "int32") {
+        // Indices given as a JavaScript array become a CPU tensor: checked there (in range), then uploaded.
+        checkIndices(prim.name, xi, x[0]!, params as { axis: number; shape?: Shape });
+        onGpu[i] = Tensor._onDevice(c.upload(xi.data, "int32"), xi.shape, "int32");
+      } else {
         const other = x.findIndex((y) => y._device !== null);
         throw new ValueError(`${prim.name}: inputs are on different devices: input ${other} is on webgpu, input ${i} (shape ${fmtShape(xi.shape)}) is on cpu; move one of them first, with x.to("webgpu") or await x.to("cpu")`);
       }

@@ -1,9 +1,7 @@
-// Batched matrix product on the GPU: 16×16 output tiles, each workgroup staging 16×16 blocks of A and B in
-// workgroup memory (the classic shared-memory tiling of CUDA's SGEMM example). Operands are strided
-// views, so transposed operands (the VJP's products) and broadcast batch dimensions cost no copy.
+// Batched matrix product on the GPU, tiled in registers: each invocation computes a 4×4 block of the output
+// and each workgroup of 8×8 invocations a 32×32 tile. Operands are strided views, so transposed operands
+// (the VJP's products) and broadcast batch dimensions cost no copy.
 import type { GpuContext, GpuStorage } from "./context.js";
-
-const TILE = 16;
 
 /** A matrix operand: element (batch b, row i, column p) at offset(b) + i·rowStride + p·colStride. */
 export interface MatrixOperand {
@@ -27,33 +25,41 @@ export function matmulKernel(ctx: GpuContext, batch: readonly number[], m: numbe
     }
     return terms.join(" + ");
   };
+  // Each invocation computes a 4×4 block of C in registers, reading A and B straight from the buffers:
+  // no workgroup memory and no barriers, which software GPUs (SwiftShader runs each barrier as a coroutine
+  // switch) execute far faster than the shared-memory tiling, and GPUs still serve from their caches.
   const code = `@group(0) @binding(0) var<storage, read> A: array<f32>;
 @group(0) @binding(1) var<storage, read> B: array<f32>;
 @group(0) @binding(2) var<storage, read_write> C: array<f32>;
-var<workgroup> ta: array<array<f32, ${TILE}>, ${TILE}>;
-var<workgroup> tb: array<array<f32, ${TILE}>, ${TILE}>;
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let bz = wg.z;
-  let row = wg.y * ${TILE}u + lid.y;
-  let col = wg.x * ${TILE}u + lid.x;
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let bz = gid.z;
+  let row0 = gid.y * 4u;
+  let col0 = gid.x * 4u;
+  if (row0 >= ${m}u || col0 >= ${n}u) { return; }
   let aoff = ${offset(a)};
   let boff = ${offset(b)};
-  var acc = 0.0;
-  for (var t = 0u; t < ${Math.ceil(k / TILE)}u; t = t + 1u) {
-    let ak = t * ${TILE}u + lid.x;
-    let bk = t * ${TILE}u + lid.y;
-    ta[lid.y][lid.x] = select(0.0, A[aoff + row * ${a.rowStride}u + ak * ${a.colStride}u], row < ${m}u && ak < ${k}u);
-    tb[lid.y][lid.x] = select(0.0, B[boff + bk * ${b.rowStride}u + col * ${b.colStride}u], bk < ${k}u && col < ${n}u);
-    workgroupBarrier();
-    for (var p = 0u; p < ${TILE}u; p = p + 1u) {
-      acc = acc + ta[lid.y][p] * tb[p][lid.x];
-    }
-    workgroupBarrier();
+  var acc: array<vec4<f32>, 4>;
+  var rows: array<u32, 4>;
+  for (var r = 0u; r < 4u; r = r + 1u) { rows[r] = aoff + min(row0 + r, ${m - 1}u) * ${a.rowStride}u; }
+  var cols: vec4<u32>;
+  for (var c = 0u; c < 4u; c = c + 1u) { cols[c] = boff + min(col0 + c, ${n - 1}u) * ${b.colStride}u; }
+  for (var p = 0u; p < ${k}u; p = p + 1u) {
+    let bp = p * ${b.rowStride}u;
+    let bv = vec4<f32>(B[cols.x + bp], B[cols.y + bp], B[cols.z + bp], B[cols.w + bp]);
+    let ap = p * ${a.colStride}u;
+    acc[0] = acc[0] + A[rows[0] + ap] * bv;
+    acc[1] = acc[1] + A[rows[1] + ap] * bv;
+    acc[2] = acc[2] + A[rows[2] + ap] * bv;
+    acc[3] = acc[3] + A[rows[3] + ap] * bv;
   }
-  if (row < ${m}u && col < ${n}u) {
-    C[bz * ${m * n}u + row * ${n}u + col] = acc;
+  for (var r = 0u; r < 4u; r = r + 1u) {
+    let row = row0 + r;
+    if (row >= ${m}u) { break; }
+    for (var c = 0u; c < 4u; c = c + 1u) {
+      if (col0 + c < ${n}u) { C[bz * ${m * n}u + row * ${n}u + col0 + c] = acc[r][c]; }
+    }
   }
 }`;
-  ctx.dispatch(code, [a.storage, b.storage, out], [Math.ceil(n / TILE), Math.ceil(m / TILE), nb]);
+  ctx.dispatch(code, [a.storage, b.storage, out], [Math.ceil(n / 32), Math.ceil(m / 32), nb]);
 }

@@ -3,7 +3,7 @@
 // strides over them and combines partial results in workgroup memory (a tree reduction).
 import type { DType } from "../../core/dtype.js";
 import type { GpuContext, GpuStorage } from "./context.js";
-import { contiguous, groupsFor, helpersFor, wgslType } from "./wgsl.js";
+import { contiguous, groupsFor, helpersFor, mapKernel, wgslType } from "./wgsl.js";
 
 const WG = 64;
 
@@ -34,6 +34,11 @@ export function reduceKernel(ctx: GpuContext, src: GpuStorage, inType: DType, sh
   if (nOut === 0) return;
   const acc = wgslType(outType) as "f32" | "i32";
   const { init, step } = combine(kind, acc);
+  if (nRed === 0) {
+    // Nothing to reduce: every output is the identity (0, 1, −∞ or +∞).
+    mapKernel(ctx, [nOut], out, outType, [], init, acc, acc);
+    return;
+  }
   const inT = wgslType(inType);
   // base(o): offset of the first element of output o; off(j): offset of reduced element j.
   const decompose = (v: string, dims: readonly number[]): string => {

@@ -47,6 +47,21 @@ const HELPERS: Record<string, string> = {
   }
   return exp2(b * log2(a));
 }`,
+  // sin and cos to float32 accuracy: GPU drivers may give only 2⁻¹¹ absolute error (the Vulkan limit, which
+  // SwiftShader uses), so reduce by multiples of π/2 (Cody–Waite, π/2 in three parts as in Cephes' sinf) and use Taylor polynomials
+  // on [−π/4, π/4], whose first omitted terms are below 2⁻²⁶. Beyond |x| = 10⁵ the reduction loses digits.
+  sincos_: `fn sincos_(x: f32, q0: i32) -> f32 {
+  let k = round(x * 0.6366197723675814);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703125e-4) - k * 7.54978995489188216e-8;
+  let r2 = r * r;
+  let s = r * (1.0 + r2 * (-0.16666666666666666 + r2 * (0.008333333333333333 + r2 * (-0.0001984126984126984 + r2 * 2.7557319223985893e-6))));
+  let c = 1.0 + r2 * (-0.5 + r2 * (0.041666666666666664 + r2 * (-0.001388888888888889 + r2 * (2.48015873015873e-5 - r2 * 2.755731922398589e-7))));
+  let q = (i32(k) + q0) & 3;
+  if (q == 0) { return s; }
+  if (q == 1) { return c; }
+  if (q == 2) { return -s; }
+  return -c;
+}`,
   expm1_: `fn expm1_(a: f32) -> f32 {
   let u = exp(a);
   if (u == 1.0) { return a; }
@@ -135,9 +150,9 @@ export const OPS: Record<string, OpExpr> = {
   rsqrt: { kind: "float", f32: "select(select(inverseSqrt(a), inf_(), a == 0.0), nan_(), a < 0.0)" },
   square: { kind: "same", f32: "a * a" },
   reciprocal: { kind: "float", f32: "1.0 / a" },
-  sin: { kind: "float", f32: "sin(a)" },
-  cos: { kind: "float", f32: "cos(a)" },
-  tan: { kind: "float", f32: "tan(a)" },
+  sin: { kind: "float", f32: "sincos_(a, 0)" },
+  cos: { kind: "float", f32: "sincos_(a, 1)" },
+  tan: { kind: "float", f32: "sincos_(a, 0) / sincos_(a, 1)" },
   tanh: { kind: "float", f32: "tanh_(a)" },
   sigmoid: { kind: "float", f32: "sigmoid_(a)" },
   relu: { kind: "same", f32: "select(a, 0.0, a <= 0.0)", i32: "select(a, 0, a <= 0)" },
@@ -242,11 +257,13 @@ export function mapKernel(ctx: GpuContext, shape: readonly number[], out: GpuSto
     decl.push(`@group(0) @binding(${k}) var<storage, read> in${k}: array<${t}>;`);
     let idx = "i";
     if (needCoords) {
-      const terms = [`${v.offset}u`];
+      // Negative strides (a reversed slice) need signed arithmetic.
+      const signed = v.strides.some((s) => s < 0);
+      const terms = [signed ? `${v.offset}` : `${v.offset}u`];
       v.strides.forEach((s, d) => {
-        if (s !== 0 && shape[d] !== 1) terms.push(`c${d} * ${s}u`);
+        if (s !== 0 && shape[d] !== 1) terms.push(signed ? `i32(c${d}) * ${s}` : `c${d} * ${s}u`);
       });
-      idx = terms.join(" + ");
+      idx = signed ? `u32(${terms.join(" + ")})` : terms.join(" + ");
     }
     const raw = `in${k}[${idx}]`;
     let val: string;

@@ -1,0 +1,87 @@
+// Every op spec of the property table on the webgpu device against the CPU: the same generated cases in
+// float32, moved to the GPU, compared in value, VJP and JVP. Tolerances are float32's (rtol 1e-4, atol 1e-5,
+// looser than the CPU backends' 1e-5 because the GPU's exp/log/sin… are within a few ulp, not correctly rounded,
+// and its reductions and products sum in another order). float64 is not compared: WGSL has none, and moving
+// float64 to the GPU is refused (test/webgpu.test.ts). Specs whose ops have no webgpu kernel are listed in
+// NOT_ON_WEBGPU and checked to fail with the error that says so.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Tensor, cast, jvp, vjp, type Pytree } from "../../src/index.js";
+import { values, type Case, type OpSpec } from "./op-table.js";
+import { webgpuForTests } from "./webgpu.js";
+
+const NO_KERNEL = /has no webgpu kernel yet/;
+const FLOAT64 = /float64 tensors cannot live on the GPU|is float64, which the GPU cannot hold/;
+const CPU_CONSTANT = /inputs are on different devices|float64 tensors cannot live on the GPU|is float64, which the GPU cannot hold/;
+/**
+ * Specs that cannot run on webgpu, with the error they must fail with: ops without a webgpu kernel yet
+ * (factorizations, scans, sorting), and specs whose function multiplies by a float64 CPU constant it builds
+ * itself (a weighting that only the CPU can hold).
+ */
+export const NOT_ON_WEBGPU = new Map<string, RegExp>([
+  // Some of these specs also build CPU constants (an identity to add), which can fail first.
+  ...["inv", "det", "det of a random matrix", "slogdet (logabsdet)", "cholesky of (A + Aᵀ)/2", "cholesky of X·Xᵀ + I, upper",
+    "solve (matrix right-hand side, broadcast batch)", "solve (vector right-hand side)"].map((n) => [n, new RegExp(`${NO_KERNEL.source}|${CPU_CONSTANT.source}`)] as [string, RegExp]),
+  ...["cumsum", "cumsum reverse", "cumprod",
+    "cumprod with zeros", "logcumsumexp", "sort", "topk k=2 largest", "topk k=1 smallest, squared"].map((n) => [n, NO_KERNEL] as [string, RegExp]),
+  ...["broadcastTo", "transpose / permute", "flip"].map((n) => [n, CPU_CONSTANT] as [string, RegExp]),
+  ["cast (float64 → float64 identity path)", FLOAT64],
+]);
+
+const device = await webgpuForTests();
+
+const isFloatTensor = (a: unknown): a is Tensor => a instanceof Tensor && (a.dtype === "float32" || a.dtype === "float64");
+
+/** Value, cotangents and output tangent on the device the arguments live on, read back as float64 arrays. */
+async function run(c: Case, args: unknown[], seed: number): Promise<Float64Array[]> {
+  const isFloatArg = args.map(isFloatTensor);
+  const f = (...floats: Pytree[]): Tensor => {
+    let next = 0;
+    return (c.fn as (...a: unknown[]) => Tensor)(...args.map((a, i) => (isFloatArg[i] ? floats[next++] : a)));
+  };
+  const floats = args.filter((_, i) => isFloatArg[i]) as Tensor[];
+  const onGpu = floats.length > 0 && floats[0]!.device === "webgpu";
+  const here = (t: Tensor): Tensor => (onGpu ? t.to("webgpu") : t);
+  const [out, pullback] = vjp(f, ...(floats as Pytree[]));
+  const ct = here(cast(values(out.shape, seed), "float32"));
+  const cts = pullback(ct) as unknown[];
+  const tangents = floats.map((x, k) => here(cast(values(x.shape, seed + 1 + k), "float32")));
+  const [, tout] = jvp(f, floats, tangents);
+  const all = [out, ...cts, tout].filter((t): t is Tensor => t instanceof Tensor);
+  return Promise.all(all.map(async (t) => Float64Array.from(await t.dataAsync())));
+}
+
+/** Registers one case per spec comparing the webgpu device with the CPU (skipped, with one line, without a GPU). */
+export function webgpuParity(specs: readonly OpSpec[]): void {
+  describe.skipIf(device === null)("webgpu device against the CPU (float32)", () => {
+    for (const spec of specs) {
+      it(`${spec.name}: values, VJPs and JVPs match the CPU on webgpu`, async () => {
+        let seed = 11;
+        for (const ch of spec.name) seed = (seed * 31 + ch.charCodeAt(0)) | 0;
+        for (const [i, c] of fc.sample(spec.cases, { numRuns: 3, seed }).entries()) {
+          const args = c.args.map((a) => (isFloatTensor(a) ? cast(a, "float32") : a));
+          const want = await run(c, args, seed + i);
+          let got: Float64Array[];
+          try {
+            got = await run(c, args.map((a) => (a instanceof Tensor ? a.to("webgpu") : a)), seed + i);
+          } catch (e) {
+            const expected = NOT_ON_WEBGPU.get(spec.name);
+            if (expected !== undefined && expected.test(String(e))) return;
+            throw e;
+          }
+          expect(NOT_ON_WEBGPU.has(spec.name), `${spec.name} runs on webgpu: remove it from NOT_ON_WEBGPU`).toBe(false);
+          expect(got.length).toBe(want.length);
+          for (let t = 0; t < want.length; t++) {
+            const g = got[t]!, w = want[t]!;
+            const what = t === 0 ? "value" : t === want.length - 1 ? "jvp" : `cotangent of argument ${t - 1}`;
+            expect(g.length, `${c.label}: ${what} length`).toBe(w.length);
+            for (let j = 0; j < w.length; j++) {
+              const ok = Object.is(g[j], w[j]) || (Number.isNaN(g[j]!) && Number.isNaN(w[j]!)) || Math.abs(g[j]! - w[j]!) <= 1e-5 + 1e-4 * Math.abs(w[j]!);
+              if (!ok) expect.fail(`${c.label} float32 on webgpu: ${what}[${j}] is ${g[j]}, the CPU gives ${w[j]}`);
+            }
+          }
+        }
+      }, 300_000); // shader compilation on a software GPU dominates: every new shape is a new shader
+    }
+  });
+}
