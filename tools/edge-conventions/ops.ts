@@ -45,11 +45,11 @@ export const OPS: Record<string, Op> = {
 export const NOT_COVERED: Record<string, string> = Object.fromEntries([
   ...["arange", "eye", "full", "linspace", "ones", "onesLike", "zeros", "zerosLike", "randn", "uniform", "scalar", "tensor", "toTensor", "makeLeaf", "oneHot"].map((n) => [n, "creates a tensor"]),
   ...["grad", "valueAndGrad", "vjp", "jvp", "vmap", "jacfwd", "jacrev", "hessian", "hvp", "customVjp", "customJvp", "checkpoint", "jit", "checkGrads", "detectAnomaly", "noGrad", "zeroGrad", "nameScope", "currentScope", "trace", "toHTML"].map((n) => [n, "a transform or tool over functions and graphs"]),
-  ...["treeMap", "treeLeaves", "treeFlatten", "treeUnflatten", "setBackend", "getBackend", "availableBackends", "setThreads", "getThreads", "axesOf", "requireFloat", "castConcrete"].map((n) => [n, "a utility"]),
+  ...["treeMap", "treeLeaves", "treeFlatten", "treeUnflatten", "setBackend", "getBackend", "availableBackends", "setThreads", "getThreads", "axesOf", "requireFloat", "castConcrete", "initWebGPU"].map((n) => [n, "a utility"]),
   ["cast", "changes the dtype; values convert as JavaScript's typed arrays (NaN → 0 in integer types)"],
   ["dropout", "random; with p = 0 or in evaluation it is the identity"],
   ...["kaimingUniform", "kaimingNormal", "glorotUniform", "glorotNormal", "uniformInit"].map((n) => [n, "an initialiser (random values)"]),
-  ...["mnistModel", "fitBigram", "charNLL", "trainCharModel", "sampleSequences", "countCorrect", "evaluate", "parameterValues", "trainClassifier", "checkpointModule", "checkpointSequential"]
+  ...["mnistModel", "fitBigram", "charNLL", "trainCharModel", "sampleSequences", "countCorrect", "evaluate", "parameterValues", "trainClassifier", "trainClassifierOnDevice", "evaluateOnDevice", "checkpointModule", "checkpointSequential"]
     .map((n) => [n, "a model, training or evaluation helper over the ops above"]),
   ["scaledDotProductAttention", "a composite of matmul and softmax, whose rows apply (PyTorch 1.13 has no counterpart to compare)"],
 ]);
