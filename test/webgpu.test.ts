@@ -3,6 +3,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Tensor, grad, jvp, valueAndGrad, hessian, tensor, scalar, randn, matmul, relu, sum, mean, square, tanh, sigmoid, exp, ValueError, noGrad, optim } from "../src/index.js";
 import { webgpuForTests } from "./helpers/webgpu.js";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const device = await webgpuForTests();
 afterAll(() => device?.release());
@@ -148,5 +150,50 @@ describe.skipIf(device === null)("webgpu device", () => {
   it("exp and the rest of the elementwise table run on the GPU", async () => {
     const x = tensor([-2, -0.5, 0, 0.5, 2]);
     await expectClose(exp(gpu(x)), exp(x));
+  });
+
+  it("GPU memory stays flat over 10 epochs of training (buffers freed by garbage collection), and a leak would show", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    // Collect, then let the FinalizationRegistry callbacks (which return buffers) run.
+    const settle = async (): Promise<number> => {
+      for (let k = 0; k < 3; k++) {
+        gc();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return device!.memory().bytes;
+    };
+    const w1 = gpu(randn([16, 32], { seed: 1 }).mul(0.3)), w2 = gpu(randn([32, 4], { seed: 2 }).mul(0.3));
+    for (const w of [w1, w2]) w.requiresGrad = true;
+    const opt = new optim.Adam([w1, w2], { lr: 1e-2 });
+    const xs = Array.from({ length: 5 }, (_, i) => gpu(randn([8, 16], { seed: 10 + i })));
+    const ys = Array.from({ length: 5 }, (_, i) => gpu(randn([8, 4], { seed: 20 + i })));
+    const kept: Tensor[] = [];
+    const epoch = async (leak: boolean): Promise<number> => {
+      let last = 0;
+      for (let b = 0; b < xs.length; b++) {
+        opt.zeroGrad();
+        const l = mean(square(tanh(matmul(xs[b]!, w1)).matmul(w2).sub(ys[b]!)));
+        l.backward();
+        opt.step();
+        if (leak) kept.push(l, w1.grad!);
+        last = await l.itemAsync();
+      }
+      return last;
+    };
+    const bytes: number[] = [];
+    const losses: number[] = [];
+    for (let e = 0; e < 10; e++) {
+      losses.push(await epoch(false));
+      bytes.push(await settle());
+    }
+    console.log(`webgpu memory: epoch 1 ${bytes[0]} B, epoch 10 ${bytes[9]} B; loss ${losses[0]!.toFixed(3)} → ${losses[9]!.toFixed(3)}`);
+    expect(bytes[0]).toBeGreaterThan(0);
+    expect(bytes[9]!).toBeLessThanOrEqual(bytes[0]! * 1.1);
+    expect(losses[9]!).toBeLessThan(losses[0]!);
+    // The control: holding on to each step's loss and gradient keeps their buffers, and the count grows.
+    for (let e = 0; e < 3; e++) await epoch(true);
+    expect(await settle()).toBeGreaterThan(bytes[9]! + 15 * 4);
+    kept.length = 0;
   });
 });
