@@ -10,7 +10,7 @@ import { pinned } from "../../autodiff/trace.js";
 import { createContext, type GpuContext, type GpuStorage } from "./context.js";
 import { deviceKernel } from "./prims.js";
 import { mapKernel, wgslType } from "./wgsl.js";
-import "./more-kernels.js";
+import { registerMoreKernels } from "./more-kernels.js";
 import { adamOnDevice, sgdOnDevice } from "./optim.js";
 
 /** What `initWebGPU()` returns: the GPU in use, its memory, and the way to free it. */
@@ -24,6 +24,8 @@ export interface WebGPUDevice {
   /** Frees all GPU memory and the device; tensors still on it become unusable. Call at shutdown. */
   release(): void;
 }
+
+registerMoreKernels();
 
 let ctx: GpuContext | null = null;
 let pending: Promise<WebGPUDevice> | null = null;

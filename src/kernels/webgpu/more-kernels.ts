@@ -369,5 +369,8 @@ function argReduce(kind: "max" | "min"): DeviceKernel {
   };
 }
 
-registerKernels(kernels);
+/** Adds these kernels to the table of prims.ts (called once by index.ts; a call, not an import for its side effect, so the published types never reach the GPU API's). */
+export function registerMoreKernels(): void {
+  registerKernels(kernels);
+}
 export { plain };
