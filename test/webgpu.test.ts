@@ -1,7 +1,7 @@
 // The webgpu device in Node: tensors on the GPU, async reads, sync-read errors, mixed devices, float64,
 // and autodiff (the seed, fan-out, second order, a small MLP) against the same programs on the CPU.
 import { afterAll, describe, expect, it } from "vitest";
-import { Tensor, grad, jvp, valueAndGrad, hessian, tensor, scalar, randn, matmul, relu, sum, mean, square, tanh, sigmoid, exp, ValueError, noGrad, optim } from "../src/index.js";
+import { Tensor, grad, jvp, valueAndGrad, hessian, tensor, scalar, randn, matmul, relu, sum, mean, square, tanh, sigmoid, exp, ValueError, noGrad, optim, nn } from "../src/index.js";
 import { webgpuForTests } from "./helpers/webgpu.js";
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -131,6 +131,18 @@ describe.skipIf(device === null)("webgpu device", () => {
     }
     expect(params[0]!.device).toBe("webgpu");
     expect(last).toBeLessThan(first * 0.8);
+  });
+
+  it("a small CNN (conv2d with bias and padding, relu, max pooling, linear, cross-entropy with CPU labels) matches the CPU", async () => {
+    const x = randn([2, 3, 9, 9], { seed: 1 }), w = randn([4, 3, 3, 3], { seed: 2 }).mul(0.3), b = randn([4], { seed: 3 });
+    const w2 = randn([64, 5], { seed: 4 }).mul(0.2);
+    const y = tensor([1, 3], { dtype: "int32" });
+    const f = (x: Tensor, w: Tensor, b: Tensor, w2: Tensor) =>
+      nn.crossEntropy(nn.maxPool2d(nn.conv2d(x, w, b, { padding: 1 }).relu(), 2).reshape([2, -1]).matmul(w2), y);
+    const [lc, gc] = valueAndGrad(f, { argnums: [0, 1, 2, 3] })(x, w, b, w2);
+    const [lg, gg] = valueAndGrad(f, { argnums: [0, 1, 2, 3] })(gpu(x), gpu(w), gpu(b), gpu(w2));
+    await expectClose(lg, lc);
+    for (let i = 0; i < 4; i++) await expectClose(gg[i]!, gc[i]!, 1e-4, 1e-5);
   });
 
   it("in-place updates write into GPU storage; noGrad works", async () => {
