@@ -113,6 +113,20 @@ describe("BatchNorm", () => {
     expect(Array.from(bn.forward(tensor([[3.5]], { dtype: "float64" })).data)).toEqual([0]);
   });
 
+  it("a float32 module keeps float32 running statistics after training steps, and evaluates in float32", () => {
+    const bn = new nn.BatchNorm1d(2);
+    bn.forward(tensor([[1, 2], [3, 6]]));
+    const s = bn.stateDict();
+    expect(s.running_mean!.dtype).toBe("float32");
+    expect(s.running_var!.dtype).toBe("float32");
+    // momentum 0.1: 0.9·0 + 0.1·mean, 0.9·1 + 0.1·unbiased variance
+    expect(Array.from(s.running_mean!.data)).toEqual([Math.fround(0.2), Math.fround(0.4)]);
+    expect(Array.from(s.running_var!.data)).toEqual([Math.fround(0.9 + 0.1 * 2), Math.fround(0.9 + 0.1 * 8)]);
+    const y = bn.eval().forward(tensor([[0.2, 0.4]]));
+    expect(y.dtype).toBe("float32");
+    expect(Array.from(y.data)).toEqual([0, 0]);
+  });
+
   it("without running statistics has no buffers and always uses the batch", () => {
     const bn = new nn.BatchNorm2d(2, { trackRunningStats: false }).eval();
     expect(Object.keys(bn.stateDict())).toEqual(["weight", "bias"]);

@@ -172,8 +172,11 @@ export abstract class BatchNorm extends Module {
       mean1[c] = (1 - m) * om[c]! + m * bm[c]!;
       var1[c] = (1 - m) * ov[c]! + m * bv[c]! * (n / (n - 1)); // unbiased, as PyTorch
     }
-    this.setBuffer("running_mean", Tensor._concrete(mean1, [this.numFeatures], "float64"));
-    this.setBuffer("running_var", Tensor._concrete(var1, [this.numFeatures], "float64"));
+    // Computed in float64, stored in the buffers' own dtype: a float32 module keeps float32 statistics (as in
+    // its state dict and PyTorch's), so evaluation does not promote its outputs to float64.
+    const keep = (d: Float64Array) => (rm.dtype === "float32" ? Float32Array.from(d) : d);
+    this.setBuffer("running_mean", Tensor._concrete(keep(mean1), [this.numFeatures], rm.dtype));
+    this.setBuffer("running_var", Tensor._concrete(keep(var1), [this.numFeatures], rv.dtype));
   }
 
   override describe(): string {
