@@ -27,7 +27,10 @@ export interface Lowered {
   readonly steps: number;
 }
 
-/** A jitted function: f's signature, plus `lower` to inspect the program for given arguments. */
+/**
+ * A jitted function: f's signature, plus `lower` to inspect the program for given arguments.
+ * @typeParam F the type of the function given to `jit`
+ */
 export type Jitted<F extends (...args: never[]) => unknown> = F & {
   /** Traces (or takes from the cache) the program for these arguments without running it. */
   lower(...args: Parameters<F>): Lowered;
@@ -83,6 +86,7 @@ function traced(t: Tensor): boolean {
  * once, at tracing, and a closed-over tensor is read by reference on every call (an in-place update shows).
  * f is called again, unstaged, when it closes over a tensor that an outer transform traces (a requiresGrad
  * parameter outside noGrad, say), or when a value a library rule read while tracing (labels, indices) differs.
+ * @typeParam F the type of f; the jitted function keeps it
  * @param f takes and returns pytrees of tensors (and numbers)
  * @returns a function with f's signature, plus `lower(...args)` returning the program (`toText()`)
  * @throws ValueError when f is not a function or staticArgnums is not a list of argument positions; when
