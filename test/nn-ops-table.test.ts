@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe } from "vitest";
 import { mul, nn, sin, Tensor, tensor } from "../src/index.js";
-import { positive, propertyTable, seedArb, values, type OpSpec } from "./helpers/op-table.js";
+import { constantLike, positive, propertyTable, seedArb, values, type OpSpec } from "./helpers/op-table.js";
 
 const dim = (min: number, max: number) => fc.integer({ min, max });
 
@@ -21,8 +21,11 @@ const windowArb = (maxPad: (k: number) => number) =>
 /** Images [N, C, H, W] with N and C in 1..2. */
 const imageArb = (maxPad: (k: number) => number) => fc.tuple(dim(1, 2), dim(1, 2), windowArb(maxPad), seedArb);
 
-/** Fixed weights on a tensor of `shape`, so a scalar-free output is not linear in its input (second order sees the op). */
-const weights = (shape: readonly number[]) => values(shape, 99);
+/** Fixed weights for `out` (its shape, dtype and device), so a scalar-free output is not linear in its input (second order sees the op). */
+const weights = (out: Tensor) => constantLike(values(out.shape, 99), out);
+
+/** out·weights(out) (a plain `out` for a scalar, as `mul(out, 1)`). */
+const weighted = (out: Tensor) => (out.rank === 0 ? out : mul(out, weights(out)));
 
 const specs: OpSpec[] = [
   {
@@ -43,7 +46,7 @@ const specs: OpSpec[] = [
       args: [values([n, c, h, w], seed)],
       fn: (x: Tensor) => {
         const cols = nn.im2col(x, k, { stride: s, padding: p });
-        return mul(sin(cols), weights(cols.shape));
+        return weighted(sin(cols));
       },
       label: `im2col ${JSON.stringify([n, c, h, w])} kernel ${k} stride ${s} padding ${p}`,
     })),
@@ -56,7 +59,7 @@ const specs: OpSpec[] = [
       args: [values([n, c, h, w], seed)],
       fn: (x: Tensor) => {
         const y = nn.maxPool2d(x, k, { stride: s, padding: p });
-        return mul(sin(y), weights(y.shape));
+        return weighted(sin(y));
       },
       label: `maxPool2d ${JSON.stringify([n, c, h, w])} kernel ${k} stride ${s} padding ${p}`,
     })),
@@ -76,7 +79,7 @@ const specs: OpSpec[] = [
     cases: fc.tuple(dim(1, 3), dim(1, 4), fc.constantFrom("mean", "sum", "none"), fc.constantFrom(0, 0.1), seedArb).chain(([n, classes, reduction, eps, seed]) =>
       fc.array(dim(0, classes - 1), { minLength: n, maxLength: n }).map((labels) => ({
         args: [values([n, classes], seed), tensor(labels, { dtype: "int32" })],
-        fn: (x: Tensor, y: Tensor) => mul(nn.crossEntropy(x, y, { reduction, labelSmoothing: eps }), reduction === "none" ? weights([n]) : 1),
+        fn: (x: Tensor, y: Tensor) => weighted(nn.crossEntropy(x, y, { reduction, labelSmoothing: eps })),
         label: `crossEntropy [${n},${classes}] labels ${JSON.stringify(labels)} ${reduction} ε ${eps}`,
       })),
     ),
@@ -95,7 +98,7 @@ const specs: OpSpec[] = [
     name: "softmaxCrossEntropy (per row)",
     cases: fc.tuple(dim(0, 3), dim(1, 4), seedArb).map(([n, classes, seed]) => ({
       args: [values([n, classes], seed), values([n, classes], seed + 1, positive)],
-      fn: (x: Tensor, t: Tensor) => mul(nn.softmaxCrossEntropy(x, t), weights([n])),
+      fn: (x: Tensor, t: Tensor) => weighted(nn.softmaxCrossEntropy(x, t)),
       label: `softmaxCrossEntropy [${n},${classes}]`,
     })),
     numRuns: 12,
@@ -104,7 +107,7 @@ const specs: OpSpec[] = [
     name: "binaryCrossEntropyWithLogits (mean, sum, none)",
     cases: fc.tuple(dim(1, 3), dim(1, 3), fc.constantFrom("mean", "sum", "none"), seedArb).map(([n, m, reduction, seed]) => ({
       args: [values([n, m], seed), values([n, m], seed + 1, (v) => 1 / (1 + Math.exp(-v)))],
-      fn: (x: Tensor, y: Tensor) => mul(nn.binaryCrossEntropyWithLogits(x, y, { reduction }), reduction === "none" ? weights([n, m]) : 1),
+      fn: (x: Tensor, y: Tensor) => weighted(nn.binaryCrossEntropyWithLogits(x, y, { reduction })),
       label: `binaryCrossEntropyWithLogits [${n},${m}] ${reduction}`,
     })),
     numRuns: 12,
@@ -113,7 +116,7 @@ const specs: OpSpec[] = [
     name: "mseLoss (mean, sum, none; a broadcast target)",
     cases: fc.tuple(dim(1, 3), dim(1, 3), fc.constantFrom("mean", "sum", "none"), fc.boolean(), seedArb).map(([n, m, reduction, rowTarget, seed]) => ({
       args: [values([n, m], seed), values(rowTarget ? [m] : [n, m], seed + 1)],
-      fn: (p: Tensor, t: Tensor) => mul(nn.mseLoss(p, t, { reduction }), reduction === "none" ? weights([n, m]) : 1),
+      fn: (p: Tensor, t: Tensor) => weighted(nn.mseLoss(p, t, { reduction })),
       label: `mseLoss [${n},${m}] target ${rowTarget ? `[${m}]` : `[${n},${m}]`} ${reduction}`,
     })),
     numRuns: 12,

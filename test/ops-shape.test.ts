@@ -4,7 +4,7 @@ import fc from "fast-check";
 import * as c from "../src/index.js";
 import type { NestedArray, Tensor } from "../src/index.js";
 import { expectAllClose } from "./helpers/close.js";
-import { broadcastShapes, propertyTable, seedArb, shapeArb, values, type Case, type OpSpec } from "./helpers/op-table.js";
+import { broadcastShapes, constantLike, propertyTable, seedArb, shapeArb, values, type Case, type OpSpec } from "./helpers/op-table.js";
 
 const f64 = (v: NestedArray) => c.tensor(v, { dtype: "float64" });
 
@@ -34,10 +34,10 @@ const specs: OpSpec[] = [
     name: "broadcastTo",
     cases: fc.tuple(broadcastShapes(1), shapeArb({ maxRank: 1, minDim: 1 }), seedArb).map(([[from], lead, seed]) => {
       const target = [...lead, ...from!.map((d) => (d === 1 ? 2 : d))];
-      return { args: [values(from!, seed)], fn: (x: Tensor) => c.mul(c.broadcastTo(x, target), values(target, 7)), label: `broadcastTo ${JSON.stringify(from)} → ${JSON.stringify(target)}` };
+      return { args: [values(from!, seed)], fn: (x: Tensor) => c.mul(c.broadcastTo(x, target), constantLike(values(target, 7), x)), label: `broadcastTo ${JSON.stringify(from)} → ${JSON.stringify(target)}` };
     }),
   },
-  shapedSpec("transpose / permute", shapeArb(), (s) => permutation(s.length), (s, perm, seed) => ({ args: [values(s, seed)], fn: (x: Tensor) => c.mul(c.permute(x, perm), values(perm.map((p) => s[p]!), 3)) })),
+  shapedSpec("transpose / permute", shapeArb(), (s) => permutation(s.length), (s, perm, seed) => ({ args: [values(s, seed)], fn: (x: Tensor) => c.mul(c.permute(x, perm), constantLike(values(perm.map((p) => s[p]!), 3), x)) })),
   shapedSpec("expandDims", shapeArb(), (s) => fc.integer({ min: -s.length - 1, max: s.length }), (s, a, seed) => ({ args: [values(s, seed)], fn: (x: Tensor) => c.square(c.expandDims(x, a)) })),
   shapedSpec("squeeze", shapeArb({ minDim: 1, maxDim: 2 }), () => fc.constant(null), (s, _p, seed) => ({ args: [values(s, seed)], fn: (x: Tensor) => c.square(c.squeeze(x)) })),
   shapedSpec(
@@ -79,7 +79,7 @@ const specs: OpSpec[] = [
     args: [values(s, seed)],
     fn: (x: Tensor) => c.sin(c.pad(x, p as [number, number][], 0.5)),
   })),
-  shapedSpec("flip", shapeArb(), (s) => fc.subarray(Array.from({ length: s.length }, (_, i) => i)), (s, axes, seed) => ({ args: [values(s, seed)], fn: (x: Tensor) => c.mul(c.flip(x, axes), values(s, 11)) })),
+  shapedSpec("flip", shapeArb(), (s) => fc.subarray(Array.from({ length: s.length }, (_, i) => i)), (s, axes, seed) => ({ args: [values(s, seed)], fn: (x: Tensor) => c.mul(c.flip(x, axes), constantLike(values(s, 11), x)) })),
   shapedSpec("tile", shapeArb({ maxRank: 2 }), () => fc.array(fc.integer({ min: 0, max: 2 }), { maxLength: 3 }), (s, reps, seed) => ({ args: [values(s, seed)], fn: (x: Tensor) => c.sin(c.tile(x, reps)) })),
   shapedSpec(
     "gather (repeated and negative indices accumulate)",

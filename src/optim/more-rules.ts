@@ -1,5 +1,6 @@
 import { Tensor } from "../core/tensor.js";
 import { kernels } from "../kernels/registry.js";
+import { deviceState } from "../core/device.js";
 import { checkLr, checkRange, makeRule, type OptimizerRule } from "./rules.js";
 import { Optimizer } from "./optimizer.js";
 import type { LearningRate } from "./schedules.js";
@@ -37,7 +38,7 @@ export function rmsprop(options: RMSpropOptions = {}): OptimizerRule {
   const slots = ["squareAvg", ...(centered ? ["gradAvg"] : []), ...(momentum > 0 ? ["momentum"] : [])];
   return makeRule("rmsprop", lr, slots, (p, g, s, rate) =>
     kernels().rmspropUpdate(p, g, s[0]!, centered ? s[1]! : null, momentum > 0 ? s[s.length - 1]! : null, rate, alpha, eps, weightDecay, momentum),
-  );
+  [alpha, eps, weightDecay, momentum, centered]);
 }
 
 /** Options for `adagrad` and `Adagrad`; defaults are PyTorch's. */
@@ -66,13 +67,15 @@ export function adagrad(options: AdagradOptions = {}): OptimizerRule {
   checkRange("adagrad", "weightDecay", weightDecay, 0, Infinity, true);
   checkRange("adagrad", "initialAccumulatorValue", initialAccumulatorValue, 0, Infinity, true);
   checkRange("adagrad", "eps", eps, 0, Infinity, true);
-  const rule = makeRule("adagrad", lr, ["sum"], (p, g, s, rate, t) => kernels().adagradUpdate(p, g, s[0]!, rate, lrDecay, eps, weightDecay, t));
+  const rule = makeRule("adagrad", lr, ["sum"], (p, g, s, rate, t) => kernels().adagradUpdate(p, g, s[0]!, rate, lrDecay, eps, weightDecay, t), [lrDecay, eps, weightDecay]);
   if (initialAccumulatorValue === 0) return rule;
   return {
     ...rule,
     init(params) {
       const state = rule.init(params);
       state.slots["sum"] = state.slots["sum"]!.map((t) => {
+        // A parameter on the GPU keeps its accumulator there.
+        if (t.device !== "cpu") return deviceState.backend!.full(t.shape, initialAccumulatorValue, t.dtype);
         const d = t.data.slice();
         d.fill(initialAccumulatorValue);
         return Tensor._concrete(d, t.shape, t.dtype);

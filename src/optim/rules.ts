@@ -99,7 +99,7 @@ export function makeRule(name: string, lr: LearningRate, slotNames: string[], ke
         throw new ShapeError(`${name}: gradient has shape ${fmtShape(g.shape)}, expected the parameter's shape ${fmtShape(p.shape)}`);
       }
       if (p._concreteValue(true)._device !== null) {
-        if (onDevice === undefined) throw new ValueError(`${name}: this optimizer has no webgpu update yet; use sgd, adam or adamw for parameters on the GPU`);
+        if (onDevice === undefined) throw new ValueError(`${name}: this optimizer has no webgpu update yet; use sgd, adam, adamw, rmsprop or adagrad for parameters on the GPU`);
         return deviceState.backend!.optimizerUpdate(name, p._concreteValue(true), g._concreteValue(true), slots.map((s) => s._concreteValue(true)), learningRate(step), step + 1, onDevice);
       }
       const pd = copyOf(p);

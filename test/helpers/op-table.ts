@@ -43,6 +43,15 @@ export function values(shape: readonly number[], seed: number, domain: Domain = 
   return tensor(data, { shape });
 }
 
+/**
+ * A constant a spec's function builds (a weighting), in the dtype and on the device of `like`: the same
+ * function then runs in float64 on the CPU and in float32 on the webgpu device, whose ops refuse CPU operands.
+ */
+export function constantLike(c: Tensor, like: Tensor): Tensor {
+  const v = c.dtype === like.dtype ? c : cast(c, like.dtype);
+  return like.device === "webgpu" ? v.to("webgpu") : v;
+}
+
 export interface ShapeOptions {
   minRank?: number;
   maxRank?: number;

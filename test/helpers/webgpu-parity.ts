@@ -24,12 +24,7 @@ export const NOT_ON_WEBGPU = new Map<string, RegExp>([
     "solve (matrix right-hand side, broadcast batch)", "solve (vector right-hand side)"].map((n) => [n, new RegExp(`${NO_KERNEL.source}|${CPU_CONSTANT.source}`)] as [string, RegExp]),
   ...["cumsum", "cumsum reverse", "cumprod",
     "cumprod with zeros", "logcumsumexp", "sort", "topk k=2 largest", "topk k=1 smallest, squared"].map((n) => [n, NO_KERNEL] as [string, RegExp]),
-  ...["broadcastTo", "transpose / permute", "flip"].map((n) => [n, CPU_CONSTANT] as [string, RegExp]),
   ["cast (float64 → float64 identity path)", FLOAT64],
-  // The nn specs (test/nn-ops-table.test.ts): im2col (also under average pooling) and the logistic loss have no
-  // kernel yet; the other three weight their output with a CPU constant the spec builds.
-  ...["im2col", "avgPool2d (stride, padding)", "binaryCrossEntropyWithLogits (mean, sum, none)"].map((n) => [n, NO_KERNEL] as [string, RegExp]),
-  ...["maxPool2d (stride, padding)", "softmaxCrossEntropy (per row)", "mseLoss (mean, sum, none; a broadcast target)"].map((n) => [n, CPU_CONSTANT] as [string, RegExp]),
 ]);
 
 const device = await webgpuForTests();

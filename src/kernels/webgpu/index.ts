@@ -9,9 +9,10 @@ import { ValueError } from "../../core/errors.js";
 import { pinned } from "../../autodiff/trace.js";
 import { createContext, type GpuContext, type GpuStorage } from "./context.js";
 import { deviceKernel } from "./prims.js";
-import { mapKernel, wgslType } from "./wgsl.js";
+import { literal, mapKernel, wgslType } from "./wgsl.js";
 import { registerMoreKernels } from "./more-kernels.js";
-import { adamOnDevice, sgdOnDevice } from "./optim.js";
+import { registerWindowKernels } from "./windows.js";
+import { adagradOnDevice, adamOnDevice, rmspropOnDevice, sgdOnDevice } from "./optim.js";
 
 /** What `initWebGPU()` returns: the GPU in use, its memory, and the way to free it. */
 export interface WebGPUDevice {
@@ -26,6 +27,7 @@ export interface WebGPUDevice {
 }
 
 registerMoreKernels();
+registerWindowKernels();
 
 let ctx: GpuContext | null = null;
 let pending: Promise<WebGPUDevice> | null = null;
@@ -115,15 +117,15 @@ const backend: DeviceBackend = {
     const h = hyper as number[];
     if (kind === "sgd") return sgdOnDevice(c, p, g, slots[0] ?? null, lr, h[0]!, hyper[1] as boolean, h[2]!);
     if (kind === "adam" || kind === "adamw") return adamOnDevice(c, p, g, slots[0]!, slots[1]!, lr, h[0]!, h[1]!, h[2]!, h[3]!, hyper[4] as boolean, t);
-    throw new ValueError(`${kind}: this optimizer has no webgpu update yet; use sgd, adam or adamw on the GPU`);
+    if (kind === "rmsprop") return rmspropOnDevice(c, p, g, slots, lr, h[0]!, h[1]!, h[2]!, h[3]!, hyper[4] as boolean);
+    if (kind === "adagrad") return adagradOnDevice(c, p, g, slots[0]!, lr, h[0]!, h[1]!, h[2]!, t);
+    throw new ValueError(`${kind}: this optimizer has no webgpu update yet; use sgd, adam, adamw, rmsprop or adagrad on the GPU`);
   },
   full(shape: Shape, value: number, dtype: DType): Tensor {
     const c = active();
     const ty = wgslType(dtype);
     const s = c.alloc(sizeOf(shape));
-    const lit = ty === "f32" ? (Number.isFinite(Math.fround(value)) ? `${value.toExponential()}` : value !== value ? "nan_()" : value > 0 ? "inf_()" : "-inf_()") : ty === "i32" ? `${value | 0}` : value !== 0 ? "1u" : "0u";
-    const v = ty === "f32" && Number.isFinite(Math.fround(value)) ? `f32(${lit})` : lit;
-    mapKernel(c, shape, s, dtype, [], v, ty, ty);
+    mapKernel(c, shape, s, dtype, [], literal(ty, value), ty, ty);
     return Tensor._onDevice(s, [...shape], dtype);
   },
 };

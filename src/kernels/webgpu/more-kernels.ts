@@ -8,12 +8,12 @@ import { ValueError } from "../../core/errors.js";
 import type { WindowGeometry } from "../conv.js";
 import type { GpuContext, GpuStorage } from "./context.js";
 import { empty, registerKernels, st, plain, type DeviceKernel } from "./prims.js";
-import { contiguous, groupsFor, helpersFor, mapKernel, wgslType } from "./wgsl.js";
+import { contiguous, groupsFor, helpersFor, literal, mapKernel, wgslType } from "./wgsl.js";
 
 const WG = 64;
 
 /** One thread per output element: `body` computes `value` from the row-major output index `i`. */
-function perElement(ctx: GpuContext, n: number, inputs: readonly { storage: GpuStorage; type: string }[], out: GpuStorage, outType: string, body: string): void {
+export function perElement(ctx: GpuContext, n: number, inputs: readonly { storage: GpuStorage; type: string }[], out: GpuStorage, outType: string, body: string): void {
   if (n === 0) return;
   const [gx] = groupsFor(n);
   const decl = inputs.map((v, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<${v.type}>;`);
@@ -30,7 +30,7 @@ ${body}
 }
 
 /** WGSL statements splitting index `v` into coordinates `${name}0…` of `shape` (row-major). */
-function coords(v: string, shape: readonly number[], name: string): string {
+export function coords(v: string, shape: readonly number[], name: string): string {
   const lines = [`  var ${name}r = ${v};`];
   for (let d = shape.length - 1; d >= 0; d--) lines.push(`  let ${name}${d} = i32(${name}r % ${Math.max(shape[d]!, 1)}u); ${name}r = ${name}r / ${Math.max(shape[d]!, 1)}u;`);
   return lines.join("\n");
@@ -105,7 +105,7 @@ const kernels: Record<string, DeviceKernel> = {
     const ty = wgslType(x!.dtype);
     const out = empty(ctx, p.big, x!.dtype);
     const win = contiguous(p.window).map((s, d) => (p.window[d] === 1 ? sizeOf(p.window.slice(d + 1)) : s));
-    const fill = ty === "f32" ? (Number.isFinite(p.value) ? `f32(${p.value.toExponential()})` : p.value !== p.value ? "nan_()" : p.value > 0 ? "inf_()" : "-inf_()") : ty === "i32" ? `${p.value | 0}` : p.value ? "1u" : "0u";
+    const fill = literal(ty, p.value);
     const tests = p.big.map((_, d) => `let q${d} = c${d} - ${p.start[d]}; let k${d} = q${d} / ${p.step[d]}; inside = inside && (q${d} % ${p.step[d]}) == 0 && k${d} >= 0 && k${d} < ${p.window[d]};`);
     const body = `${coords("i", p.big, "c")}
   var inside = true;

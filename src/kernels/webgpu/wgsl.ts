@@ -189,12 +189,24 @@ export const OPS: Record<string, OpExpr> = {
   greaterEqual: { kind: "bool", f32: "a >= b" },
   less: { kind: "bool", f32: "a < b" },
   lessEqual: { kind: "bool", f32: "a <= b" },
+  // the logistic loss on logits (src/kernels/losses.ts, sigmoidCrossEntropy): max(x, 0) − x·y + log(1 + e^−|x|),
+  // each side skipped where its weight is 0 so that an infinite logit never meets a 0 weight (∞·0 = NaN)
+  binaryCrossEntropyWithLogits: { kind: "float", f32: "select((1.0 - b) * max(a, 0.0), 0.0, b == 1.0) + select(b * max(-a, 0.0), 0.0, b == 0.0) + log1p_(exp(-abs(a)))" },
   // fused backward kernels (src/kernels/fused.ts)
   reluGrad: { kind: "same", f32: "select(b, 0.0, a <= 0.0)", i32: "select(b, 0, a <= 0)" },
   squareGrad: { kind: "same", f32: "2.0 * a * b", i32: "2 * a * b" },
   tanhGrad: { kind: "float", f32: "select(c * sech2_(a), c * (1.0 - b * b), abs(b) <= 0.97)" },
   sigmoidGrad: { kind: "float", f32: "select(c * sigslope_(a), c * b * (1.0 - b), b <= 0.97)" },
 };
+
+/** `value` as a WGSL literal of type `ty` (non-finite floats through the nan_/inf_ helpers, which WGSL constants cannot spell). */
+export function literal(ty: "f32" | "i32" | "u32", value: number): string {
+  if (ty === "i32") return `${value | 0}`;
+  if (ty === "u32") return value !== 0 ? "1u" : "0u";
+  if (value !== value) return "nan_()";
+  if (!Number.isFinite(Math.fround(value))) return value > 0 ? "inf_()" : "-inf_()";
+  return `f32(${value.toExponential()})`;
+}
 
 /** An input of a map kernel: a buffer read at offset + Σ coordinate·stride over the output's dimensions. */
 export interface View {
