@@ -127,6 +127,31 @@ try { add(1, 2); } catch (e) { console.log(e.name + ": " + e.message); }`, { CHA
       setThreads(was);
     }
   });
+
+  it.runIf(haveOpenBlas)("blas shares only large products between its threads (small ones would leave its idle threads spinning), with the same values", () => {
+    setBackend("blas");
+    const require = createRequire(import.meta.url);
+    const koffi = require("koffi") as { load(p: string): { func(d: string): () => number } };
+    const libThreads = koffi.load(getBackend().libraryPath!).func("int openblas_get_num_threads()");
+    const was = getThreads();
+    try {
+      setThreads(2);
+      // [352, 64]·[64, 256]: one of the names transformer's products, 5.8·10⁶ multiply-adds, below BLAS_PARALLEL_MIN.
+      const a = randn([352, 64], { seed: 5 }), b = randn([64, 256], { seed: 6 });
+      const small2 = matmul(a, b).data;
+      expect(libThreads()).toBe(1);
+      // [512, 512]·[512, 256]: 2²⁶ multiply-adds, exactly BLAS_PARALLEL_MIN.
+      const big = matmul(randn([512, 512], { seed: 7 }), randn([512, 256], { seed: 8 }));
+      expect(big.shape).toEqual([512, 256]);
+      expect(libThreads()).toBe(2);
+      setThreads(1);
+      const small1 = matmul(a, b).data;
+      expect(libThreads()).toBe(1);
+      for (let i = 0; i < small1.length; i++) expect(small2[i]).toBe(small1[i]);
+    } finally {
+      setThreads(was);
+    }
+  });
 });
 
 describe("threads as a user sees them", () => {

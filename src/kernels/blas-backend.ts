@@ -17,6 +17,14 @@ const ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112;
  * the fallback kernel runs it (the js direct loop takes ~1 µs for 16³).
  */
 const SMALL = 16 * 16 * 16;
+/**
+ * Below this many multiply-adds a product runs on one library thread whatever the thread count. OpenBLAS's
+ * idle threads spin (sched_yield) for about 0.1 s after each product they share, so a training loop of many
+ * small products keeps a second core busy doing nothing: the names transformer (products of 4–6·10⁶) spent
+ * 23 of its 54 s of CPU there with two threads, and ran faster in wall time with one. A product of 2²⁶
+ * (≈ 400³) takes about 1 ms on one core, long enough for a second thread to pay for its wake-up and spin.
+ */
+export const BLAS_PARALLEL_MIN = 1 << 26;
 
 type Sgemm = (order: number, ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: TypedArray, lda: number, b: TypedArray, ldb: number, beta: number, c: TypedArray, ldc: number) => void;
 
@@ -133,8 +141,39 @@ function cblasOperand(v: MatrixView, rows: number, cols: number): [number, numbe
   return null;
 }
 
-/** A GEMM kernel that calls the library, and `fallback` for tiny products and views CBLAS cannot express. */
-export function blasGemm(lib: BlasLibrary, fallback: GemmKernel): GemmKernel {
+/**
+ * The library's thread count as chainrule sets it: `wanted` (from `setThreads`) for products of at least
+ * `BLAS_PARALLEL_MIN` multiply-adds, 1 below that. The count is only changed when it differs from the last
+ * one set, so a run of small products costs one call.
+ */
+class BlasThreads {
+  private wanted = 1;
+  private current = -1;
+  constructor(private readonly lib: BlasLibrary) {}
+
+  /** The count large products may use (the registry passes `getThreads()`). */
+  set(n: number): void {
+    this.wanted = n;
+    this.apply(n);
+  }
+
+  /** Sets the library's count for a product of `size` multiply-adds. */
+  forProduct(size: number): void {
+    this.apply(size >= BLAS_PARALLEL_MIN ? this.wanted : 1);
+  }
+
+  private apply(n: number): void {
+    if (n === this.current || this.lib.setThreads === null) return;
+    this.lib.setThreads(n);
+    this.current = n;
+  }
+}
+
+/**
+ * A GEMM kernel that calls the library, and `fallback` for tiny products and views CBLAS cannot express.
+ * `threads`, when given, picks the library's thread count for each product by its size.
+ */
+export function blasGemm(lib: BlasLibrary, fallback: GemmKernel, threads?: BlasThreads): GemmKernel {
   return (m, n, k, a, b, c, cOffset, ldc, accumulate) => {
     if (m === 0 || n === 0 || k === 0 || m * n * k <= minimumSize(SMALL)) return fallback(m, n, k, a, b, c, cOffset, ldc, accumulate);
     const f64 = c instanceof Float64Array;
@@ -147,17 +186,19 @@ export function blasGemm(lib: BlasLibrary, fallback: GemmKernel): GemmKernel {
     const av = a.offset === 0 ? a.data : a.data.subarray(a.offset);
     const bv = b.offset === 0 ? b.data : b.data.subarray(b.offset);
     const cv = cOffset === 0 ? c : c.subarray(cOffset);
+    threads?.forProduct(m * n * k);
     (f64 ? lib.dgemm : lib.sgemm)(ROW_MAJOR, opA[0], opB[0], m, n, k, 1, av, opA[1], bv, opB[1], accumulate ? 1 : 0, cv, ldc);
   };
 }
 
 /** The blas backend around a loaded library; `fallbackGemm` serves what CBLAS cannot take. */
 export function createBlasBackend(lib: BlasLibrary, fallbackGemm: GemmKernel): Backend {
+  const threads = new BlasThreads(lib);
   return {
     name: "blas",
     location: "host",
-    kernels: { gemm: blasGemm(lib, fallbackGemm) },
+    kernels: { gemm: blasGemm(lib, fallbackGemm, threads) },
     describe: () => ({ detail: `${lib.version} (${lib.path})`, libraryPath: lib.path, libraryVersion: lib.version }),
-    setThreads: (n) => lib.setThreads?.(n),
+    setThreads: (n) => threads.set(n),
   };
 }
