@@ -1,7 +1,9 @@
 // webgpu kernels outside the op property table, against the CPU backend on the same float32 values: every
 // optimizer's update (each option that changes the shader), with a schedule and several steps so the
-// per-step hyperparameters (bias corrections, Adagrad's decayed rate) are exercised.
+// per-step hyperparameters (bias corrections, Adagrad's decayed rate) are exercised; and the cases random
+// values never reach: ties and NaN in sorting, int and bool scans, −∞ in logcumsumexp, zeros in cumprod.
 import { afterAll, describe, expect, it } from "vitest";
+import * as c from "../src/index.js";
 import { Tensor, optim, randn, type Pytree } from "../src/index.js";
 import { webgpuForTests } from "./helpers/webgpu.js";
 
@@ -76,5 +78,43 @@ describe.skipIf(device === null)("webgpu optimizer updates against the CPU", () 
       expect(w.device).toBe("webgpu");
       expect(losses[9]!).toBeLessThan(losses[0]! * 0.9);
     }
+  });
+});
+
+describe.skipIf(device === null)("webgpu scans and sorting: ties, NaN, ints, infinities", () => {
+  const gpu = (v: c.NestedArray, dtype: c.DType = "float32") => c.tensor(v, { dtype }).to("webgpu");
+
+  it("argsort and sort are stable with ties, put NaN last ascending and first descending, along any axis", async () => {
+    const x = gpu([[3, 1, 2, 1], [NaN, -1, 5, 0]]);
+    expect(await c.argsort(x).array()).toEqual([[1, 3, 2, 0], [1, 3, 2, 0]]);
+    expect(await c.argsort(x, -1, { descending: true }).array()).toEqual([[0, 2, 1, 3], [0, 2, 3, 1]]);
+    expect(await c.sort(x).array()).toEqual([[1, 1, 2, 3], [-1, 0, 5, NaN]]);
+    expect(await c.sort(x, 0).array()).toEqual([[3, -1, 2, 0], [NaN, 1, 5, 1]]);
+    expect(await c.argsort(gpu([2, 2, 1, 2, 1])).array()).toEqual([2, 4, 0, 1, 3]);
+    expect(await c.argsort(gpu([5, -7, 5, 0], "int32"), -1, { descending: true }).array()).toEqual([0, 2, 3, 1]);
+  });
+
+  it("topk: ties go to the lower index; the gradient lands on the selected positions", async () => {
+    const x = gpu([[1, 4, 4, 2], [0, -3, 7, 7]]);
+    const r = c.topk(x, 2);
+    expect(await r.values.array()).toEqual([[4, 4], [7, 7]]);
+    expect(await r.indices.array()).toEqual([[1, 2], [2, 3]]);
+    expect(r.indices.device).toBe("webgpu");
+    const g = c.grad((t: Tensor) => c.sum(c.mul(c.topk(t, 2).values, gpu([[1, 10], [100, 1000]]))))(x);
+    expect(await g.array()).toEqual([[0, 1, 10, 0], [0, 0, 100, 1000]]);
+  });
+
+  it("cumsum of ints and bools counts in int32; logcumsumexp passes −∞ through; cumprod's gradient is exact at zeros", async () => {
+    const b = c.cumsum(gpu([1, 0, 1, 1], "bool"));
+    expect([b.dtype, await b.array()]).toEqual(["int32", [1, 1, 2, 3]]);
+    expect(await c.cumsum(gpu([[2, -3], [4, 5]], "int32"), 0, { reverse: true }).array()).toEqual([[6, 2], [4, 5]]);
+    expect(await c.cumprod(gpu([[2, -3], [4, 5]], "int32"), 0).array()).toEqual([[2, -3], [8, -15]]);
+    expect(await c.logcumsumexp(gpu([-Infinity, -Infinity, 0, -Infinity])).array()).toEqual([-Infinity, -Infinity, 0, 0]);
+    const l = await c.logcumsumexp(gpu([0, 0, 1000])).array();
+    expect((l as number[])[1]).toBeCloseTo(Math.LN2, 6);
+    expect((l as number[])[2]).toBe(1000);
+    const x = gpu([2, 0, 3, 0, 5]);
+    expect(await c.cumprod(x).array()).toEqual([2, 0, 0, 0, 0]);
+    expect(await c.grad((t: Tensor) => c.sum(c.cumprod(t)))(x).array()).toEqual([1, 8, 0, 0, 0]);
   });
 });

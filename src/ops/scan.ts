@@ -72,8 +72,9 @@ function zeroSplit(x: Tensor, axis: number) {
 }
 
 // Under vmap this looks at every example: the zero-safe branch is right for all of them.
-// Under jit, assume zeros: the program must hold for every value.
-const hasZero = (x: Tensor): boolean => isStaged(x) || x._concreteValue(true).data.includes(0);
+// Under jit, assume zeros: the program must hold for every value. On the GPU too: its values cannot be
+// read synchronously, and the zero-safe branch is right for every value (only costlier).
+const hasZero = (x: Tensor): boolean => isStaged(x) || x.device !== "cpu" || x._concreteValue(true).data.includes(0);
 /** Zeros per slice handled exactly by the recursion; past this, derivatives of order > MAX_ZERO_DEPTH may drop terms. */
 const MAX_ZERO_DEPTH = 8;
 

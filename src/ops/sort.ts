@@ -97,13 +97,16 @@ export function takeAlongAxis(x: TensorLike, indices: Tensor, axis: number): Ten
   // Row r's indices become flat positions r·n + i into the flattened x; checked per row first, since a
   // flat position could land in the next row. The offsets are ops, not a loop over values, so batched
   // indices (under vmap, whose check reads every example) work the same way.
-  const src = is._concreteValue(true).data;
+  // Indices on the GPU cannot be read synchronously, so they are not checked (as gather's GPU indices).
+  const onGpu = is.device !== "cpu";
+  const src = onGpu ? new Int32Array(0) : is._concreteValue(true).data;
   for (let p = 0; p < src.length; p++) {
     const v = src[p]!;
     if (v < -n || v >= n) throw new ValueError(`takeAlongAxis: index ${v} is out of range for axis ${a} of length ${n}; expected an integer in [${-n}, ${n - 1}]`);
   }
   const wrapped = where(less(is, 0), add(is, n), is);
-  const flat = add(reshape(wrapped, [rows, k]), reshape(mul(arange(0, rows, 1, "int32"), n), [rows, 1]));
+  const rowStarts = reshape(mul(arange(0, rows, 1, "int32"), n), [rows, 1]);
+  const flat = add(reshape(wrapped, [rows, k]), onGpu ? rowStarts.to("webgpu") : rowStarts);
   const picked = gather(reshape(xs, [xs.size]), flat, 0);
   return fromLast(reshape(picked, is.shape), a);
 }

@@ -22,8 +22,6 @@ export const NOT_ON_WEBGPU = new Map<string, RegExp>([
   // Some of these specs also build CPU constants (an identity to add), which can fail first.
   ...["inv", "det", "det of a random matrix", "slogdet (logabsdet)", "cholesky of (A + Aᵀ)/2", "cholesky of X·Xᵀ + I, upper",
     "solve (matrix right-hand side, broadcast batch)", "solve (vector right-hand side)"].map((n) => [n, new RegExp(`${NO_KERNEL.source}|${CPU_CONSTANT.source}`)] as [string, RegExp]),
-  ...["cumsum", "cumsum reverse", "cumprod",
-    "cumprod with zeros", "logcumsumexp", "sort", "topk k=2 largest", "topk k=1 smallest, squared"].map((n) => [n, NO_KERNEL] as [string, RegExp]),
   ["cast (float64 → float64 identity path)", FLOAT64],
 ]);
 

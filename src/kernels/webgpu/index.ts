@@ -12,6 +12,7 @@ import { deviceKernel } from "./prims.js";
 import { literal, mapKernel, wgslType } from "./wgsl.js";
 import { registerMoreKernels } from "./more-kernels.js";
 import { registerWindowKernels } from "./windows.js";
+import { registerScanKernels } from "./scans.js";
 import { adagradOnDevice, adamOnDevice, rmspropOnDevice, sgdOnDevice } from "./optim.js";
 
 /** What `initWebGPU()` returns: the GPU in use, its memory, and the way to free it. */
@@ -28,6 +29,7 @@ export interface WebGPUDevice {
 
 registerMoreKernels();
 registerWindowKernels();
+registerScanKernels();
 
 let ctx: GpuContext | null = null;
 let pending: Promise<WebGPUDevice> | null = null;
