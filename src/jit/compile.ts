@@ -79,6 +79,9 @@ function assignSlots(prog: Program, items: readonly Item[]): { slotOf: number[];
   return { slotOf, slotKeys };
 }
 
+/** How many times compiled programs have run (tests use it to tell the staged path from eager fallbacks). */
+export const compiledRuns = { count: 0 };
+
 /** Compiles a recorded program: schedules fused groups, generates their loops, assigns slots. */
 export function compile(prog: Program): Compiled {
   const items = schedule(prog);
@@ -141,6 +144,7 @@ export function compile(prog: Program): Compiled {
       }
       const wasBusy = busy;
       busy = true;
+      compiledRuns.count++;
       try {
         for (let i = 0; i < runs.length; i++) runs[i]!(frame);
       } finally {

@@ -7,6 +7,8 @@ import { compile, GuardFailed, type Compiled } from "./compile.js";
 import { programText } from "./text.js";
 import { kernels } from "../kernels/registry.js";
 import type { KernelTable } from "../kernels/backend.js";
+import type { Program } from "./program.js";
+import { callUnderTransform, type TransformSite } from "./call.js";
 
 /** Options for `jit`. */
 export interface JitOptions {
@@ -60,6 +62,20 @@ function staticKey(v: unknown): string {
   return `object#${id}`;
 }
 
+/**
+ * The cache entry of a seed program when `args` are flat concrete tensors of its input shapes and dtypes
+ * (the first call of a derived program), else null (trace as usual).
+ */
+function seedEntry(seed: Program | undefined, args: readonly unknown[]): Entry | null {
+  if (seed === undefined || args.length !== seed.inputs.length) return null;
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k], def = seed.values[seed.inputs[k]!]!;
+    if (!(a instanceof Tensor) || a.dtype !== def.dtype || a.shape.length !== def.shape.length || a.shape.some((d, i) => d !== def.shape[i])) return null;
+  }
+  const outs = seed.outputs.map((v) => Tensor._standIn(seed.values[v]!.shape, seed.values[v]!.dtype));
+  return { compiled: compile(seed), table: kernels(), outTree: outs, outLeaves: outs, names: [] };
+}
+
 /** True when `t` is traced by a transform (grad, vjp, jvp, vmap, requiresGrad outside noGrad): jit then inlines f. */
 function traced(t: Tensor): boolean {
   return t._trace !== null && !(t._trace === IMPERATIVE_TRACE && !gradMode.enabled);
@@ -77,9 +93,14 @@ function traced(t: Tensor): boolean {
  * freed by liveness; and the program runs as a flat list of steps bound to their kernels, with none of the
  * tracing machinery of eager ops. Other primitives (matmul, reductions, …) call their usual kernels.
  *
- * Composition: inside grad, vjp, jvp, vmap, or another jit (arguments that are tracers), `jit(f)` calls f
- * directly, so the outer transform sees f's ops (and an outer jit stages them in its own program, fusing
- * across). `jit(grad(f))`, `jit(vmap(f))`, … stage the whole transformed computation, backward pass included.
+ * Composition (JAX's pjit): under grad, vjp or `backward()`, a call of `jit(f)` is one node of the graph,
+ * named `jit(f's name)`: its forward runs a compiled program that also returns the residuals the pullback
+ * needs, and its VJP runs the compiled pullback program on them (the two halves of one traced program of f
+ * and its pullback, so nothing is recomputed). Under jvp it runs the jitted jvp of f (outputs and tangents
+ * from one program), under vmap the jitted vmap of f; each of those is a jitted function in turn, so
+ * Hessians and other nestings stay staged. Each is traced once per signature and cached on the jitted
+ * function. Inside another jit, f's ops are staged into the outer program, fused with the outer ones.
+ * `jit(grad(f))`, `jit(vmap(f))`, … stage the whole transformed computation, backward pass included.
  *
  * Conventions: numbers among the arguments are static (each value traces once). Tensors f creates from
  * nothing (zeros, randn, …) or reads from its closure are constants of the program: random draws are taken
@@ -100,8 +121,25 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, options: JitO
   for (const i of statics) {
     if (!Number.isInteger(i) || i < 0) throw new ValueError(`jit: staticArgnums must hold argument positions (integers ≥ 0), got ${JSON.stringify(options.staticArgnums)}`);
   }
+  return makeJitted(f as unknown as (...args: unknown[]) => unknown, statics, { name: `jit(${f.name || "f"})` }) as unknown as Jitted<F>;
+}
+
+/** What `makeJitted` needs beyond f: the name of its calls under transforms, and for derived programs a seed. */
+export interface JitBuild {
+  /** Name of the one node a call under grad/vjp/jvp/vmap records (as JAX's pjit shows), e.g. "jit(loss)". */
+  readonly name: string;
+  /**
+   * A program already recorded for f on flat tensor arguments (the forward or backward half of a split
+   * program, see split.ts): the first concrete call with matching shapes compiles it instead of tracing f.
+   */
+  readonly seed?: Program;
+  /** What runs when a guard of the compiled program fails; f by default. */
+  readonly fallback?: (...args: unknown[]) => unknown;
+}
+
+/** The jitted function of `call` (see `jit`); also used for the derived programs of calls under transforms. */
+export function makeJitted(call: (...args: unknown[]) => unknown, statics: ReadonlySet<number>, build: JitBuild): (...args: unknown[]) => unknown {
   const cache = new Map<string, Entry>();
-  const call = f as unknown as (...args: unknown[]) => unknown;
 
   const keyOf = (args: readonly unknown[]): string => {
     const parts: string[] = [];
@@ -121,6 +159,8 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, options: JitO
 
   /** Traces f on these arguments: the entry, and the values of this (first) call. */
   const traceEntry = (args: readonly unknown[]): { entry: Entry; result: unknown } => {
+    const seeded = seedEntry(build.seed, args);
+    if (seeded !== null) return { entry: seeded, result: run(seeded, args) };
     const tr = new StageTrace();
     const inputs: Tensor[] = [];
     const boxed = args.map((a, i) => {
@@ -164,16 +204,18 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, options: JitO
     try {
       outs = entry.compiled.run(tensorLeaves(args));
     } catch (e) {
-      if (e instanceof GuardFailed) return call(...args);
+      if (e instanceof GuardFailed) return (build.fallback ?? call)(...args);
       throw e;
     }
     let k = 0;
     return rebuild(entry.outTree, entry.outLeaves.map((l) => (l instanceof Tensor ? outs[k++]! : l)));
   };
 
+  // Per signature, the programs of calls under transforms (see call.ts).
+  const site: TransformSite = { name: build.name, call, statics, derived: new Map() };
   const jitted = (...args: unknown[]): unknown => {
-    if (tensorLeaves(args).some(traced)) return call(...args);
     const key = keyOf(args);
+    if (tensorLeaves(args).some(traced)) return callUnderTransform(site, key, args);
     const entry = cache.get(key);
     if (entry !== undefined) return run(entry, args);
     const { entry: fresh, result } = traceEntry(args);
@@ -198,5 +240,5 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, options: JitO
     };
   };
 
-  return Object.assign(jitted, { lower }) as unknown as Jitted<F>;
+  return Object.assign(jitted, { lower });
 }

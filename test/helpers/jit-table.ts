@@ -1,12 +1,14 @@
 // The jit half of the op property table: for every op spec, jit(f) equals f in value, and the staged
 // programs of its derivatives equal the eager ones: reverse mode (jit of vjp), forward mode (jit of jvp)
-// and second order (jit of jvp-of-vjp, forward over reverse), plus vjp of jit (which inlines). Each
+// and second order (jit of jvp-of-vjp, forward over reverse), plus the transforms of jit(f) (vjp, jvp, vmap,
+// and second order), which run jit's derived programs. Each
 // jitted function is called on the case's arguments (tracing) and then on their flat reversals, which
 // have the same shapes and stay in the op's domain, so the second call runs the compiled program on new values.
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { cast, jit, jvp, Tensor, tensor, vjp, type Pytree } from "../../src/index.js";
+import { cast, jit, jvp, stack, Tensor, tensor, vjp, vmap, type Pytree } from "../../src/index.js";
 import { values, type Case, type OpSpec } from "./op-table.js";
+import { jitCallStats } from "../../src/jit/call.js";
 
 const isFloat = (a: unknown): a is Tensor => a instanceof Tensor && (a.dtype === "float32" || a.dtype === "float64");
 
@@ -58,6 +60,35 @@ function checkStaged(c: Case, what: string, make: (args: readonly unknown[]) => 
   }
 }
 
+/**
+ * Transforms of jit(f) against the same transforms of f: vjp (the staged forward and pullback programs),
+ * jvp (the jitted jvp), vmap (the jitted vmap, over the arguments and their reversals stacked), and at second
+ * order vjp of the pullback (reverse over reverse) and jvp of the pullback (forward over reverse). Each runs
+ * twice, so the second call takes the cached programs.
+ */
+function transformsOfJit(c: Case, seed: number, second: boolean): void {
+  const { f, floats } = ofFloats(c, c.args);
+  if (floats.length === 0) return;
+  const out = f(...floats);
+  const ct = cast(values(out.shape, seed), out.dtype);
+  const ts = floats.map((x, k) => cast(values(x.shape, seed + 1 + k), x.dtype));
+  const jf = jit(f);
+  for (const pass of ["tracing", "cached"]) {
+    const viaJit = vjp(jf as never, ...(floats as Pytree[]));
+    const eager = vjp(f as never, ...(floats as Pytree[]));
+    expectClose(viaJit[0], eager[0], `${c.label}: vjp of jit, value (${pass})`);
+    expectClose(viaJit[1](ct as never), eager[1](ct as never), `${c.label}: vjp of jit, cotangents (${pass})`);
+    expectClose(jvp(jf as never, floats, ts as never), jvp(f as never, floats, ts as never), `${c.label}: jvp of jit (${pass})`);
+    const batch = floats.map((x) => stack([x, reversed(x) as Tensor], 0));
+    expectClose(vmap(jf as never)(...batch), vmap(f as never)(...batch), `${c.label}: vmap of jit (${pass})`);
+    if (!second) continue;
+    const pull = (g: (...xs: Tensor[]) => Tensor) => (...xs: Tensor[]): Tensor[] => vjp(g as never, ...(xs as Pytree[]))[1](ct as never) as unknown as Tensor[];
+    expectClose(jvp(pull(jf) as never, floats, ts as never), jvp(pull(f) as never, floats, ts as never), `${c.label}: jvp of vjp of jit (${pass})`);
+    const cts2 = floats.map((x, k) => cast(values(x.shape, seed + 7 + k), x.dtype));
+    expectClose(vjp(pull(jf) as never, ...(floats as Pytree[]))[1](cts2 as never), vjp(pull(f) as never, ...(floats as Pytree[]))[1](cts2 as never), `${c.label}: vjp of vjp of jit (${pass})`);
+  }
+}
+
 /** Registers, per spec, one vitest case comparing jit with eager for values, both modes and second order. */
 export function jitTable(specs: readonly OpSpec[]): void {
   for (const spec of specs) {
@@ -92,14 +123,10 @@ export function jitTable(specs: readonly OpSpec[]): void {
             return { fn: (...xs: unknown[]) => jvp(pull as never, xs as Tensor[], ts as never) as unknown, inputs: floats };
           });
         }
-        // vjp of jit: the outer transform sees f's own ops (jit inlines under a transform).
-        const { f, floats } = ofFloats(c, c.args);
-        const out = f(...floats);
-        const ct = cast(values(out.shape, seed), out.dtype);
-        const viaJit = vjp(jit(f) as never, ...(floats as Pytree[]));
-        const eager = vjp(f as never, ...(floats as Pytree[]));
-        expectClose(viaJit[0], eager[0], `${c.label}: vjp of jit, value`);
-        expectClose(viaJit[1](ct as never), eager[1](ct as never), `${c.label}: vjp of jit, cotangents`);
+        const unstaged = jitCallStats.unstaged;
+        transformsOfJit(c, seed, (spec.order ?? 2) >= 2);
+        // Every transform of jit(f) above ran jit's staged programs, none fell back to calling f unstaged.
+        expect(jitCallStats.unstaged - unstaged, `${c.label}: calls of jit(f) that ran unstaged under a transform`).toBe(0);
       }
     });
   }
