@@ -65,11 +65,11 @@ async function runSecond(c: Case, args: unknown[], seed: number): Promise<Float6
   const tangents = floats.map((x, k) => here(cast(values(x.shape, seed + 1 + k), "float32")));
   const w = floats.map((x, k) => here(cast(values(x.shape, seed + 21 + k), "float32")));
   const total = (ts: Tensor[]): Tensor => ts.reduce((acc, t) => add(acc, t));
-  const reverseReverse = (...xs: Tensor[]): Tensor => {
-    const cts = vjp(f, ...(xs as Pytree[]))[1](ct) as Tensor[];
+  const reverseReverse = (...xs: Pytree[]): Tensor => {
+    const cts = vjp(f, ...xs)[1](ct) as Tensor[];
     return total(cts.map((g, k) => sum(mul(g, w[k]!))));
   };
-  const reverseForward = (...xs: Tensor[]): Tensor => sum(mul(jvp(f, xs, tangents)[1], ct));
+  const reverseForward = (...xs: Pytree[]): Tensor => sum(mul(jvp(f, xs, tangents)[1], ct));
   const results: Tensor[] = [];
   for (const h of [reverseReverse, reverseForward]) {
     const [out, pullback] = vjp(h, ...(floats as Pytree[]));
