@@ -4,6 +4,8 @@ import type { Workload } from "./workloads.js";
 
 /** One prepared workload in one library. */
 export interface Case {
+  /** Absent or false: the calls are synchronous (an AsyncCase sets it to true). */
+  readonly async?: false;
   /** One timed call. Must finish the computation synchronously (results read back to JS). */
   run(): void;
   /** The check values of the workload, from an untimed call (a fresh one where `run` mutates state). */
@@ -20,6 +22,22 @@ export interface Case {
   note?: string;
 }
 
+/**
+ * A workload on a GPU (or any library whose results are read back asynchronously): each call ends with
+ * the results awaited back into JavaScript, as a user must before using them, so its time includes the
+ * read-back and every queued GPU command before it.
+ */
+export interface AsyncCase {
+  readonly async: true;
+  /** One timed call, resolved once its results are back in JavaScript. */
+  run(): Promise<void>;
+  check(): Promise<number[]>;
+  warmup?(): Promise<void>;
+  maxRepeats?: number;
+  dispose?(): void;
+  note?: string;
+}
+
 /** A library under test. */
 export interface Library {
   readonly name: string;
@@ -27,9 +45,11 @@ export interface Library {
   describe(): string;
   /** Threads its computations may use, as shown in the report (1 for single-threaded libraries). */
   threads(): number;
+  /** GPU rows: the adapter the library runs on ("vendor / architecture / description"), once initialised. */
+  adapter?(): string | null;
   /** Loads and initialises the library (backend selection, wasm loading). */
   init?(): Promise<void>;
-  setup(w: Workload, quick: boolean): Case;
+  setup(w: Workload, quick: boolean): Case | AsyncCase;
   /**
    * For a library that runs in another process (PyTorch, in Python): runs the whole measurement there,
    * with the same timing rules, and returns its result fields. `setup` is then never called.
@@ -43,6 +63,18 @@ export type ChainruleBackend = (typeof CHAINRULE_BACKENDS)[number];
 
 /** The bench's name for chainrule on one backend, run with CHAINRULE_BACKEND set to it. */
 export const chainruleLib = (b: ChainruleBackend): string => `chainrule[${b}]`;
+
+/**
+ * chainrule with the workload's tensors on the GPU (x.to("webgpu")), on whichever CPU backend it picks for
+ * the rest. Not one of CHAINRULE_BACKENDS: the ratios stay relative to chainrule's CPU choice.
+ */
+export const CHAINRULE_WEBGPU = "chainrule[webgpu]";
+
+/** The libraries that run on a GPU through WebGPU: skipped together, with one line, when no adapter is found. */
+export const GPU_LIBRARIES: readonly string[] = [CHAINRULE_WEBGPU, "tfjs-webgpu", "jax-webgpu"];
+
+/** True for every chainrule row, the GPU one included (the peers are the others). */
+export const isChainrule = (lib: string): boolean => lib === CHAINRULE_WEBGPU || chainruleBackendOf(lib) !== null;
 
 /** The backend of a chainrule library name ("chainrule[wasm]" → "wasm"), or null for a peer. */
 export function chainruleBackendOf(lib: string): ChainruleBackend | null {
@@ -76,4 +108,8 @@ export interface WorkerResult {
   firstCallRssBytes?: number;
   graphBytes?: number;
   graphNodes?: number;
+  /** The op that has no kernel on this library's device, when that is why the workload did not run. */
+  unsupported?: string;
+  /** The GPU adapter the library ran on (GPU rows only), e.g. "google / swiftshader / …". */
+  adapter?: string;
 }

@@ -82,3 +82,45 @@ function cpuMs(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
 }
+
+/**
+ * `measure` for calls that resolve asynchronously (GPU rows: each call ends by awaiting its results back).
+ * The same rules; each call is awaited before the next starts, so calls never overlap on the device.
+ */
+export async function measureAsync(run: () => Promise<void>, warmup: (() => Promise<void>) | undefined, o: TimingOptions): Promise<Timing> {
+  const now = () => performance.now();
+  const t0 = now();
+  if (warmup) {
+    do { await warmup(); } while (now() - t0 < o.warmupMs);
+  } else {
+    do { await run(); } while (now() - t0 < o.warmupMs);
+  }
+  const samples: number[] = [];
+  const cpu: number[] = [];
+  const start = now();
+  let inner = 1;
+  for (;;) {
+    const c = process.cpuUsage();
+    const s = now();
+    for (let i = 0; i < inner; i++) await run();
+    const dt = now() - s;
+    if (dt >= o.minRepeatMs) {
+      if (inner === 1) { samples.push(dt); cpu.push(cpuMs(c)); }
+      break;
+    }
+    inner *= 2;
+  }
+  const floor = samples.length > 0 && samples[0]! > o.budgetMs / 2 ? o.slowMinRepeats : o.minRepeats;
+  while (samples.length < o.maxRepeats) {
+    if (samples.length >= floor && now() - start > o.budgetMs) break;
+    const c = process.cpuUsage();
+    const s = now();
+    for (let i = 0; i < inner; i++) await run();
+    samples.push((now() - s) / inner);
+    cpu.push(cpuMs(c) / inner);
+  }
+  return {
+    medianMs: median(samples), minMs: Math.min(...samples), maxMs: Math.max(...samples),
+    cpuMedianMs: median(cpu), repeats: samples.length, callsPerRepeat: inner,
+  };
+}

@@ -1,5 +1,6 @@
 // Markdown tables from the results: libraries and threads, times and ratios, matmul throughput, memory, checks, targets.
-import { CHAINRULE_BACKENDS, chainruleBackendOf, chainruleLib } from "./adapter.js";
+import { CHAINRULE_BACKENDS, GPU_LIBRARIES, chainruleBackendOf, chainruleLib } from "./adapter.js";
+import { isSoftwareAdapter } from "./gpu.js";
 import type { Row } from "./run.js";
 import type { Workload } from "./workloads.js";
 
@@ -23,6 +24,8 @@ interface Meta {
   machine: string;
   quick: boolean;
   elapsedS: number;
+  /** The GPU probe: the adapter the GPU rows ran on, why they did not run, or null when none was asked for. */
+  gpu?: { adapter: string } | { none: string } | null;
 }
 
 type Clock = "medianMs" | "cpuMedianMs";
@@ -96,6 +99,7 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
   };
   const cell = (r: Row | undefined, show: (r: Row) => string): string => {
     if (!r) return "";
+    if (r.unsupported) return `not supported: ${r.unsupported}`;
     if (r.status === "skipped") return `— ${note(`${r.library}, ${r.workload}: ${r.error}`)}`;
     if (r.status === "failed") return `**failed** ${note(`${r.library}, ${r.workload}: ${r.error}`)}`;
     let s = show(r);
@@ -110,13 +114,23 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
   out.push(`Median ms per call (warm-up, then the median of timed repeats: ${meta.quick ? "up to 30 within ~1 s, at least 3, or 1 when a call takes over 0.5 s (--quick)" : "up to 30 within ~5 s, at least 10"}; n shown when below 10); ` +
     (base ? `"÷" is that library's time / ${base}'s (chainrule's automatic choice of backend; above 1: chainrule is faster). ` : "no chainrule backend ran, so there are no ratios. ") +
     `${meta.machine}. Total ${meta.elapsedS.toFixed(0)} s.`);
+  const gpuLibs = libs.filter((l) => GPU_LIBRARIES.includes(l));
+  if (meta.gpu && "none" in meta.gpu) out.push("", `GPU rows skipped: ${meta.gpu.none}`);
+  else if (meta.gpu && gpuLibs.length > 0) {
+    const soft = isSoftwareAdapter(meta.gpu.adapter);
+    out.push("", `GPU rows (${gpuLibs.join(", ")}) ran on the WebGPU adapter ${meta.gpu.adapter}` +
+      (soft ? ": **a CPU emulation of a GPU (SwiftShader), so their times measure that emulator on this machine's cores, not a GPU**." : ".") +
+      " Each GPU call includes reading its results back (awaited, as a user must). Compare GPU rows by wall time: the CPU-time tables count only this process's threads, " +
+      (soft ? "which here include the emulator's." : "and a GPU's work is not among them."));
+  }
   out.push("", "Libraries, and how many threads each may use (chainrule: for large matrix products; PyTorch: intra-op threads, OpenMP and its BLAS):", "");
   out.push(table(["library", "threads", "what ran"], libs.map((l) => {
     const rs = rows.filter((r) => r.library === l);
     const ran = rs.find((r) => r.status === "ok" && r.describe) ?? rs.find((r) => r.describe);
     const skipped = rs.length > 0 && rs.every((r) => r.status !== "ok") ? rs.find((r) => r.error)?.error : undefined;
     const t = threadsOf(l);
-    return [l, t.length ? t.join(", ") : "—", skipped ? `not run: ${skipped}` : ran?.describe ?? ""];
+    const on = ran?.adapter ? `; adapter ${ran.adapter}` : "";
+    return [l, t.length ? t.join(", ") : "—", skipped ? `not run: ${skipped}` : (ran?.describe ?? "") + on];
   })));
   out.push("");
   const label = (l: string): string => {
@@ -134,7 +148,7 @@ export function renderReport(rows: readonly Row[], workloads: readonly Workload[
   out.push("", "CPU ms per call (median; user + system time of the whole process, all its threads): above the wall time where a library runs on several threads.", "");
   out.push(table(["workload", ...libs.map(label)], workloads.map((w) => [w.id, ...libs.map((l) => {
     const r = get(rows, w.id, l);
-    return r?.status === "ok" && r.cpuMedianMs !== undefined ? fmtMs(r.cpuMedianMs) : r ? "—" : "";
+    return r?.status === "ok" && r.cpuMedianMs !== undefined ? fmtMs(r.cpuMedianMs) : r?.unsupported ? `not supported: ${r.unsupported}` : r ? "—" : "";
   })])));
   if (base) {
     out.push("", `The ratios by CPU time (library ÷ ${base}): less disturbed by other processes on a shared machine, and they count every thread's work.`, "");

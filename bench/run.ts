@@ -7,20 +7,23 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { CHAINRULE_BACKENDS, RESULT_TAG, chainruleBackendOf, chainruleLib, type WorkerResult } from "./adapter.js";
+import { CHAINRULE_BACKENDS, CHAINRULE_WEBGPU, GPU_LIBRARIES, RESULT_TAG, chainruleBackendOf, chainruleLib, isChainrule, type WorkerResult } from "./adapter.js";
 import { WORKLOADS, agrees, reference, type Workload } from "./workloads.js";
 import { renderReport } from "./report.js";
 
-/** chainrule once per backend (CHAINRULE_BACKEND set in its child), then the peers. */
-const LIBRARIES: readonly string[] = [...CHAINRULE_BACKENDS.map(chainruleLib), "tfjs-cpu", "tfjs-wasm", "jax-wasm", "jax-jit", "pytorch", "pytorch-mt"];
+/** chainrule once per backend (CHAINRULE_BACKEND set in its child) and on the GPU, then the peers, their GPU rows last. */
+const LIBRARIES: readonly string[] = [
+  ...CHAINRULE_BACKENDS.map(chainruleLib), CHAINRULE_WEBGPU, "tfjs-cpu", "tfjs-wasm", "jax-wasm", "jax-jit", "pytorch", "pytorch-mt", "tfjs-webgpu", "jax-webgpu",
+];
 /** Names for several libraries at once in --libs. */
 const GROUPS: Readonly<Record<string, readonly string[]>> = {
-  chainrule: CHAINRULE_BACKENDS.map(chainruleLib),
-  tfjs: ["tfjs-cpu", "tfjs-wasm"],
-  jax: ["jax-wasm", "jax-jit"],
+  chainrule: [...CHAINRULE_BACKENDS.map(chainruleLib), CHAINRULE_WEBGPU],
+  tfjs: ["tfjs-cpu", "tfjs-wasm", "tfjs-webgpu"],
+  jax: ["jax-wasm", "jax-jit", "jax-webgpu"],
   torch: ["pytorch", "pytorch-mt"],
+  gpu: GPU_LIBRARIES,
+  cpu: [...CHAINRULE_BACKENDS.map(chainruleLib), "tfjs-cpu", "tfjs-wasm", "jax-wasm", "jax-jit", "pytorch", "pytorch-mt"],
 };
-const isChainrule = (lib: string): boolean => chainruleBackendOf(lib) !== null;
 
 const usage = (): string => `usage: npm run bench -- [--quick] [--json] [--save file.json] [--only w1,w2,…] [--libs l1,l2,…]
   --quick        short timing (about 1 s per library and workload); peers run only chain-10k of the chains
@@ -31,6 +34,10 @@ const usage = (): string => `usage: npm run bench -- [--quick] [--json] [--save 
 Each library × workload runs in its own process. chainrule runs once per backend (CHAINRULE_BACKEND=blas|wasm|js);
 a backend that cannot run here is shown as skipped with the reason. PyTorch runs through a python3 that has
 torch (BENCH_PYTHON, else python3 on the PATH, else /usr/bin/python3), at 1 thread and (pytorch-mt) at every core.
+The GPU rows (chainrule[webgpu], tfjs-webgpu, jax-webgpu) run through WebGPU (the webgpu package, Dawn) on the
+adapter Dawn finds; each call includes reading its results back. Without an adapter they are skipped with one
+line. Without a GPU, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json runs them on SwiftShader (a CPU
+emulation of a GPU: its times say nothing about a GPU's).
 Ratios are each library's time / chainrule's, on chainrule's automatic choice (the first of blas, wasm, js that ran).`;
 
 interface Options {
@@ -85,6 +92,8 @@ export interface Caps {
 }
 
 export function capsFor(lib: string, w: Workload, quick: boolean): Caps {
+  // A GPU epoch of train mnist on a software GPU takes minutes (about 90 s on SwiftShader here), after a warm-up.
+  if (lib === CHAINRULE_WEBGPU && w.kind === "trainEpoch") return { timeoutS: quick ? 400 : 1200, heapMB: 4096 };
   if (isChainrule(lib)) return { timeoutS: quick ? 90 : 600, heapMB: 4096 };
   // Chains get a leash sized for tfjs (about 2-3 s per call at 10k, 20 s at 100k; 1m needs ~14 GB and
   // dies at the heap cap); jax-js slows down superlinearly with chain length and never finishes chain-10k.
@@ -175,6 +184,24 @@ function runWorker(entry: string[], lib: string, w: Workload, quick: boolean): P
   });
 }
 
+/**
+ * Asks a child once whether WebGPU has an adapter here (a child, so that this process never loads Dawn).
+ * Resolves with the adapter's name, or with why there is none.
+ */
+function probeGpu(entry: string[]): Promise<{ adapter: string } | { none: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...entry, "--probe-gpu"], { cwd: path.dirname(here), stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+    child.on("close", () => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith(RESULT_TAG));
+      resolve(line ? JSON.parse(line.slice(RESULT_TAG.length)) as { adapter: string } | { none: string } : { none: "the WebGPU probe did not answer (it crashed or took over 60 s)" });
+    });
+  });
+}
+
 /** A result with its cross-check verdict. */
 export interface Row extends WorkerResult {
   agrees?: boolean;
@@ -189,6 +216,17 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(s + "\n");
   log(`chainrule bench${o.quick ? " (quick)" : ""}: ${workloads.length} workloads × ${o.libs.join(", ")}; each pair in its own process`);
   const entry = await workerEntry();
+  // The GPU rows: one probe; without an adapter they are left out with one line (here and in the report).
+  let gpu: { adapter: string } | { none: string } | null = null;
+  if (o.libs.some((l) => GPU_LIBRARIES.includes(l))) {
+    gpu = await probeGpu(entry);
+    if ("none" in gpu) {
+      log(`GPU rows (${o.libs.filter((l) => GPU_LIBRARIES.includes(l)).join(", ")}) skipped: ${gpu.none}`);
+      o.libs = o.libs.filter((l) => !GPU_LIBRARIES.includes(l));
+    } else {
+      log(`GPU rows on WebGPU adapter ${gpu.adapter}; their wall times are what count (a GPU's work is not CPU time of the process)`);
+    }
+  }
   const refs = new Map(workloads.map((w) => [w.id, reference(w)]));
   for (const w of workloads) {
     const ref = refs.get(w.id)!;
@@ -218,12 +256,12 @@ async function main(): Promise<void> {
   }
   const elapsedS = (performance.now() - started) / 1000;
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB, ${os.platform()} ${os.release()}, Node ${process.version}`;
-  const json = JSON.stringify({ machine, quick: o.quick, elapsedS, date: new Date().toISOString(), workloads: workloads.map((w) => ({ ...w, reference: refs.get(w.id) })), results: rows }, null, 2);
+  const json = JSON.stringify({ machine, quick: o.quick, elapsedS, gpu, date: new Date().toISOString(), workloads: workloads.map((w) => ({ ...w, reference: refs.get(w.id) })), results: rows }, null, 2);
   if (o.save) writeFileSync(o.save, json + "\n");
   if (o.json) {
     console.log(json);
   } else {
-    console.log(renderReport(rows, workloads, o.libs, { machine, quick: o.quick, elapsedS }));
+    console.log(renderReport(rows, workloads, o.libs, { machine, quick: o.quick, elapsedS, gpu }));
   }
   if (rows.some((r) => r.agrees === false)) process.exitCode = 1;
 }

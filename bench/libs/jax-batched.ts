@@ -1,7 +1,8 @@
 // jax-js's batched workloads: per-example gradients by its vmap, and a Jacobian by its jacrev (itself
 // vmap-based), eager or under jit, with its ownership rules (arguments are consumed; reuse via `.ref`).
 import * as jaxModule from "@jax-js/jax";
-import type { Case } from "../adapter.js";
+import type { AsyncCase } from "../adapter.js";
+import type { Pull } from "./jax.js";
 import { MLP, jacobianInputs, mlpData } from "../data.js";
 
 const { numpy: np, nn, tree } = jaxModule;
@@ -16,7 +17,7 @@ function stage<F extends (...args: any[]) => jaxModule.JsTree<Arr>>(mode: Mode, 
 const f32 = (data: Float32Array, shape: number[]): Arr => np.array(data).reshape(shape);
 
 /** Per-example gradients of the bench MLP with jax.vmap(jax.grad(loss), [null, 0, 0]). */
-export function perExampleJax(mode: Mode): Case {
+export function perExampleJax(mode: Mode, pull: Pull): AsyncCase {
   const { batch, input, hidden, classes } = MLP;
   const d = mlpData();
   const X = f32(d.x, [batch, input]);
@@ -29,16 +30,17 @@ export function perExampleJax(mode: Mode): Case {
   const perEx = stage(mode, (p: Params, x: Arr, y: Arr): Params => jaxModule.vmap(jaxModule.grad(loss), [null, 0, 0])(p, x, y) as Params);
   const call = (): Params => perEx(tree.ref(params), X.ref, Y.ref);
   return {
-    run() {
+    async: true,
+    async run() {
       const g = call();
-      g.w1.dataSync();
       tree.dispose([g.b1, g.w2, g.b2]);
+      await pull(g.w1);
     },
-    check() {
+    async check() {
       const g = call();
       const norms = new Float64Array(batch);
       for (const leaf of [g.w1, g.b1, g.w2, g.b2]) {
-        const v = leaf.dataSync();
+        const v = await pull(leaf);
         const per = v.length / batch;
         for (let i = 0; i < v.length; i++) norms[Math.floor(i / per)] += Number(v[i]!) ** 2;
       }
@@ -49,16 +51,17 @@ export function perExampleJax(mode: Mode): Case {
 }
 
 /** jax.jacrev of y = tanh(W·x + b). */
-export function jacobianJax(mode: Mode, n: number): Case {
+export function jacobianJax(mode: Mode, pull: Pull, n: number): AsyncCase {
   const { w, b, x } = jacobianInputs(n);
   const W = f32(w, [n, n]), B = np.array(b), X = np.array(x);
   const jac = stage(mode, (wm: Arr, bv: Arr, xv: Arr): Arr => jaxModule.jacrev((v: Arr) => np.tanh(np.matmul(wm, v).add(bv)))(xv) as Arr);
   return {
-    run() {
-      jac(W.ref, B.ref, X.ref).dataSync();
+    async: true,
+    async run() {
+      await pull(jac(W.ref, B.ref, X.ref));
     },
-    check() {
-      const j = jac(W.ref, B.ref, X.ref).dataSync();
+    async check() {
+      const j = await pull(jac(W.ref, B.ref, X.ref));
       let total = 0, trace = 0;
       for (let i = 0; i < j.length; i++) total += Number(j[i]!);
       for (let i = 0; i < n; i++) trace += Number(j[i * n + i]!);

@@ -125,20 +125,15 @@ function mlp(): Case {
 }
 
 /**
- * One Adam step of the CLI's CNN (without dropout) in tfjs's native NHWC layout: the conv filters are
- * transposed to [kh, kw, in, out], and the linear weight's rows are permuted from chainrule's NCHW
- * flattening (c, h, w) to NHWC's (h, w, c). Adam is elementwise, so the step and its losses are the same.
- * On the cpu backend one step takes about a minute (its Conv2DBackpropFilter is a plain loop: ~47 s for
- * the second conv here), so it warms up on 16 images, times at most 3 steps, and sits out --quick.
+ * The bench CNN in tfjs's native NHWC layout: the conv filters are transposed to [kh, kw, in, out], and the
+ * linear weight's rows are permuted from chainrule's NCHW flattening (c, h, w) to NHWC's (h, w, c). Used
+ * by the cpu and wasm rows here and by the webgpu row (tfjs-webgpu.ts).
  */
-function cnn(quick: boolean): Case {
-  const backend = tf.getBackend();
-  for (const kernel of ["Conv2DBackpropFilter", "MaxPoolGrad"]) {
-    if (!tf.getKernel(kernel, backend)) throw new SkipError(`tfjs ${tf.version.tfjs} has no ${kernel} kernel on its ${backend} backend, so it cannot train a CNN there`);
-  }
-  const slow = backend === "cpu";
-  if (slow && quick) throw new SkipError("about a minute per step (tfjs-cpu's Conv2DBackpropFilter is a plain loop); not run under --quick, see a full run");
-  const { batch, side, c1, c2, k, classes, flat, mean, std, lr, beta1, beta2, eps } = CNN;
+export function cnnModel(): {
+  fresh: () => readonly tf.Variable[];
+  lossOf: (p: readonly tf.Variable[], n?: number) => () => tf.Scalar;
+} {
+  const { batch, side, c1, c2, k, classes, flat, mean, std } = CNN;
   const d = cnnData();
   const hw = flat / c2; // 4·4 positions after the second pool
   const w3 = new Float32Array(flat * classes);
@@ -162,6 +157,23 @@ function cnn(quick: boolean): Case {
       return tf.losses.softmaxCrossEntropy(Y, logits) as tf.Scalar;
     };
   };
+  return { fresh, lossOf };
+}
+
+/**
+ * One Adam step of the CLI's CNN (without dropout), NHWC as cnnModel builds it. Adam is elementwise, so
+ * the step and its losses are the same as in NCHW. On the cpu backend one step takes about a minute (its Conv2DBackpropFilter is a plain loop: ~47 s for
+ * the second conv here), so it warms up on 16 images, times at most 3 steps, and sits out --quick.
+ */
+function cnn(quick: boolean): Case {
+  const backend = tf.getBackend();
+  for (const kernel of ["Conv2DBackpropFilter", "MaxPoolGrad"]) {
+    if (!tf.getKernel(kernel, backend)) throw new SkipError(`tfjs ${tf.version.tfjs} has no ${kernel} kernel on its ${backend} backend, so it cannot train a CNN there`);
+  }
+  const slow = backend === "cpu";
+  if (slow && quick) throw new SkipError("about a minute per step (tfjs-cpu's Conv2DBackpropFilter is a plain loop); not run under --quick, see a full run");
+  const { batch, lr, beta1, beta2, eps } = CNN;
+  const { fresh, lossOf } = cnnModel();
   const stepper = (n: number) => {
     const params = fresh();
     const opt = tf.train.adam(lr, beta1, beta2, eps);
