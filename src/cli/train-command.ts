@@ -26,6 +26,10 @@ export interface TrainCommandOptions {
   plot?: string;
   json?: boolean;
   device?: string;
+  /** Digits to train on (default 8000): a smaller number makes a quick run, e.g. to check a device works. */
+  trainSize?: string;
+  /** Digits to test on (default 2000). */
+  testSize?: string;
 }
 
 /** The final numbers of a run (what `--json` prints, plus the per-epoch history). */
@@ -62,7 +66,7 @@ const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
 /**
  * `chainrule train mnist`: trains the MLP or CNN on the seeded 8,000/2,000 split, printing one line per
  * epoch (with a progress bar on a terminal), optionally saving the model and an SVG of the curves.
- * @param sizes training/test set sizes (for tests; the CLI uses 8000/2000)
+ * @param sizes training/test set sizes (for tests; the CLI takes them from --train-size/--test-size, 8000/2000 by default)
  * @throws ValueError (exit status 2 in the CLI) for an unknown dataset or model, bad numbers, an --out or
  *   --plot path that cannot be written (checked before training), or a write that fails at the end
  */
@@ -74,6 +78,12 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
   const batch = int("batch", opts.batch, 1);
   const hidden = int("hidden", opts.hidden, 1);
   const seed = int("seed", opts.seed, 0);
+  // Explicit arguments (tests) win over the options; mnistSplit checks that the two fit in the 10,000 digits.
+  const split = {
+    ...(opts.trainSize !== undefined ? { train: int("train-size", opts.trainSize, 1) } : {}),
+    ...(opts.testSize !== undefined ? { test: int("test-size", opts.testSize, 1) } : {}),
+    ...sizes,
+  };
   const device = opts.device ?? "cpu";
   if (device !== "cpu" && device !== "webgpu") throw new ValueError(`train: unknown device "${device}"; expected cpu or webgpu`);
   const lr = opts.lr === undefined ? (opts.optimizer === "adam" ? 1e-3 : 0.05) : positive("lr", opts.lr);
@@ -86,7 +96,7 @@ export async function runTrain(dataset: string, opts: TrainCommandOptions, out: 
   }
 
   const start = performance.now();
-  const data = mnistSplit({ seed, ...sizes });
+  const data = mnistSplit({ seed, ...split });
   const model = mnistModel(opts.model, { hidden, seed });
   const quiet = opts.json === true;
   if (!quiet) {
@@ -180,6 +190,8 @@ export function registerTrainCommands(program: Command): void {
     .addOption(new Option("--optimizer <name>", "adam or sgd (with momentum 0.9)").default("adam"))
     .option("--hidden <n>", "hidden units of the MLP", "256")
     .option("--seed <n>", "seed of the split, the initial weights and the shuffles", "0")
+    .option("--train-size <n>", "train on the first n digits of the seeded split (default 8000; train + test ≤ 10000): a quick run, e.g. to check a device")
+    .option("--test-size <n>", "test on n digits (default 2000)")
     .option("--out <file>", "save the trained model (safetensors)")
     .option("--plot <file>", "write loss and accuracy curves as SVG")
     .option("--json", "print only {\"testAccuracy\",\"trainLoss\",\"epochs\",\"seconds\"} at the end")
