@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import * as c from "../src/index.js";
 import { DTypeError, ShapeError, ValueError, type Tensor } from "../src/index.js";
 import { expectAllClose } from "./helpers/close.js";
-import { propertyTable, seedArb, shapeArb, values, type OpSpec } from "./helpers/op-table.js";
+import { constantLike, propertyTable, seedArb, shapeArb, values, type OpSpec } from "./helpers/op-table.js";
 
 const f64 = (v: c.NestedArray) => c.tensor(v, { dtype: "float64" });
 const mT = (x: Tensor) => c.transpose(x, [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2]);
@@ -41,7 +41,7 @@ const specs: OpSpec[] = [
   // cholesky reads the lower triangle, so its input is made symmetric first: finite differences then move
   // along symmetric directions, the ones its derivative is defined for (as PyTorch's).
   matrixSpec("cholesky of (A + Aᵀ)/2", (a) => c.cholesky(c.mul(c.add(a, mT(a)), 0.5))),
-  matrixSpec("cholesky of X·Xᵀ + I, upper", (x) => c.cholesky(c.add(c.matmul(x, mT(x)), c.eye(x.shape[x.rank - 1]!, undefined, "float64")), { upper: true }), (b, n, s) => values([...b, n, n], s)),
+  matrixSpec("cholesky of X·Xᵀ + I, upper", (x) => c.cholesky(c.add(c.matmul(x, mT(x)), constantLike(c.eye(x.shape[x.rank - 1]!, undefined, "float64"), x)), { upper: true }), (b, n, s) => values([...b, n, n], s)),
   {
     name: "solve (matrix right-hand side, broadcast batch)",
     cases: fc.tuple(shapeArb({ maxRank: 2, maxDim: 2 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.boolean(), seedArb).map(([batch, n, k, dropA, seed]) => ({

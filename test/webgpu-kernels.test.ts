@@ -118,3 +118,57 @@ describe.skipIf(device === null)("webgpu scans and sorting: ties, NaN, ints, inf
     expect(await c.grad((t: Tensor) => c.sum(c.cumprod(t)))(x).array()).toEqual([1, 8, 0, 0, 0]);
   });
 });
+
+describe.skipIf(device === null)("webgpu linear algebra against the CPU, and its errors", () => {
+  /** Batches of random n×n matrices, n·I added so they are well conditioned (float32 keeps ~6 digits of A⁻¹). */
+  const matrices = (batch: number[], n: number, seed: number) => c.add(randn([...batch, n, n], { seed }), c.mul(c.eye(n), n));
+
+  it("inv, solve, det, slogdet and cholesky of batches of 1×1 to 5×5 matrices match the CPU", async () => {
+    for (const n of [1, 2, 3, 5]) {
+      const a = matrices([2, 3], n, n);
+      const spd = c.add(c.matmul(a, c.transpose(a, [0, 1, 3, 2])), c.eye(n));
+      const b = randn([2, 3, n, 2], { seed: 10 + n });
+      const cases: [string, (x: Tensor) => Tensor, Tensor][] = [
+        ["inv", (x) => c.inv(x), a],
+        ["solve", (x) => c.solve(x, b.device === x.device ? b : b.to("webgpu")), a],
+        ["det", (x) => c.det(x), a],
+        ["slogdet sign", (x) => c.slogdet(x)[0], c.neg(a)],
+        ["slogdet logabsdet", (x) => c.slogdet(x)[1], a],
+        ["cholesky", (x) => c.cholesky(x), spd],
+      ];
+      for (const [name, f, x] of cases) {
+        const want = f(x);
+        const got = f(x.to("webgpu"));
+        expect(got.device).toBe("webgpu");
+        expect(got.shape).toEqual(want.shape);
+        const g = await got.dataAsync(), w = want.data;
+        for (let i = 0; i < w.length; i++) {
+          if (!(Math.abs(g[i]! - w[i]!) <= 1e-5 + 1e-4 * Math.abs(w[i]!))) expect.fail(`${name} n ${n} [${i}]: webgpu ${g[i]}, cpu ${w[i]}`);
+        }
+      }
+    }
+  });
+
+  it("hand values: a 2×2 inverse and determinant, a negative determinant's sign, a 0×0 determinant of 1", async () => {
+    const a = c.tensor([[4, 7], [2, 6]]).to("webgpu");
+    const inv = (await c.inv(a).array()) as number[][];
+    [[0.6, -0.7], [-0.2, 0.4]].forEach((row, i) => row.forEach((v, j) => expect(inv[i]![j]).toBeCloseTo(v, 6)));
+    expect(await c.det(a).itemAsync()).toBeCloseTo(10, 5);
+    const [sign, logabs] = c.slogdet(c.tensor([[0, 1], [1, 0]]).to("webgpu"));
+    expect([await sign.itemAsync(), await logabs.itemAsync()]).toEqual([-1, 0]);
+    expect(await c.det(c.zeros([2, 0, 0]).to("webgpu")).array()).toEqual([1, 1]);
+    expect(await c.det(c.tensor([[1, 2], [2, 4]]).to("webgpu")).itemAsync()).toBe(0);
+  });
+
+  it("a singular or indefinite matrix is reported at the next read, with the CPU's message and the batch index", async () => {
+    const singular = c.stack([c.eye(2), c.tensor([[1, 2], [2, 4]])]).to("webgpu");
+    const x = c.inv(singular);
+    await expect(x.dataAsync()).rejects.toThrow(/inv: matrix is singular \(batch index \[1\]\): pivot 2 of 2 is exactly 0 after partial pivoting \(found on the GPU, reported at this read\); got shape \[2,2,2\]; a singular matrix has no inverse/);
+    // Reported once: the next read goes through.
+    expect(await c.det(singular).array()).toEqual([1, 0]);
+    const detGrad = c.grad((m: Tensor) => c.det(m))(c.tensor([[1, 2], [2, 4]]).to("webgpu"));
+    await expect(detGrad.dataAsync()).rejects.toThrow(/det: matrix is singular: .*the derivative of det at a singular matrix/);
+    await expect(c.solve(singular, c.ones([2, 2, 1]).to("webgpu")).dataAsync()).rejects.toThrow(/solve: matrix is singular \(batch index \[1\]\)/);
+    await expect(c.cholesky(c.tensor([[1, 2], [2, 1]]).to("webgpu")).dataAsync()).rejects.toThrow(/cholesky: matrix is not positive definite: its leading minor of order 2 is not positive/);
+  });
+});

@@ -247,7 +247,8 @@ const logAbsDetPrim: Primitive<null> = {
   residuals: [[0]],
 };
 
-const signDetPrim: Primitive<null> = {
+// Its parameter "sign" tells a device backend, which finds kernels by name, that this slogdet is the sign.
+const signDetPrim: Primitive<"sign"> = {
   name: "slogdet",
   batch: broadcastingRule(2),
   impl: ([x]) => fromF64(determinants(x!).sign, x!.shape.slice(0, -2), x!.dtype),
@@ -269,17 +270,18 @@ export function slogdet(a: TensorLike): [sign: Tensor, logabsdet: Tensor] {
   const x = operand("slogdet", a);
   squareSize("slogdet", x);
   const logabsdet = bind(logAbsDetPrim, [x], null);
-  return [bind(signDetPrim, [x], null), logabsdet];
+  return [bind(signDetPrim, [x], "sign"), logabsdet];
 }
 
-/** Φ of Murray (2016) as a mask: 1 below the diagonal, ½ on it, 0 above. */
-function phiMask(n: number, dtype: DType): Tensor {
-  const m = allocate(dtype, n * n);
+/** Φ of Murray (2016) as a mask: 1 below the diagonal, ½ on it, 0 above; on the device of `like`. */
+function phiMask(n: number, like: Tensor): Tensor {
+  const m = allocate(like.dtype, n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < i; j++) m[i * n + j] = 1;
     m[i * n + i] = 0.5;
   }
-  return Tensor._concrete(m, [n, n], dtype);
+  const mask = Tensor._concrete(m, [n, n], like.dtype);
+  return like.device === "cpu" ? mask : mask.to(like.device);
 }
 
 const cholWhy = "; the inverse of the Cholesky factor is needed by the derivative";
@@ -307,12 +309,12 @@ const choleskyPrim: Primitive<null> = {
     const n = L.shape[L.rank - 1]!;
     const li = invFor("cholesky", cholWhy, L);
     const sym = mul(add(t, mT(t)), 0.5);
-    return matmul(L, mul(matmul(matmul(li, sym), mT(li)), phiMask(n, L.dtype)));
+    return matmul(L, mul(matmul(matmul(li, sym), mT(li)), phiMask(n, L)));
   },
   vjp(ct, _x, L) {
     const n = L.shape[L.rank - 1]!;
     const li = invFor("cholesky", cholWhy, L);
-    const s = matmul(matmul(mT(li), mul(matmul(mT(L), ct), phiMask(n, L.dtype))), li);
+    const s = matmul(matmul(mT(li), mul(matmul(mT(L), ct), phiMask(n, L))), li);
     return [mul(add(s, mT(s)), 0.5)];
   },
   residuals: [["out"]],

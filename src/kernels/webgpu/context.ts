@@ -162,8 +162,32 @@ export class GpuContext {
     this.pending = 0;
   }
 
-  /** Reads `size` elements of `s` back to the host as `dtype`, after all recorded work. */
+  /**
+   * Failures a kernel can only detect on the GPU (a singular matrix in a factorization): each entry is a small
+   * int32 status buffer the kernel wrote and the function that turns it into an error message (null when
+   * all is well). The CPU throws these at the op; the GPU cannot be read synchronously, so they are thrown at
+   * the next read, before any value computed after them can be seen (as the failed-command errors above).
+   */
+  private readonly checks: { status: GpuStorage; size: number; message: (status: Int32Array) => string | null }[] = [];
+
+  /** Registers a status buffer to check at the next read (see `checks`). */
+  deferCheck(status: GpuStorage, size: number, message: (status: Int32Array) => string | null): void {
+    this.checks.push({ status, size, message });
+  }
+
+  /**
+   * Reads `size` elements of `s` back to the host as `dtype`, after all recorded work.
+   * @throws ValueError for a failure that a kernel recorded (see `deferCheck`) or a failed GPU command
+   */
   async read(s: GpuStorage, size: number, dtype: DType): Promise<TypedArray> {
+    for (const check of this.checks.splice(0)) {
+      const message = check.message((await this.readRaw(check.status, check.size, "int32")) as Int32Array);
+      if (message !== null) throw new ValueError(message);
+    }
+    return this.readRaw(s, size, dtype);
+  }
+
+  private async readRaw(s: GpuStorage, size: number, dtype: DType): Promise<TypedArray> {
     const bytes = Math.max(4, size * 4);
     const staging = this.device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
     this.encoder ??= this.device.createCommandEncoder();

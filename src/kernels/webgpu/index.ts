@@ -13,6 +13,7 @@ import { literal, mapKernel, wgslType } from "./wgsl.js";
 import { registerMoreKernels } from "./more-kernels.js";
 import { registerWindowKernels } from "./windows.js";
 import { registerScanKernels } from "./scans.js";
+import { registerLinalgKernels } from "./linalg.js";
 import { adagradOnDevice, adamOnDevice, rmspropOnDevice, sgdOnDevice } from "./optim.js";
 
 /** What `initWebGPU()` returns: the GPU in use, its memory, and the way to free it. */
@@ -30,6 +31,7 @@ export interface WebGPUDevice {
 registerMoreKernels();
 registerWindowKernels();
 registerScanKernels();
+registerLinalgKernels();
 
 let ctx: GpuContext | null = null;
 let pending: Promise<WebGPUDevice> | null = null;
