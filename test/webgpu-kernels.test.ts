@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import * as c from "../src/index.js";
 import { Tensor, optim, randn, type Pytree } from "../src/index.js";
 import { webgpuForTests } from "./helpers/webgpu.js";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 const device = await webgpuForTests();
 afterAll(() => device?.release());
@@ -170,5 +172,18 @@ describe.skipIf(device === null)("webgpu linear algebra against the CPU, and its
     await expect(detGrad.dataAsync()).rejects.toThrow(/det: matrix is singular: .*the derivative of det at a singular matrix/);
     await expect(c.solve(singular, c.ones([2, 2, 1]).to("webgpu")).dataAsync()).rejects.toThrow(/solve: matrix is singular \(batch index \[1\]\)/);
     await expect(c.cholesky(c.tensor([[1, 2], [2, 1]]).to("webgpu")).dataAsync()).rejects.toThrow(/cholesky: matrix is not positive definite: its leading minor of order 2 is not positive/);
+  });
+
+  it("0×0 matrices are nonsingular even when their status buffer comes from the reuse pool holding other values", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    for (let k = 0; k < 3; k++) {
+      // A freed 3-element buffer of non-zeros goes back to the pool, where the next status buffer is taken from.
+      await c.tensor([7, 7, 7], { dtype: "int32" }).to("webgpu").dataAsync();
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await c.inv(c.zeros([3, 0, 0]).to("webgpu")).array()).toEqual([[], [], []]);
+      expect(await c.slogdet(c.zeros([3, 0, 0]).to("webgpu"))[1].array()).toEqual([0, 0, 0]);
+    }
   });
 });

@@ -72,7 +72,11 @@ ${body}
 function luFactor(ctx: GpuContext, x: Tensor): { lu: GpuStorage; piv: GpuStorage; info: GpuStorage } {
   const n = x.shape[x.rank - 1]!, count = sizeOf(x.shape.slice(0, -2));
   const lu = ctx.alloc(count * n * n), piv = ctx.alloc(count * n), info = ctx.alloc(count);
-  if (count * n === 0) return { lu, piv, info };
+  if (count * n === 0) {
+    // 0×0 matrices are nonsingular; the status must say so (a fresh buffer may come from the reuse pool).
+    ctx.write(info, new Int32Array(count), "int32");
+    return { lu, piv, info };
+  }
   const { code, groups } = perMatrix(count, n, `@group(0) @binding(0) var<storage, read> src: array<f32>;
 @group(0) @binding(1) var<storage, read_write> m: array<f32>;
 @group(0) @binding(2) var<storage, read_write> piv: array<i32>;
