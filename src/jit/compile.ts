@@ -122,7 +122,11 @@ export function compile(prog: Program): Compiled {
     };
   });
 
-  const constants = prog.values.flatMap((v, id) => (v.kind === "const" ? [[id, v.value] as const] : []));
+  const constants: [number, Tensor][] = [];
+  for (let id = 0; id < nValues; id++) {
+    const v = prog.values[id]!;
+    if (v.kind === "const") constants.push([id, v.value]);
+  }
   return {
     program: prog,
     items,
@@ -171,22 +175,34 @@ function storeTarget(f: FrameLike, o: { v: number; slot: number; def: ValueDef }
  * register k + j, operands read in full, once (one element) or as a repeated row (trailing dimensions).
  */
 export function specOf(prog: Program, g: Group): FusedSpec {
-  const reg = new Map<number, number>();
+  // Register of each value the group touches, by value number: a typed array, as a scalar chain makes one
+  // group of ~10⁵ members (a Map would allocate per entry). Entries are written before they are read.
+  if (regScratch.length < prog.values.length) regScratch = new Int32Array(Math.max(prog.values.length, 2 * regScratch.length));
+  const reg = regScratch;
   const inputs = g.inputs.map((v, k) => {
-    reg.set(v, k);
+    reg[v] = k;
     const def = prog.values[v]!;
     const m = sizeOf(def.shape);
     return { dtype: def.dtype, read: (m === g.size ? "full" : m === 1 ? "scalar" : "suffix") as FusedRead, period: m };
   });
-  const ops: FusedOp[] = g.members.map((k, j) => {
-    const s = prog.steps[k]!;
-    if (s.kind === "guard") return { op: "checkNaN", params: null, dtype: prog.values[s.arg]!.dtype, args: [reg.get(s.arg)!] };
-    const args = s.args.map((a) => reg.get(a)!);
-    reg.set(s.out, inputs.length + j);
-    return { op: s.prim.name, params: s.params, dtype: prog.values[s.out]!.dtype, args };
-  });
-  return { size: g.size, inputs, ops, outputs: g.outputs.map((v) => reg.get(v)!) };
+  const k0 = inputs.length;
+  const ops = new Array<FusedOp>(g.members.length);
+  for (let j = 0; j < ops.length; j++) {
+    const s = prog.steps[g.members[j]!]!;
+    if (s.kind === "guard") {
+      ops[j] = { op: "checkNaN", params: null, dtype: prog.values[s.arg]!.dtype, args: [reg[s.arg]!] };
+      continue;
+    }
+    const n = s.args.length;
+    const args = new Array<number>(n);
+    for (let i = 0; i < n; i++) args[i] = reg[s.args[i]!]!;
+    reg[s.out] = k0 + j;
+    ops[j] = { op: s.prim.name, params: s.params, dtype: prog.values[s.out]!.dtype, args };
+  }
+  return { size: g.size, inputs, ops, outputs: g.outputs.map((v) => reg[v]!) };
 }
+
+let regScratch = new Int32Array(1024);
 
 function groupRunner(prog: Program, g: Group, slotOf: readonly number[]): (f: FrameLike) => void {
   const run = kernels().fusedLoop(specOf(prog, g));

@@ -10,15 +10,21 @@ import type { Shape } from "../core/shape.js";
 export type ValueDef =
   | { readonly kind: "input"; readonly shape: Shape; readonly dtype: DType }
   | { readonly kind: "const"; readonly shape: Shape; readonly dtype: DType; readonly value: Tensor }
-  | { readonly kind: "step"; readonly shape: Shape; readonly dtype: DType };
+  | OpStep;
 
-/** A primitive application: `out = prim(args…)`. */
+/**
+ * A primitive application: `out = prim(args…)`. The step is also the definition of its output value (its
+ * entry in `Program.values`, with the output's shape and dtype): one object per step, as a scalar chain
+ * records ~10⁵ of them.
+ */
 export interface OpStep {
   readonly kind: "op";
   readonly prim: Primitive;
   readonly params: unknown;
   readonly args: readonly number[];
   readonly out: number;
+  readonly shape: Shape;
+  readonly dtype: DType;
 }
 
 /**

@@ -18,6 +18,16 @@ export interface Group {
   readonly outputs: readonly number[];
 }
 
+/** The outputs of a group's op members that are read outside it. */
+function writtenOut(steps: Program["steps"], members: readonly number[], escapes: Uint8Array): number[] {
+  const out: number[] = [];
+  for (const k of members) {
+    const s = steps[k]!;
+    if (s.kind === "op" && escapes[s.out] === 1) out.push(s.out);
+  }
+  return out;
+}
+
 /** What the compiled program runs, in order: one primitive step, or one fused group. */
 export type Item = { readonly kind: "step"; readonly step: number } | { readonly kind: "group"; readonly group: Group };
 
@@ -48,8 +58,17 @@ export function operandMode(operand: readonly number[], out: readonly number[]):
 export function isFusible(prog: Program, s: OpStep): boolean {
   if (!isFusiblePrim(s.prim)) return false;
   const out = prog.values[s.out]!.shape;
-  if (sizeOf(out) === 0) return false;
-  return s.args.every((a) => operandMode(prog.values[a]!.shape, out) !== null);
+  const n = sizeOf(out);
+  if (n === 0) return false;
+  for (let i = 0; i < s.args.length; i++) {
+    const shape = prog.values[s.args[i]!]!.shape;
+    // Same size or one element: the common cases, decided without building anything.
+    if (shape === out || shape.length === 0) continue;
+    const m = sizeOf(shape);
+    if (m === n || m === 1) continue;
+    if (operandMode(shape, out) === null) return false;
+  }
+  return true;
 }
 
 /**
@@ -121,8 +140,9 @@ export function schedule(prog: Program): Item[] {
   for (let k = 0; k < steps.length; k++) {
     const s = steps[k]!;
     const g = groupOfStep[k]!;
-    const args = s.kind === "op" ? s.args : [s.arg];
-    for (const a of args) {
+    const nArgs = s.kind === "op" ? s.args.length : 1;
+    for (let i = 0; i < nArgs; i++) {
+      const a = s.kind === "op" ? s.args[i]! : s.arg;
       const p = producedIn[a]!;
       if (p >= 0 && p !== g) escapes[a] = 1;
       if (g >= 0 && p !== g && seenBy[a] !== g) {
@@ -135,10 +155,7 @@ export function schedule(prog: Program): Item[] {
     members: g.members,
     size: g.size,
     inputs: inputs[id]!,
-    outputs: g.members.flatMap((k) => {
-      const s = steps[k]!;
-      return s.kind === "op" && escapes[s.out] === 1 ? [s.out] : [];
-    }),
+    outputs: writtenOut(steps, g.members, escapes),
   }));
   return plan.map((p) => (p.kind === "step" ? p : { kind: "group", group: done[p.id]! }));
 }

@@ -67,7 +67,7 @@ export function splitJoint(joint: Program, nIn: number, nOut: number): SplitProg
   // Residuals: values computed by forward steps that the backward part needs, in value order.
   const isResidual = new Uint8Array(values.length);
   const need = (v: number): void => {
-    if (dep[v] === 0 && values[v]!.kind === "step") isResidual[v] = 1;
+    if (dep[v] === 0 && values[v]!.kind === "op") isResidual[v] = 1;
   };
   for (const s of bwd) {
     if (s.kind === "op") s.args.forEach(need);

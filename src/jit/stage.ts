@@ -2,7 +2,7 @@ import { Tensor } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { IMPERATIVE_TRACE, Trace, gradMode } from "../autodiff/trace.js";
 import { bind } from "../autodiff/bind.js";
-import { prune, type Program, type Step, type ValueDef } from "./program.js";
+import { prune, type OpStep, type Program, type Step, type ValueDef } from "./program.js";
 
 /**
  * Thrown while tracing when f uses a tensor that an older transform is tracing (grad, vjp, jvp, vmap, or a
@@ -55,9 +55,10 @@ export class StageTrace extends Trace {
     const outPrimal = bind(prim, primals, params);
     const out = Tensor._box(outPrimal, this);
     const id = this.values.length;
-    this.values.push({ kind: "step", shape: outPrimal.shape, dtype: outPrimal.dtype });
+    const step: OpStep = { kind: "op", prim: prim as Primitive, params, args, out: id, shape: outPrimal.shape, dtype: outPrimal.dtype };
+    this.values.push(step);
     out._id = id;
-    this.steps.push({ kind: "op", prim: prim as Primitive, params, args, out: id });
+    this.steps.push(step);
     return out;
   }
 

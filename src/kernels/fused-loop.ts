@@ -181,13 +181,17 @@ type Loop = (inputs: readonly TypedArray[], outputs: readonly TypedArray[], n: n
 const loops = new Map<string, Loop>();
 type ScalarOp = (a: number, b: number, c: number) => number;
 const scalarOps = new Map<string, ScalarOp>();
-// By op, dtype and params object: a long scalar chain looks its ops up without building their text.
-const scalarByOp = new Map<string, Map<unknown, ScalarOp>>();
+// By op, dtype, arity and params object: a long scalar chain looks its ops up without building any text
+// or key string (a scalar chain of 10⁵ ops would allocate one per op).
+const scalarByOp = new Map<string, Map<string, Map<unknown, ScalarOp>[]>>();
 
 function scalarOp(s: FusedOp): ScalarOp {
-  const key = `${s.op} ${s.dtype} ${s.args.length}`;
-  let byParams = scalarByOp.get(key);
-  if (byParams === undefined) scalarByOp.set(key, (byParams = new Map()));
+  let byDtype = scalarByOp.get(s.op);
+  if (byDtype === undefined) scalarByOp.set(s.op, (byDtype = new Map()));
+  let byArity = byDtype.get(s.dtype);
+  if (byArity === undefined) byDtype.set(s.dtype, (byArity = []));
+  let byParams = byArity[s.args.length];
+  if (byParams === undefined) byArity[s.args.length] = byParams = new Map();
   let f = byParams.get(s.params);
   if (f !== undefined) return f;
   const expr = rounded(SNIPPETS[s.op]!(["a", "b", "c"].slice(0, s.args.length), s.params), s.dtype);
@@ -207,16 +211,28 @@ function scalarOp(s: FusedOp): ScalarOp {
  */
 function scalarRunner(spec: FusedSpec): FusedRunner {
   const k = spec.inputs.length;
-  const regs = new Float64Array(k + spec.ops.length);
-  const code = spec.ops.map((s) => ({ fn: s.op === "checkNaN" ? null : scalarOp(s), a: s.args[0] ?? 0, b: s.args[1] ?? 0, c: s.args[2] ?? 0 }));
+  const m = spec.ops.length;
+  const regs = new Float64Array(k + m);
+  // Parallel arrays, not an object per op: a scalar chain has ~10⁵ ops. A null function is a NaN check.
+  const fns = new Array<ScalarOp | null>(m);
+  const abc = new Int32Array(3 * m);
+  for (let j = 0; j < m; j++) {
+    const s = spec.ops[j]!;
+    fns[j] = s.op === "checkNaN" ? null : scalarOp(s);
+    const args = s.args;
+    abc[3 * j] = args[0] ?? 0;
+    abc[3 * j + 1] = args[1] ?? 0;
+    abc[3 * j + 2] = args[2] ?? 0;
+  }
   const outs = spec.outputs;
   return (inputs, outputs) => {
     for (let i = 0; i < k; i++) regs[i] = inputs[i]![0]!;
-    for (let j = 0; j < code.length; j++) {
-      const c = code[j]!;
-      if (c.fn === null) {
-        if (regs[c.a] !== regs[c.a]) return 1;
-      } else regs[k + j] = c.fn(regs[c.a]!, regs[c.b]!, regs[c.c]!);
+    for (let j = 0; j < m; j++) {
+      const fn = fns[j]!;
+      const a = regs[abc[3 * j]!]!;
+      if (fn === null) {
+        if (a !== a) return 1;
+      } else regs[k + j] = fn(a, regs[abc[3 * j + 1]!]!, regs[abc[3 * j + 2]!]!);
     }
     for (let o = 0; o < outs.length; o++) outputs[o]![0] = regs[outs[o]!]!;
     return 0;
