@@ -4,6 +4,7 @@ import {
   exp, exp2, expm1, floor, gelu, getBackend, grad, greater, jvp, leakyRelu, log, log10, log1p, log2, logaddexp, logcumsumexp, max,
   maximum, mean, min, minimum, mul, neg, nn, norm, pow, prod, reciprocal, relu, remainder, round, rsqrt, setBackend, sigmoid, sign,
   sin, sinh, softplus, sqrt, square, std, sub, sum, tan, tanh, tensor, trunc, variance, vjp, where, type Tensor,
+  jit, scalar, valueAndGrad,
 } from "../src/index.js";
 
 // Issue 19: NaN and infinity at the edges. Piecewise rules select the incoming tangent or cotangent
@@ -214,4 +215,19 @@ describe("NaN propagates through every elementwise op and reduction (as PyTorch 
       }
     });
   }
+});
+
+describe("a finite non-zero scalar factor needs no strong-zero repair", () => {
+  it("vjp of x·3 passes a NaN cotangent on as NaN and a 0 as 0, eagerly and under jit (no NaN guard in the program)", () => {
+    const f = (x: Tensor) => mul(x, 3);
+    const x = tensor([1, Infinity, -2], { dtype: "float64" });
+    const ct = tensor([NaN, 0, 2], { dtype: "float64" });
+    const [, pb] = vjp(f, x);
+    expect(Array.from(pb(ct)[0].data)).toEqual([NaN, 0, 6]);
+    const [, pbJit] = vjp(jit(f), x);
+    expect(Array.from(pbJit(ct)[0].data)).toEqual([NaN, 0, 6]);
+    const g = jit(valueAndGrad((v: Tensor) => sum(mul(v, scalar(2, { dtype: "float64" })))));
+    expect(g.lower(x).toText()).not.toContain("has no NaN");
+    expect(Array.from(g(x)[1].data)).toEqual([2, 2, 2]);
+  });
 });

@@ -38,6 +38,19 @@ export function strongZeros(c: Tensor, zeroWhere: () => Tensor): Tensor {
 }
 
 /**
+ * Whether `t` is a concrete one-element tensor holding a finite non-zero number (the 2 in `mul(x, 2)`, a
+ * value f closes over): a product with such a factor is NaN exactly where the other factor is NaN, and
+ * never 0 where the other is finite and non-zero, so strongZeros' repair cannot change it. Rules skip the
+ * check then, which under jit also keeps the program free of a NaN guard per product.
+ */
+export function finiteNonZeroScalar(t: Tensor): boolean {
+  const d = t._data;
+  if (d === null || d.length !== 1) return false;
+  const v = d[0]!;
+  return v !== 0 && v - v === 0;
+}
+
+/**
  * Runs `compute` (the kernels that produce contributions for `strongZeros`) with NaN marks requested: kernels
  * that can check their output while it is still in cache mark it NaN-free (src/kernels/nan-marks.ts).
  */

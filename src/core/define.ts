@@ -2,7 +2,7 @@ import type { Primitive } from "./primitive.js";
 import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
 import { add, mul, neg, broadcastTo, cast, equal, logicalOr } from "../ops/index.js";
-import { MARKS_FROM, productForStrongZeros, strongZeros, withNaNMarks } from "../autodiff/strong-zeros.js";
+import { MARKS_FROM, finiteNonZeroScalar, productForStrongZeros, strongZeros, withNaNMarks } from "../autodiff/strong-zeros.js";
 import { broadcastingRule, type BatchRule } from "./batching.js";
 
 /**
@@ -67,6 +67,7 @@ export function elementwise(
     if (s) return s(v, x, out);
     const p = partials[i]!(x, out);
     if (p === null || typeof p === "number") return scale(p, v);
+    if (finiteNonZeroScalar(p)) return mul(p, v);
     return strongZeros(productForStrongZeros(p, v), zeroWhere(p, v));
   };
   return {

@@ -197,7 +197,7 @@ export function specOf(prog: Program, g: Group): FusedSpec {
     const args = new Array<number>(n);
     for (let i = 0; i < n; i++) args[i] = reg[s.args[i]!]!;
     reg[s.out] = k0 + j;
-    ops[j] = { op: s.prim.name, params: s.params, dtype: prog.values[s.out]!.dtype, args };
+    ops[j] = { op: s.prim.name, params: s.params, dtype: s.dtype, args };
   }
   return { size: g.size, inputs, ops, outputs: g.outputs.map((v) => reg[v]!) };
 }

@@ -58,13 +58,33 @@ export interface Program {
  * `grad`'s program, for one, no longer computes the forward result it discards.
  */
 export function prune(prog: Program): Program {
+  // Index loops over typed arrays: a scalar chain records ~10⁵ steps.
+  const all = prog.steps, n = all.length;
   const live = new Uint8Array(prog.values.length);
   for (const v of prog.outputs) live[v] = 1;
-  for (const s of prog.steps) if (s.kind === "guard" && s.test === "equal") live[s.arg] = 1;
-  for (let k = prog.steps.length - 1; k >= 0; k--) {
-    const s = prog.steps[k]!;
-    if (s.kind === "op" && live[s.out] === 1) for (const a of s.args) live[a] = 1;
+  for (let k = 0; k < n; k++) {
+    const s = all[k]!;
+    if (s.kind === "guard" && s.test === "equal") live[s.arg] = 1;
   }
-  const steps = prog.steps.filter((s) => (s.kind === "op" ? live[s.out] === 1 : live[s.arg] === 1));
-  return steps.length === prog.steps.length ? prog : { ...prog, steps };
+  let kept = 0;
+  for (let k = n - 1; k >= 0; k--) {
+    const s = all[k]!;
+    if (s.kind !== "op") continue;
+    if (live[s.out] !== 1) continue;
+    kept++;
+    const args = s.args;
+    for (let i = 0; i < args.length; i++) live[args[i]!] = 1;
+  }
+  let guards = 0;
+  for (let k = 0; k < n; k++) {
+    const s = all[k]!;
+    if (s.kind === "guard" && live[s.arg] === 1) guards++;
+  }
+  if (kept + guards === n) return prog;
+  const steps: Step[] = [];
+  for (let k = 0; k < n; k++) {
+    const s = all[k]!;
+    if (live[s.kind === "op" ? s.out : s.arg] === 1) steps.push(s);
+  }
+  return { ...prog, steps };
 }

@@ -57,7 +57,7 @@ export function operandMode(operand: readonly number[], out: readonly number[]):
 /** Whether a step can join a fused group: a library elementwise primitive whose operands each have a fused read mode. */
 export function isFusible(prog: Program, s: OpStep): boolean {
   if (!isFusiblePrim(s.prim)) return false;
-  const out = prog.values[s.out]!.shape;
+  const out = s.shape;
   const n = sizeOf(out);
   if (n === 0) return false;
   for (let i = 0; i < s.args.length; i++) {
@@ -97,7 +97,7 @@ export function schedule(prog: Program): Item[] {
   for (let k = 0; k < steps.length; k++) {
     const s = steps[k]!;
     if (s.kind === "op" && isFusible(prog, s)) {
-      const n = sizeOf(prog.values[s.out]!.shape);
+      const n = sizeOf(s.shape);
       if (open >= 0) {
         const g = groups[open]!;
         // One-element groups run as calls on registers (compile.ts), so they need no size limit.
