@@ -187,3 +187,48 @@ describe.skipIf(device === null)("webgpu linear algebra against the CPU, and its
     }
   });
 });
+
+describe.skipIf(device === null)("webgpu composites that build CPU constants move them to their inputs' device", () => {
+  async function expectSame(got: Tensor, want: Tensor, what: string): Promise<void> {
+    expect(got.device, what).toBe("webgpu");
+    expect(got.shape, what).toEqual(want.shape);
+    const g = await got.dataAsync(), w = want.data;
+    for (let i = 0; i < w.length; i++) {
+      if (!(Math.abs(g[i]! - w[i]!) <= 1e-5 + 1e-4 * Math.abs(w[i]!))) expect.fail(`${what}[${i}]: webgpu ${g[i]}, cpu ${w[i]}`);
+    }
+  }
+  const q = randn([2, 3, 4], { seed: 1 }), k = randn([2, 3, 4], { seed: 2 }), v = randn([2, 3, 5], { seed: 3 });
+  const gq = q.to("webgpu"), gk = k.to("webgpu"), gv = v.to("webgpu");
+
+  it("attention: causal, a CPU bool mask, a GPU bool mask, and their gradients", async () => {
+    const mask = c.tensor([[true, false, true], [true, true, false], [false, true, true]]);
+    const sdpa = (o: { causal?: boolean; mask?: Tensor }) => (a: Tensor, b: Tensor, d: Tensor) => c.nn.scaledDotProductAttention(a, b, d, o);
+    for (const [what, cpu, gpu] of [
+      ["causal", sdpa({ causal: true }), sdpa({ causal: true })],
+      ["CPU mask and causal", sdpa({ mask, causal: true }), sdpa({ mask, causal: true })],
+      ["GPU mask", sdpa({ mask }), sdpa({ mask: mask.to("webgpu") })],
+    ] as const) {
+      await expectSame(gpu(gq, gk, gv), cpu(q, k, v), what);
+      const loss = (f: typeof cpu) => (a: Tensor, b: Tensor, d: Tensor) => c.sum(c.square(f(a, b, d)));
+      const gc = c.grad(loss(cpu), { argnums: [0, 1, 2] })(q, k, v);
+      const gg = c.grad(loss(gpu), { argnums: [0, 1, 2] })(gq, gk, gv);
+      for (let i = 0; i < 3; i++) await expectSame(gg[i]!, gc[i]!, `${what}: gradient ${i}`);
+    }
+    // The CPU mask is still checked before it moves: a query with no key is an error at the op.
+    expect(() => c.nn.scaledDotProductAttention(gq, gk, gv, { mask: c.tensor([[false, false, false], [true, true, true], [true, true, true]]) })).toThrow(/query row 0 .* no key to attend to/);
+  });
+
+  it("MultiheadAttention returns its averaged weights on the GPU; oneHot and Embedding take GPU indices", async () => {
+    const mha = new c.nn.MultiheadAttention(4, 2, { batchFirst: true, causal: true });
+    const gpuParams = Object.fromEntries(Object.entries(mha.parameters()).map(([name, p]) => [name, p.to("webgpu")]));
+    await expectSame(mha.apply(gpuParams, gq), mha.forward(q), "MultiheadAttention output");
+    // The head-averaged weights come from attending to an identity (built on the CPU, moved to the inputs' device).
+    const weightsOf = (x: Tensor) => mha.attend(x, x, x, { causal: true })[1];
+    const withWeights = Object.assign(Object.create(mha) as typeof mha, { forward: weightsOf });
+    await expectSame(c.nn.MultiheadAttention.prototype.apply.call(withWeights, gpuParams, gq), weightsOf(q), "MultiheadAttention weights");
+    const idx = c.tensor([2, 0, 1], { dtype: "int32" });
+    expect(await c.oneHot(idx.to("webgpu"), 3).array()).toEqual([[0, 0, 1], [1, 0, 0], [0, 1, 0]]);
+    const emb = new c.nn.Embedding(4, 3);
+    await expectSame(emb.apply({ weight: emb.parameters()["weight"]!.to("webgpu") }, idx.to("webgpu")), emb.forward(idx), "Embedding");
+  });
+});

@@ -46,3 +46,11 @@ export interface DeviceBackend {
  * until the first GPU tensor exists, so CPU programs pay a single boolean test per op.
  */
 export const deviceState: { active: boolean; backend: DeviceBackend | null } = { active: false, backend: null };
+
+/**
+ * @internal A constant an op builds on the CPU (a mask, an identity, a range), on the device of `like`, so a
+ * composite op runs where its inputs live: the webgpu backend refuses CPU operands other than scalars.
+ */
+export function onDeviceOf(c: Tensor, like: Tensor): Tensor {
+  return like.device === "cpu" ? c : c.to(like.device);
+}

@@ -3,6 +3,7 @@ import { Rng } from "../core/random.js";
 import { fmtShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
+import { onDeviceOf } from "../core/device.js";
 import { add, equal, matmul, mean, scalar, permute, reshape, slice, transpose, where, zeros } from "../ops/index.js";
 import { nameScope } from "../autodiff/scope.js";
 import { softmax } from "./activations.js";
@@ -37,7 +38,7 @@ export interface AttentionOptions {
  * @param v values [..., S, Ev]; leading dimensions broadcast
  * @returns [..., L, Ev]
  * @throws ShapeError for mismatched shapes; ValueError when a bool mask (with `causal`) leaves a query with
- *   no key to attend to, which would give NaN
+ *   no key to attend to, which would give NaN (checked for a mask on the CPU; a mask on the GPU is not read back)
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   const op = "scaledDotProductAttention";
@@ -54,7 +55,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if (options.causal && !boolMask) {
     // Causal alone: add 0 or −∞, which gives the same scores as selecting −∞ for finite scores and whose
     // VJP is the identity (a selection's VJP is a second selection, and both broadcast the mask).
-    scores = add(scores, causalBias(l, s, scores.dtype));
+    scores = add(scores, onDeviceOf(causalBias(l, s, scores.dtype), scores));
   } else if (options.causal) {
     const tri = new Uint8Array(l * s);
     for (let i = 0; i < l; i++) for (let j = 0; j <= Math.min(i, s - 1); j++) tri[i * s + j] = 1;
@@ -68,8 +69,9 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
     }
   }
   if (allowed !== null) {
-    checkRows(op, allowed, scores.shape);
-    scores = where(allowed, scores, -Infinity);
+    // A mask on the GPU is not read back, so only a CPU mask is checked (as GPU indices are not range-checked).
+    if (allowed.device === "cpu") checkRows(op, allowed, scores.shape);
+    scores = where(onDeviceOf(allowed, scores), scores, -Infinity);
   }
   return matmul(softmax(scores, -1), v);
 }
@@ -202,7 +204,7 @@ export class MultiheadAttention extends Module {
     if (!withWeights) return [out, null];
     // The weights for inspection, averaged over heads as PyTorch returns them: attention applied to the
     // identity in place of the values gives the softmax matrix itself.
-    const weights = scaledDotProductAttention(q, k, eyeLike(s, q.dtype), { mask: m, causal: options.causal });
+    const weights = scaledDotProductAttention(q, k, onDeviceOf(eyeLike(s, q.dtype), q), { mask: m, causal: options.causal });
     return [out, mean(weights, 1)];
   }
 

@@ -43,11 +43,12 @@ export class Embedding extends Module {
    * The rows of `weight` at the token ids.
    * @param x int32 token ids of any shape, each in [0, numEmbeddings)
    * @returns shape [...x.shape, embeddingDim]
-   * @throws DTypeError for a non-int32 input; ValueError for an id out of range
+   * @throws DTypeError for a non-int32 input; ValueError for an id out of range (ids on the CPU; ids on the GPU are not read back)
    */
   forward(x: Tensor): Tensor {
     if (x.dtype !== "int32") throw new DTypeError(`Embedding: token ids must be int32, got ${x.dtype}; use cast(x, "int32")`);
-    const ids = x.data;
+    // Ids on the GPU are not read back, so not range-checked (as gather's GPU indices): an out-of-range id reads zeros.
+    const ids = x.device === "cpu" ? x.data : new Int32Array(0);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (id < 0 || id >= this.numEmbeddings) throw new ValueError(`Embedding: token id ${id} at flat position ${i} is out of range; expected 0..${this.numEmbeddings - 1}`);

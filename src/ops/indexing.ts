@@ -4,6 +4,7 @@ import { allocate, type DType } from "../core/dtype.js";
 import { fmtShape, normalizeAxis, sameShape, sizeOf, type Shape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
+import { onDeviceOf } from "../core/device.js";
 import { bind } from "../autodiff/bind.js";
 import { arange, tensor } from "./creation.js";
 import { operand } from "./operands.js";
@@ -136,6 +137,6 @@ export function scatterAdd(x: TensorLike, indices: Indices, updates: TensorLike,
 export function oneHot(indices: Indices, depth: number, onValue = 1, offValue = 0, dtype: DType = "float32"): Tensor {
   if (!Number.isInteger(depth) || depth < 0) throw new ValueError(`oneHot: depth must be a non-negative integer, got ${depth}`);
   const idx = toIndices("oneHot", indices);
-  const hit = equal(expandDims(idx, -1), arange(0, depth, 1, "int32"));
+  const hit = equal(expandDims(idx, -1), onDeviceOf(arange(0, depth, 1, "int32"), idx));
   return where(hit, onValue, cast(offValue, dtype));
 }

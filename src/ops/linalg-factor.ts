@@ -9,6 +9,7 @@ import { allocate, promote, type DType } from "../core/dtype.js";
 import { broadcastShapes, fmtShape, sameShape, sizeOf, type Shape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
+import { onDeviceOf } from "../core/device.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { cast, requireFloat } from "./select.js";
@@ -280,8 +281,7 @@ function phiMask(n: number, like: Tensor): Tensor {
     for (let j = 0; j < i; j++) m[i * n + j] = 1;
     m[i * n + i] = 0.5;
   }
-  const mask = Tensor._concrete(m, [n, n], like.dtype);
-  return like.device === "cpu" ? mask : mask.to(like.device);
+  return onDeviceOf(Tensor._concrete(m, [n, n], like.dtype), like);
 }
 
 const cholWhy = "; the inverse of the Cholesky factor is needed by the derivative";

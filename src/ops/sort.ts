@@ -3,6 +3,7 @@ import type { Primitive } from "../core/primitive.js";
 import { fmtShape, normalizeAxis, sameShape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
+import { onDeviceOf } from "../core/device.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { reshape, transpose } from "./layout.js";
@@ -106,7 +107,7 @@ export function takeAlongAxis(x: TensorLike, indices: Tensor, axis: number): Ten
   }
   const wrapped = where(less(is, 0), add(is, n), is);
   const rowStarts = reshape(mul(arange(0, rows, 1, "int32"), n), [rows, 1]);
-  const flat = add(reshape(wrapped, [rows, k]), onGpu ? rowStarts.to("webgpu") : rowStarts);
+  const flat = add(reshape(wrapped, [rows, k]), onDeviceOf(rowStarts, is));
   const picked = gather(reshape(xs, [xs.size]), flat, 0);
   return fromLast(reshape(picked, is.shape), a);
 }
