@@ -231,4 +231,21 @@ describe.skipIf(device === null)("webgpu composites that build CPU constants mov
     const emb = new c.nn.Embedding(4, 3);
     await expectSame(emb.apply({ weight: emb.parameters()["weight"]!.to("webgpu") }, idx.to("webgpu")), emb.forward(idx), "Embedding");
   });
+
+  it("BatchNorm2d trains on GPU batches (running statistics updated there) and evaluates with them, as on the CPU", async () => {
+    const cpu = new c.nn.BatchNorm2d(3, { momentum: 0.3 }), gpu = new c.nn.BatchNorm2d(3, { momentum: 0.3 });
+    const gpuParams = Object.fromEntries(Object.entries(gpu.parameters()).map(([name, p]) => [name, p.to("webgpu")]));
+    for (let step = 0; step < 3; step++) {
+      const x = c.add(c.mul(randn([4, 3, 2, 2], { seed: 50 + step }), 2), 1);
+      await expectSame(gpu.apply(gpuParams, x.to("webgpu")), cpu.forward(x), `training step ${step}`);
+    }
+    for (const name of ["running_mean", "running_var"]) await expectSame(gpu.buffers()[name]!, cpu.buffers()[name]!, name);
+    expect(gpu.buffers()["num_batches_tracked"]!.item()).toBe(3);
+    cpu.eval();
+    gpu.eval();
+    const x = randn([2, 3, 2, 2], { seed: 60 });
+    await expectSame(gpu.apply(gpuParams, x.to("webgpu")), cpu.forward(x), "evaluation");
+    // A module never trained on the GPU evaluates GPU inputs with its CPU statistics, moved.
+    await expectSame(cpu.apply(Object.fromEntries(Object.entries(cpu.parameters()).map(([n, p]) => [n, p.to("webgpu")])), x.to("webgpu")), cpu.forward(x), "evaluation with CPU statistics");
+  });
 });

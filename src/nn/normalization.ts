@@ -2,7 +2,8 @@ import { Tensor } from "../core/tensor.js";
 import { fmtShape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
-import { add, mean, mul, ones, reshape, rsqrt, scalar, square, sub, variance, zeros } from "../ops/index.js";
+import { add, cast, mean, mul, ones, reshape, rsqrt, scalar, square, sub, variance, zeros } from "../ops/index.js";
+import { onDeviceOf } from "../core/device.js";
 import { Module } from "./module.js";
 
 /** Options for `LayerNorm`. */
@@ -152,8 +153,9 @@ export abstract class BatchNorm extends Module {
       centred = sub(x, mu);
       inv = rsqrt(add(v, this.eps));
     } else {
-      centred = sub(x, reshape(this.buffer("running_mean"), perChannel));
-      inv = rsqrt(add(reshape(this.buffer("running_var"), perChannel), this.eps));
+      // The statistics go where x lives (they stay on the CPU until a batch on the GPU updates them).
+      centred = sub(x, reshape(onDeviceOf(this.buffer("running_mean"), x), perChannel));
+      inv = rsqrt(add(reshape(onDeviceOf(this.buffer("running_var"), x), perChannel), this.eps));
     }
     let y = mul(centred, inv);
     if (this.affine) y = add(mul(y, reshape(this.param("weight"), perChannel)), reshape(this.param("bias"), perChannel));
@@ -166,6 +168,16 @@ export abstract class BatchNorm extends Module {
     this.setBuffer("num_batches_tracked", scalar(tracked, { dtype: "int32" }));
     const m = this.momentum ?? 1 / tracked;
     const rm = this.buffer("running_mean"), rv = this.buffer("running_var");
+    const bmu = mu._concreteValue(true), bvar = v._concreteValue(true);
+    if (bmu.device !== "cpu") {
+      // A batch on the GPU, whose values cannot be read synchronously: the same rule as ops on the concrete
+      // values (nothing is recorded), in float32 on the GPU, where the statistics then stay.
+      const next = (old: Tensor, batch: Tensor, unbias: number): Tensor =>
+        cast(add(mul(onDeviceOf(old, batch), 1 - m), mul(reshape(batch, [this.numFeatures]), m * unbias)), old.dtype);
+      this.setBuffer("running_mean", next(rm, bmu, 1));
+      this.setBuffer("running_var", next(rv, bvar, n / (n - 1)));
+      return;
+    }
     const mean1 = new Float64Array(this.numFeatures), var1 = new Float64Array(this.numFeatures);
     const bm = mu.data, bv = v.data, om = rm.data, ov = rv.data;
     for (let c = 0; c < this.numFeatures; c++) {
