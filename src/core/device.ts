@@ -39,6 +39,12 @@ export interface DeviceBackend {
   optimizerUpdate(kind: string, p: Tensor, g: Tensor, slots: readonly Tensor[], lr: number, t: number, hyper: readonly (number | boolean)[]): [Tensor, Tensor[]];
   /** A device tensor of `shape` filled with `value`. */
   full(shape: Shape, value: number, dtype: DType): Tensor;
+  /**
+   * Checks on the device that every value of int32 device tensor `t` lies in [lo, hi) (or equals `allowed`);
+   * a value outside makes the next read-back throw a ValueError: "`op`: `noun` v is out of range `what`; … `hint`"
+   * (`noun` defaults to "index").
+   */
+  checkRange(op: string, t: Tensor, lo: number, hi: number, what: string, hint: string, allowed?: number, noun?: string): void;
 }
 
 /**

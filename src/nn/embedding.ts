@@ -3,6 +3,7 @@ import { Rng } from "../core/random.js";
 import { DTypeError, ValueError } from "../core/errors.js";
 import type { DType } from "../core/dtype.js";
 import { gather } from "../ops/index.js";
+import { deviceState } from "../core/device.js";
 import { Module } from "./module.js";
 
 let defaultSeed = 0xe3b0;
@@ -43,12 +44,18 @@ export class Embedding extends Module {
    * The rows of `weight` at the token ids.
    * @param x int32 token ids of any shape, each in [0, numEmbeddings)
    * @returns shape [...x.shape, embeddingDim]
-   * @throws DTypeError for a non-int32 input; ValueError for an id out of range (ids on the CPU; ids on the GPU are not read back)
+   * @throws DTypeError for a non-int32 input; ValueError for an id out of range (for ids on the GPU: at the
+   *   next read-back of a GPU tensor, since reading them here would wait for the GPU)
    */
   forward(x: Tensor): Tensor {
     if (x.dtype !== "int32") throw new DTypeError(`Embedding: token ids must be int32, got ${x.dtype}; use cast(x, "int32")`);
-    // Ids on the GPU are not read back, so not range-checked (as gather's GPU indices): an out-of-range id reads zeros.
-    const ids = x.device === "cpu" ? x.data : new Int32Array(0);
+    const v = x._concreteValue(true);
+    if (v._device !== null) {
+      // Ids on the GPU are checked there; the next read-back of a GPU tensor throws if one was out of range.
+      deviceState.backend!.checkRange("Embedding", v, 0, this.numEmbeddings, `for ${this.numEmbeddings} embeddings`, "", undefined, "token id");
+      return gather(this.param("weight"), x, 0);
+    }
+    const ids = x.data;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (id < 0 || id >= this.numEmbeddings) throw new ValueError(`Embedding: token id ${id} at flat position ${i} is out of range; expected 0..${this.numEmbeddings - 1}`);

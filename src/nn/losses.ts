@@ -5,6 +5,7 @@ import { allocate, isFloat, promote } from "../core/dtype.js";
 import { fmtShape, sameShape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { bind } from "../autodiff/bind.js";
+import { deviceState } from "../core/device.js";
 import { add, arange, broadcastTo, cast, equal, full, mean, mul, neg, notEqual, reshape, sigmoid, square, sub, sum, where } from "../ops/index.js";
 import { operand } from "../ops/operands.js";
 import { requireFloat } from "../ops/select.js";
@@ -101,8 +102,12 @@ export interface CrossEntropyOptions {
 function oneHotTargets(labels: Tensor, x: Tensor, eps: number, ignore: number | undefined): [Tensor, number] {
   const classes = x.shape[x.rank - 1]!;
   const off = eps / classes;
-  if (labels._concreteValue(true)._device !== null) {
-    // Labels on the GPU are not read back, so not range-checked: an out-of-range label gives an all-zero target row.
+  const onDevice = labels._concreteValue(true);
+  if (onDevice._device !== null) {
+    // Labels on the GPU are checked there (an out-of-range one would give an all-zero target row, a loss that
+    // silently leaves its example out); the next read-back of any GPU tensor throws if one was out of range.
+    deviceState.backend!.checkRange("crossEntropy", onDevice, 0, classes, `for ${classes} classes`,
+      "Labels must be class indices of the logits' last axis.", ignore, "label");
     const hit = equal(reshape(labels, [...labels.shape, 1]), arange(0, classes, 1, "int32").to("webgpu"));
     let t = where(hit, 1 - eps + off, full([], off, x.dtype));
     if (ignore !== undefined) t = where(reshape(equal(labels, ignore), [...labels.shape, 1]), 0, t);

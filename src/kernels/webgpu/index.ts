@@ -15,6 +15,7 @@ import { registerWindowKernels } from "./windows.js";
 import { registerScanKernels } from "./scans.js";
 import { registerLinalgKernels } from "./linalg.js";
 import { adagradOnDevice, adamOnDevice, rmspropOnDevice, sgdOnDevice } from "./optim.js";
+import { checkIndicesOnGpu } from "./index-check.js";
 
 /** What `initWebGPU()` returns: the GPU in use, its memory, and the way to free it. */
 export interface WebGPUDevice {
@@ -57,7 +58,19 @@ function scalarOnDevice(c: GpuContext, t: Tensor): Tensor {
 /** Primitives whose second input is an index tensor, which may come from the CPU. */
 const INDEXED = new Set(["gather", "scatterAdd"]);
 
-/** Range check of CPU indices before upload (GPU indices are not read back: negative ones wrap, out-of-range ones read 0). */
+/**
+ * Range check of GPU-resident indices: a kernel checks them where they are, and the next read-back throws if
+ * one was out of range (index-check.ts), since reading them here would stall the queue on every gather.
+ */
+function checkIndicesOnDevice(c: GpuContext, op: string, idx: Tensor, p: { axis: number; shape?: Shape }, x: Tensor): void {
+  const n = (p.shape ?? x.shape)[p.axis]!;
+  checkIndicesOnGpu(c, idx._device as GpuStorage, idx.size, {
+    op, what: `for axis ${p.axis} of length ${n}`, lo: -n, hi: n,
+    hint: "Check the indices (await idx.array()) or move them to the CPU, where they are checked at the call.",
+  });
+}
+
+/** Range check of CPU indices before upload. */
 function checkIndices(op: string, idx: Tensor, x: Tensor, p: { axis: number; shape?: Shape }): void {
   const n = (p.shape ?? x.shape)[p.axis]!;
   for (const v of idx.data) {
@@ -84,6 +97,7 @@ const backend: DeviceBackend = {
       if (xi._device !== null) {
         if (xi._device.released) throw new ValueError(`${prim.name}: input ${i} lives in GPU memory that device.release() freed; it can no longer be used`);
         onGpu[i] = xi;
+        if (i === 1 && INDEXED.has(prim.name) && xi.dtype === "int32") checkIndicesOnDevice(c, prim.name, xi, params as { axis: number; shape?: Shape }, x[0]!);
       } else if (xi.rank === 0) onGpu[i] = scalarOnDevice(c, xi);
       else if (i === 1 && INDEXED.has(prim.name) && xi.dtype === "int32") {
         // Indices given as a JavaScript array become a CPU tensor: checked there (in range), then uploaded.
@@ -124,6 +138,10 @@ const backend: DeviceBackend = {
     if (kind === "rmsprop") return rmspropOnDevice(c, p, g, slots, lr, h[0]!, h[1]!, h[2]!, h[3]!, hyper[4] as boolean);
     if (kind === "adagrad") return adagradOnDevice(c, p, g, slots[0]!, lr, h[0]!, h[1]!, h[2]!, t);
     throw new ValueError(`${kind}: this optimizer has no webgpu update yet; use sgd, adam, adamw, rmsprop or adagrad on the GPU`);
+  },
+  checkRange(op: string, t: Tensor, lo: number, hi: number, what: string, hint: string, allowed?: number, noun?: string): void {
+    if (t._device === null || t.dtype !== "int32") return;
+    checkIndicesOnGpu(active(), t._device as GpuStorage, t.size, { op, what, lo, hi, hint, ...(allowed === undefined ? {} : { allowed }), ...(noun === undefined ? {} : { noun }) });
   },
   full(shape: Shape, value: number, dtype: DType): Tensor {
     const c = active();
