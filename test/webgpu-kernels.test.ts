@@ -248,4 +248,14 @@ describe.skipIf(device === null)("webgpu composites that build CPU constants mov
     // A module never trained on the GPU evaluates GPU inputs with its CPU statistics, moved.
     await expectSame(cpu.apply(Object.fromEntries(Object.entries(cpu.parameters()).map(([n, p]) => [n, p.to("webgpu")])), x.to("webgpu")), cpu.forward(x), "evaluation with CPU statistics");
   });
+
+  it("GRU and LSTM start from zero states on the inputs' device; outputs and input gradients match the CPU", async () => {
+    const x = randn([2, 3, 4], { seed: 70 });
+    for (const m of [new c.nn.GRU(4, 5, { batchFirst: true, numLayers: 2 }), new c.nn.LSTM(4, 5, { batchFirst: true })]) {
+      const gpuParams = Object.fromEntries(Object.entries(m.parameters()).map(([name, p]) => [name, p.to("webgpu")]));
+      await expectSame(m.apply(gpuParams, x.to("webgpu")), m.forward(x), m.constructor.name);
+      const loss = (ps: Record<string, Tensor>) => (t: Tensor) => c.sum(c.square(m.apply(ps, t)));
+      await expectSame(c.grad(loss(gpuParams))(x.to("webgpu")), c.grad(loss(m.parameters()))(x), `${m.constructor.name} input gradient`);
+    }
+  });
 });

@@ -7,6 +7,7 @@ import { add, mul, permute, sigmoid, split, squeeze, stack, sub, tanh, zeros } f
 import { linear } from "./linear.js";
 import { Module } from "./module.js";
 import { uniformInit } from "./init.js";
+import { onDeviceOf } from "../core/device.js";
 
 /** Options for `GRU` and `LSTM`. */
 export interface RecurrentOptions {
@@ -94,7 +95,7 @@ abstract class RecurrentBase extends Module {
     let seq = this.checkInput(x, h0, "h0");
     if (withCell) this.checkInput(x, c0, "c0");
     const n = seq.shape[0]!, l = seq.shape[1]!, hs = this.hiddenSize;
-    const layerState = (s: Tensor | undefined, k: number): Tensor => (s === undefined ? zeros([n, hs], seq.dtype) : squeeze(split(s, this.numLayers, 0)[k]!, 0));
+    const layerState = (s: Tensor | undefined, k: number): Tensor => (s === undefined ? onDeviceOf(zeros([n, hs], seq.dtype), seq) : squeeze(split(s, this.numLayers, 0)[k]!, 0));
     const lastH: Tensor[] = [], lastC: Tensor[] = [];
     for (let k = 0; k < this.numLayers; k++) {
       // The input part of every gate for all steps in one product: [N, L, G·H].
