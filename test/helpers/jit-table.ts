@@ -1,12 +1,12 @@
 // The jit half of the op property table: for every op spec, jit(f) equals f in value, and the staged
 // programs of its derivatives equal the eager ones: reverse mode (jit of vjp), forward mode (jit of jvp)
 // and second order (jit of jvp-of-vjp, forward over reverse), plus the transforms of jit(f) (vjp, jvp, vmap,
-// and second order), which run jit's derived programs. Each
+// second order and the Hessian), which run jit's derived programs. Each
 // jitted function is called on the case's arguments (tracing) and then on their flat reversals, which
 // have the same shapes and stay in the op's domain, so the second call runs the compiled program on new values.
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { cast, jit, jvp, stack, Tensor, tensor, vjp, vmap, type Pytree } from "../../src/index.js";
+import { cast, hessian, jit, jvp, stack, sum, Tensor, tensor, vjp, vmap, type Pytree } from "../../src/index.js";
 import { values, type Case, type OpSpec } from "./op-table.js";
 import { jitCallStats } from "../../src/jit/call.js";
 
@@ -86,6 +86,12 @@ function transformsOfJit(c: Case, seed: number, second: boolean): void {
     expectClose(jvp(pull(jf) as never, floats, ts as never), jvp(pull(f) as never, floats, ts as never), `${c.label}: jvp of vjp of jit (${pass})`);
     const cts2 = floats.map((x, k) => cast(values(x.shape, seed + 7 + k), x.dtype));
     expectClose(vjp(pull(jf) as never, ...(floats as Pytree[]))[1](cts2 as never), vjp(pull(f) as never, ...(floats as Pytree[]))[1](cts2 as never), `${c.label}: vjp of vjp of jit (${pass})`);
+    // The Hessian of the output's sum in the first float argument: jacfwd of jacrev, so vmap over jvp over
+    // vmap over vjp of jit(f), every level a derived program (small arguments only: its size is n²).
+    if (isFloat(out) && floats[0]!.size <= 8) {
+      const summed = (g: (...xs: Tensor[]) => Tensor) => (x0: Tensor): Tensor => sum(g(x0, ...floats.slice(1)));
+      expectClose(hessian(summed(jf))(floats[0]!), hessian(summed(f))(floats[0]!), `${c.label}: hessian of jit (${pass})`);
+    }
   }
 }
 
