@@ -3,6 +3,7 @@ import { GradientError } from "../core/errors.js";
 import { fmtShape, sameShape } from "../core/shape.js";
 import { IMPERATIVE_TRACE, Node, gradMode, pinned } from "./trace.js";
 import { backwardPass } from "./reverse.js";
+import { seedZeros } from "./strong-zeros.js";
 import { add, cast, onesLike, toTensor } from "../ops/index.js";
 
 /**
@@ -40,7 +41,7 @@ export function backward(y: Tensor, ctIn: TensorLike | undefined, retainGraph: b
   gradMode.enabled = false;
   let order: Node[];
   try {
-    order = backwardPass(root, ct);
+    order = backwardPass(root, seedZeros(ct));
   } finally {
     gradMode.enabled = prevMode;
   }

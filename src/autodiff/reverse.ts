@@ -4,7 +4,8 @@ import { GradientError } from "../core/errors.js";
 import { fmtShape, sameShape, type Shape } from "../core/shape.js";
 import { isFloat, type DType } from "../core/dtype.js";
 import { outOf, primalsOf } from "./record.js";
-import { add, cast, sumToShape } from "../ops/index.js";
+import { add, cast, equal, logicalNot, sumToShape } from "../ops/index.js";
+import { carryZeros, structuralZeros, sumZeros, withStructuralZeros } from "./strong-zeros.js";
 import { writeClock } from "./trace.js";
 import { checkSaved } from "./inplace.js";
 import { anomalyState, checkForward } from "./anomaly.js";
@@ -58,12 +59,13 @@ export function fitCotangent(op: string, index: number, ct: Tensor, shape: Shape
   let c = ct;
   if (!sameShape(c.shape, shape)) {
     try {
-      c = sumToShape(c, shape);
+      // A sum of cotangents is a structural zero where all of its terms are (see structuralZeros).
+      c = carryZeros(ct, sumToShape(c, shape), (m) => equal(sumToShape(logicalNot(m), shape), 0));
     } catch {
       throw new GradientError(`${op}: the VJP rule returned a cotangent of shape ${fmtShape(ct.shape)} for input ${index}, whose shape is ${fmtShape(shape)}`);
     }
   }
-  if (c.dtype !== dtype && isFloat(dtype)) c = cast(c, dtype);
+  if (c.dtype !== dtype && isFloat(dtype)) c = withStructuralZeros(cast(c, dtype), structuralZeros(c));
   return c;
 }
 
@@ -143,7 +145,7 @@ function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
     const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);
     if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, x);
     if (contributions !== null) contributions[i] = fitted;
-    p.ct = p.ct === null ? fitted : add(p.ct, fitted);
+    p.ct = p.ct === null ? fitted : withStructuralZeros(add(p.ct, fitted), sumZeros(p.ct, fitted));
   }
   if (observer) observer.onNode(node, g, contributions!);
 }

@@ -4,12 +4,14 @@ import { isFloat, type TypedArray } from "../core/dtype.js";
 // src/core/define.ts and by prod, it asks the kernel table for the sum.
 import { kernels } from "../kernels/registry.js";
 import { requestingNaNMarks, takeNaNFreeMark } from "../kernels/nan-marks.js";
-import { mul, where } from "../ops/index.js";
+import { broadcastTo, equal, logicalAnd, logicalOr, mul, where } from "../ops/index.js";
+import { sameShape } from "../core/shape.js";
 import { stagedTracer } from "./trace.js";
 
 /**
- * Zeros are strong in the chain rule's products: where an elementwise op's incoming tangent or cotangent is
- * 0, or its local partial is 0, the contribution is 0, whatever the other factor (Inf or NaN included).
+ * Zeros are strong in the chain rule's products: where an elementwise op's incoming cotangent is 0, or its
+ * local partial is 0, or (forward mode) its incoming tangent is a structural zero (see `structuralZeros`),
+ * the contribution is 0, whatever the other factor (Inf or NaN included).
  * IEEE arithmetic gives 0·Inf = NaN instead: in the untaken branch of `where(x > 0, sqrt(x), …)` at x < 0
  * (reverse mode), in sqrt(maximum(0, b)) at b < 0 (forward mode: sqrt'(0) = ∞ times maximum's tangent 0),
  * or under a partial that underflowed to 0 (sigmoid'(−750)); PyTorch and JAX pass the NaN on and poison
@@ -86,3 +88,82 @@ function mayHoldNaN(d: TypedArray): boolean {
   return total[0] !== total[0];
 }
 
+
+// Forward mode's structural zeros (JAX's symbolic zeros, per element): the elements of a tangent known to be
+// 0 whatever the input's perturbation, because a piecewise rule selected them away (relu at x ≤ 0, the loser
+// of maximum, where's other branch) or a partial was exactly 0 on the way. Only these are strong in forward
+// mode; a tangent that is 0 by computation (1 − 1 along the direction (1, 1)) is an ordinary number, and
+// 0·∞ = NaN there as in IEEE arithmetic and PyTorch. This keeps forward mode equal to reverse mode, whose
+// cotangent meets the same ∞ before any cancellation: mseLoss at (∞, 1) is NaN in both. A mask is a bool
+// tensor that broadcasts to its tangent; a tangent without one has no structural zero. Kept beside the
+// tangent (not on it) so that every op that does not know about masks simply drops them: safe, as IEEE.
+const masks = new WeakMap<Tensor, Tensor>();
+
+/** The structural zeros of forward-mode tangent `t` (true where it is one), or null if it has none known. */
+export function structuralZeros(t: Tensor): Tensor | null {
+  return masks.get(t) ?? null;
+}
+
+/** Records `mask` (bool, broadcastable to t) as t's structural zeros; returns t. A null mask records nothing. */
+export function withStructuralZeros(t: Tensor, mask: Tensor | null): Tensor {
+  if (mask !== null && isFloat(t.dtype)) masks.set(t, mask);
+  return t;
+}
+
+/**
+ * where(cond, 0, value): a piecewise rule's contribution with the branches not taken selected away; in
+ * forward mode those zeros are structural, as are the ones `v` (the incoming tangent) already had.
+ * @param cond bool, true where the input is not selected
+ * @param v the incoming tangent or cotangent `value` was made from
+ */
+export function selectedAway(cond: Tensor, v: Tensor, value: Tensor): Tensor {
+  const mv = structuralZeros(v);
+  return withStructuralZeros(where(cond, 0, value), mv === null ? cond : logicalOr(cond, mv));
+}
+
+/** Structural zeros of a sum of tangents: where every term has one (a term without a mask has none). */
+export function sumZeros(a: Tensor, b: Tensor): Tensor | null {
+  const ma = structuralZeros(a), mb = structuralZeros(b);
+  return ma === null || mb === null ? null : logicalAnd(ma, mb);
+}
+
+/**
+ * Structural zeros of p·v (v a forward-mode tangent, p a partial): v's, and wherever p is exactly 0 (reverse
+ * mode makes the same zero strong, so both modes stay equal along a chain). p's values are read once (a scan)
+ * when they are at hand; under jit or on a device the mask is computed unconditionally.
+ */
+export function productZeros(p: Tensor, v: Tensor): Tensor | null {
+  const mv = structuralZeros(v);
+  if (!isFloat(p.dtype) || !mayHoldZero(p)) return mv;
+  const mp = equal(p, 0);
+  return mv === null ? mp : logicalOr(mv, mp);
+}
+
+/** Whether `p` may hold an exact zero: read when at hand (a scan), else (under jit, on a device) assumed. */
+export function mayHoldZero(p: Tensor): boolean {
+  if (stagedTracer(p) !== null) return true;
+  const d = p._data ?? p._concreteValue(true)._data;
+  if (d === null) return true;
+  for (let k = 0; k < d.length; k++) if (d[k] === 0) return true;
+  return false;
+}
+
+/**
+ * A linear op's tangent `result = f(t)` with t's structural zeros carried through the same op: `f` applied to
+ * the mask (broadcast to t's shape first; `f` must accept a bool tensor, as reshape, broadcastTo, transpose
+ * and slice do). For a sum, pass `all` over the summed axes: a sum is a structural zero where every term is.
+ */
+export function carryZeros(t: Tensor, result: Tensor, f: (mask: Tensor) => Tensor): Tensor {
+  const m = structuralZeros(t);
+  if (m === null) return result;
+  return withStructuralZeros(result, f(sameShape(m.shape, t.shape) ? m : broadcastTo(m, t.shape)));
+}
+
+/**
+ * A tangent or cotangent given by the caller (jvp's tangents, vjp's and backward's cotangents), with its zero
+ * elements marked structural: a direction that does not move an element is the elementwise form of a null
+ * tangent, so the derivative along e_b of f(a, b) is the same with the tangent [0, 1] as with a closed-over a.
+ */
+export function seedZeros(t: Tensor): Tensor {
+  return isFloat(t.dtype) && mayHoldZero(t) ? withStructuralZeros(t, equal(t, 0)) : t;
+}

@@ -4,6 +4,7 @@ import { fmtShape, sameShape } from "../core/shape.js";
 import { isFloat } from "../core/dtype.js";
 import { Node, Trace } from "./trace.js";
 import { backwardTape } from "./reverse.js";
+import { seedZeros, sumZeros, withStructuralZeros } from "./strong-zeros.js";
 import { leaves, rebuild, type Pytree, type TensorTree } from "./tree.js";
 import { add, cast, onesLike, toTensor, zerosLike } from "../ops/index.js";
 
@@ -64,7 +65,9 @@ function traceReverse(op: string, f: (...args: never[]) => unknown, args: readon
     // Cotangents are linear: seeding every output at once and sweeping the tape once gives the sum
     // of the per-output sweeps.
     outputs.forEach((o, k) => {
-      if (o.node !== null) o.node.ct = o.node.ct === null ? cts[k]! : add(o.node.ct, cts[k]!);
+      if (o.node === null) return;
+      const ct = seedZeros(cts[k]!);
+      o.node.ct = o.node.ct === null ? ct : withStructuralZeros(add(o.node.ct, ct), sumZeros(o.node.ct, ct));
     });
     backwardTape(trace.tape!, once);
     return inputs.map((g) => g.map((i) => {
@@ -228,7 +231,7 @@ export function jvp<Args extends Pytree[], Out extends Pytree>(
       }
       if (t.dtype !== primal.dtype) t = cast(t, primal.dtype);
       const box = Tensor._box(primal, trace);
-      box._tangent = t;
+      box._tangent = seedZeros(t);
       box.name = primal.name;
       return box;
     });

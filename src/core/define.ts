@@ -1,8 +1,10 @@
 import type { Primitive } from "./primitive.js";
 import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
-import { add, mul, neg, broadcastTo, cast, equal, logicalOr } from "../ops/index.js";
-import { MARKS_FROM, finiteNonZeroScalar, productForStrongZeros, strongZeros, withNaNMarks } from "../autodiff/strong-zeros.js";
+import { add, mul, neg, broadcastTo, cast, equal, logicalOr, zerosLike } from "../ops/index.js";
+import {
+  MARKS_FROM, finiteNonZeroScalar, mayHoldZero, productForStrongZeros, productZeros, strongZeros, structuralZeros, sumZeros, withNaNMarks, withStructuralZeros,
+} from "../autodiff/strong-zeros.js";
 import { broadcastingRule, type BatchRule } from "./batching.js";
 
 /**
@@ -59,16 +61,25 @@ export function elementwise(
 ): Primitive<null> {
   const { fusedVjp, residuals, select } = rules;
   // partial·v in either mode, with zeros strong on both sides (see strongZeros): where the product has a
-  // NaN, it is 0 wherever v or the partial is 0. An input with a select rule needs no repair, nor does a
-  // constant partial (finite and non-zero: its product is NaN only where v is).
-  const zeroWhere = (p: Tensor, v: Tensor) => () => logicalOr(equal(v, 0), equal(p, 0));
+  // NaN, it is 0 wherever the partial is 0 or v (a tangent or a cotangent) is a structural zero; a v that is
+  // 0 by computation (1 − 1) is an ordinary number, and 0·∞ = NaN there, as in both modes of PyTorch. An
+  // input with a select rule needs no repair, nor does a constant partial (finite and non-zero: its product
+  // is NaN only where v is).
+  const zeroWhere = (p: Tensor, v: Tensor) => () => {
+    const mv = structuralZeros(v);
+    return mv === null ? equal(p, 0) : logicalOr(mv, equal(p, 0));
+  };
   const term = (i: number, v: Tensor, x: Tensor[], out: Tensor): Tensor | null => {
     const s = select?.[i];
     if (s) return s(v, x, out);
     const p = partials[i]!(x, out);
-    if (p === null || typeof p === "number") return scale(p, v);
-    if (finiteNonZeroScalar(p)) return mul(p, v);
-    return strongZeros(productForStrongZeros(p, v), zeroWhere(p, v));
+    if (p === null || typeof p === "number") {
+      const c = scale(p, v);
+      return c !== null && c !== v ? withStructuralZeros(c, structuralZeros(v)) : c;
+    }
+    // A finite non-zero scalar adds no zero and removes none: v's structural zeros are the product's.
+    if (finiteNonZeroScalar(p)) return withStructuralZeros(mul(p, v), structuralZeros(v));
+    return withStructuralZeros(strongZeros(productForStrongZeros(p, v), zeroWhere(p, v)), productZeros(p, v));
   };
   return {
     name,
@@ -84,23 +95,36 @@ export function elementwise(
         if (ti === null || ti === undefined) continue;
         const c = term(i, ti, x, out);
         if (c === null) continue;
-        acc = acc === null ? c : add(acc, c);
+        acc = acc === null ? c : withStructuralZeros(add(acc, c), sumZeros(acc, c));
       }
       if (acc === null) return null;
+      const zeros = structuralZeros(acc);
       if (!sameShape(acc.shape, out.shape)) acc = broadcastTo(acc, out.shape);
-      return acc.dtype === out.dtype ? acc : cast(acc, out.dtype);
+      return withStructuralZeros(acc.dtype === out.dtype ? acc : cast(acc, out.dtype), zeros);
     },
     vjp(ct, x, out, _params, needs) {
       // A fused rule computes the same cotangents in one kernel pass (see src/ops/fused-grad.ts).
       if (!fusedVjp) return partials.map((_, i) => (needs[i] ? term(i, ct, x, out) : null));
       const cts = ct.size < MARKS_FROM ? fusedVjp(ct, x, out) : withNaNMarks(() => fusedVjp(ct, x, out));
       return cts.map((c, i) => {
-        if (c === null || select?.[i]) return c;
-        // The partial is computed only if the contribution has a NaN (rarely): the fused kernel did not need it.
-        return strongZeros(c, () => {
-          const p = partials[i]!(x, out);
-          return p === null || typeof p === "number" ? equal(ct, 0) : zeroWhere(p, ct)();
+        if (c === null) return c;
+        // A selected-away zero is structural (see structuralZeros): where the fused result has zeros, the
+        // select rule gives the same values with its zeros marked.
+        const s = select?.[i];
+        if (s) return mayHoldZero(c) ? s(ct, x, out) : c;
+        // The partial is computed only if the contribution has a NaN or a zero (rarely): the fused kernel did
+        // not need it. A zero may be structural (the partial's, or ct's), which later products need to know.
+        let p: Tensor | number | null | undefined;
+        const partial = () => (p === undefined ? (p = partials[i]!(x, out)) : p);
+        const repaired = strongZeros(c, () => {
+          const q = partial();
+          const mv = structuralZeros(ct);
+          if (q !== null && typeof q !== "number") return zeroWhere(q, ct)();
+          return mv ?? cast(zerosLike(ct), "bool"); // a constant partial: only ct's structural zeros
         });
+        if (!mayHoldZero(repaired)) return repaired;
+        const q = partial();
+        return withStructuralZeros(repaired, q === null || typeof q === "number" ? structuralZeros(ct) : productZeros(q, ct));
       });
     },
   };

@@ -10,6 +10,7 @@ import { cast, where } from "./select.js";
 import { reluGrad, sigmoidGrad, sigmoidSlope, squareGrad, tanhGrad, tanhSlope } from "./fused-grad.js";
 import { broadcastingRule } from "../core/batching.js";
 import { isStaged } from "../autodiff/trace.js";
+import { selectedAway } from "../autodiff/strong-zeros.js";
 
 // Local partials are written with public ops so that higher derivatives come from composition.
 // Kink conventions follow PyTorch and are documented on each public function below.
@@ -95,7 +96,7 @@ export const prims = {
   abs: elementwise("abs", u("abs", false), [(x) => sign(x[0]!)], (n) => [`sign(${n[0]})`], {
     residuals: RESIDUALS.abs,
     // sign(x)·v, but exactly 0 at x = 0 whatever v is (an infinite tangent there must not give NaN).
-    select: [(v, x) => where(equal(x[0]!, 0), 0, mul(sign(x[0]!), v))],
+    select: [(v, x) => selectedAway(equal(x[0]!, 0), v, mul(sign(x[0]!), v))],
   }),
   sign: elementwise("sign", u("sign", false), [() => null], () => ["0"], { residuals: RESIDUALS.sign }),
   exp: elementwise("exp", u("exp", true), [(_, out) => out], (_, o) => [o], { residuals: RESIDUALS.exp }),
@@ -118,7 +119,7 @@ export const prims = {
   relu: elementwise("relu", u("relu", false), [(x) => sub(1, cast(lessEqual(x[0]!, 0), x[0]!.dtype))], (n) => [`[${n[0]}>0]`], {
     fusedVjp: (ct, x) => [reluGrad(x[0]!, ct)],
     residuals: RESIDUALS.relu,
-    select: [(v, x) => where(lessEqual(x[0]!, 0), 0, v)],
+    select: [(v, x) => selectedAway(lessEqual(x[0]!, 0), v, v)],
   }),
   equal: comparison("equal"),
   notEqual: comparison("notEqual"),
@@ -168,7 +169,7 @@ function powerRule(a: Tensor, b: Tensor): Tensor {
  * operand that is NaN, or faces a NaN, gets all of v (as PyTorch's backward of maximum and minimum).
  */
 function unlessLoses(loses: Tensor, x: Tensor[], v: Tensor): Tensor {
-  return where(loses, 0, where(equal(x[0]!, x[1]!), mul(0.5, v), v));
+  return selectedAway(loses, v, where(equal(x[0]!, x[1]!), mul(0.5, v), v));
 }
 
 /** 1 where `win`, ½ where `tie`, else 0 — PyTorch's even split of the gradient at ties (the partial the graph viewer shows). */

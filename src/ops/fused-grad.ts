@@ -12,6 +12,7 @@ import { lessEqual, mul, neg, reciprocal, sigmoid, square, sub } from "./element
 import { cosh } from "./math.js";
 import { cast, where } from "./select.js";
 import { leadingRule } from "../core/batching.js";
+import { selectedAway } from "../autodiff/strong-zeros.js";
 
 // Fused VJPs: each is itself an elementwise primitive with local partials, so gradients of gradients
 // (Hessians, grad-of-grad) still work — only the first-order backward pass gets faster.
@@ -71,7 +72,7 @@ export const fusedGradPrims = {
   reluGrad: elementwise("reluGrad", fusedImpl("reluGrad"), [
     () => null,
     (x) => sub(1, cast(lessEqual(x[0]!, 0), x[1]!.dtype)),
-  ], undefined, { select: [undefined, (v, x) => where(lessEqual(x[0]!, 0), 0, v)], batch: SAME_SHAPES.batch }),
+  ], undefined, { select: [undefined, (v, x) => selectedAway(lessEqual(x[0]!, 0), v, v)], batch: SAME_SHAPES.batch }),
   // squareGrad(x, ct) = 2·x·ct: ∂/∂x = 2·ct, ∂/∂ct = 2·x.
   squareGrad: elementwise("squareGrad", fusedImpl("squareGrad"), [
     (x) => mul(2, x[1]!),

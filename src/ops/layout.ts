@@ -5,6 +5,7 @@ import { broadcastShapes, fmtShape, normalizeAxes, sameShape, sizeOf, type Shape
 import { ShapeError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
+import { carryZeros } from "../autodiff/strong-zeros.js";
 import { operand } from "./operands.js";
 import { sum } from "./reduce.js";
 import { leadingRule } from "../core/batching.js";
@@ -15,8 +16,8 @@ export const reshapePrim: Primitive<Shape> = {
   batch: leadingRule((shape, size) => [size, ...shape]),
   // Row-major storage means a reshape is a new header over the same (immutable) data: no copy.
   impl: ([x], shape) => Tensor._concrete(x!.data, shape, x!.dtype),
-  jvp: (_x, [t], _out, shape) => (t ? reshape(t, shape) : null),
-  vjp: (ct, [x]) => [reshape(ct, x!.shape)],
+  jvp: (_x, [t], _out, shape) => (t ? carryZeros(t, reshape(t, shape), (m) => reshape(m, shape)) : null),
+  vjp: (ct, [x]) => [carryZeros(ct, reshape(ct, x!.shape), (m) => reshape(m, x!.shape))],
   residuals: [[]], // reads only x's shape
 };
 
@@ -58,7 +59,7 @@ export const broadcastPrim: Primitive<Shape> = {
     kernels().layout.broadcast(x!.data, x!.shape, data, shape);
     return Tensor._concrete(data, shape, x!.dtype);
   },
-  jvp: (_x, [t], _out, shape) => (t ? broadcastTo(t, shape) : null),
+  jvp: (_x, [t], _out, shape) => (t ? carryZeros(t, broadcastTo(t, shape), (m) => broadcastTo(m, shape)) : null),
   // The engine sums a cotangent back to the input's shape, so the rule passes it through unchanged.
   vjp: (ct) => [ct],
   residuals: [[]],
@@ -86,11 +87,11 @@ const transposePrim: Primitive<readonly number[]> = {
     kernels().layout.transpose(x!.data, x!.shape, perm, data);
     return Tensor._concrete(data, perm.map((p) => x!.shape[p]!), x!.dtype);
   },
-  jvp: (_x, [t], _out, perm) => (t ? transpose(t, perm) : null),
+  jvp: (_x, [t], _out, perm) => (t ? carryZeros(t, transpose(t, perm), (m) => transpose(m, perm)) : null),
   vjp: (ct, _x, _out, perm) => {
     const inverse = new Array<number>(perm.length);
     perm.forEach((p, i) => (inverse[p] = i));
-    return [transpose(ct, inverse)];
+    return [carryZeros(ct, transpose(ct, inverse), (m) => transpose(m, inverse))];
   },
   residuals: [[]],
 };

@@ -11,8 +11,8 @@ import { broadcastTo, reshape } from "./layout.js";
 import { cast, where } from "./select.js";
 import { abs, div, equal, mul, sqrt, square, sub } from "./elementwise.js";
 import { max, mean, min, sum, type ReduceParams } from "./reduce.js";
-import { logicalOr } from "./logical.js";
-import { productForStrongZeros, strongZeros } from "../autodiff/strong-zeros.js";
+import { all, logicalOr } from "./logical.js";
+import { carryZeros, productForStrongZeros, productZeros, strongZeros, structuralZeros, withStructuralZeros } from "../autodiff/strong-zeros.js";
 import { leadingRule, shiftAxes } from "../core/batching.js";
 
 type Axis = number | readonly number[] | undefined;
@@ -23,7 +23,8 @@ function reducedShape(shape: readonly number[], p: ReduceParams): number[] {
 
 /** Broadcasts a reduced value (kept or not) back over x's shape. */
 function expand(v: Tensor, x: Tensor, axes: readonly number[]): Tensor {
-  return broadcastTo(reshape(v, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))), x.shape);
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return carryZeros(v, broadcastTo(reshape(v, kept), x.shape), (m) => broadcastTo(reshape(m, kept), x.shape));
 }
 
 /**
@@ -59,9 +60,11 @@ function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tenso
   return where(isZero, mul(p, zeroFactor), mul(div(p, nonZero), nonZeroFactor));
 }
 
-/** p·v, 0 wherever p or v is 0 (see strongZeros). */
+/** p·v, 0 wherever p is 0 or v is a structural zero (see strongZeros, structuralZeros). */
 function strongProduct(p: Tensor, v: Tensor): Tensor {
-  return strongZeros(productForStrongZeros(p, v), () => logicalOr(equal(p, 0), equal(v, 0)));
+  const mv = structuralZeros(v);
+  const c = strongZeros(productForStrongZeros(p, v), () => (mv === null ? equal(p, 0) : logicalOr(mv, equal(p, 0))));
+  return withStructuralZeros(c, productZeros(p, v));
 }
 
 const prodPrim: Primitive<ReduceParams> = {
@@ -77,7 +80,11 @@ const prodPrim: Primitive<ReduceParams> = {
   },
   // Each element's contribution is (product of the others)·v, an elementwise product before the sum: its
   // zeros are strong, as in elementwise rules (an exact-zero partial under an infinite v gives 0, not NaN).
-  jvp: ([x], [t], out, p) => (t ? sum(strongProduct(productOfOthers(x!, out, p.axes), t), p.axes, p.keepDims) : null),
+  jvp([x], [t], out, p) {
+    if (!t) return null;
+    const c = strongProduct(productOfOthers(x!, out, p.axes), t);
+    return carryZeros(c, sum(c, p.axes, p.keepDims), (m) => all(m, p.axes, p.keepDims));
+  },
   vjp: (ct, [x], out, p) => [strongProduct(productOfOthers(x!, out, p.axes), expand(ct, x!, p.axes))],
 };
 

@@ -4,11 +4,12 @@ import { allocate, isFloat } from "../core/dtype.js";
 import { normalizeAxes, sizeOf } from "../core/shape.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
+import { carryZeros, selectedAway } from "../autodiff/strong-zeros.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape } from "./layout.js";
 import { cast, where } from "./select.js";
 import { div, equal, notEqual } from "./elementwise.js";
-import { logicalOr } from "./logical.js";
+import { all, logicalNot, logicalOr } from "./logical.js";
 import { leadingRule, shiftAxes } from "../core/batching.js";
 
 /** Parameters of a reduction: sorted axes and whether reduced dimensions are kept as size 1. */
@@ -41,14 +42,15 @@ function reduceImpl(kind: "sum" | "max" | "min" | "prod") {
 
 /** Expands a reduced cotangent back over the reduced axes. */
 function expand(ct: Tensor, x: Tensor, p: ReduceParams): Tensor {
-  return broadcastTo(reshape(ct, keptShape(x.shape, p.axes)), x.shape);
+  const kept = keptShape(x.shape, p.axes);
+  return carryZeros(ct, broadcastTo(reshape(ct, kept), x.shape), (m) => broadcastTo(reshape(m, kept), x.shape));
 }
 
 const sumPrim: Primitive<ReduceParams> = {
   name: "sum",
   batch: leadingRule(shiftAxes),
   impl: reduceImpl("sum"),
-  jvp: (_x, [t], _out, p) => (t ? sum(t, p.axes, p.keepDims) : null),
+  jvp: (_x, [t], _out, p) => (t ? carryZeros(t, sum(t, p.axes, p.keepDims), (m) => all(m, p.axes, p.keepDims)) : null),
   vjp: (ct, [x], _out, p) => [expand(ct, x!, p)],
   residuals: [[]], // reads only x's shape
 };
@@ -73,7 +75,8 @@ function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
     },
     vjp(ct, [x], out, p) {
       const mask = chosen(x!, out, p);
-      return [where(mask, expand(div(ct, count(mask, x!, p)), x!, p), 0)];
+      const share = expand(div(ct, count(mask, x!, p)), x!, p);
+      return [selectedAway(logicalNot(mask), share, share)];
     },
   };
 }

@@ -4,18 +4,21 @@ import { allocate, checkDType, isFloat, promote, type DType } from "../core/dtyp
 import { broadcastShapes, sameShape, sizeOf } from "../core/shape.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
+
 import { castConcrete, zerosLike } from "./creation.js";
 import { operand, operands } from "./operands.js";
+import { logicalAnd, logicalNot, logicalOr } from "./logical.js";
 import { DTypeError } from "../core/errors.js";
 import { broadcastTo } from "./layout.js";
 import { broadcastingRule } from "../core/batching.js";
+import { selectedAway, structuralZeros, withStructuralZeros } from "../autodiff/strong-zeros.js";
 
 /** @internal (for jit's fused loops) */
 export const castPrim: Primitive<DType> = {
   name: "cast",
   batch: broadcastingRule(),
   impl: ([x], dtype) => (x!.dtype === dtype ? x! : castConcrete(x!, dtype)),
-  jvp: (_x, [t], _out, dtype) => (t && isFloat(dtype) ? cast(t, dtype) : null),
+  jvp: (_x, [t], _out, dtype) => (t && isFloat(dtype) ? withStructuralZeros(cast(t, dtype), structuralZeros(t)) : null),
   vjp: (ct, [x]) => [isFloat(x!.dtype) && isFloat(ct.dtype) ? cast(ct, x!.dtype) : null],
   residuals: [[]], // reads only x's dtype
 };
@@ -58,10 +61,15 @@ export const wherePrim: Primitive<null> = {
   jvp([c], [, ta, tb], out) {
     if (!ta && !tb) return null;
     const r = where(c!, ta ?? zerosLike(out), tb ?? zerosLike(out));
-    return sameShape(r.shape, out.shape) ? r : broadcastTo(r, out.shape);
+    // The branch not taken is a structural zero where its tangent is null (see structuralZeros).
+    const ma = ta ? structuralZeros(ta) : true, mb = tb ? structuralZeros(tb) : true;
+    const fromA = ma === null ? null : ma === true ? c! : logicalAnd(c!, ma);
+    const fromB = mb === null ? null : mb === true ? logicalNot(c!) : logicalAnd(logicalNot(c!), mb);
+    const zeros = fromA === null ? fromB : fromB === null ? fromA : logicalOr(fromA, fromB);
+    return withStructuralZeros(sameShape(r.shape, out.shape) ? r : broadcastTo(r, out.shape), zeros);
   },
   vjp(ct, [c], _out, _p, needs) {
-    return [null, needs[1] ? where(c!, ct, 0) : null, needs[2] ? where(c!, 0, ct) : null];
+    return [null, needs[1] ? selectedAway(logicalNot(c!), ct, ct) : null, needs[2] ? selectedAway(c!, ct, ct) : null];
   },
 };
 

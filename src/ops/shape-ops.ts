@@ -5,6 +5,7 @@ import { fmtShape, normalizeAxes, normalizeAxis, sameShape, sizeOf, type Shape }
 import { ShapeError, ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
 import { bind } from "../autodiff/bind.js";
+import { carryZeros } from "../autodiff/strong-zeros.js";
 import { castConcrete, zerosLike } from "./creation.js";
 import { operand } from "./operands.js";
 import { broadcastTo, reshape, transpose } from "./layout.js";
@@ -39,7 +40,7 @@ const slicePrim: Primitive<WindowParams> = {
     kernels().indexing.slice(x!.data, p.big, p.start, p.step, p.window, out);
     return Tensor._concrete(out, p.window, x!.dtype);
   },
-  jvp: (_x, [t], _out, p) => (t ? bind(slicePrim, [t], p) : null),
+  jvp: (_x, [t], _out, p) => (t ? carryZeros(t, bind(slicePrim, [t], p), (m) => bind(slicePrim, [m], p)) : null),
   vjp: (ct, _x, _out, p) => [bind(padPrim, [ct], { ...p, value: 0 })],
 };
 
