@@ -44,6 +44,12 @@ describe("edge conventions (docs/edge-conventions.md)", () => {
     }
   });
 
+  it("gives a reason for every difference between chainrule's two modes (‡), and keeps none that is gone", () => {
+    expect(rendered.modeReasons.filter((d) => d.reason === undefined).map((d) => d.key)).toEqual([]);
+    const reasons = JSON.parse(readFileSync(new URL("../tools/edge-conventions/modes.json", import.meta.url), "utf8")) as Record<string, string>;
+    expect(Object.keys(reasons).filter((k) => !rendered.modeDifferences.includes(k))).toEqual([]);
+  });
+
   it("renders the issue's rows as fixed (relu(NaN), pow(1, ∞), pow(−1, −∞))", () => {
     expect(rendered.text).toContain("| `relu` | 0 → 0; 0 |  | ∞ → ∞; 1<br>−∞ → 0; 0 | NaN → NaN; 1 |  |");
     expect(rendered.text).toContain("(1, ∞) → 1; ∞, 0");

@@ -71,7 +71,9 @@ function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
     jvp([x], [t], out, p) {
       if (!t) return null;
       const mask = chosen(x!, out, p);
-      return div(sum(where(mask, t, 0), p.axes, p.keepDims), count(mask, x!, p));
+      const share = div(sum(where(mask, t, 0), p.axes, p.keepDims), count(mask, x!, p));
+      // A structural zero where every chosen element's tangent is one (see structuralZeros).
+      return carryZeros(t, share, (m) => all(logicalOr(logicalNot(mask), m), p.axes, p.keepDims));
     },
     vjp(ct, [x], out, p) {
       const mask = chosen(x!, out, p);

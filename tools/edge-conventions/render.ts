@@ -52,12 +52,22 @@ export function modesAlike(r: Result): boolean {
   return close(r.tangent, String(s)) || Math.abs(num(r.tangent) - s) <= 1e-12;
 }
 
-export interface Rendered { text: string; differences: { key: string; reason: string | undefined }[]; modeDifferences: string[]; cases: number; ops: number }
+export interface Rendered {
+  text: string;
+  differences: { key: string; reason: string | undefined }[];
+  modeDifferences: string[];
+  /** Each mode difference with its reason from modes.json (undefined: missing, which the test refuses). */
+  modeReasons: { key: string; reason: string | undefined }[];
+  cases: number;
+  ops: number;
+}
 
 export function render(): Rendered {
   const { families, cases } = loadCases();
   const torch = JSON.parse(read("pytorch.json")) as { torch: string; results: Record<string, Result> };
   const reasons = JSON.parse(read("reasons.json")) as Record<string, string>;
+  const modeReasonsByKey = JSON.parse(read("modes.json")) as Record<string, string>;
+  const modeReasons: Rendered["modeReasons"] = [];
   const ours = new Map(cases.map((c) => [`${c.op}|${c.edge}|${c.index}`, evaluate(c)]));
   const differences: Rendered["differences"] = [];
   const modeDifferences: string[] = [];
@@ -71,7 +81,7 @@ export function render(): Rendered {
     "Each cell reads `input → value; derivative`: the derivative is the gradient of sum(value) with respect to each float input (for two",
     "inputs ∂/∂a, ∂/∂b; a list for a tensor input). Ops with integer or boolean results have no derivative. † marks where PyTorch",
     "differs; the list under each table gives PyTorch's result and the reason. ‡ marks where chainrule's forward mode (the tangent along",
-    "ones) differs from its reverse mode (the sum of the gradient). `error`: the op refuses the input.",
+    "ones) differs from its reverse mode (the sum of the gradient), with the reason in the list. `error`: the op refuses the input.",
     "",
   ];
   for (const f of families) {
@@ -79,6 +89,7 @@ export function render(): Rendered {
     const cols = COLUMNS.filter(([k]) => fc.some((c) => c.edge === k));
     out.push(`## ${f.name}`, "", `| op | ${cols.map(([, h]) => h).join(" | ")} |`, `|---|${cols.map(() => "---").join("|")}|`);
     const notes: string[] = [];
+    const modeNotes: string[] = [];
     for (const op of Object.keys(f.ops)) {
       const cells = cols.map(([k]) => fc.filter((c) => c.op === op && c.edge === k).map((c) => {
         const key = `${c.op}|${c.edge}|${c.index}`;
@@ -93,7 +104,10 @@ export function render(): Rendered {
         }
         if (!modesAlike(o)) {
           modeDifferences.push(key);
+          const reason = modeReasonsByKey[key];
+          modeReasons.push({ key, reason });
           cell += ` ‡ (forward ${show(o.tangent!)})`;
+          modeNotes.push(`- \`${op}\` at ${args(c)}: forward ${show(o.tangent!)}, reverse ${result(o).split("; ").slice(1).join("; ")}. ${reason ?? "(reason missing)"}`);
         }
         return cell;
       }).join("<br>"));
@@ -101,10 +115,11 @@ export function render(): Rendered {
     }
     out.push("");
     if (notes.length > 0) out.push("Where PyTorch differs:", "", ...notes, "");
+    if (modeNotes.length > 0) out.push("Where chainrule's two modes differ (‡):", "", ...modeNotes, "");
   }
   const opCount = families.reduce((n, f) => n + Object.keys(f.ops).length, 0);
   out.push(`${cases.length} inputs over ${opCount} ops; ${differences.length} differ from PyTorch, ${modeDifferences.length} between chainrule's modes.`, "");
-  return { text: out.join("\n"), differences, modeDifferences, cases: cases.length, ops: opCount };
+  return { text: out.join("\n"), differences, modeDifferences, modeReasons, cases: cases.length, ops: opCount };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
