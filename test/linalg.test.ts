@@ -165,11 +165,10 @@ describe("linear algebra: hand values", () => {
 
 describe("linear algebra: errors name the op", () => {
   const singular = f64([[1, 2], [2, 4]]);
-  it("singular input to inv, solve and slogdet is a ValueError, not a silent ∞", () => {
+  it("singular input to inv and solve is a ValueError, not a silent ∞", () => {
     expect(() => c.inv(singular)).toThrow(ValueError);
     expect(() => c.inv(singular)).toThrow(/^inv: matrix is singular: pivot 2 of 2 is exactly 0 after partial pivoting; got shape \[2,2\]/);
     expect(() => c.solve(singular, f64([1, 1]))).toThrow(/^solve: matrix is singular: pivot 2 of 2/);
-    expect(() => c.slogdet(singular)).toThrow(/^slogdet: matrix is singular: .*log\|det\| of a singular matrix is −∞/);
     const batch = c.stack([f64([[1, 0], [0, 1]]), f64([[2, 0], [0, 3]]), c.zeros([2, 2], "float64")]).reshape([3, 1, 2, 2]);
     expect(() => c.inv(batch)).toThrow(/^inv: matrix is singular \(batch index \[2,0\]\): pivot 1 of 2/);
   });
@@ -180,10 +179,31 @@ describe("linear algebra: errors name the op", () => {
     expect(() => c.grad((m: Tensor) => c.det(m))(singular)).toThrow(/^det: matrix is singular: .*the derivative of det at a singular matrix \(its adjugate\) is not computed/);
   });
 
+  it("slogdet of a singular matrix is sign 0, logabsdet −∞ (NumPy, PyTorch); its derivative there is refused by name", () => {
+    const [sign, logabs] = c.slogdet(singular);
+    expect([sign.item(), logabs.item()]).toEqual([0, -Infinity]);
+    // a batch: only the singular matrix gets 0, −∞ (a zero first pivot: LU goes on past it, as LAPACK)
+    const batch = c.stack([f64([[2, 0], [0, 3]]), c.zeros([2, 2], "float64"), f64([[0, 1], [1, 0]])]);
+    const [s, l] = c.slogdet(batch);
+    expect(Array.from(s.data)).toEqual([1, 0, -1]);
+    expect(Array.from(l.data)).toEqual([Math.log(6), -Infinity, 0]);
+    expect(() => c.grad((m: Tensor) => c.slogdet(m)[1])(singular)).toThrow(/^slogdet: matrix is singular: .*the derivative of logabsdet at a singular matrix \(A⁻ᵀ\) does not exist/);
+    expect(() => c.jvp((m: Tensor) => c.slogdet(m)[1], [singular], [f64([[1, 0], [0, 1]])])).toThrow(/^slogdet: matrix is singular/);
+  });
+
   it("cholesky of a matrix that is not positive definite names the batch index and the failing minor", () => {
     expect(() => c.cholesky(f64([[1, 2], [2, 1]]))).toThrow(/^cholesky: matrix is not positive definite: its leading minor of order 2 is not positive; got shape \[2,2\]/);
     expect(() => c.cholesky(c.stack([f64([[1, 0], [0, 1]]), f64([[-1, 0], [0, 1]])]))).toThrow(/\(batch index \[1\]\): its leading minor of order 1/);
-    expect(() => c.cholesky(f64([[1, 0], [0, NaN]]))).toThrow(/leading minor of order 2/);
+  });
+
+  it("cholesky passes a NaN on, as PyTorch 1.13 (LAPACK's potrf does not stop at a NaN pivot): values by hand", () => {
+    const list = (t: Tensor) => Array.from(t.data);
+    expect(list(c.cholesky(f64([[NaN, 0], [0, 1]])))).toEqual([NaN, 0, NaN, NaN]);
+    expect(list(c.cholesky(f64([[4, 2], [2, NaN]])))).toEqual([2, 0, 1, NaN]);
+    expect(list(c.cholesky(f64([[1, NaN], [NaN, 1]])))).toEqual([1, 0, NaN, NaN]); // only the lower triangle is read
+    expect(list(c.cholesky(f64([[4, 2], [2, NaN]]), { upper: true }))).toEqual([2, 1, 0, NaN]);
+    // and its gradient is NaN, not an error
+    expect(list(c.grad((m: Tensor) => c.sum(c.cholesky(m)))(f64([[NaN, 0], [0, 1]]))).every(Number.isNaN)).toBe(true);
   });
 
   it("shapes and dtypes", () => {

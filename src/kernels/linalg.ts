@@ -107,7 +107,7 @@ export function luDeterminantsInto(lu: Float64Array, piv: Int32Array, n: number,
  * Cholesky factorization A = L·Lᵀ in place, reading only the lower triangle (as LAPACK's potrf with
  * uplo = L, and PyTorch): each matrix becomes L with zeros above the diagonal. `info[b]` is 0, or the order
  * k (1-based) of the first leading minor that is not positive (then the matrix is not positive definite and
- * its contents are unspecified).
+ * its contents are unspecified). A NaN pivot is not a failure: the NaN passes on into L (OpenBLAS, PyTorch).
  */
 export function choleskyInto(a: Float64Array, n: number, count: number, info: Int32Array): void {
   for (let b = 0; b < count; b++) {
@@ -116,8 +116,10 @@ export function choleskyInto(a: Float64Array, n: number, count: number, info: In
     for (let j = 0; j < n; j++) {
       let d = a[o + j * n + j]!;
       for (let m = 0; m < j; m++) d -= a[o + j * n + m]! * a[o + j * n + m]!;
-      if (!(d > 0)) {
-        info[b] = j + 1; // d ≤ 0 or NaN
+      // A NaN pivot is passed on (sqrt(NaN) = NaN fills the rest), as OpenBLAS's potrf and PyTorch 1.13 do: the
+      // input was NaN, which is not a question of positive definiteness.
+      if (d <= 0) {
+        info[b] = j + 1;
         break;
       }
       const l = Math.sqrt(d);

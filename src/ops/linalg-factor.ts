@@ -228,13 +228,19 @@ export function det(a: TensorLike): Tensor {
   return bind(detPrim, [x], null);
 }
 
-const slogdetWhy = "; log|det| of a singular matrix is −∞ (det(a) gives its value, 0)";
+const slogdetWhy = "; the derivative of logabsdet at a singular matrix (A⁻ᵀ) does not exist: logabsdet is −∞ there (sign 0, as NumPy and PyTorch give); differentiate it only at nonsingular matrices";
 
-/** LU determinants of every matrix of x, refusing singular ones. */
+/**
+ * LU determinants of every matrix of x: a singular one (an exactly zero pivot, LAPACK's criterion) has sign 0
+ * and logAbs −∞, as numpy.linalg.slogdet and torch.linalg.slogdet give.
+ */
 function determinants(x: Tensor): { sign: Float64Array; logAbs: Float64Array } {
-  const { lu, piv, n, count } = factorNonsingular(x, { op: "slogdet", why: slogdetWhy });
+  const { a, n, count } = matrices(x);
+  const piv = new Int32Array(count * n), info = new Int32Array(count);
+  const k = kernels().linalg;
+  k.luFactor(a, n, count, piv, info);
   const sign = new Float64Array(count), logAbs = new Float64Array(count), det = new Float64Array(count);
-  kernels().linalg.luDeterminants(lu, piv, n, count, sign, logAbs, det);
+  k.luDeterminants(a, piv, n, count, sign, logAbs, det);
   return { sign, logAbs };
 }
 
@@ -263,9 +269,12 @@ const signDetPrim: Primitive<"sign"> = {
  * det itself would overflow or underflow (det = sign · exp(logabsdet)). The sign has no derivative; for
  * logabsdet, d = tr(A⁻¹ dA) and Ā = C̄ · A⁻ᵀ (Giles 2008).
  * @param a float, shape [..., n, n]
- * @returns `[sign, logabsdet]`, each of shape [...] and a's dtype (sign is ±1)
- * @throws ShapeError for a non-square argument; DTypeError for int/bool; ValueError naming the batch index for
- *   a singular matrix (PyTorch returns sign 0 and logabsdet −∞ there; chainrule reports it instead)
+ * A singular matrix (an exactly zero pivot after partial pivoting) has sign 0 and logabsdet −∞, as NumPy and
+ * PyTorch. The derivative there does not exist (logabsdet → −∞): chainrule raises a ValueError naming the batch
+ * index, where PyTorch 1.13 returns infinities or NaN (e.g. [[−∞, ∞], [∞, −∞]] at [[1, 2], [2, 4]]).
+ * @returns `[sign, logabsdet]`, each of shape [...] and a's dtype (sign is ±1, or 0 for a singular matrix)
+ * @throws ShapeError for a non-square argument; DTypeError for int/bool; ValueError naming the batch index when
+ *   differentiating at a singular matrix
  */
 export function slogdet(a: TensorLike): [sign: Tensor, logabsdet: Tensor] {
   const x = operand("slogdet", a);
@@ -324,7 +333,8 @@ const choleskyPrim: Primitive<null> = {
  * The Cholesky factor of a symmetric positive-definite matrix (or each in a batch), as
  * `torch.linalg.cholesky`: lower-triangular L with A = L·Lᵀ (or U = Lᵀ with `{ upper: true }`). Only the
  * lower triangle of a is read, as LAPACK and PyTorch do. Derivatives (Murray 2016) treat a as symmetric:
- * tangents are symmetrised, and the gradient is symmetric, as PyTorch's.
+ * tangents are symmetrised, and the gradient is symmetric, as PyTorch's. A NaN in the lower triangle is passed on
+ * (sqrt(NaN) fills the rest of L from its pivot on), as PyTorch 1.13: not reported as a failure of definiteness.
  * @param a float, shape [..., n, n], symmetric positive definite
  * @returns shape [..., n, n], a's dtype
  * @throws ShapeError for a non-square argument; DTypeError for int/bool; ValueError naming the batch index and
