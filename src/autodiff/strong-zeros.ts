@@ -4,7 +4,7 @@ import { isFloat, type TypedArray } from "../core/dtype.js";
 // src/core/define.ts and by prod, it asks the kernel table for the sum.
 import { kernels } from "../kernels/registry.js";
 import { requestingNaNMarks, takeNaNFreeMark } from "../kernels/nan-marks.js";
-import { broadcastTo, equal, logicalAnd, logicalOr, mul, where } from "../ops/index.js";
+import { broadcastTo, cast, equal, logicalAnd, logicalOr, mul, where, zerosLike } from "../ops/index.js";
 import { sameShape } from "../core/shape.js";
 import { stagedTracer } from "./trace.js";
 
@@ -128,15 +128,32 @@ export function sumZeros(a: Tensor, b: Tensor): Tensor | null {
 }
 
 /**
- * Structural zeros of p·v (v a forward-mode tangent, p a partial): v's, and wherever p is exactly 0 (reverse
- * mode makes the same zero strong, so both modes stay equal along a chain). p's values are read once (a scan)
- * when they are at hand; under jit or on a device the mask is computed unconditionally.
+ * p·v (p a partial, v a tangent or cotangent) with strong zeros (see strongZeros) and its structural zeros
+ * recorded: v's, and wherever p is exactly 0 (both modes make that zero strong, so they stay equal along a
+ * chain). Structural zeros are zeros of the result, so a result without any zero needs no mask: the check
+ * is the result's, which the kernel that wrote it may already have made (see `withNaNMarks`).
  */
-export function productZeros(p: Tensor, v: Tensor): Tensor | null {
+export function strongProduct(p: Tensor, v: Tensor): Tensor {
+  const c = productForStrongZeros(p, v);
+  return markedContribution(c, v, () => equal(p, 0));
+}
+
+/**
+ * A contribution `c` = ∂·v computed some other way (a fused kernel), repaired as in `strongProduct`;
+ * `partialZeros` gives where the partial ∂ is 0 (or null if it never is), asked only if c has a NaN or a zero.
+ */
+export function markedContribution(c: Tensor, v: Tensor, partialZeros: () => Tensor | null): Tensor {
   const mv = structuralZeros(v);
-  if (!isFloat(p.dtype) || !mayHoldZero(p)) return mv;
-  const mp = equal(p, 0);
-  return mv === null ? mp : logicalOr(mv, mp);
+  let zeros: Tensor | null | undefined;
+  const mask = (): Tensor | null => {
+    if (zeros !== undefined) return zeros;
+    const mp = partialZeros();
+    return (zeros = mp === null ? mv : mv === null ? mp : logicalOr(mp, mv));
+  };
+  // With no zero known on either side, the NaN stays: none of it is a strong zero.
+  const repaired = strongZeros(c, () => mask() ?? cast(zerosLike(c), "bool"));
+  if (repaired === c && !mayHoldZero(c)) return c;
+  return withStructuralZeros(repaired, mask());
 }
 
 /** Whether `p` may hold an exact zero: read when at hand (a scan), else (under jit, on a device) assumed. */

@@ -1,9 +1,9 @@
 import type { Primitive } from "./primitive.js";
 import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
-import { add, mul, neg, broadcastTo, cast, equal, logicalOr, zerosLike } from "../ops/index.js";
+import { add, mul, neg, broadcastTo, cast, equal } from "../ops/index.js";
 import {
-  MARKS_FROM, finiteNonZeroScalar, mayHoldZero, productForStrongZeros, productZeros, strongZeros, structuralZeros, sumZeros, withNaNMarks, withStructuralZeros,
+  MARKS_FROM, finiteNonZeroScalar, markedContribution, mayHoldZero, strongProduct, structuralZeros, sumZeros, withNaNMarks, withStructuralZeros,
 } from "../autodiff/strong-zeros.js";
 import { broadcastingRule, type BatchRule } from "./batching.js";
 
@@ -65,10 +65,6 @@ export function elementwise(
   // 0 by computation (1 − 1) is an ordinary number, and 0·∞ = NaN there, as in both modes of PyTorch. An
   // input with a select rule needs no repair, nor does a constant partial (finite and non-zero: its product
   // is NaN only where v is).
-  const zeroWhere = (p: Tensor, v: Tensor) => () => {
-    const mv = structuralZeros(v);
-    return mv === null ? equal(p, 0) : logicalOr(mv, equal(p, 0));
-  };
   const term = (i: number, v: Tensor, x: Tensor[], out: Tensor): Tensor | null => {
     const s = select?.[i];
     if (s) return s(v, x, out);
@@ -79,7 +75,7 @@ export function elementwise(
     }
     // A finite non-zero scalar adds no zero and removes none: v's structural zeros are the product's.
     if (finiteNonZeroScalar(p)) return withStructuralZeros(mul(p, v), structuralZeros(v));
-    return withStructuralZeros(strongZeros(productForStrongZeros(p, v), zeroWhere(p, v)), productZeros(p, v));
+    return strongProduct(p, v);
   };
   return {
     name,
@@ -114,17 +110,10 @@ export function elementwise(
         if (s) return mayHoldZero(c) ? s(ct, x, out) : c;
         // The partial is computed only if the contribution has a NaN or a zero (rarely): the fused kernel did
         // not need it. A zero may be structural (the partial's, or ct's), which later products need to know.
-        let p: Tensor | number | null | undefined;
-        const partial = () => (p === undefined ? (p = partials[i]!(x, out)) : p);
-        const repaired = strongZeros(c, () => {
-          const q = partial();
-          const mv = structuralZeros(ct);
-          if (q !== null && typeof q !== "number") return zeroWhere(q, ct)();
-          return mv ?? cast(zerosLike(ct), "bool"); // a constant partial: only ct's structural zeros
+        return markedContribution(c, ct, () => {
+          const p = partials[i]!(x, out);
+          return p === null || typeof p === "number" ? null : equal(p, 0);
         });
-        if (!mayHoldZero(repaired)) return repaired;
-        const q = partial();
-        return withStructuralZeros(repaired, q === null || typeof q === "number" ? structuralZeros(ct) : productZeros(q, ct));
       });
     },
   };

@@ -12,7 +12,7 @@ import { cast, where } from "./select.js";
 import { abs, div, equal, mul, sqrt, square, sub } from "./elementwise.js";
 import { max, mean, min, sum, type ReduceParams } from "./reduce.js";
 import { all, logicalOr } from "./logical.js";
-import { carryZeros, productForStrongZeros, productZeros, strongZeros, structuralZeros, withStructuralZeros } from "../autodiff/strong-zeros.js";
+import { carryZeros, strongProduct } from "../autodiff/strong-zeros.js";
 import { leadingRule, shiftAxes } from "../core/batching.js";
 
 type Axis = number | readonly number[] | undefined;
@@ -58,13 +58,6 @@ function productOfOthers(x: Tensor, out: Tensor, axes: readonly number[]): Tenso
   const nonZeroFactor = where(equal(count, 0), 1, where(one, e1, where(two, e2, 0)));
   const zeroFactor = where(one, 1, where(two, sub(e1, x), 0));
   return where(isZero, mul(p, zeroFactor), mul(div(p, nonZero), nonZeroFactor));
-}
-
-/** p·v, 0 wherever p is 0 or v is a structural zero (see strongZeros, structuralZeros). */
-function strongProduct(p: Tensor, v: Tensor): Tensor {
-  const mv = structuralZeros(v);
-  const c = strongZeros(productForStrongZeros(p, v), () => (mv === null ? equal(p, 0) : logicalOr(mv, equal(p, 0))));
-  return withStructuralZeros(c, productZeros(p, v));
 }
 
 const prodPrim: Primitive<ReduceParams> = {
