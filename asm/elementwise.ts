@@ -188,3 +188,19 @@ export function anyNaNF32(p: usize, n: i32): i32 {
   }
   return 0;
 }
+
+/**
+ * 1 if any of the n float32 values at p is +0 or −0, else 0: the other half of the chunk check (a contribution
+ * without zeros has no structural zeros to record; src/autodiff/strong-zeros.ts). Reads exactly n values.
+ */
+export function anyZeroF32(p: usize, n: i32): i32 {
+  const whole = p + (<usize>(n >> 2) << 4), end = p + (<usize>n << 2);
+  const zero = f32x4.splat(0);
+  let any = i32x4.splat(0);
+  for (let q = p; q < whole; q += 16) any = v128.or(any, f32x4.eq(v128.load(q), zero));
+  if (v128.any_true(any)) return 1;
+  for (let q = whole; q < end; q += 4) {
+    if (load<f32>(q) == 0) return 1;
+  }
+  return 0;
+}

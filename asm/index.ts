@@ -9,7 +9,7 @@ export { sgemm, sgemmWorkspace, dgemm, dgemmWorkspace } from "./gemm";
 export function heapBase(): usize {
   return __heap_base;
 }
-export { unaryF32, binaryF32, fusedGradF32, saturatingGradF32, saturatingFixF32, anyNaNF32 } from "./elementwise";
+export { unaryF32, binaryF32, fusedGradF32, saturatingGradF32, saturatingFixF32, anyNaNF32, anyZeroF32 } from "./elementwise";
 export { adamF32 } from "./optim";
 export { softmaxXentF32 } from "./losses";
 export { im2colF32, im2colF64, col2imF32, col2imF64, swapLeading, swapBiasF32, swapBiasF64, maxPoolF32, maxPoolF64 } from "./conv";

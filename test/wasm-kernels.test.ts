@@ -15,7 +15,7 @@ import { adamUpdate } from "../src/kernels/optim.js";
 import { softmaxCrossEntropyRows } from "../src/kernels/losses.js";
 import { createWasmBackend, wasmGemmSerial } from "../src/kernels/wasm/backend.js";
 import { getWasm, reserve } from "../src/kernels/wasm/instance.js";
-import { requestingNaNMarks, takeNaNFreeMark } from "../src/kernels/nan-marks.js";
+import { requestingNaNMarks, takeNaNFreeMark, takeZeroFreeMark } from "../src/kernels/nan-marks.js";
 
 let backend: Backend;
 let k: Partial<KernelTable>;
@@ -389,6 +389,59 @@ describe("NaN marks for the strong-zero check (anyNaNF32 and the wrappers)", () 
     ct[n - 1] = NaN;
     requestingNaNMarks(() => k.saturatingGrad!.tanhGrad!(a, y, ct, o));
     expect(takeNaNFreeMark(o)).toBe(false);
+  });
+});
+
+describe("zero marks for structural zeros (anyZeroF32 and the wrappers)", () => {
+  it("anyZeroF32 finds +0 and −0 among exactly n values, for every tail length", () => {
+    const w = getWasm()!;
+    const at = reserve(w, 64 * 4);
+    for (let n = 0; n <= 19; n++) {
+      w.f32.fill(1e-30, at >> 2, (at >> 2) + 64); // tiny but not zero
+      w.f32[(at >> 2) + n] = 0; // past the end
+      expect(w.exports.anyZeroF32(at, n)).toBe(0);
+      if (n > 0) {
+        w.f32[(at >> 2) + n - 1] = -0;
+        expect(w.exports.anyZeroF32(at, n)).toBe(1);
+      }
+    }
+  });
+
+  it("binary, fused and saturating kernels mark a zero-free output only when asked, never one holding a zero (in any chunk)", () => {
+    const n = 8192 * 2 + 3;
+    const a = Float32Array.from({ length: n }, (_, i) => 1 + (i % 7));
+    const b = Float32Array.from({ length: n }, (_, i) => 0.5 + (i % 3));
+    const mul = k.binary!.mul!;
+    const run = (x: Float32Array, y: Float32Array) => { const o = new Float32Array(n); mul(x, y, o, 0); return o; };
+    expect(takeZeroFreeMark(run(a, b))).toBe(false); // not requested
+    const clean = requestingNaNMarks(() => run(a, b));
+    expect(takeZeroFreeMark(clean)).toBe(true);
+    expect(takeZeroFreeMark(clean)).toBe(false); // consumed
+    for (const at of [0, 8191, 8192, n - 1]) {
+      const zero = Float32Array.from(b);
+      zero[at] = -0;
+      expect(takeZeroFreeMark(requestingNaNMarks(() => run(a, zero)))).toBe(false);
+      const tiny = Float32Array.from(b);
+      tiny[at] = 1e-30; // 1e-30 · (1…7) underflows to 0 in float32 only past 1e-38: stays non-zero
+      expect(takeZeroFreeMark(requestingNaNMarks(() => run(a, tiny)))).toBe(true);
+      tiny[at] = 1e-45; // the product of two non-zeros underflows to 0: the kernel's own zero counts
+      expect(takeZeroFreeMark(requestingNaNMarks(() => run(Float32Array.from(a, () => 1e-10), tiny)))).toBe(false);
+    }
+    const o = new Float32Array(n);
+    requestingNaNMarks(() => k.fusedGrad!.squareGrad!(a, b, o));
+    expect(takeZeroFreeMark(o)).toBe(true);
+    const x0 = Float32Array.from(a);
+    x0[5] = 0; // squareGrad = 2·x·ct is 0 there
+    requestingNaNMarks(() => k.fusedGrad!.squareGrad!(x0, b, o));
+    expect(takeZeroFreeMark(o)).toBe(false);
+    const y = new Float32Array(n);
+    unaryKernels.tanh(a, y);
+    const ct = Float32Array.from(b);
+    requestingNaNMarks(() => k.saturatingGrad!.tanhGrad!(a, y, ct, o));
+    expect(takeZeroFreeMark(o)).toBe(true);
+    ct[n - 1] = 0;
+    requestingNaNMarks(() => k.saturatingGrad!.tanhGrad!(a, y, ct, o));
+    expect(takeZeroFreeMark(o)).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@ import { isFloat, type TypedArray } from "../core/dtype.js";
 // This check reads values, which a rule otherwise never does (it composes ops); used by the elementwise rules in
 // src/core/define.ts and by prod, it asks the kernel table for the sum.
 import { kernels } from "../kernels/registry.js";
-import { requestingNaNMarks, takeNaNFreeMark } from "../kernels/nan-marks.js";
+import { requestingNaNMarks, takeNaNFreeMark, takeZeroFreeMark } from "../kernels/nan-marks.js";
 import { broadcastTo, cast, equal, logicalAnd, logicalOr, mul, where, zerosLike } from "../ops/index.js";
 import { sameShape } from "../core/shape.js";
 import { stagedTracer } from "./trace.js";
@@ -156,11 +156,15 @@ export function markedContribution(c: Tensor, v: Tensor, partialZeros: () => Ten
   return withStructuralZeros(repaired, mask());
 }
 
-/** Whether `p` may hold an exact zero: read when at hand (a scan), else (under jit, on a device) assumed. */
+/**
+ * Whether `p` may hold an exact zero: no, if the wasm kernel that wrote it marked it zero-free (it checks each
+ * chunk while in cache, when marks are requested); else from a scan; under jit or on a device, assumed.
+ */
 export function mayHoldZero(p: Tensor): boolean {
   if (stagedTracer(p) !== null) return true;
   const d = p._data ?? p._concreteValue(true)._data;
   if (d === null) return true;
+  if (d.length >= MARKS_FROM && takeZeroFreeMark(d)) return false; // checked by the kernel that wrote it
   for (let k = 0; k < d.length; k++) if (d[k] === 0) return true;
   return false;
 }

@@ -7,6 +7,8 @@ import type { TypedArray } from "../core/dtype.js";
 
 let requests = 0;
 const nanFree = new WeakSet<TypedArray>();
+// The same for zeros: a contribution without any zero has no structural zeros to record.
+const zeroFree = new WeakSet<TypedArray>();
 
 /** Runs `f` with NaN marks requested: kernels that can check cheaply mark their NaN-free outputs. */
 export function requestingNaNMarks<T>(f: () => T): T {
@@ -26,6 +28,16 @@ export function nanMarksRequested(): boolean {
 /** Records that `o`, just written by a kernel, holds no NaN. */
 export function markNaNFree(o: TypedArray): void {
   nanFree.add(o);
+}
+
+/** Records that `o`, just written by a kernel while marks were requested, holds no +0 or −0. */
+export function markZeroFree(o: TypedArray): void {
+  zeroFree.add(o);
+}
+
+/** Whether `d` was marked zero-free by the kernel that wrote it; consumed, as `takeNaNFreeMark`. */
+export function takeZeroFreeMark(d: TypedArray): boolean {
+  return zeroFree.delete(d);
 }
 
 /**

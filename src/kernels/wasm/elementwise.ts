@@ -5,7 +5,7 @@ import type { FusedGradKernel, SaturatingGradKernel } from "../fused.js";
 import type { UnaryKernel } from "../unary.js";
 import { getWasm, reserve, type Wasm } from "./instance.js";
 import { minimumSize } from "../minimums.js";
-import { markNaNFree, nanMarksRequested } from "../nan-marks.js";
+import { markNaNFree, markZeroFree, nanMarksRequested } from "../nan-marks.js";
 
 // Wrappers that give the module's elementwise kernels the js kernels' signatures (typed arrays in and out):
 // operands are copied into wasm memory a chunk at a time (the chunk stays in L1/L2 while it is copied in,
@@ -94,16 +94,18 @@ export function binaryVia(code: number, min: number, js: BinaryKernel): BinaryKe
     const f32 = w.f32;
     const full = mode === 2 ? b : a;
     const scalar = mode === 1 ? b[0]! : mode === 2 ? a[0]! : 0;
-    let check = nanMarksRequested();
+    let check = nanMarksRequested(), zeroCheck = check;
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
       copyIn(f32, full, i, len, at >> 2);
       if (mode === 0) copyIn(f32, b, i, len, bt >> 2);
       w.exports.binaryF32(code, at, bt, at, len, mode, scalar);
       if (check && w.exports.anyNaNF32(at, len) !== 0) check = false;
+      if (zeroCheck && w.exports.anyZeroF32(at, len) !== 0) zeroCheck = false;
       copyOut(f32, at >> 2, len, o, i);
     }
     if (check) markNaNFree(o);
+    if (zeroCheck) markZeroFree(o);
   };
 }
 
@@ -115,16 +117,18 @@ export function fusedVia(code: number, min: number, js: FusedGradKernel): FusedG
     const n = o.length;
     const at = regions(w, CHUNK), bt = at + CHUNK * 4;
     const f32 = w.f32;
-    let check = nanMarksRequested();
+    let check = nanMarksRequested(), zeroCheck = check;
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
       copyIn(f32, x, i, len, at >> 2);
       copyIn(f32, ct, i, len, bt >> 2);
       w.exports.fusedGradF32(code, at, bt, at, len);
       if (check && w.exports.anyNaNF32(at, len) !== 0) check = false;
+      if (zeroCheck && w.exports.anyZeroF32(at, len) !== 0) zeroCheck = false;
       copyOut(f32, at >> 2, len, o, i);
     }
     if (check) markNaNFree(o);
+    if (zeroCheck) markZeroFree(o);
   };
 }
 
@@ -139,7 +143,7 @@ export function saturatingVia(code: number, min: number, js: SaturatingGradKerne
     const n = o.length;
     const yt = regions(w, CHUNK, 4), ctt = yt + CHUNK * 4, xt = ctt + CHUNK * 4, dt = xt + CHUNK * 4;
     const f32 = w.f32;
-    let check = nanMarksRequested();
+    let check = nanMarksRequested(), zeroCheck = check;
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
       copyIn(f32, y, i, len, yt >> 2);
@@ -149,9 +153,11 @@ export function saturatingVia(code: number, min: number, js: SaturatingGradKerne
         w.exports.saturatingFixF32(code, xt, yt, ctt, dt, len);
       }
       if (check && w.exports.anyNaNF32(dt, len) !== 0) check = false;
+      if (zeroCheck && w.exports.anyZeroF32(dt, len) !== 0) zeroCheck = false;
       copyOut(f32, dt >> 2, len, o, i);
     }
     if (check) markNaNFree(o);
+    if (zeroCheck) markZeroFree(o);
   };
 }
 

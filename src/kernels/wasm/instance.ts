@@ -20,6 +20,7 @@ export interface WasmExports {
   saturatingGradF32(op: number, y: number, ct: number, dst: number, n: number): number;
   saturatingFixF32(op: number, x: number, y: number, ct: number, dst: number, n: number): void;
   anyNaNF32(p: number, n: number): number;
+  anyZeroF32(p: number, n: number): number;
   softmaxXentF32(x: number, t: number, rows: number, classes: number, out: number): void;
   adamF32(p: number, g: number, m: number, v: number, n: number, step: number, bc2: number, shrink: number, l2: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number): void;
   im2colF32(x: number, n: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, oh: number, ow: number, pad: number, cols: number): void;
