@@ -133,6 +133,50 @@ describe("piecewise rules select: an unselected input gets exactly 0 under an in
   });
 });
 
+describe("only structural zeros are strong: a computed 0 times ∞ is NaN in both modes, as PyTorch's", () => {
+  const ones = (n: number) => f64(new Array<number>(n).fill(1));
+  const total = (t: Tensor) => list(t).reduce((a, v) => a + v, 0);
+
+  it("the conventions table's former ‡ inputs: the tangent along ones is NaN, as the gradient's sum", () => {
+    // mseLoss(a, b) = (a − b)²: along (1, 1) the tangent of a − b is 1 − 1 = 0, computed, and 2(a − b) = ∞
+    for (const [a, b] of [[Infinity, 1], [Infinity, Infinity], [NaN, 1]] as const) {
+      const f = (x: Tensor, y: Tensor) => nn.mseLoss(x, y);
+      expect(jvp(f, [f64([a]), f64([b])], [ones(1), ones(1)])[1].item()).toBeNaN();
+      const [ga, gb] = vjp(f, f64([a]), f64([b]))[1](f64(1));
+      expect(ga.item() + gb.item()).toBeNaN();
+    }
+    expect(vjp((x: Tensor, y: Tensor) => nn.mseLoss(x, y), f64([Infinity]), f64([1]))[1](f64(1)).map((g) => g.item())).toEqual([Infinity, -Infinity]);
+    for (const x of [[Infinity, 1], [1, NaN]]) {
+      expect(fwd(variance, f64(x), ones(2)).item()).toBeNaN();
+      expect(fwd(std, f64(x), ones(2)).item()).toBeNaN();
+      expect(total(grad(variance)(f64(x)))).toBeNaN();
+    }
+    expect(jvp((a: Tensor, b: Tensor) => logaddexp(a, b), [f64(NaN), f64(Infinity)], [f64(1), f64(1)])[1].item()).toBeNaN();
+  });
+
+  it("a cotangent that cancels at a fan-out is computed too: s − s with s = x² at x = ∞ has gradient NaN (was 0), as its tangent", () => {
+    const f = (x: Tensor) => { const s = square(x); return sum(sub(s, s)); };
+    expect(grad(f)(f64([Infinity, 3])).data).toEqual(new Float64Array([NaN, 0]));
+    expect(list(fwd((x: Tensor) => { const s = square(x); return sub(s, s); }, f64([Infinity, 3]), ones(2)))).toEqual([NaN, 0]);
+  });
+
+  it("zeros a rule knows stay strong: carried through sum and log (logsumexp at [−∞, −∞] is 0 in both modes)", () => {
+    const lse = (x: Tensor) => nn.logsumexp(x);
+    expect(fwd(lse, f64([-Infinity, -Infinity]), ones(2)).item()).toBe(0);
+    expect(list(grad(lse)(f64([-Infinity, -Infinity])))).toEqual([0, 0]);
+    // through reshape and transpose between the selection and the singular partial
+    const g = (x: Tensor) => sqrt(relu(x).reshape([2, 1]).transpose());
+    expect(list(fwd(g, f64([-1, 4]), ones(2)))).toEqual([0, 0.25]);
+    expect(list(rev(g, f64([-1, 4]), f64([[1, 1]])))).toEqual([0, 0.25]);
+  });
+
+  it("the caller's zeros are structural: jvp along e_b equals the derivative with a closed over (the issue's second row)", () => {
+    const f = (a: Tensor, b: Tensor) => sqrt(maximum(a, b));
+    expect(jvp(f, [f64(0), f64(-1)], [f64(0), f64(1)])[1].item()).toBe(0);
+    expect(list(vjp((x: Tensor) => sqrt(x), f64([0, 4]))[1](f64([0, 1]))[0])).toEqual([0, 0.25]);
+  });
+});
+
 describe("relu's NaN and pow's special values on every backend, through the vector kernels", () => {
   const before = getBackend().name;
   afterAll(() => setBackend(before));

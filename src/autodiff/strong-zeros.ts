@@ -9,15 +9,15 @@ import { sameShape } from "../core/shape.js";
 import { stagedTracer } from "./trace.js";
 
 /**
- * Zeros are strong in the chain rule's products: where an elementwise op's incoming cotangent is 0, or its
- * local partial is 0, or (forward mode) its incoming tangent is a structural zero (see `structuralZeros`),
- * the contribution is 0, whatever the other factor (Inf or NaN included).
+ * Zeros are strong in the chain rule's products: where an elementwise op's local partial is 0, or its
+ * incoming tangent or cotangent is a structural zero (see `structuralZeros`; a computed 0 is not one), the
+ * contribution is 0, whatever the other factor (Inf or NaN included).
  * IEEE arithmetic gives 0·Inf = NaN instead: in the untaken branch of `where(x > 0, sqrt(x), …)` at x < 0
  * (reverse mode), in sqrt(maximum(0, b)) at b < 0 (forward mode: sqrt'(0) = ∞ times maximum's tangent 0),
  * or under a partial that underflowed to 0 (sigmoid'(−750)); PyTorch and JAX pass the NaN on and poison
  * the derivative; chainrule does not. Making 0 absorbing on both sides keeps forward mode (v·∂₁·∂₂…) and
  * reverse mode (…∂₂·∂₁·ct) equal along a chain, whichever end a zero comes from.
- * `c` is the contribution ∂·v; `zeroWhere` (called only when needed) says where v or ∂ is 0.
+ * `c` is the contribution ∂·v; `zeroWhere` (called only when needed) says where ∂ is 0 or v structurally 0.
  * A product is NaN exactly where a factor is NaN, or one is infinite and the other 0, so only a
  * contribution that has a NaN needs the repair. Compute `c` inside `withNaNMarks`: the wasm kernels then
  * report a NaN-free result as they write it, and the check costs nothing more; otherwise it costs one sum.
@@ -89,17 +89,18 @@ function mayHoldNaN(d: TypedArray): boolean {
 }
 
 
-// Forward mode's structural zeros (JAX's symbolic zeros, per element): the elements of a tangent known to be
-// 0 whatever the input's perturbation, because a piecewise rule selected them away (relu at x ≤ 0, the loser
-// of maximum, where's other branch) or a partial was exactly 0 on the way. Only these are strong in forward
-// mode; a tangent that is 0 by computation (1 − 1 along the direction (1, 1)) is an ordinary number, and
-// 0·∞ = NaN there as in IEEE arithmetic and PyTorch. This keeps forward mode equal to reverse mode, whose
-// cotangent meets the same ∞ before any cancellation: mseLoss at (∞, 1) is NaN in both. A mask is a bool
-// tensor that broadcasts to its tangent; a tangent without one has no structural zero. Kept beside the
-// tangent (not on it) so that every op that does not know about masks simply drops them: safe, as IEEE.
+// Structural zeros (JAX's symbolic zeros, per element): the elements of a tangent or cotangent known to be 0
+// whatever the perturbation, because a piecewise rule selected them away (relu at x ≤ 0, the loser of
+// maximum, where's other branch), a partial was exactly 0 on the way, or the caller's tangent or cotangent
+// does not move them. Only these are strong; a value that is 0 by computation (1 − 1 along the direction
+// (1, 1), a cancelling sum, a matmul) is an ordinary number, and 0·∞ = NaN there as in IEEE arithmetic and in
+// both modes of PyTorch. So forward mode's tangent meets the same ∞ that reverse mode's cotangent meets
+// before any cancellation: mseLoss at (∞, 1) is NaN in both. A mask is a bool tensor that broadcasts to its
+// tensor; a tensor without one has no structural zero. Kept beside the tensor (not on it) so that every op
+// that does not know about masks simply drops them: safe, as IEEE.
 const masks = new WeakMap<Tensor, Tensor>();
 
-/** The structural zeros of forward-mode tangent `t` (true where it is one), or null if it has none known. */
+/** The structural zeros of tangent or cotangent `t` (true where it is one), or null if it has none known. */
 export function structuralZeros(t: Tensor): Tensor | null {
   return masks.get(t) ?? null;
 }
@@ -112,7 +113,7 @@ export function withStructuralZeros(t: Tensor, mask: Tensor | null): Tensor {
 
 /**
  * where(cond, 0, value): a piecewise rule's contribution with the branches not taken selected away; in
- * forward mode those zeros are structural, as are the ones `v` (the incoming tangent) already had.
+ * both modes those zeros are structural, as are the ones `v` (the incoming tangent or cotangent) already had.
  * @param cond bool, true where the input is not selected
  * @param v the incoming tangent or cotangent `value` was made from
  */
@@ -121,7 +122,7 @@ export function selectedAway(cond: Tensor, v: Tensor, value: Tensor): Tensor {
   return withStructuralZeros(where(cond, 0, value), mv === null ? cond : logicalOr(cond, mv));
 }
 
-/** Structural zeros of a sum of tangents: where every term has one (a term without a mask has none). */
+/** Structural zeros of a sum of tangents or cotangents: where every term has one (a term without a mask has none). */
 export function sumZeros(a: Tensor, b: Tensor): Tensor | null {
   const ma = structuralZeros(a), mb = structuralZeros(b);
   return ma === null || mb === null ? null : logicalAnd(ma, mb);

@@ -287,9 +287,10 @@ export interface Verdict {
   /** null: agrees with PyTorch everywhere. */
   kind: Kind | "unexplained" | null;
   /**
-   * chainrule's own forward and reverse mode: agree; or one of them is NaN and the other a number (a zero
-   * tangent is strong in forward mode where reverse mode meets x − x or a 0/0 partial); or they differ in
-   * an ill-conditioned program (see KINDS.illConditioned); else "disagree", which fails the replay.
+   * chainrule's own forward and reverse mode: agree; or one of them is NaN and the other a number (an ∞
+   * that one mode multiplies once and the other per term, ∞·(a + b) against ∞·a + ∞·b; PyTorch's own modes
+   * part the same way on some); or they differ in an ill-conditioned program (see KINDS.illConditioned);
+   * else "disagree", which fails the replay.
    */
   ownModes: "agree" | "one NaN" | "ill-conditioned" | "disagree";
   detail: string;
