@@ -172,6 +172,11 @@ describe.skipIf(device === null)("webgpu linear algebra against the CPU, and its
     await expect(detGrad.dataAsync()).rejects.toThrow(/det: matrix is singular: .*the derivative of det at a singular matrix/);
     await expect(c.solve(singular, c.ones([2, 2, 1]).to("webgpu")).dataAsync()).rejects.toThrow(/solve: matrix is singular \(batch index \[1\]\)/);
     await expect(c.cholesky(c.tensor([[1, 2], [2, 1]]).to("webgpu")).dataAsync()).rejects.toThrow(/cholesky: matrix is not positive definite: its leading minor of order 2 is not positive/);
+    // slogdet of a singular matrix is a value, as on the CPU: sign 0, logabsdet −∞; its gradient there is refused
+    const [sign, logabs] = c.slogdet(singular);
+    expect([await sign.array(), await logabs.array()]).toEqual([[1, 0], [0, -Infinity]]);
+    const slogdetGrad = c.grad((m: Tensor) => c.slogdet(m)[1])(c.tensor([[1, 2], [2, 4]]).to("webgpu"));
+    await expect(slogdetGrad.dataAsync()).rejects.toThrow(/slogdet: matrix is singular: .*the derivative of logabsdet at a singular matrix/);
   });
 
   it("0×0 matrices are nonsingular even when their status buffer comes from the reuse pool holding other values", async () => {

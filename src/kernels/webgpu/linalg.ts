@@ -33,7 +33,6 @@ type Caller = { readonly op: string; readonly why: string } | null;
 const WHY: Record<string, string> = {
   inv: "; a singular matrix has no inverse (check for linearly dependent rows, or use solve with a regularised matrix)",
   solve: "; A·X = B has no unique solution (check for linearly dependent rows of A)",
-  slogdet: "; log|det| of a singular matrix is −∞ (det(a) gives its value, 0)",
 };
 
 /** Reports, at the next read, the first matrix whose LU factorization met an exactly zero pivot. */
@@ -228,12 +227,9 @@ const kernels: Record<string, DeviceKernel> = {
     return luSolve(ctx, f, n, count, b!, b!.shape[b!.rank - 1]!, b!.shape);
   },
   det: (ctx, [x]) => determinants(ctx, x!, luFactor(ctx, x!), "det"),
-  // Two primitives share the name slogdet: log|det| (parameter null) and its sign (parameter "sign").
-  slogdet: (ctx, [x], part) => {
-    const f = luFactor(ctx, x!);
-    checkNonsingular(ctx, f.info, x!, null, "slogdet");
-    return determinants(ctx, x!, f, part === "sign" ? "sign" : "logAbs");
-  },
+  // Two primitives share the name slogdet: log|det| (parameter null) and its sign (parameter "sign"). A singular
+  // matrix is not an error: sign 0 and logabsdet −∞, as on the CPU (NumPy, PyTorch).
+  slogdet: (ctx, [x], part) => determinants(ctx, x!, luFactor(ctx, x!), part === "sign" ? "sign" : "logAbs"),
   cholesky: (ctx, [x]) => choleskyKernel(ctx, x!),
 };
 
