@@ -121,6 +121,25 @@ describe("broadcasting and dtypes", () => {
     expect(gb.toArray()).toEqual([[6], [6], [6], [6]]);
   });
 
+  it("operands broadcast into reused scratch storage: successive ops of other sizes and dtypes keep every result right", () => {
+    // a [r, 1] · b [1, k] broadcasts both operands; sizes shrink (a view of the scratch) and grow (a new one).
+    const outer = (r: number, k: number, dtype: "float32" | "float64"): [Tensor, number[]] => {
+      const a = c.tensor(Array.from({ length: r }, (_, i) => [i + 1]), { dtype });
+      const b = c.tensor([Array.from({ length: k }, (_, j) => (j % 7) - 3)], { dtype });
+      const want: number[] = [];
+      for (let i = 0; i < r; i++) for (let j = 0; j < k; j++) want.push((i + 1) * ((j % 7) - 3));
+      return [c.mul(a, b), want];
+    };
+    const runs = [outer(300, 64, "float32"), outer(40, 16, "float32"), outer(50, 20, "float64"), outer(500, 96, "float32"), outer(3, 5, "float32")];
+    // Checked after all of them ran: no result shares storage with the scratch or with another result.
+    for (const [t, want] of runs) expect(Array.from(t.data)).toEqual(want);
+    // A bias row added to [N, L, F] activations, as a linear layer does.
+    const x = c.tensor(Array.from({ length: 2 }, (_, n) => Array.from({ length: 3 }, (_, l) => Array.from({ length: 4 }, (_, f) => 100 * n + 10 * l + f))));
+    expect(c.add(x, c.tensor([0.5, 1.5, 2.5, 3.5])).toArray()).toEqual(
+      Array.from({ length: 2 }, (_, n) => Array.from({ length: 3 }, (_, l) => Array.from({ length: 4 }, (_, f) => 100 * n + 10 * l + f + f + 0.5))),
+    );
+  });
+
   it("shape errors name the op and both shapes", () => {
     expect(() => c.add(c.zeros([2, 3]), c.zeros([4]))).toThrow("add: shapes cannot be broadcast together: [2,3] and [4]");
     expect(() => c.where(c.zeros([2], "bool"), c.zeros([3]), 0)).toThrow(/^where: shapes cannot be broadcast together: \[2\] and \[3\]/);

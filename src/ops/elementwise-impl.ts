@@ -1,5 +1,5 @@
 import { Tensor } from "../core/tensor.js";
-import { allocate, isFloat, promote, type DType } from "../core/dtype.js";
+import { allocate, isFloat, promote, type DType, type TypedArray } from "../core/dtype.js";
 import { broadcastShapes, sameShape, sizeOf } from "../core/shape.js";
 import type { BinaryKernel } from "../kernels/binary.js";
 import type { UnaryKernel } from "../kernels/unary.js";
@@ -20,6 +20,25 @@ export function unaryImpl(pick: (k: KernelTable) => UnaryKernel, floatOnly: bool
     pick(kernels())(a.data, out);
     return Tensor._concrete(out, a.shape, a.dtype);
   };
+}
+
+/** Largest operand (in elements) broadcast into a reused scratch array; larger ones get fresh storage. */
+const SCRATCH_MAX = 1 << 20;
+/** Scratch arrays by dtype and operand (0: a, 1: b), grown to the largest size asked for so far. */
+const scratch = new Map<string, TypedArray>();
+
+/**
+ * Storage for an operand broadcast to the output's shape. It is read by one kernel call and then dropped,
+ * so it can be the same array every time: a bias added to [N, L, F] rows or a LayerNorm's per-row scale
+ * would otherwise allocate (and the collector free) a full-size copy per op, about a fifth of what the names
+ * transformer allocated per step. Never escapes this file.
+ */
+function broadcastStorage(dtype: DType, operand: 0 | 1, size: number): TypedArray {
+  if (size > SCRATCH_MAX) return allocate(dtype, size);
+  const key = `${dtype}${operand}`;
+  let s = scratch.get(key);
+  if (s === undefined || s.length < size) scratch.set(key, (s = allocate(dtype, size)));
+  return s.length === size ? s : s.subarray(0, size);
 }
 
 /**
@@ -46,12 +65,12 @@ export function binaryImpl(name: string, pick: (k: KernelTable) => BinaryKernel,
     else if (ad.length === 1 && sameShape(b.shape, shape)) mode = 2;
     else {
       if (!sameShape(a.shape, shape)) {
-        const full = allocate(dtype, out.length);
+        const full = broadcastStorage(dtype, 0, out.length);
         kernels().layout.broadcast(ad, a.shape, full, shape);
         ad = full;
       }
       if (!sameShape(b.shape, shape)) {
-        const full = allocate(dtype, out.length);
+        const full = broadcastStorage(dtype, 1, out.length);
         kernels().layout.broadcast(bd, b.shape, full, shape);
         bd = full;
       }
