@@ -107,6 +107,8 @@ function traced(t: Tensor): boolean {
  * once, at tracing, and a closed-over tensor is read by reference on every call (an in-place update shows).
  * f is called again, unstaged, when it closes over a tensor that an outer transform traces (a requiresGrad
  * parameter outside noGrad, say), or when a value a library rule read while tracing (labels, indices) differs.
+ * With tensor arguments on the GPU (`x.to("webgpu")`), f runs unstaged, op by op on the device: the compiled
+ * programs are loops over host memory, and there is no GPU code generation yet.
  * @typeParam F the type of f; the jitted function keeps it
  * @param f takes and returns pytrees of tensors (and numbers)
  * @returns a function with f's signature, plus `lower(...args)` returning the program (`toText()`)
@@ -214,6 +216,8 @@ export function makeJitted(call: (...args: unknown[]) => unknown, statics: Reado
   // Per signature, the programs of calls under transforms (see call.ts).
   const site: TransformSite = { name: build.name, call, statics, derived: new Map() };
   const jitted = (...args: unknown[]): unknown => {
+    // The compiled programs are loops over host memory: with tensors on the GPU, f runs op by op there instead.
+    if (tensorLeaves(args).some((t) => t.device !== "cpu")) return call(...args);
     const key = keyOf(args);
     if (tensorLeaves(args).some(traced)) return callUnderTransform(site, key, args);
     const entry = cache.get(key);
