@@ -7,8 +7,8 @@
 // A third of the programs (seed ≡ 0 mod 3) run on edge inputs instead (issue 19): each input element is,
 // with probability ½, one of 0, −0, ±1, ±∞, NaN, ±1e300, 1e-300, ±750, or a tie with an earlier element.
 // There finite differences mean nothing; reverse and forward mode must still agree: ⟨∇f, v⟩ (over v ≠ 0,
-// zeros being strong) equals the jvp, or exactly one of the two is NaN where forward mode's strong zero
-// sees a tangent that cancels (x − x) or meets a 0/0 partial, which reverse mode cannot, or both are finite
+// zeros being strong) equals the jvp, or exactly one of the two is NaN (an ∞ that one mode multiplies once
+// and the other per term, ∞·(a + b) against ∞·a + ∞·b: only structural zeros are strong), or both are finite
 // and differ by no more than the rounding bound of their chain-rule sums (test/helpers/conditioning.ts):
 // huge intermediates that cancel (x·(x − x) − x at x = 1e300, where reverse mode's ±1e300 contributions
 // to x̄ absorb the −1) make the two evaluation orders round differently; a wrong rule is not hidden by

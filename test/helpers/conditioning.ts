@@ -128,8 +128,8 @@ export function strongDot(g: readonly Tensor[], v: readonly Tensor[]): { value: 
 /** How a program's two modes compare on edge inputs (see compareModes). */
 export interface ModeComparison {
   /**
-   * "agree": within 1e-9 of the terms (or both NaN); "oneNaN": exactly one is NaN (forward mode's strong
-   * zero sees a tangent that cancels, x − x, or meets a 0/0 partial, which reverse mode cannot);
+   * "agree": within 1e-9 of the terms (or both NaN); "oneNaN": exactly one is NaN (an ∞ that one mode
+   * multiplies once and the other per term, ∞·(a + b) against ∞·a + ∞·b);
    * "rounding": both finite, different, within the rounding bound; "disagree": beyond it (a wrong rule);
    * "valueDiffers": valueAndGrad's value is not the plain evaluation.
    */
