@@ -106,6 +106,13 @@ describe.skipIf(device === null)("webgpu scans and sorting: ties, NaN, ints, inf
     expect(await g.array()).toEqual([[0, 1, 10, 0], [0, 0, 100, 1000]]);
   });
 
+  it("takeAlongAxis checks GPU indices against their axis, reported at the next read (the flattened gather alone would pass 3 here)", async () => {
+    const x = gpu([[1, 2, 3], [4, 5, 6]]);
+    expect(await c.takeAlongAxis(x, gpu([[2, -3], [0, 1]], "int32"), 1).array()).toEqual([[3, 1], [4, 5]]);
+    const bad = c.takeAlongAxis(x, gpu([[0, 3], [0, 0]], "int32"), 1);
+    await expect(bad.dataAsync()).rejects.toThrow(/takeAlongAxis: index 3 is out of range for axis 1 of length 3; expected an integer in \[-3, 2\]/);
+  });
+
   it("cumsum of ints and bools counts in int32; logcumsumexp passes −∞ through; cumprod's gradient is exact at zeros", async () => {
     const b = c.cumsum(gpu([1, 0, 1, 1], "bool"));
     expect([b.dtype, await b.array()]).toEqual(["int32", [1, 1, 2, 3]]);

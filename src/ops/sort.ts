@@ -3,7 +3,7 @@ import type { Primitive } from "../core/primitive.js";
 import { fmtShape, normalizeAxis, sameShape } from "../core/shape.js";
 import { DTypeError, ShapeError, ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
-import { onDeviceOf } from "../core/device.js";
+import { deviceState, onDeviceOf } from "../core/device.js";
 import { bind } from "../autodiff/bind.js";
 import { operand } from "./operands.js";
 import { reshape, transpose } from "./layout.js";
@@ -98,9 +98,11 @@ export function takeAlongAxis(x: TensorLike, indices: Tensor, axis: number): Ten
   // Row r's indices become flat positions r·n + i into the flattened x; checked per row first, since a
   // flat position could land in the next row. The offsets are ops, not a loop over values, so batched
   // indices (under vmap, whose check reads every example) work the same way.
-  // Indices on the GPU cannot be read synchronously, so they are not checked (as gather's GPU indices).
-  const onGpu = is.device !== "cpu";
-  const src = onGpu ? new Int32Array(0) : is._concreteValue(true).data;
+  // Indices on the GPU cannot be read synchronously: they are checked there, and one out of range makes the
+  // next read-back throw (the same message).
+  const concrete = is._concreteValue(true);
+  if (concrete._device !== null) deviceState.backend!.checkRange("takeAlongAxis", concrete, -n, n, `for axis ${a} of length ${n}`, "");
+  const src = concrete._device !== null ? new Int32Array(0) : concrete.data;
   for (let p = 0; p < src.length; p++) {
     const v = src[p]!;
     if (v < -n || v >= n) throw new ValueError(`takeAlongAxis: index ${v} is out of range for axis ${a} of length ${n}; expected an integer in [${-n}, ${n - 1}]`);
