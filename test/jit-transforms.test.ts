@@ -111,12 +111,16 @@ describe("transforms of jit(f) run staged programs", () => {
     close(d2(v), scalar(2 * Math.cos(0.7) - 0.7 * Math.sin(0.7), { dtype: "float64" }));
   });
 
-  it("jit of grad of jit: the inner call's programs are staged into the outer one and fuse with it", () => {
+  it("jit of grad of jit: the inner call's programs are staged into the outer one, fuse with it and carry its name", () => {
     const jg = jit(grad(jit(body)));
     const x = f64([0.5, -1.25, 2]);
     close(jg(x), grad(body)(x));
     close(jg(mul(x, 3)), grad(body)(mul(x, 3)));
-    expect(jg.lower(x).toText()).toMatch(/fused\[n=3\]/);
+    const text = jg.lower(x).toText();
+    expect(text).toMatch(/fused\[n=3\]/);
+    // The inner call's forward and pullback programs, inlined, are marked with its name.
+    expect(text).toMatch(/= sin x0   # jit\(body\)\n/);
+    expect(text).toMatch(/= tanhGrad .*   # jit\(body\)\.pullback\n/);
   });
 
   it("backward() through jit(f) on requiresGrad tensors uses the staged pullback", () => {

@@ -308,8 +308,8 @@ describe("jit: composition", () => {
     const inner = jit((x: Tensor) => exp(sin(x)));
     const outer = jit((x: Tensor) => sum(mul(inner(x), x)));
     close(outer(x3()), sum(mul(exp(sin(x3())), x3())));
-    // The inner function's ops are staged in the outer program, fused with the outer ones.
-    expect(outer.lower(x3()).toText()).toMatch(/fused\[n=3\] \{\n\s+u:f64\[3\] = sin x0\n\s+v:f64\[3\] = exp u\n\s+w:f64\[3\] = mul v x0/);
+    // The inner function's ops are staged in the outer program, fused with the outer ones, and marked with its name.
+    expect(outer.lower(x3()).toText()).toMatch(/fused\[n=3\] \{\n\s+u:f64\[3\] = sin x0   # jit\(f\)\n\s+v:f64\[3\] = exp u   # jit\(f\)\n\s+w:f64\[3\] = mul v x0\n/);
   });
 
   it("an MLP training step under jit (matmuls, relu, crossEntropy, update) equals the eager step", () => {

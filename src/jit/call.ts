@@ -4,6 +4,7 @@ import { isFloat } from "../core/dtype.js";
 import { GradientError } from "../core/errors.js";
 import { IMPERATIVE_TRACE, Trace, gradMode } from "../autodiff/trace.js";
 import { recordNode } from "../autodiff/record.js";
+import { nameScope } from "../autodiff/scope.js";
 import { leaves, rebuild } from "../autodiff/tree.js";
 import { jvp, vjp } from "../autodiff/transforms.js";
 import { cast, ones } from "../ops/index.js";
@@ -115,7 +116,9 @@ export function callUnderTransform(site: TransformSite, key: string, args: reado
     });
   });
   const top = topTrace(xs);
-  if (top === null || top.kind === "stage") return site.call(...args);
+  if (top === null) return site.call(...args);
+  // Inside another jit: inlined, so the outer program fuses across the call; its steps carry the call's name.
+  if (top.kind === "stage") return nameScope(site.name, () => site.call(...args));
   let d = site.derived.get(key);
   if (d === undefined) site.derived.set(key, (d = derive(site, args)));
   const inner = xs.map((x) => (x._trace === top || (x._trace === IMPERATIVE_TRACE && !gradMode.enabled) ? x._primal! : x));

@@ -99,7 +99,8 @@ function traced(t: Tensor): boolean {
  * and its pullback, so nothing is recomputed). Under jvp it runs the jitted jvp of f (outputs and tangents
  * from one program), under vmap the jitted vmap of f; each of those is a jitted function in turn, so
  * Hessians and other nestings stay staged. Each is traced once per signature and cached on the jitted
- * function. Inside another jit, f's ops are staged into the outer program, fused with the outer ones.
+ * function. Inside another jit, f's ops are staged into the outer program, fused with the outer ones, and
+ * `lower().toText()` marks their lines with `# jit(f's name)` (`.pullback` for the backward half).
  * `jit(grad(f))`, `jit(vmap(f))`, … stage the whole transformed computation, backward pass included.
  *
  * Conventions: numbers among the arguments are static (each value traces once). Tensors f creates from

@@ -50,6 +50,12 @@ export interface Program {
   readonly steps: readonly Step[];
   /** Value numbers of f's output leaves, in leaf order. */
   readonly outputs: readonly number[];
+  /**
+   * The `nameScope` path active when a step was recorded, for steps recorded inside one: a jitted function
+   * called inside another jit is inlined under the scope of its name, so the printed program shows which
+   * lines came from it (as JAX's pjit shows its own program).
+   */
+  readonly scopes?: ReadonlyMap<Step, string>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Tensor } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
-import { IMPERATIVE_TRACE, Trace, gradMode } from "../autodiff/trace.js";
+import { IMPERATIVE_TRACE, Trace, gradMode, scopeState } from "../autodiff/trace.js";
 import { bind } from "../autodiff/bind.js";
 import { prune, type OpStep, type Program, type Step, type ValueDef } from "./program.js";
 
@@ -20,6 +20,8 @@ export class StageTrace extends Trace {
   readonly values: ValueDef[] = [];
   readonly steps: Step[] = [];
   private readonly consts = new Map<Tensor, number>();
+  /** Steps recorded inside a `nameScope` (an inlined jitted call among them), and that scope's path. */
+  private readonly scopes = new Map<Step, string>();
 
   constructor() {
     super("stage");
@@ -59,6 +61,7 @@ export class StageTrace extends Trace {
     this.values.push(step);
     out._id = id;
     this.steps.push(step);
+    if (scopeState.current !== undefined) this.scopes.set(step, scopeState.current);
     return out;
   }
 
@@ -78,6 +81,7 @@ export class StageTrace extends Trace {
       inputs: inputs.map((t) => t._id),
       steps: this.steps,
       outputs: outputs.map((t) => this.idOf(t)),
+      ...(this.scopes.size > 0 ? { scopes: this.scopes } : {}),
     });
   }
 }

@@ -30,7 +30,8 @@ function safeJSON(v: unknown): string {
  * The compiled program as a jaxpr-like listing, in the notation of `trace().toText()`: the lambda line
  * declares non-scalar constants (before `;`) and the inputs; each `let` line is one primitive; the lines of a
  * fused group sit between `fused[n=…] {` and `} → ( … )`, which names the values the group writes out (the
- * others never reach memory); `reuses` notes values that take over a freed buffer.
+ * others never reach memory); a comment notes the buffer a value takes over, and the scope a step was
+ * recorded in (`jit(g)` for the steps of a jitted g called inside f, inlined there).
  */
 export function programText(c: Compiled, inputNames: readonly (string | undefined)[]): string {
   const prog = c.program;
@@ -71,8 +72,12 @@ export function programText(c: Compiled, inputNames: readonly (string | undefine
   };
   const opLine = (s: OpStep, indent: string): string => {
     names.set(s.out, fresh());
-    const reuse = c.slotOf[s.out]! >= 0 ? `   # buffer ${c.slotOf[s.out]}` : "";
-    return `${indent}${decl(s.out)} = ${fmtOp(s)} ${s.args.map((a) => names.get(a)!).join(" ")}${reuse}`;
+    const notes: string[] = [];
+    const scope = prog.scopes?.get(s);
+    if (scope !== undefined) notes.push(scope);
+    if (c.slotOf[s.out]! >= 0) notes.push(`buffer ${c.slotOf[s.out]}`);
+    const note = notes.length > 0 ? `   # ${notes.join(", ")}` : "";
+    return `${indent}${decl(s.out)} = ${fmtOp(s)} ${s.args.map((a) => names.get(a)!).join(" ")}${note}`;
   };
   for (const it of c.items) {
     if (it.kind === "step") {
