@@ -170,6 +170,13 @@ describe("only structural zeros are strong: a computed 0 times ∞ is NaN in bot
     expect(list(rev(g, f64([-1, 4]), f64([[1, 1]])))).toEqual([0, 0.25]);
   });
 
+  it("a max reduction that loses passes its structural zero to every tied element (ct/count keeps the mask)", () => {
+    // max(sqrt(x)) at x = [0, 0] is a tie at 0 with sqrt' = ∞; maximum(·, 1) does not select it
+    const f = (x: Tensor) => maximum(max(sqrt(x)), 1);
+    expect(list(grad(f)(f64([0, 0])))).toEqual([0, 0]);
+    expect(fwd(f, f64([0, 0]), ones(2)).item()).toBe(0);
+  });
+
   it("the caller's zeros are structural: jvp along e_b equals the derivative with a closed over (the issue's second row)", () => {
     const f = (a: Tensor, b: Tensor) => sqrt(maximum(a, b));
     expect(jvp(f, [f64(0), f64(-1)], [f64(0), f64(1)])[1].item()).toBe(0);

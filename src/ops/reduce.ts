@@ -77,7 +77,9 @@ function extremum(kind: "max" | "min"): Primitive<ReduceParams> {
     },
     vjp(ct, [x], out, p) {
       const mask = chosen(x!, out, p);
-      const share = expand(div(ct, count(mask, x!, p)), x!, p);
+      // ct/count keeps ct's structural zeros (count ≥ 1): the division here is plain arithmetic on the
+      // cotangent, which carries no mask by itself.
+      const share = expand(carryZeros(ct, div(ct, count(mask, x!, p)), (m) => m), x!, p);
       return [selectedAway(logicalNot(mask), share, share)];
     },
   };
