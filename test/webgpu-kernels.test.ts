@@ -113,6 +113,21 @@ describe.skipIf(device === null)("webgpu scans and sorting: ties, NaN, ints, inf
     await expect(bad.dataAsync()).rejects.toThrow(/takeAlongAxis: index 3 is out of range for axis 1 of length 3; expected an integer in \[-3, 2\]/);
   });
 
+  it("under vmap, batched GPU indices (sort, topk, gather, scatterAdd) are folded on the GPU and range-checked there", async () => {
+    const x = randn([3, 5], { seed: 80 });
+    const sortEach = c.vmap((u: Tensor) => c.mul(c.sort(u), c.topk(u, 5).values));
+    expect(await sortEach(x.to("webgpu")).array()).toEqual(sortEach(x).toArray());
+    const idx = c.tensor([[0, 4], [2, 2], [-1, 1]], { dtype: "int32" });
+    const pick = c.vmap((u: Tensor, i: Tensor) => c.gather(u, i, 0));
+    expect(await pick(x.to("webgpu"), idx.to("webgpu")).array()).toEqual(pick(x, idx).toArray());
+    const spread = c.vmap((b: Tensor, u: Tensor, i: Tensor) => c.scatterAdd(b, i, u, 0));
+    const base = randn([3, 5], { seed: 82 }), upd = randn([3, 2], { seed: 81 });
+    const want = spread(base, upd, idx).data, got = await spread(base.to("webgpu"), upd.to("webgpu"), idx.to("webgpu")).dataAsync();
+    for (let k = 0; k < want.length; k++) expect(got[k]).toBeCloseTo(want[k]!, 6);
+    const bad = pick(x.to("webgpu"), c.tensor([[0, 5], [0, 0], [0, 0]], { dtype: "int32" }).to("webgpu"));
+    await expect(bad.dataAsync()).rejects.toThrow(/gather: index 5 is out of range for axis 0 of length 5; expected an integer in \[-5, 4\]/);
+  });
+
   it("cumsum of ints and bools counts in int32; logcumsumexp passes −∞ through; cumprod's gradient is exact at zeros", async () => {
     const b = c.cumsum(gpu([1, 0, 1, 1], "bool"));
     expect([b.dtype, await b.array()]).toEqual(["int32", [1, 1, 2, 3]]);

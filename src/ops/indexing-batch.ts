@@ -1,6 +1,7 @@
 import type { Tensor } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { ValueError } from "../core/errors.js";
+import { deviceState, onDeviceOf } from "../core/device.js";
 import { moveAxis, withBatch } from "../core/batching.js";
 import { bind } from "../autodiff/bind.js";
 import { arange } from "./creation.js";
@@ -18,14 +19,17 @@ import { add, less, mul } from "./elementwise.js";
  * @throws ValueError for an index outside [−n, n): folded, it would silently pick another example's row
  */
 function foldedIndices(op: string, idx: Tensor, n: number, axis: number, size: number): Tensor {
-  const data = idx._concreteValue(true).data;
+  const concrete = idx._concreteValue(true);
+  // Indices on the GPU are checked there; one out of range makes the next read-back throw this message.
+  if (concrete._device !== null) deviceState.backend!.checkRange(op, concrete, -n, n, `for axis ${axis} of length ${n}`, "");
+  const data = concrete._device !== null ? new Int32Array(0) : concrete.data;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < -n || v >= n) throw new ValueError(`${op}: index ${v} is out of range for axis ${axis} of length ${n}; expected an integer in [${-n}, ${n - 1}]`);
   }
   const wrapped = where(less(idx, 0), add(idx, n), idx);
   const offsets = reshape(mul(arange(0, size, 1, "int32"), n), [size, ...new Array<number>(idx.rank - 1).fill(1)]);
-  return add(wrapped, offsets);
+  return add(wrapped, onDeviceOf(offsets, idx));
 }
 
 /** x batched at 0: [B, pre, n, post] → [pre, B·n, post]. */
