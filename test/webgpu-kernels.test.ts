@@ -63,6 +63,15 @@ describe.skipIf(device === null)("webgpu optimizer updates against the CPU", () 
     });
   }
 
+  it("clipGradNorm and clipGrads refuse GPU gradients with an error that names the op and what to do", () => {
+    const g = randn([2, 3], { seed: 5 }).to("webgpu");
+    expect(() => optim.clipGrads([g], 1)).toThrow(/clipGrads: gradient 0 \(shape \[2,3\]\) lives on the GPU, .*clip with ops instead/);
+    const w = randn([2, 3], { seed: 6 }).to("webgpu");
+    w.requiresGrad = true;
+    w.square().sum().backward();
+    expect(() => optim.clipGradNorm([w], 1)).toThrow(/clipGradNorm: gradient 0 .* lives on the GPU/);
+  });
+
   it("the imperative RMSprop and Adagrad classes update GPU leaves in place and lower a loss", async () => {
     for (const make of [(ps: Tensor[]) => new optim.RMSprop(ps, { lr: 0.01 }), (ps: Tensor[]) => new optim.Adagrad(ps, { lr: 0.1 })]) {
       const w = randn([4], { seed: 3 }).to("webgpu");

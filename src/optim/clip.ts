@@ -27,6 +27,10 @@ function totalNorm(op: string, grads: readonly Tensor[], maxNorm: number, option
   const p = options.normType ?? 2;
   if (!(p > 0)) throw new ValueError(`${op}: normType must be a positive number or Infinity, got ${p}`);
   if (!(maxNorm >= 0)) throw new ValueError(`${op}: maxNorm must be a number ≥ 0, got ${maxNorm}`);
+  const onGpu = grads.findIndex((g) => g.device !== "cpu");
+  if (onGpu >= 0) {
+    throw new ValueError(`${op}: gradient ${onGpu} (shape [${grads[onGpu]!.shape.join(",")}]) lives on the GPU, where the total norm that ${op} returns as a number cannot be read synchronously; clip with ops instead (scale each gradient by minimum(maxNorm / (total + 1e-6), 1), total = the norm of the gradients' norms), or move the gradients with await g.to("cpu")`);
+  }
   const norms = grads.map((g) => pNorm(g, p));
   const total = p === Infinity ? Math.max(0, ...norms) : Math.pow(norms.reduce((acc, n) => acc + Math.pow(n, p), 0), 1 / p);
   if (options.errorIfNonfinite && !Number.isFinite(total)) {
@@ -43,7 +47,8 @@ function totalNorm(op: string, grads: readonly Tensor[], maxNorm: number, option
  * Call it between `loss.backward()` and `optimizer.step()`.
  * @param params tensors (e.g. `model.parameters()`, an object or array)
  * @returns the total norm before clipping
- * @throws ValueError for maxNorm < 0 or normType ≤ 0, and for a non-finite total with `errorIfNonfinite`
+ * @throws ValueError for maxNorm < 0 or normType ≤ 0, for a non-finite total with `errorIfNonfinite`, and for
+ *   gradients on the GPU (the norm it returns could not be read synchronously)
  */
 export function clipGradNorm(params: Record<string, Tensor> | readonly Tensor[], maxNorm: number, options: ClipGradNormOptions = {}): number {
   const ps = (Array.isArray(params) ? [...params] : Object.values(params)) as Tensor[];
