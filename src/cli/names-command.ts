@@ -86,8 +86,8 @@ export interface NamesHyperparameters {
 }
 
 /**
- * The defaults of `train names` for each learned model, sized for two cores: the mlp takes about 7 s of CPU,
- * the transformer (3 epochs) and the gru about 30 s each (measured under load; see the README).
+ * The defaults of `train names` for each learned model, sized for two cores: the mlp takes about 5 s of CPU,
+ * the transformer (3 epochs) about 40 s and the gru about 32 s (measured under load; see the README).
  * mlp: Bengio et al. (2003) with 3 characters of context, embedding 16, hidden 128, Adam. transformer:
  * context 16 (the longest name and its end marker), width 64, 4 heads, 2 blocks, feed-forward 256, AdamW
  * with warm-up and cosine decay, gradient clipping at 1.0. gru (not specified by the issue): embedding 16, one
