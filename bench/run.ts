@@ -94,7 +94,8 @@ export interface Caps {
 export function capsFor(lib: string, w: Workload, quick: boolean): Caps {
   // A GPU epoch of train mnist on a software GPU takes minutes (about 90 s on SwiftShader here), after a warm-up.
   if (lib === CHAINRULE_WEBGPU && w.kind === "trainEpoch") return { timeoutS: quick ? 400 : 1200, heapMB: 4096 };
-  if (isChainrule(lib)) return { timeoutS: quick ? 90 : 600, heapMB: 4096 };
+  // GPU rows get the same leash as each other (a software GPU is slow for all of them alike).
+  if (isChainrule(lib) || GPU_LIBRARIES.includes(lib)) return { timeoutS: quick ? 90 : 600, heapMB: 4096 };
   // Chains get a leash sized for tfjs (about 2-3 s per call at 10k, 20 s at 100k; 1m needs ~14 GB and
   // dies at the heap cap); jax-js slows down superlinearly with chain length and never finishes chain-10k.
   // jax-js takes about 6 s per CNN step (eager; 5 s under jit), a few calls with warm-up and check.
