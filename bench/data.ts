@@ -126,3 +126,14 @@ export function cnnData(): CnnData {
     b3: uniformArray(classes, 28, -s3, s3),
   };
 }
+
+/**
+ * w3 in PyTorch's [out, in] = [10, 512] layout, the layout of chainrule's Linear weight (and of its
+ * checkpoints) since it follows PyTorch; the other libraries take w3 as [512, 10] and multiply x·w3.
+ */
+export function w3OutIn(d: CnnData): Float32Array {
+  const { classes, flat } = CNN;
+  const t = new Float32Array(flat * classes);
+  for (let f = 0; f < flat; f++) for (let c = 0; c < classes; c++) t[c * flat + f] = d.w3[f * classes + c]!;
+  return t;
+}

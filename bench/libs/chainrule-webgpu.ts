@@ -8,7 +8,7 @@ import {
 } from "../../dist/index.js";
 import { CHAINRULE_WEBGPU, type AsyncCase, type Library } from "../adapter.js";
 import { SkipError } from "../measure.js";
-import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, jacobianInputs, matmulInputs, mlpData } from "../data.js";
+import { CHAIN_X0, CNN, MLP, cnnData, w3OutIn, elementwiseInput, jacobianInputs, matmulInputs, mlpData } from "../data.js";
 import type { Workload } from "../workloads.js";
 
 const gpu = (t: Tensor): Tensor => t.to("webgpu");
@@ -124,7 +124,7 @@ function cnn(): AsyncCase {
   const fresh = (): nn.StateDict => Object.fromEntries(Object.entries({
     "2.weight": tensor(d.w1, { shape: [c1, 1, k, k] }), "2.bias": tensor(d.b1, { shape: [c1] }),
     "5.weight": tensor(d.w2, { shape: [c2, c1, k, k] }), "5.bias": tensor(d.b2, { shape: [c2] }),
-    "10.weight": tensor(d.w3, { shape: [flat, classes] }), "10.bias": tensor(d.b3, { shape: [classes] }),
+    "10.weight": tensor(w3OutIn(d), { shape: [classes, flat] }), "10.bias": tensor(d.b3, { shape: [classes] }),
   }).map(([name, t]) => [name, gpu(t)]));
   const loss = (p: nn.StateDict): Tensor => nn.crossEntropy(model.apply(p, X), labels);
   const vg = valueAndGrad(loss);

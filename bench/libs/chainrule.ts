@@ -9,7 +9,7 @@ import {
 import { jacobian, perExample } from "./chainrule-batched.js";
 import { chainruleLib, type Case, type ChainruleBackend, type Library } from "../adapter.js";
 import { SkipError } from "../measure.js";
-import { CHAIN_X0, CNN, MLP, cnnData, elementwiseInput, matmulInputs, mlpData } from "../data.js";
+import { CHAIN_X0, CNN, MLP, cnnData, w3OutIn, elementwiseInput, matmulInputs, mlpData } from "../data.js";
 import type { Workload } from "../workloads.js";
 
 function sumF64(a: ArrayLike<number>): number {
@@ -203,7 +203,7 @@ function cnn(): Case {
   const fresh = (): nn.StateDict => ({
     "2.weight": tensor(d.w1, { shape: [c1, 1, k, k] }), "2.bias": tensor(d.b1, { shape: [c1] }),
     "5.weight": tensor(d.w2, { shape: [c2, c1, k, k] }), "5.bias": tensor(d.b2, { shape: [c2] }),
-    "10.weight": tensor(d.w3, { shape: [flat, classes] }), "10.bias": tensor(d.b3, { shape: [classes] }),
+    "10.weight": tensor(w3OutIn(d), { shape: [classes, flat] }), "10.bias": tensor(d.b3, { shape: [classes] }),
   });
   const loss = (p: nn.StateDict): Tensor => nn.crossEntropy(model.apply(p, X), labels);
   const vg = valueAndGrad(loss);
