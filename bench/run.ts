@@ -3,6 +3,7 @@
 // through Python from there), then prints the median times (wall and CPU), the ratios of each library to
 // chainrule, threads, memory, and the cross-check of the answers against float64 references.
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -113,7 +114,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * Peer libraries stay external and load from node_modules as usual.
  */
 async function workerEntry(): Promise<string[]> {
-  const dir = path.join(path.dirname(here), "node_modules", ".cache", "chainrule-bench");
+  // One directory per checkout: node_modules may be shared between checkouts (a symlink), and a bundle
+  // imports its checkout's dist/ by absolute path, so a shared one would make one checkout run another's code.
+  const root = path.dirname(here);
+  const dir = path.join(root, "node_modules", ".cache", `chainrule-bench-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`);
   try {
     const esbuild = await import("esbuild");
     // Code splitting keeps each library's dynamic import in its own chunk: a chainrule child never loads tfjs.
