@@ -157,3 +157,22 @@ describe("transforms of jit(f) run staged programs", () => {
     expect(jitCallStats.unstaged - un0).toBe(1);
   });
 });
+
+describe("tracing records no dead steps for strong zeros", () => {
+  it("a tanh chain's gradient under jit stages no structural-zero masks that nothing reads", async () => {
+    const { StageTrace } = await import("../src/jit/stage.js");
+    const { valueAndGrad: vg, add: plus, mul: times, tanh: th } = await import("../src/index.js");
+    const chain = (x: Tensor) => {
+      for (let i = 0; i < 5; i++) x = plus(times(th(x), 1.0001), 0.001);
+      return x;
+    };
+    const tr = new StageTrace();
+    const x = tr.input(scalar(0.5));
+    const [v, g] = vg(chain)(x);
+    const prog = tr.program([x], [v, g]);
+    // Every recorded step is live: 15 forward ops, 9 backward ops (the first backward product multiplies two
+    // constants, the seed and 1.0001, so it is computed, not staged) and 5 NaN checks of tanh's contributions.
+    expect(tr.steps.length).toBe(prog.steps.length);
+    expect(prog.steps.length).toBe(29);
+  });
+});

@@ -98,11 +98,28 @@ function mayHoldNaN(d: TypedArray): boolean {
 // before any cancellation: mseLoss at (∞, 1) is NaN in both. A mask is a bool tensor that broadcasts to its
 // tensor; a tensor without one has no structural zero. Kept beside the tensor (not on it) so that every op
 // that does not know about masks simply drops them: safe, as IEEE.
-const masks = new WeakMap<Tensor, Tensor>();
+// Under jit a mask may be kept as a thunk, computed (and so staged) only if a later rule asks for it: most
+// masks of a staged program are never read, and recording them would double the steps traced.
+const masks = new WeakMap<Tensor, Tensor | (() => Tensor | null)>();
 
 /** The structural zeros of tangent or cotangent `t` (true where it is one), or null if it has none known. */
 export function structuralZeros(t: Tensor): Tensor | null {
-  return masks.get(t) ?? null;
+  const m = masks.get(t);
+  if (typeof m !== "function") return m ?? null;
+  const v = m();
+  if (v === null) masks.delete(t);
+  else masks.set(t, v);
+  return v;
+}
+
+/**
+ * Records v's structural zeros as t's (t = v times a finite non-zero factor, or v scaled): the same mask, or,
+ * while v's is still a thunk (under jit), a thunk reading it, so nothing is staged unless a rule asks. Returns t.
+ */
+export function sameZerosAs(t: Tensor, v: Tensor): Tensor {
+  const m = masks.get(v);
+  if (m !== undefined && isFloat(t.dtype)) masks.set(t, typeof m === "function" ? () => structuralZeros(v) : m);
+  return t;
 }
 
 /** Records `mask` (bool, broadcastable to t) as t's structural zeros; returns t. A null mask records nothing. */
@@ -144,16 +161,21 @@ export function strongProduct(p: Tensor, v: Tensor): Tensor {
  * `partialZeros` gives where the partial ∂ is 0 (or null if it never is), asked only if c has a NaN or a zero.
  */
 export function markedContribution(c: Tensor, v: Tensor, partialZeros: () => Tensor | null): Tensor {
-  const mv = structuralZeros(v);
   let zeros: Tensor | null | undefined;
   const mask = (): Tensor | null => {
     if (zeros !== undefined) return zeros;
+    const mv = structuralZeros(v); // read here, not before: under jit v's own mask may be a thunk not yet computed
     const mp = partialZeros();
     return (zeros = mp === null ? mv : mv === null ? mp : logicalOr(mp, mv));
   };
   // With no zero known on either side, the NaN stays: none of it is a strong zero.
   const repaired = strongZeros(c, () => mask() ?? cast(zerosLike(c), "bool"));
   if (repaired === c && !mayHoldZero(c)) return c;
+  if (repaired === c && zeros === undefined && stagedTracer(c) !== null) {
+    // Staged and not repaired: the mask is computed only if a later rule reads it (see `masks`).
+    if (isFloat(c.dtype)) masks.set(c, mask);
+    return c;
+  }
   return withStructuralZeros(repaired, mask());
 }
 

@@ -3,7 +3,7 @@ import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
 import { add, mul, neg, broadcastTo, cast, equal } from "../ops/index.js";
 import {
-  MARKS_FROM, finiteNonZeroScalar, markedContribution, mayHoldZero, strongProduct, structuralZeros, sumZeros, withNaNMarks, withStructuralZeros,
+  MARKS_FROM, finiteNonZeroScalar, markedContribution, sameZerosAs, mayHoldZero, strongProduct, structuralZeros, sumZeros, withNaNMarks, withStructuralZeros,
 } from "../autodiff/strong-zeros.js";
 import { broadcastingRule, type BatchRule } from "./batching.js";
 
@@ -71,10 +71,10 @@ export function elementwise(
     const p = partials[i]!(x, out);
     if (p === null || typeof p === "number") {
       const c = scale(p, v);
-      return c !== null && c !== v ? withStructuralZeros(c, structuralZeros(v)) : c;
+      return c !== null && c !== v ? sameZerosAs(c, v) : c;
     }
     // A finite non-zero scalar adds no zero and removes none: v's structural zeros are the product's.
-    if (finiteNonZeroScalar(p)) return withStructuralZeros(mul(p, v), structuralZeros(v));
+    if (finiteNonZeroScalar(p)) return sameZerosAs(mul(p, v), v);
     return strongProduct(p, v);
   };
   return {
