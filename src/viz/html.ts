@@ -2,7 +2,7 @@ import type { GraphTrace } from "./capture.js";
 import type { GraphJSON } from "./export-json.js";
 import { formulaOf } from "../cli/infix.js";
 // The page bundle in Node; empty under the "browser" import condition (src/package.json).
-import { PAGE_SCRIPT, PAGE_STYLE } from "#platform/page-assets";
+import { pageScript, PAGE_STYLE } from "#platform/page-assets";
 
 /** Options for `toHTML`. */
 export interface HTMLOptions {
@@ -27,11 +27,12 @@ const scriptJSON = (v: unknown): string => JSON.stringify(v).replace(/</g, "\\u0
  * from a file:// URL. The page re-traces new expressions in the browser with the bundled library.
  * Also available as `trace(...).toHTML(options)`.
  * @param graph a `trace(...)` result or its `toJSON()` document
- * @returns the HTML text (about 300 KB, mostly the bundled script)
+ * @returns the HTML text (about 500 KB, mostly the bundled script)
  * @throws Error when the page bundle was not built (run `npm run build`), or in the browser build of chainrule, which leaves it out
  */
 export function toHTML(graph: GraphTrace | GraphJSON, options: HTMLOptions = {}): string {
-  if (PAGE_SCRIPT === "") throw new Error("toHTML: the page bundle is not here: the browser build of chainrule leaves it out (make the page in Node: `chainrule viz`, or toHTML in a script), and a source checkout builds it with `npm run build`");
+  const script = pageScript();
+  if (script === "") throw new Error("toHTML: the page bundle is not here: the browser build of chainrule leaves it out (make the page in Node: `chainrule viz`, or toHTML in a script), and a source checkout builds it with `npm run build`");
   const json = "toJSON" in graph ? graph.toJSON() : graph;
   const out = json.nodes[json.output];
   const formula = out ? formulaOf({ nodes: json.nodes, output: json.output } as unknown as Parameters<typeof formulaOf>[0], 80) : null;
@@ -51,7 +52,7 @@ export function toHTML(graph: GraphTrace | GraphJSON, options: HTMLOptions = {})
 <body>
 <div id="app"><noscript>This page needs JavaScript to step through the graph.</noscript></div>
 <script type="application/json" id="chainrule-graph">${scriptJSON(json)}</script>${source}
-<script>${PAGE_SCRIPT.replace(/<\/(script)/gi, "<\\/$1")}</script>
+<script>${script.replace(/<\/(script)/gi, "<\\/$1")}</script>
 </body>
 </html>
 `;
