@@ -168,7 +168,16 @@ export function markedContribution(c: Tensor, v: Tensor, partialZeros: () => Ten
     const mp = partialZeros();
     return (zeros = mp === null ? mv : mv === null ? mp : logicalOr(mp, mv));
   };
-  // With no zero known on either side, the NaN stays: none of it is a strong zero.
+  const d = isFloat(c.dtype) && stagedTracer(c) === null ? (c._data ?? c._concreteValue(true)._data) : null;
+  if (d !== null) {
+    // Eagerly, one look at the contribution answers both questions (see inspect).
+    const { nan, zero } = inspect(d);
+    if (!nan && !zero) return c;
+    const m = mask();
+    // With no zero known on either side, a NaN stays: none of it is a strong zero.
+    return withStructuralZeros(nan && m !== null ? where(m, 0, c) : c, m);
+  }
+  // Under jit (strongZeros guards the staged program) or on a device (values not read back).
   const repaired = strongZeros(c, () => mask() ?? cast(zerosLike(c), "bool"));
   if (repaired === c && !mayHoldZero(c)) return c;
   if (repaired === c && zeros === undefined && stagedTracer(c) !== null) {
@@ -177,6 +186,27 @@ export function markedContribution(c: Tensor, v: Tensor, partialZeros: () => Ten
     return c;
   }
   return withStructuralZeros(repaired, mask());
+}
+
+/**
+ * Whether `d` holds a NaN and whether it holds a zero: from the marks of the wasm kernel that wrote it
+ * (both consumed), else from one pass that looks for both (on the js backend and for float64 this replaces
+ * the NaN check's sum and a separate scan for zeros), or from the sum alone when only NaN is unknown.
+ */
+function inspect(d: TypedArray): { nan: boolean; zero: boolean } {
+  const big = d.length >= MARKS_FROM;
+  const nanFree = big && takeNaNFreeMark(d), zeroFree = big && takeZeroFreeMark(d);
+  if (nanFree && zeroFree) return { nan: false, zero: false };
+  if (zeroFree) return { nan: mayHoldNaN(d), zero: false };
+  let nan = false, zero = false;
+  for (let k = 0; k < d.length; k++) {
+    const x = d[k]!;
+    if (x !== x) nan = true;
+    else if (x === 0) zero = true;
+    else continue;
+    if (zero && (nan || nanFree)) break;
+  }
+  return { nan, zero };
 }
 
 /**
