@@ -53,14 +53,16 @@ export function topologicalOrder(root: Node): Node[] {
 /**
  * Fits a rule's cotangent to its input: sums over broadcast dimensions, casts to the input's dtype,
  * and checks the shape, so that no rule has to.
+ * @param keepZeros carry the cotangent's structural zeros through the sum (see structuralZeros); false for a
+ *   leaf's cotangent, which no rule reads
  * @throws GradientError naming the op and input index when the shape cannot be fitted
  */
-export function fitCotangent(op: string, index: number, ct: Tensor, shape: Shape, dtype: DType): Tensor {
+export function fitCotangent(op: string, index: number, ct: Tensor, shape: Shape, dtype: DType, keepZeros = true): Tensor {
   let c = ct;
   if (!sameShape(c.shape, shape)) {
     try {
       // A sum of cotangents is a structural zero where all of its terms are (see structuralZeros).
-      c = carryZeros(ct, sumToShape(c, shape), (m) => equal(sumToShape(logicalNot(m), shape), 0));
+      c = keepZeros ? carryZeros(ct, sumToShape(c, shape), (m) => equal(sumToShape(logicalNot(m), shape), 0)) : sumToShape(c, shape);
     } catch {
       throw new GradientError(`${op}: the VJP rule returned a cotangent of shape ${fmtShape(ct.shape)} for input ${index}, whose shape is ${fmtShape(shape)}`);
     }
@@ -142,10 +144,11 @@ function pullBack(node: Node, g: Tensor, observer?: BackwardObserver): void {
     const p = node.input(i);
     let c = raw[i];
     if (!(p instanceof Node) || c === null || c === undefined) continue;
-    const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype);
+    // A leaf's cotangent is read by no rule (it is the result), so its structural zeros need not be kept.
+    const fitted = fitCotangent(prim.name, i, c, p.shape, p.dtype, p.prim !== null);
     if (anomalyState.enabled) checkForward(prim.name, [g], fitted, "backward", node.callSite, x);
     if (contributions !== null) contributions[i] = fitted;
-    p.ct = p.ct === null ? fitted : withStructuralZeros(add(p.ct, fitted), sumZeros(p.ct, fitted));
+    p.ct = p.ct === null ? fitted : p.prim === null ? add(p.ct, fitted) : withStructuralZeros(add(p.ct, fitted), sumZeros(p.ct, fitted));
   }
   if (observer) observer.onNode(node, g, contributions!);
 }
