@@ -153,19 +153,22 @@ export function sumZeros(a: Tensor, b: Tensor): Tensor | null {
  */
 export function strongProduct(p: Tensor, v: Tensor): Tensor {
   const c = productForStrongZeros(p, v);
-  return markedContribution(c, v, () => equal(p, 0));
+  return markedContribution(c, v, () => p);
 }
 
 /**
  * A contribution `c` = ∂·v computed some other way (a fused kernel), repaired as in `strongProduct`;
- * `partialZeros` gives where the partial ∂ is 0 (or null if it never is), asked only if c has a NaN or a zero.
+ * `partial` gives the partial ∂ (null for a constant one, never 0), asked only if c has a NaN or a zero.
  */
-export function markedContribution(c: Tensor, v: Tensor, partialZeros: () => Tensor | null): Tensor {
+export function markedContribution(c: Tensor, v: Tensor, partial: () => Tensor | null): Tensor {
   let zeros: Tensor | null | undefined;
   const mask = (): Tensor | null => {
     if (zeros !== undefined) return zeros;
     const mv = structuralZeros(v); // read here, not before: under jit v's own mask may be a thunk not yet computed
-    const mp = partialZeros();
+    // The zeros of c are often v's alone (computed ones, as a loss's ignored rows): a partial without any
+    // zero (a scan that stops at the first) adds no mask and no op.
+    const p = partial();
+    const mp = p === null || !mayHoldZero(p) ? null : equal(p, 0);
     return (zeros = mp === null ? mv : mv === null ? mp : logicalOr(mp, mv));
   };
   const d = isFloat(c.dtype) && stagedTracer(c) === null ? (c._data ?? c._concreteValue(true)._data) : null;

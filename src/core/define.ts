@@ -1,7 +1,7 @@
 import type { Primitive } from "./primitive.js";
 import type { Tensor } from "./tensor.js";
 import { sameShape } from "./shape.js";
-import { add, mul, neg, broadcastTo, cast, equal } from "../ops/index.js";
+import { add, mul, neg, broadcastTo, cast } from "../ops/index.js";
 import {
   MARKS_FROM, finiteNonZeroScalar, markedContribution, sameZerosAs, mayHoldZero, strongProduct, structuralZeros, sumZeros, withNaNMarks, withStructuralZeros,
 } from "../autodiff/strong-zeros.js";
@@ -112,7 +112,7 @@ export function elementwise(
         // not need it. A zero may be structural (the partial's, or ct's), which later products need to know.
         return markedContribution(c, ct, () => {
           const p = partials[i]!(x, out);
-          return p === null || typeof p === "number" ? null : equal(p, 0);
+          return p === null || typeof p === "number" ? null : p;
         });
       });
     },
