@@ -100,15 +100,28 @@ function mayHoldNaN(d: TypedArray): boolean {
 // that does not know about masks simply drops them: safe, as IEEE.
 // Under jit a mask may be kept as a thunk, computed (and so staged) only if a later rule asks for it: most
 // masks of a staged program are never read, and recording them would double the steps traced.
-const masks = new WeakMap<Tensor, Tensor | (() => Tensor | null)>();
+type Mask = Tensor | (() => Tensor | null);
+const masks = new WeakMap<Tensor, Mask>();
+
+/**
+ * Where t's mask is kept: for a tracer of a jit trace, in a plain Map on that trace, which dies with it (a
+ * WeakMap entry is an ephemeron the garbage collector must revisit, and a staged scalar chain makes ~10⁵ of
+ * them: most of its tracing time); for anything else, in the WeakMap.
+ */
+function tableOf(t: Tensor): { get(k: Tensor): Mask | undefined; set(k: Tensor, v: Mask): unknown; delete(k: Tensor): unknown } {
+  const tr = t._trace;
+  if (tr !== null && tr.kind === "stage") return (tr.masks ??= new Map<Tensor, Mask>());
+  return masks;
+}
 
 /** The structural zeros of tangent or cotangent `t` (true where it is one), or null if it has none known. */
 export function structuralZeros(t: Tensor): Tensor | null {
-  const m = masks.get(t);
+  const table = tableOf(t);
+  const m = table.get(t);
   if (typeof m !== "function") return m ?? null;
   const v = m();
-  if (v === null) masks.delete(t);
-  else masks.set(t, v);
+  if (v === null) table.delete(t);
+  else table.set(t, v);
   return v;
 }
 
@@ -117,14 +130,14 @@ export function structuralZeros(t: Tensor): Tensor | null {
  * while v's is still a thunk (under jit), a thunk reading it, so nothing is staged unless a rule asks. Returns t.
  */
 export function sameZerosAs(t: Tensor, v: Tensor): Tensor {
-  const m = masks.get(v);
-  if (m !== undefined && isFloat(t.dtype)) masks.set(t, typeof m === "function" ? () => structuralZeros(v) : m);
+  const m = tableOf(v).get(v);
+  if (m !== undefined && isFloat(t.dtype)) tableOf(t).set(t, typeof m === "function" ? () => structuralZeros(v) : m);
   return t;
 }
 
 /** Records `mask` (bool, broadcastable to t) as t's structural zeros; returns t. A null mask records nothing. */
 export function withStructuralZeros(t: Tensor, mask: Tensor | null): Tensor {
-  if (mask !== null && isFloat(t.dtype)) masks.set(t, mask);
+  if (mask !== null && isFloat(t.dtype)) tableOf(t).set(t, mask);
   return t;
 }
 
@@ -185,7 +198,7 @@ export function markedContribution(c: Tensor, v: Tensor, partial: () => Tensor |
   if (repaired === c && !mayHoldZero(c)) return c;
   if (repaired === c && zeros === undefined && stagedTracer(c) !== null) {
     // Staged and not repaired: the mask is computed only if a later rule reads it (see `masks`).
-    if (isFloat(c.dtype)) masks.set(c, mask);
+    if (isFloat(c.dtype)) tableOf(c).set(c, mask);
     return c;
   }
   return withStructuralZeros(repaired, mask());

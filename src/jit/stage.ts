@@ -74,8 +74,10 @@ export class StageTrace extends Trace {
     this.steps.push({ kind: "guard", arg: tracer._id, test: "noNaN", expected: null });
   }
 
-  /** The program, given f's input tracers and output leaves. */
+  /** The program, given f's input tracers and output leaves. Ends the tracing: the tracers' masks are dropped. */
   program(inputs: readonly Tensor[], outputs: readonly Tensor[]): Program {
+    // The cache keeps f's traced outputs (and so this trace) alive: the masks must not keep every tracer too.
+    this.masks = undefined;
     return prune({
       values: this.values,
       inputs: inputs.map((t) => t._id),
