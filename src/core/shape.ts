@@ -26,6 +26,21 @@ export function fmtShape(shape: Shape): string {
   return `[${shape.join(",")}]`;
 }
 
+/**
+ * " (batch index [i, j])" for matrix `b` (row-major over the batch dimensions) of a batch of matrices of
+ * `shape` [..., m, n], "" for a single matrix: the suffix the linear-algebra errors use on every backend.
+ */
+export function batchIndexSuffix(shape: Shape, b: number): string {
+  const batch = shape.slice(0, -2);
+  if (batch.length === 0) return "";
+  const idx: number[] = [];
+  for (let d = batch.length - 1; d >= 0; d--) {
+    idx.unshift(b % batch[d]!);
+    b = Math.floor(b / batch[d]!);
+  }
+  return ` (batch index ${fmtShape(idx)})`;
+}
+
 export function sameShape(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

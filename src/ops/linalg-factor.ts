@@ -6,7 +6,7 @@
 import { Tensor, type TensorLike } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { allocate, promote, type DType } from "../core/dtype.js";
-import { broadcastShapes, fmtShape, sameShape, sizeOf, type Shape } from "../core/shape.js";
+import { batchIndexSuffix, broadcastShapes, fmtShape, sameShape, sizeOf, type Shape } from "../core/shape.js";
 import { ShapeError, ValueError } from "../core/errors.js";
 import { kernels } from "../kernels/registry.js";
 import { onDeviceOf } from "../core/device.js";
@@ -57,18 +57,6 @@ function fromF64(data: Float64Array, shape: Shape, dtype: DType): Tensor {
   return Tensor._concrete(out, shape, dtype);
 }
 
-/** " (batch index [i, j])" for matrix b of a batch, "" for a single matrix. */
-function where(shape: Shape, b: number): string {
-  const batch = shape.slice(0, -2);
-  if (batch.length === 0) return "";
-  const idx: number[] = [];
-  for (let d = batch.length - 1; d >= 0; d--) {
-    idx.unshift(b % batch[d]!);
-    b = Math.floor(b / batch[d]!);
-  }
-  return ` (batch index ${fmtShape(idx)})`;
-}
-
 /** LU factors of every matrix of x; throws, naming the op, when one is singular. */
 function factorNonsingular(x: Tensor, caller: { op: string; why: string }): { lu: Float64Array; piv: Int32Array; n: number; count: number } {
   const { a, n, count } = matrices(x);
@@ -77,7 +65,7 @@ function factorNonsingular(x: Tensor, caller: { op: string; why: string }): { lu
   const b = info.findIndex((v) => v !== 0);
   if (b >= 0) {
     throw new ValueError(
-      `${caller.op}: matrix is singular${where(x.shape, b)}: pivot ${info[b]} of ${n} is exactly 0 after partial pivoting; got shape ${fmtShape(x.shape)}${caller.why}`,
+      `${caller.op}: matrix is singular${batchIndexSuffix(x.shape, b)}: pivot ${info[b]} of ${n} is exactly 0 after partial pivoting; got shape ${fmtShape(x.shape)}${caller.why}`,
     );
   }
   return { lu: a, piv, n, count };
@@ -305,7 +293,7 @@ const choleskyPrim: Primitive<null> = {
     const b = info.findIndex((v) => v !== 0);
     if (b >= 0) {
       throw new ValueError(
-        `cholesky: matrix is not positive definite${where(x!.shape, b)}: its leading minor of order ${info[b]} is not positive; got shape ${fmtShape(x!.shape)}; cholesky needs a symmetric positive-definite matrix (add a multiple of the identity to a nearly singular one)`,
+        `cholesky: matrix is not positive definite${batchIndexSuffix(x!.shape, b)}: its leading minor of order ${info[b]} is not positive; got shape ${fmtShape(x!.shape)}; cholesky needs a symmetric positive-definite matrix (add a multiple of the identity to a nearly singular one)`,
       );
     }
     return fromF64(a, x!.shape, x!.dtype);

@@ -6,25 +6,13 @@
 // well-conditioned matrices of the property table. A singular or indefinite matrix is found on the GPU and
 // reported, with the CPU's message, at the next read (GpuContext.deferCheck).
 import { Tensor } from "../../core/tensor.js";
-import { fmtShape, sizeOf, type Shape } from "../../core/shape.js";
+import { batchIndexSuffix, fmtShape, sizeOf, type Shape } from "../../core/shape.js";
 import type { GpuContext, GpuStorage } from "./context.js";
 import { empty, registerKernels, st, type DeviceKernel } from "./prims.js";
 import { perElement } from "./more-kernels.js";
 import { groupsFor, helpersFor } from "./wgsl.js";
 
 const WG = 64;
-
-/** " (batch index [i, j])" for matrix b of a batch of `shape`, "" for one matrix (as the CPU's errors). */
-function batchIndex(shape: Shape, b: number): string {
-  const batch = shape.slice(0, -2);
-  if (batch.length === 0) return "";
-  const idx: number[] = [];
-  for (let d = batch.length - 1; d >= 0; d--) {
-    idx.unshift(b % batch[d]!);
-    b = Math.floor(b / batch[d]!);
-  }
-  return ` (batch index ${fmtShape(idx)})`;
-}
 
 /** Which op failed and why it needed the factorization (the primitive's `Caller` parameter, or the op itself). */
 type Caller = { readonly op: string; readonly why: string } | null;
@@ -41,7 +29,7 @@ function checkNonsingular(ctx: GpuContext, info: GpuStorage, x: Tensor, caller: 
   ctx.deferCheck(info, sizeOf(x.shape.slice(0, -2)), (status) => {
     const b = status.findIndex((v) => v !== 0);
     if (b < 0) return null;
-    return `${caller?.op ?? op}: matrix is singular${batchIndex(x.shape, b)}: pivot ${status[b]} of ${n} is exactly 0 after partial pivoting (found on the GPU, reported at this read); got shape ${fmtShape(x.shape)}${caller?.why ?? WHY[op]}`;
+    return `${caller?.op ?? op}: matrix is singular${batchIndexSuffix(x.shape, b)}: pivot ${status[b]} of ${n} is exactly 0 after partial pivoting (found on the GPU, reported at this read); got shape ${fmtShape(x.shape)}${caller?.why ?? WHY[op]}`;
   });
 }
 
@@ -207,7 +195,7 @@ function choleskyKernel(ctx: GpuContext, x: Tensor): Tensor {
   ctx.deferCheck(info, count, (status) => {
     const b = status.findIndex((v) => v !== 0);
     if (b < 0) return null;
-    return `cholesky: matrix is not positive definite${batchIndex(x.shape, b)}: its leading minor of order ${status[b]} is not positive (found on the GPU, reported at this read); got shape ${fmtShape(x.shape)}; cholesky needs a symmetric positive-definite matrix (add a multiple of the identity to a nearly singular one)`;
+    return `cholesky: matrix is not positive definite${batchIndexSuffix(x.shape, b)}: its leading minor of order ${status[b]} is not positive (found on the GPU, reported at this read); got shape ${fmtShape(x.shape)}; cholesky needs a symmetric positive-definite matrix (add a multiple of the identity to a nearly singular one)`;
   });
   return out;
 }
