@@ -96,22 +96,33 @@ function mayHoldNaN(d: TypedArray): boolean {
 // (1, 1), a cancelling sum, a matmul) is an ordinary number, and 0·∞ = NaN there as in IEEE arithmetic and in
 // both modes of PyTorch. So forward mode's tangent meets the same ∞ that reverse mode's cotangent meets
 // before any cancellation: mseLoss at (∞, 1) is NaN in both. A mask is a bool tensor that broadcasts to its
-// tensor; a tensor without one has no structural zero. Kept beside the tensor (not on it) so that every op
-// that does not know about masks simply drops them: safe, as IEEE.
+// tensor; a tensor without one has no structural zero. Kept beside the tensor (a jit tracer's in its `_mask`
+// field, which every new tensor starts without) so that every op that does not know about masks simply
+// drops them: safe, as IEEE.
 // Under jit a mask may be kept as a thunk, computed (and so staged) only if a later rule asks for it: most
 // masks of a staged program are never read, and recording them would double the steps traced.
 type Mask = Tensor | (() => Tensor | null);
 const masks = new WeakMap<Tensor, Mask>();
 
+type MaskTable = { get(k: Tensor): Mask | undefined; set(k: Tensor, v: Mask): unknown; delete(k: Tensor): unknown };
+
+/** The masks of jit's tracers, in each tracer's own `_mask` field (see `tableOf`). */
+const onTracer: MaskTable = {
+  get: (t) => t._mask,
+  set: (t, v) => (t._mask = v),
+  delete: (t) => (t._mask = undefined),
+};
+
 /**
- * Where t's mask is kept: for a tracer of a jit trace, in a plain Map on that trace, which dies with it (a
- * WeakMap entry is an ephemeron the garbage collector must revisit, and a staged scalar chain makes ~10⁵ of
- * them: most of its tracing time); for anything else, in the WeakMap.
+ * Where t's mask is kept: for a tracer of a jit trace, on the tracer (its `_mask`), so it dies with the
+ * tracer. A WeakMap entry is an ephemeron the garbage collector must revisit, and a staged scalar chain makes
+ * ~10⁵ of them (most of its tracing time); a Map on the trace kept every mask, and every tracer its thunk
+ * reads, alive until the program was built (chain-10k's first jit call on js: ~86 → ~71 ms CPU). For
+ * anything else, in the WeakMap.
  */
-function tableOf(t: Tensor): { get(k: Tensor): Mask | undefined; set(k: Tensor, v: Mask): unknown; delete(k: Tensor): unknown } {
+function tableOf(t: Tensor): MaskTable {
   const tr = t._trace;
-  if (tr !== null && tr.kind === "stage") return (tr.masks ??= new Map<Tensor, Mask>());
-  return masks;
+  return tr !== null && tr.kind === "stage" ? onTracer : masks;
 }
 
 /** The structural zeros of tangent or cotangent `t` (true where it is one), or null if it has none known. */

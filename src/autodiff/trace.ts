@@ -34,8 +34,6 @@ export class Trace {
    * fast path, as strongZeros does); a call where it has one runs f eagerly instead.
    */
   guardNoNaN?(tracer: Tensor): void;
-  /** Stage traces: the structural-zero masks of its tracers (see strong-zeros.ts), dropped with the trace. */
-  masks?: Map<Tensor, Tensor | (() => Tensor | null)>;
   constructor(
     readonly kind: "reverse" | "forward" | "batch" | "stage",
     id?: number,

@@ -48,6 +48,12 @@ export class Tensor {
   _tangent: Tensor | null;
   /** @internal Stage tracers (jit): the value's number in the program being recorded. */
   _id: number;
+  /**
+   * @internal Stage tracers (jit): the structural-zero mask of this tangent or cotangent, or a thunk that
+   * stages it when first asked (see src/autodiff/strong-zeros.ts); undefined when it has none. On the
+   * tracer itself so it dies with it: a table beside the tracers kept every mask of a trace alive.
+   */
+  _mask: Tensor | (() => Tensor | null) | undefined;
 
   /** Not for direct use: create tensors with `tensor()`, `zeros()`, `randn()`, … */
   constructor(shape: Shape, dtype: DType, data: TypedArray | null, primal: Tensor | null, trace: Trace | null) {
@@ -60,6 +66,7 @@ export class Tensor {
     this._node = null;
     this._tangent = null;
     this._id = -1;
+    this._mask = undefined;
     this.name = undefined;
   }
 

@@ -76,8 +76,9 @@ export class StageTrace extends Trace {
 
   /** The program, given f's input tracers and output leaves. Ends the tracing: the tracers' masks are dropped. */
   program(inputs: readonly Tensor[], outputs: readonly Tensor[]): Program {
-    // The cache keeps f's traced outputs (and so this trace) alive: the masks must not keep every tracer too.
-    this.masks = undefined;
+    // The cache keeps f's traced outputs (and so this trace) alive: their masks (thunks reaching back through
+    // every cotangent before them) must not keep the other tracers too.
+    for (const t of outputs) if (t._trace === this) t._mask = undefined;
     return prune({
       values: this.values,
       inputs: inputs.map((t) => t._id),
