@@ -142,7 +142,9 @@ export function structuralZeros(t: Tensor): Tensor | null {
  */
 export function sameZerosAs(t: Tensor, v: Tensor): Tensor {
   const m = tableOf(v).get(v);
-  if (m !== undefined && isFloat(t.dtype)) tableOf(t).set(t, typeof m === "function" ? () => structuralZeros(v) : m);
+  // A thunk is shared, not wrapped: every thunk remembers its result (see `lazyMask`), and sharing keeps
+  // neither v nor a closure per scaled cotangent alive.
+  if (m !== undefined && isFloat(t.dtype)) tableOf(t).set(t, m);
   return t;
 }
 
@@ -209,10 +211,28 @@ export function markedContribution(c: Tensor, v: Tensor, partial: () => Tensor |
   if (repaired === c && !mayHoldZero(c)) return c;
   if (repaired === c && zeros === undefined && stagedTracer(c) !== null) {
     // Staged and not repaired: the mask is computed only if a later rule reads it (see `masks`).
-    if (isFloat(c.dtype)) tableOf(c).set(c, mask);
+    if (isFloat(c.dtype)) tableOf(c).set(c, lazyMask(tableOf(v).get(v), partial));
     return c;
   }
   return withStructuralZeros(repaired, mask());
+}
+
+/**
+ * `markedContribution`'s mask as a thunk for a staged contribution: v's mask as it is now (none, a mask, or
+ * v's own thunk, which remembers its result too) or the partial's zeros. It holds what it reads and nothing
+ * more: not v or the contribution, since a staged scalar chain keeps ~10⁴ such thunks, each of which would
+ * otherwise keep those tracers and their values alive until the program is built.
+ */
+function lazyMask(mv: Mask | undefined, partial: () => Tensor | null): () => Tensor | null {
+  let zeros: Tensor | null | undefined;
+  return () => {
+    if (zeros !== undefined) return zeros;
+    const m = typeof mv === "function" ? mv() : (mv ?? null);
+    mv = undefined;
+    const p = partial();
+    const mp = p === null || !mayHoldZero(p) ? null : equal(p, 0);
+    return (zeros = mp === null ? m : m === null ? mp : logicalOr(mp, m));
+  };
 }
 
 /**

@@ -44,6 +44,17 @@ export interface ElementwiseRules {
 }
 
 /**
+ * The partial `rule(x, out)` as `markedContribution` asks for it (null for a constant one), made outside the
+ * VJP so the closure holds x and out only: under jit it may be kept until the program is built.
+ */
+function partialThunk(rule: PartialRule, x: Tensor[], out: Tensor): () => Tensor | null {
+  return () => {
+    const p = rule(x, out);
+    return p === null || typeof p === "number" ? null : p;
+  };
+}
+
+/**
  * Defines an elementwise primitive from its kernel and its local partials, declared once: the
  * JVP is Σᵢ ∂out/∂xᵢ · tᵢ and the VJP is ∂out/∂xᵢ · ct (JAX's `defjvp`-style helper for elementwise ops).
  * `formulas` gives the same partials as text for the step-through explanations. `fusedVjp`, when given,
@@ -110,10 +121,7 @@ export function elementwise(
         if (s) return mayHoldZero(c) ? s(ct, x, out) : c;
         // The partial is computed only if the contribution has a NaN or a zero (rarely): the fused kernel did
         // not need it. A zero may be structural (the partial's, or ct's), which later products need to know.
-        return markedContribution(c, ct, () => {
-          const p = partials[i]!(x, out);
-          return p === null || typeof p === "number" ? null : p;
-        });
+        return markedContribution(c, ct, partialThunk(partials[i]!, x, out));
       });
     },
   };
