@@ -6,7 +6,7 @@
 // the reads inside the buffer), so the error comes before any of them reaches the user. All checks between
 // two reads share the one buffer, so a read costs one extra small copy however many gathers ran.
 import type { GpuStorage } from "./context.js";
-import { groupsFor } from "./wgsl.js";
+import { groupsFor, threadMain } from "./wgsl.js";
 
 const WG = 64;
 // The WebGPU spec's buffer-usage flags, spelled out so that Node needs no global.
@@ -58,17 +58,11 @@ class IndexChecks {
     const id = this.next++;
     this.pending.set(id, c);
     const allowed = c.allowed === undefined ? "" : ` && v != ${c.allowed | 0}`;
-    const [gx] = groupsFor(size, WG);
     const code = `@group(0) @binding(0) var<storage, read> idx: array<i32>;
 @group(0) @binding(1) var<storage, read_write> err: array<u32, 2>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${size}u) { return; }
-  let v = idx[i];
+${threadMain(size, `  let v = idx[i];
   // The first failing check keeps the buffer (dispatches run in order; within one, any bad value will do).
-  if ((v < ${c.lo | 0} || v >= ${c.hi | 0})${allowed} && err[0] == 0u) { err[0] = ${id}u; err[1] = bitcast<u32>(v); }
-}`;
+  if ((v < ${c.lo | 0} || v >= ${c.hi | 0})${allowed} && err[0] == 0u) { err[0] = ${id}u; err[1] = bitcast<u32>(v); }`)}`;
     this.host.dispatch(code, [idx, this.status], groupsFor(size, WG));
     if (!this.armed) {
       this.armed = true;

@@ -8,24 +8,22 @@ import { ValueError } from "../../core/errors.js";
 import type { WindowGeometry } from "../conv.js";
 import type { GpuContext, GpuStorage } from "./context.js";
 import { empty, registerKernels, st, plain, type DeviceKernel } from "./prims.js";
-import { contiguous, groupsFor, helpersFor, literal, mapKernel, wgslType } from "./wgsl.js";
+import { contiguous, groupsFor, helpersFor, literal, mapKernel, threadMain, wgslType } from "./wgsl.js";
 
 const WG = 64;
 
-/** One thread per output element: `body` computes `value` from the row-major output index `i`. */
-export function perElement(ctx: GpuContext, n: number, inputs: readonly { storage: GpuStorage; type: string }[], out: GpuStorage, outType: string, body: string): void {
+/**
+ * One thread per output element: `body` computes `value` from the row-major output index `i`; `fns`, WGSL
+ * functions the body calls (a window's argmax), go before the entry point.
+ */
+export function perElement(ctx: GpuContext, n: number, inputs: readonly { storage: GpuStorage; type: string }[], out: GpuStorage, outType: string, body: string, fns = ""): void {
   if (n === 0) return;
-  const [gx] = groupsFor(n);
   const decl = inputs.map((v, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<${v.type}>;`);
   const code = `${decl.join("\n")}
 @group(0) @binding(${inputs.length}) var<storage, read_write> out: array<${outType}>;
-${helpersFor(body)}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
-${body}
-}`;
+${helpersFor(body + fns)}
+${fns}
+${threadMain(n, body)}`;
   ctx.dispatch(code, [...inputs.map((v) => v.storage), out], groupsFor(n));
 }
 
@@ -73,15 +71,9 @@ const concatKernel: DeviceKernel = (ctx, xs, params) => {
 
 /** Like perElement, but the output is written at an index the body computes (read_write, any position). */
 function perElementStrided(ctx: GpuContext, n: number, src: GpuStorage, srcType: string, out: GpuStorage, outType: string, body: string): void {
-  const [gx] = groupsFor(n);
   const code = `@group(0) @binding(0) var<storage, read> in0: array<${srcType}>;
 @group(0) @binding(1) var<storage, read_write> out: array<${outType}>;
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
-${body}
-}`;
+${threadMain(n, body)}`;
   ctx.dispatch(code, [src, out], groupsFor(n));
 }
 
@@ -277,7 +269,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
   }
   out[i] = acc;`;
-    perElementWithFn(ctx, x!.size, [{ storage: st(x!), type: "f32" }, { storage: st(ct!), type: "f32" }], st(out), body, windowArgFn(g));
+    perElement(ctx, x!.size, [{ storage: st(x!), type: "f32" }, { storage: st(ct!), type: "f32" }], st(out), "f32", body, windowArgFn(g));
     return out;
   },
 };
@@ -301,24 +293,6 @@ function windowArgFn(g: WindowGeometry): string {
 }`;
 }
 
-/** perElement with an extra WGSL function (and the helpers it uses) before main. */
-function perElementWithFn(ctx: GpuContext, n: number, inputs: readonly { storage: GpuStorage; type: string }[], out: GpuStorage, body: string, fn: string): void {
-  if (n === 0) return;
-  const [gx] = groupsFor(n);
-  const decl = inputs.map((v, k) => `@group(0) @binding(${k}) var<storage, read> in${k}: array<${v.type}>;`);
-  const code = `${decl.join("\n")}
-@group(0) @binding(${inputs.length}) var<storage, read_write> out: array<f32>;
-${helpersFor(body + fn)}
-${fn}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
-${body}
-}`;
-  ctx.dispatch(code, [...inputs.map((v) => v.storage), out], groupsFor(n));
-}
-
 /** out[n, c, r, q] = y at the first maximum of x's window (r, q); y = x is the pool itself. */
 function poolGather(ctx: GpuContext, x: import("../../core/tensor.js").Tensor, y: import("../../core/tensor.js").Tensor, g: WindowGeometry) {
   const out = empty(ctx, [g.n, g.c, g.oh, g.ow], "float32");
@@ -326,7 +300,7 @@ function poolGather(ctx: GpuContext, x: import("../../core/tensor.js").Tensor, y
   let plane = (c0 * ${g.c} + c1) * ${g.h * g.w};
   let a = windowArg(plane, c2, c3);
   out[i] = select(in1[u32(plane + a)], -inf_(), a < 0);`;
-  perElementWithFn(ctx, out.size, [{ storage: st(x), type: "f32" }, { storage: st(y), type: "f32" }], st(out), body, windowArgFn(g));
+  perElement(ctx, out.size, [{ storage: st(x), type: "f32" }, { storage: st(y), type: "f32" }], st(out), "f32", body, windowArgFn(g));
   return out;
 }
 

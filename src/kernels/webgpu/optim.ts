@@ -5,9 +5,7 @@
 import { Tensor } from "../../core/tensor.js";
 import type { GpuContext } from "./context.js";
 import { empty, st } from "./prims.js";
-import { groupsFor } from "./wgsl.js";
-
-const WG = 64;
+import { groupsFor, threadMain } from "./wgsl.js";
 
 /**
  * One elementwise update over a parameter's n elements: reads `hp` (the hyperparameters) and the tensors of
@@ -18,14 +16,8 @@ function updateKernel(ctx: GpuContext, n: number, hp: readonly number[], reads: 
   const outs = writes.map(() => empty(ctx, shape, "float32"));
   const decl = ["hp", ...inNames].map((name, k) => `@group(0) @binding(${k}) var<storage, read> ${name}: array<f32>;`);
   writes.forEach((name, k) => decl.push(`@group(0) @binding(${inNames.length + 1 + k}) var<storage, read_write> ${name}Out: array<f32>;`));
-  const [gx] = groupsFor(n);
   const code = `${decl.join("\n")}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
-${body}
-}`;
+${threadMain(n, body)}`;
   const hpBuffer = ctx.upload(Float32Array.from(hp), "float32");
   if (n > 0) ctx.dispatch(code, [hpBuffer, ...inNames.map((name) => st(reads[name]!)), ...outs.map(st)], groupsFor(n));
   return outs;

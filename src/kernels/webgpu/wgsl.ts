@@ -247,6 +247,20 @@ export function groupsFor(n: number, wg = WG): [number, number] {
 }
 
 /**
+ * The entry point of a kernel with one thread per index `i` in [0, n), dispatched as `groupsFor(n)`: the
+ * index spans both grid dimensions, and threads past n (the last group's spare lanes) return at once.
+ */
+export function threadMain(n: number, body: string): string {
+  const [gx] = groupsFor(n);
+  return `@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x + gid.y * ${gx * WG}u;
+  if (i >= ${n}u) { return; }
+${body}
+}`;
+}
+
+/**
  * Records out[i] = expr(loaded inputs) over the `shape` index space. `expr` sees the inputs as `a`, `b`,
  * `c`, … converted to `compute`; `store` converts the expression (of type `result`) to the output's type.
  */
@@ -289,16 +303,10 @@ export function mapKernel(ctx: GpuContext, shape: readonly number[], out: GpuSto
   let value = expr;
   if (result === "bool") value = ot === "u32" ? `select(0u, 1u, ${expr})` : `select(${ot}(0), ${ot}(1), ${expr})`;
   else if (result !== ot) value = ot === "u32" ? (result === "f32" ? `select(0u, 1u, (${expr}) != 0.0)` : `select(0u, 1u, (${expr}) != 0)`) : `${ot}(${expr})`;
-  const [gx] = groupsFor(n);
   const code = `${decl.join("\n")}
 ${helpersFor(expr)}
-@compute @workgroup_size(${WG})
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let i = gid.x + gid.y * ${gx * WG}u;
-  if (i >= ${n}u) { return; }
-${body.join("\n")}
-  out[i] = ${value};
-}`;
+${threadMain(n, `${body.join("\n")}
+  out[i] = ${value};`)}`;
   ctx.dispatch(code, [...inputs.map((v) => v.storage), out], groupsFor(n));
 }
 
