@@ -11,6 +11,7 @@ import { equal } from "../ops/elementwise.js";
 import { crossEntropy } from "./losses.js";
 import type { Module, StateDict } from "./module.js";
 import { parameterValues, type EpochStats, type TrainOptions } from "./train.js";
+import { recordEpoch } from "./record-epoch.js";
 
 /** Number of rows of logits [N, C] (on the device) whose first largest entry is at the label, read back. */
 async function hits(logits: Tensor, labels: Tensor): Promise<number> {
@@ -75,16 +76,7 @@ export async function trainClassifierOnDevice(model: Module, data: { train: Data
     model.eval();
     const test = await evaluateOnDevice(model, params, data.test);
     model.loadStateDict({ ...(await toCpu(params)), ...model.buffers() });
-    const stats: EpochStats = {
-      epoch,
-      trainLoss: lossSum / n,
-      trainAccuracy: correct / n,
-      testAccuracy: test.accuracy,
-      testLoss: test.loss,
-      seconds: (performance.now() - start) / 1000,
-    };
-    history.push(stats);
-    options.onEpoch?.(stats);
+    recordEpoch(history, options, { epoch, lossSum, correct, n, test, start });
   }
   return history;
 }

@@ -6,6 +6,7 @@ import { batches, type Dataset } from "../data/mnist.js";
 import type { OptimizerRule } from "../optim/rules.js";
 import { crossEntropy } from "./losses.js";
 import type { Module, StateDict } from "./module.js";
+import { recordEpoch } from "./record-epoch.js";
 
 /** Number of rows of `logits` [N, C] whose largest entry is at the label (first maximum wins). */
 export function countCorrect(logits: Tensor, labels: Tensor): number {
@@ -118,16 +119,7 @@ export function trainClassifier(model: Module, data: { train: Dataset; test: Dat
     model.eval();
     const test = evaluate(model, params, data.test);
     model.loadStateDict({ ...params, ...model.buffers() });
-    const stats: EpochStats = {
-      epoch,
-      trainLoss: lossSum / n,
-      trainAccuracy: correct / n,
-      testAccuracy: test.accuracy,
-      testLoss: test.loss,
-      seconds: (performance.now() - start) / 1000,
-    };
-    history.push(stats);
-    options.onEpoch?.(stats);
+    recordEpoch(history, options, { epoch, lossSum, correct, n, test, start });
   }
   return history;
 }
