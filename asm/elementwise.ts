@@ -31,8 +31,18 @@ export function unaryF32(op: i32, src: usize, dst: usize, n: i32): void {
     case EXPM1: for (let p = src; p < end; p += 16) v128.store(p + d, expm14(v128.load(p))); break;
     case LOG: for (let p = src; p < end; p += 16) v128.store(p + d, log4(v128.load(p))); break;
     case LOG1P: for (let p = src; p < end; p += 16) v128.store(p + d, log1p4(v128.load(p))); break;
-    case TANH: for (let p = src; p < end; p += 16) v128.store(p + d, tanh4(v128.load(p))); break;
-    case SIGMOID: for (let p = src; p < end; p += 16) v128.store(p + d, sigmoid4(v128.load(p))); break;
+    case TANH: {
+      let p = src;
+      for (; p + 32 <= end; p += 32) { const a = tanh4(v128.load(p)), b = tanh4(v128.load(p, 16)); v128.store(p + d, a); v128.store(p + d, b, 16); }
+      if (p < end) v128.store(p + d, tanh4(v128.load(p)));
+      break;
+    }
+    case SIGMOID: {
+      let p = src;
+      for (; p + 32 <= end; p += 32) { const a = sigmoid4(v128.load(p)), b = sigmoid4(v128.load(p, 16)); v128.store(p + d, a); v128.store(p + d, b, 16); }
+      if (p < end) v128.store(p + d, sigmoid4(v128.load(p)));
+      break;
+    }
     case ERF: for (let p = src; p < end; p += 16) v128.store(p + d, erf4(v128.load(p))); break;
     default: unreachable();
   }

@@ -1,5 +1,5 @@
 // A fused elementwise program (jit's fused loops, src/kernels/wasm/fused.ts): a list of op codes over registers,
-// each register a tile of `tile` float32 values in this module's memory. One call runs every op over the tile,
+// each register a tile of `tile` float32 values in this module's memory. For each tile, every op runs over it,
 // op by op, each a tight vector loop; the tile is small enough that the registers stay in cache, so a chain of
 // ops costs one pass over the program's inputs and outputs in memory. Bool values are 0.0 / 1.0.
 // Each op computes exactly what the module's eager kernel of the same op does (same vmath functions), so a
@@ -85,30 +85,51 @@ const SATURATION: f32 = 0.97;
   }
 }
 
-// One loop per op code (the switch is outside the loop), so each compiles to straight-line vector code.
+// One loop per op code (the switch is outside the loop), so each compiles to straight-line vector code. Two
+// vectors per iteration: their dependency chains interleave (a transcendental is a long chain of float64 steps,
+// and one vector at a time leaves the core waiting on it).
 @inline function unaryLoop(op: i32, d: usize, a: usize, bytes: usize): void {
-  for (let o: usize = 0; o < bytes; o += 16) v128.store(d + o, unary(op, v128.load(a + o)));
+  for (let o: usize = 0; o < bytes; o += 32) {
+    const x = unary(op, v128.load(a + o)), y = unary(op, v128.load(a + o, 16));
+    v128.store(d + o, x);
+    v128.store(d + o, y, 16);
+  }
 }
 @inline function binaryLoop(op: i32, d: usize, a: usize, b: usize, bytes: usize): void {
-  for (let o: usize = 0; o < bytes; o += 16) v128.store(d + o, binary(op, v128.load(a + o), v128.load(b + o)));
+  for (let o: usize = 0; o < bytes; o += 32) {
+    const x = binary(op, v128.load(a + o), v128.load(b + o)), y = binary(op, v128.load(a + o, 16), v128.load(b + o, 16));
+    v128.store(d + o, x);
+    v128.store(d + o, y, 16);
+  }
+}
+@inline function gradLoop(tanh: bool, d: usize, a: usize, b: usize, c: usize, bytes: usize): void {
+  for (let o: usize = 0; o < bytes; o += 32) {
+    const x = saturatingGrad4(tanh, v128.load(a + o), v128.load(b + o), v128.load(c + o));
+    const y = saturatingGrad4(tanh, v128.load(a + o, 16), v128.load(b + o, 16), v128.load(c + o, 16));
+    v128.store(d + o, x);
+    v128.store(d + o, y, 16);
+  }
 }
 
+/** Register r's byte address, from the table at `addr`. */
+@inline function at(addr: usize, r: i32): usize { return <usize>load<i32>(addr + (<usize>r << 2)); }
+
 /**
- * Runs `count` ops on registers at `regs` (register r at regs + r·tile·4), over the first `len` elements of each
- * (whole vectors: up to 3 lanes past `len` compute values nobody reads, and checks ignore them). Each op is five
- * i32 at `code`: op, destination, operands a, b, c. Returns 1 when a CHECK_NAN op found a NaN, else 0.
+ * Runs `count` ops over the first `len` elements of every register (whole pairs of vectors: up to 7 lanes past
+ * `len` compute values nobody reads, and checks ignore them). Register r lives at the byte address in the i32
+ * table at `addr`. Each op is five i32 at `code`: op, destination, operands a, b, c. Returns 1 when a CHECK_NAN
+ * op found a NaN, else 0.
  */
-export function fusedF32(code: usize, count: i32, regs: usize, tile: i32, len: i32): i32 {
-  const stride = <usize>tile * 4;
-  const bytes = ((<usize>len + 3) & ~3) * 4;
+function runOps(code: usize, count: i32, addr: usize, len: i32): i32 {
+  const bytes = ((<usize>len + 7) & ~7) * 4;
   let bad = 0;
   for (let k = 0; k < count; k++) {
     const rec = code + <usize>k * 20;
     const op = load<i32>(rec);
-    const d = regs + <usize>load<i32>(rec, 4) * stride;
-    const a = regs + <usize>load<i32>(rec, 8) * stride;
-    const b = regs + <usize>load<i32>(rec, 12) * stride;
-    const c = regs + <usize>load<i32>(rec, 16) * stride;
+    const d = at(addr, load<i32>(rec, 4));
+    const a = at(addr, load<i32>(rec, 8));
+    const b = at(addr, load<i32>(rec, 12));
+    const c = at(addr, load<i32>(rec, 16));
     switch (op) {
       case COPY: unaryLoop(COPY, d, a, bytes); break;
       case NEG: unaryLoop(NEG, d, a, bytes); break;
@@ -144,12 +165,8 @@ export function fusedF32(code: usize, count: i32, regs: usize, tile: i32, len: i
         for (let o: usize = 0; o < bytes; o += 16) v128.store(d + o, v128.bitselect(v128.load(b + o), v128.load(c + o), f32x4.ne(v128.load(a + o), zero)));
         break;
       }
-      case TANH_GRAD:
-        for (let o: usize = 0; o < bytes; o += 16) v128.store(d + o, saturatingGrad4(true, v128.load(a + o), v128.load(b + o), v128.load(c + o)));
-        break;
-      case SIGMOID_GRAD:
-        for (let o: usize = 0; o < bytes; o += 16) v128.store(d + o, saturatingGrad4(false, v128.load(a + o), v128.load(b + o), v128.load(c + o)));
-        break;
+      case TANH_GRAD: gradLoop(true, d, a, b, c, bytes); break;
+      case SIGMOID_GRAD: gradLoop(false, d, a, b, c, bytes); break;
       case CHECK_NAN: {
         // Whole vectors within len, then the last lanes one by one: the lanes past len hold leftovers.
         const full = (<usize>len & ~3) * 4;
@@ -167,6 +184,25 @@ export function fusedF32(code: usize, count: i32, regs: usize, tile: i32, len: i
       }
       default: unreachable();
     }
+  }
+  return bad;
+}
+
+/**
+ * Runs the program over `len` elements, `tile` at a time (a multiple of 8). Most registers are fixed tiles
+ * (their addresses are in the table at `addr`); the `nStreams` registers listed at `streams` as (register,
+ * base address) pairs are the program's inputs and outputs, arrays of `len` elements (plus 32 bytes of
+ * padding) that the tiles walk through: for tile t, register r is at base + t·4. So the caller copies each
+ * input in and each output out once per call, not once per tile. Returns 1 when a CHECK_NAN op found a NaN.
+ */
+export function fusedF32(code: usize, count: i32, addr: usize, streams: usize, nStreams: i32, tile: i32, len: i32): i32 {
+  let bad = 0;
+  for (let t = 0; t < len; t += tile) {
+    for (let s = 0; s < nStreams; s++) {
+      const rec = streams + (<usize>s << 3);
+      store<i32>(addr + (<usize>load<i32>(rec) << 2), load<i32>(rec, 4) + (t << 2));
+    }
+    bad |= runOps(code, count, addr, min(tile, len - t));
   }
   return bad;
 }

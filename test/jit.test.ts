@@ -205,11 +205,12 @@ describe("jit: fusion boundaries", () => {
 });
 
 describe("jit: fused loops on every backend", () => {
-  // float32 values through every op a backend's fused loop implements, 1,300 elements (tiles of 512 and a
-  // partial one), with a scalar and a bias row: jit must give the backend's own eager values.
-  const n = 1300;
-  const x = tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3), { shape: [13, 100] });
+  // float32 values through every op a backend's fused loop implements, with a scalar and a bias row: jit must
+  // give the backend's own eager values. 1,300 elements: tiles of 512 and a partial one; 33,300: the wasm
+  // loop's chunks of 16,384 elements, two whole and a partial one ending in a partial vector pair.
   const row = tensor(Float32Array.from({ length: 100 }, (_, i) => 0.5 + Math.cos(i)), { shape: [100] });
+  const inputOf = (rows: number): Tensor =>
+    tensor(Float32Array.from({ length: rows * 100 }, (_, i) => Math.sin(i) * 3), { shape: [rows, 100] });
   const body = (v: Tensor, b: Tensor): Tensor => {
     const a = add(mul(tanh(v), sigmoid(b)), exp(neg(square(v))));
     const c = div(sub(maximum(v, b), minimum(v, 0.25)), add(abs(b), 1));
@@ -226,7 +227,7 @@ describe("jit: fused loops on every backend", () => {
       setKernelMinimums(0);
       try {
         const j = jit(vg);
-        for (const input of [x, mul(x, -0.5)]) {
+        for (const x of [inputOf(13), inputOf(333)]) for (const input of [x, mul(x, -0.5)]) {
           const [v1, [g1, h1]] = j(input, row);
           const [v2, [g2, h2]] = vg(input, row);
           // Each fused op computes what the backend's eager kernel does: equal to the bit.
@@ -234,7 +235,7 @@ describe("jit: fused loops on every backend", () => {
           close(g1, g2, 0);
           close(h1, h2, 0);
         }
-        expect(j.lower(x, row).toText()).toContain("fused[n=1300]");
+        expect(j.lower(inputOf(13), row).toText()).toContain("fused[n=1300]");
       } finally {
         setKernelMinimums(null);
         setBackend(before);

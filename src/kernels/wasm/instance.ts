@@ -39,7 +39,7 @@ export interface WasmExports {
   reduceF32(kind: number, src: number, rank: number, meta: number, inner: number, innerReduced: number, acc: number): void;
   reduceF64(kind: number, src: number, rank: number, meta: number, inner: number, innerReduced: number, acc: number): void;
   narrowF64(src: number, n: number, dst: number): void;
-  fusedF32(code: number, count: number, regs: number, tile: number, len: number): number;
+  fusedF32(code: number, count: number, addr: number, streams: number, nStreams: number, tile: number, len: number): number;
 }
 
 /** The instance with its current views and the start of its scratch area. */
