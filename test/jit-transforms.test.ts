@@ -170,8 +170,9 @@ describe("tracing records no dead steps for strong zeros", () => {
     const x = tr.input(scalar(0.5));
     const [v, g] = vg(chain)(x);
     const prog = tr.program([x], [v, g]);
-    // Every recorded step is live: 15 forward ops, 9 backward ops (the first backward product multiplies two
-    // constants, the seed and 1.0001, so it is computed, not staged) and 5 NaN checks of tanh's contributions.
+    // Every recorded step is live: 15 forward ops, 9 backward ops (the first backward product is the staged
+    // seed, ones, times the constant 1.0001: a product by one, which records nothing) and 5 NaN checks of
+    // tanh's contributions. The seed's structural-zero mask is not staged either: the seed has no zero.
     expect(tr.steps.length).toBe(prog.steps.length);
     expect(prog.steps.length).toBe(29);
   });

@@ -261,7 +261,13 @@ function inspect(d: TypedArray): { nan: boolean; zero: boolean } {
  * chunk while in cache, when marks are requested); else from a scan; under jit or on a device, assumed.
  */
 export function mayHoldZero(p: Tensor): boolean {
-  if (stagedTracer(p) !== null) return true;
+  const staged = stagedTracer(p);
+  if (staged !== null) {
+    // A staged constant (grad's lifted seed) has its value now and on every call: look at it.
+    const c = staged._trace!.constantOf?.(staged) ?? null;
+    if (c === null) return true;
+    p = c;
+  }
   const d = p._data ?? p._concreteValue(true)._data;
   if (d === null) return true;
   if (d.length >= MARKS_FROM && takeZeroFreeMark(d)) return false; // checked by the kernel that wrote it

@@ -34,6 +34,14 @@ export class Trace {
    * fast path, as strongZeros does); a call where it has one runs f eagerly instead.
    */
   guardNoNaN?(tracer: Tensor): void;
+  /**
+   * Stage traces: `t` (a concrete tensor the library made for a staged computation, such as grad's seed
+   * cotangent) as a staged constant, so the ops applied to it are recorded too (a broadcast of it fuses as
+   * one element read once instead of becoming a full-size constant).
+   */
+  liftConstant?(t: Tensor): Tensor;
+  /** Stage traces: the concrete value of `tracer` when it is a constant of the program (a lifted one), else null. */
+  constantOf?(tracer: Tensor): Tensor | null;
   constructor(
     readonly kind: "reverse" | "forward" | "batch" | "stage",
     id?: number,

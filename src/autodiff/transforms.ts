@@ -120,7 +120,9 @@ function scalarSeed(op: string, out: Tensor): Tensor {
     throw new GradientError(`${op}: f must return a scalar (shape []), got shape ${fmtShape(out.shape)}; use vjp with an explicit cotangent`);
   }
   if (!isFloat(out.dtype)) throw new DTypeError(`${op}: f must return a float scalar, got dtype ${out.dtype}`);
-  return onesLike(out);
+  // Under jit the seed is staged, as JAX's ones_like is: the pullback's broadcast of it (sum's VJP) then
+  // reads one element in a fused loop instead of a full-size constant, and jit drops the products by it.
+  return out._trace?.liftConstant?.(onesLike(out)) ?? onesLike(out);
 }
 
 /** The gradients that `argnums` selects: the tree of one argument, or a tuple of trees for an array of argnums. */

@@ -2,6 +2,7 @@ import { Tensor } from "../core/tensor.js";
 import type { Primitive } from "../core/primitive.js";
 import { IMPERATIVE_TRACE, Trace, gradMode, scopeState } from "../autodiff/trace.js";
 import { bind } from "../autodiff/bind.js";
+import { sameShape } from "../core/shape.js";
 import { prune, type OpStep, type Program, type Step, type ValueDef } from "./program.js";
 
 /**
@@ -22,6 +23,11 @@ export class StageTrace extends Trace {
   private readonly consts = new Map<Tensor, number>();
   /** Steps recorded inside a `nameScope` (an inlined jitted call among them), and that scope's path. */
   private readonly scopes = new Map<Step, string>();
+  /** Values known to hold only ones (see `productByOne`). */
+  private readonly ones = new Set<number>();
+  /** Constants made by `liftConstant`. */
+  private readonly lifted = new Set<number>();
+  private pendingOne = false;
 
   constructor() {
     super("stage");
@@ -50,19 +56,65 @@ export class StageTrace extends Trace {
     return id;
   }
 
+  override liftConstant(t: Tensor): Tensor {
+    const box = Tensor._box(t, this);
+    box._id = this.idOf(t);
+    this.lifted.add(box._id);
+    if (t.size === 1 && t._data !== null && t._data[0] === 1) this.ones.add(box._id);
+    return box;
+  }
+
+  override constantOf(tracer: Tensor): Tensor | null {
+    // Lifted constants only: the library made them while tracing and nothing else holds them, so their value
+    // is the same on every call (a closed-over tensor may be updated in place between calls).
+    const def = this.values[tracer._id];
+    return def !== undefined && def.kind === "const" && this.lifted.has(tracer._id) ? def.value : null;
+  }
+
   /** Applies `prim` one level down and records it (called by `bind` when this trace is the newest). */
   apply<P>(prim: Primitive<P>, x: Tensor[], primals: Tensor[], params: P): Tensor {
     const args = new Array<number>(x.length);
     for (let i = 0; i < x.length; i++) args[i] = this.idOf(x[i]!);
     const outPrimal = bind(prim, primals, params);
+    if (this.ones.size > 0) {
+      const same = this.productByOne(prim.name, x, args, outPrimal);
+      if (same !== null) return same;
+    }
     const out = Tensor._box(outPrimal, this);
     const id = this.values.length;
     const step: OpStep = { kind: "op", prim: prim as Primitive, params, args, out: id, shape: outPrimal.shape, dtype: outPrimal.dtype };
     this.values.push(step);
     out._id = id;
+    if (this.pendingOne) {
+      this.ones.add(id);
+      this.pendingOne = false;
+    }
     this.steps.push(step);
     if (scopeState.current !== undefined) this.scopes.set(step, scopeState.current);
     return out;
+  }
+
+  /**
+   * x·1 where one factor is a staged all-ones value (a lifted seed, or a broadcast or reshape of one) and the
+   * product has the other factor's shape and dtype: that factor, exactly (x·1 = x for every float, NaN and
+   * ±0 included), as a new tracer of the same value, so nothing is recorded. Else null. A broadcast or
+   * reshape of an all-ones value is all ones too: noted as it is recorded.
+   */
+  private productByOne(name: string, x: Tensor[], args: number[], out: Tensor): Tensor | null {
+    if ((name === "broadcastTo" || name === "reshape") && this.ones.has(args[0]!)) {
+      this.pendingOne = true;
+      return null;
+    }
+    if (name !== "mul") return null;
+    const k = this.ones.has(args[1]!) ? 0 : this.ones.has(args[0]!) ? 1 : -1;
+    if (k < 0) return null;
+    const other = x[k]!, id = args[k]!;
+    if (other.dtype !== out.dtype || !sameShape(other.shape, out.shape)) return null;
+    const def = this.values[id]!;
+    // The other factor is staged, or a constant (then the product is that constant, staged as a value).
+    const box = Tensor._box(def.kind === "const" ? def.value : other._primal!, this);
+    box._id = id;
+    return box;
   }
 
   override onRead(tracer: Tensor): void {

@@ -1,6 +1,7 @@
 import type { DType, TypedArray } from "../core/dtype.js";
 import { ieeePow } from "./binary.js";
 import { SATURATION, sech2, sigmoidSlope } from "./fused.js";
+import { exp32, sigmoid32, tanh32 } from "./float32-math.js";
 
 // Fused elementwise loops (for jit): a chain of elementwise ops over the same elements, computed in one pass
 // with the intermediates in registers. The caller (src/jit) describes the chain as a FusedSpec of op names;
@@ -36,6 +37,9 @@ export type FusedRunner = (inputs: readonly TypedArray[], outputs: readonly Type
 /** Scalar helpers the snippets call, passed to every generated function as `H`. */
 const HELPERS = {
   pow: ieeePow,
+  exp32,
+  tanh32,
+  sigmoid32,
   sigmoid: (v: number): number => {
     if (v >= 0) return 1 / (1 + Math.exp(-v));
     const e = Math.exp(v);
@@ -122,6 +126,21 @@ export const SNIPPETS: Readonly<Record<string, Snippet>> = {
   stopGradient: (a) => a[0]!,
 };
 
+/**
+ * Per primitive name, the expression of its js kernel for a float32 result where that differs: the kernels
+ * use float32-math.ts's inlinable functions there (see src/kernels/unary.ts).
+ */
+const FLOAT32_SNIPPETS: Readonly<Record<string, Snippet>> = {
+  exp: h("exp32"),
+  tanh: h("tanh32"),
+  sigmoid: h("sigmoid32"),
+};
+
+/** The scalar expression of step `op` with result `dtype` over operand names `a`: exactly its js kernel's arithmetic. */
+function snippet(op: string, dtype: DType, a: readonly string[], params: unknown): string {
+  return ((dtype === "float32" ? FLOAT32_SNIPPETS[op] : undefined) ?? SNIPPETS[op]!)(a, params);
+}
+
 /** The expression that stores `expr` as the typed array of `dtype` would (float32 rounding, int32 wrapping). */
 function rounded(expr: string, dtype: DType): string {
   switch (dtype) {
@@ -153,7 +172,7 @@ function loopSource(spec: FusedSpec): string {
       name.push("");
       return;
     }
-    const expr = SNIPPETS[s.op]!(s.args.map((r) => name[r]!), s.params);
+    const expr = snippet(s.op, s.dtype, s.args.map((r) => name[r]!), s.params);
     body.push(`const t${j} = ${rounded(expr, s.dtype)};`);
     name.push(`t${j}`);
   });
@@ -194,7 +213,7 @@ function scalarOp(s: FusedOp): ScalarOp {
   if (byParams === undefined) byArity[s.args.length] = byParams = new Map();
   let f = byParams.get(s.params);
   if (f !== undefined) return f;
-  const expr = rounded(SNIPPETS[s.op]!(["a", "b", "c"].slice(0, s.args.length), s.params), s.dtype);
+  const expr = rounded(snippet(s.op, s.dtype, ["a", "b", "c"].slice(0, s.args.length), s.params), s.dtype);
   f = scalarOps.get(expr);
   if (f === undefined) {
     // Generated from our snippets only (see the file comment).
