@@ -12,7 +12,7 @@ const EXP = 8, EXPM1 = 9, LOG = 10, LOG1P = 11, TANH = 12, SIGMOID = 13, TO_BOOL
 const ADD = 20, SUB = 21, MUL = 22, DIV = 23, MAXIMUM = 24, MINIMUM = 25;
 const EQ = 26, NE = 27, GT = 28, GE = 29, LT = 30, LE = 31, RELU_GRAD = 32, SQUARE_GRAD = 33;
 const WHERE = 40, TANH_GRAD = 41, SIGMOID_GRAD = 42;
-const CHECK_NAN = 50;
+const CHECK_NAN = 50, SUM = 51;
 
 const SATURATION: f32 = 0.97;
 
@@ -179,6 +179,27 @@ function runOps(code: usize, count: i32, addr: usize, len: i32): i32 {
         for (let o: usize = full; o < <usize>len * 4; o += 4) {
           const v = load<f32>(a + o);
           if (v != v) bad = 1;
+        }
+        break;
+      }
+      case SUM: {
+        // Register d accumulates a's sum as asm/layout.ts's reduceRun does over the whole loop: two f64x2 running
+        // sums (elements ≡ 0, 1 and ≡ 2, 3 mod 4) at d and d + 16 over the whole vectors, and the leftover
+        // elements (the last tile's partial vector: every earlier tile is whole pairs of vectors) as float64 at
+        // d + 40…, their count at d + 32, for the caller to add in order after combining the lanes.
+        const whole = (<usize>len & ~3) * 4;
+        let s0 = v128.load(d), s1 = v128.load(d, 16);
+        for (let o: usize = 0; o < whole; o += 16) {
+          const v = v128.load(a + o);
+          s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+          s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3)));
+        }
+        v128.store(d, s0);
+        v128.store(d, s1, 16);
+        for (let o: usize = whole; o < <usize>len * 4; o += 4) {
+          const c = load<i32>(d, 32);
+          store<f64>(d + 40 + (<usize>c << 3), <f64>load<f32>(a + o));
+          store<i32>(d, c + 1, 32);
         }
         break;
       }

@@ -2,6 +2,7 @@
 // composition with grad/vjp/jvp/vmap/jit. Values are compared with eager evaluation of the same function.
 import { describe, expect, it } from "vitest";
 import { setKernelMinimums } from "../src/kernels/registry.js";
+import { compiledRuns } from "../src/jit/compile.js";
 import {
   add, exp, availableBackends, getBackend, setBackend, log1p, maximum, minimum, sub, div, neg, abs, rsqrt, reciprocal, cast, less, equal, grad, jit, jvp, matmul, mul, nn, relu, reshape, scalar, sigmoid, sin, square, sum, tanh, tensor, valueAndGrad, vjp, vmap, where,
   greater, noGrad, checkpoint, customVjp, sqrt, type Tensor,
@@ -144,13 +145,23 @@ describe("jit: fusion boundaries", () => {
     expect(groups(text)).toHaveLength(2);
   });
 
-  it("a reduction ends its input's group; elementwise ops after it start another", () => {
+  it("a full sum joins its input's group, and what reads it starts another; a partial reduction ends the group", () => {
     const f = (x: Tensor) => exp(mul(sum(square(x)), x));
     const g = jit(f);
-    close(g(x3()), f(x3()));
-    const text = g.lower(x3()).toText();
+    const x32 = tensor([0.5, -1, 2]); // float32: float64 sums stay steps
+    close(g(x32), f(x32), 0);
+    const text = g.lower(x32).toText();
     expect(groups(text)).toHaveLength(2);
-    expect(text).toMatch(/sum\[axes=\[0\] keepDims=false\]/);
+    expect(groups(g.lower(x3()).toText())).toHaveLength(2);
+    // The sum is a member of the first group (written out after its loop), not a step between the groups.
+    expect(text).toMatch(/fused\[n=3\] \{\n\s+u:f32\[3\] = square x0\n\s+v:f32\[\] = sum\[axes=\[0\] keepDims=false\] u\n\s+\} → \( v \)/);
+    const rows = (x: Tensor) => exp(sum(square(x), 1));
+    const x = tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] });
+    const h = jit(rows);
+    close(h(x), rows(x));
+    const t2 = h.lower(x).toText();
+    expect(groups(t2)).toHaveLength(2);
+    expect(t2).toMatch(/\} → \( u \)\n\s+v:f32\[2\] = sum\[axes=\[1\] keepDims=false\] u/);
   });
 
   it("a value used twice stays in a register; an output that is also an intermediate is written out and used", () => {
@@ -236,6 +247,31 @@ describe("jit: fused loops on every backend", () => {
           close(h1, h2, 0);
         }
         expect(j.lower(inputOf(13), row).toText()).toContain("fused[n=1300]");
+      } finally {
+        setKernelMinimums(null);
+        setBackend(before);
+      }
+    });
+
+    it(`${backend}: a full sum accumulated in the fused loop equals the eager sum to the bit`, () => {
+      // The loop sums in the order of the backend's reduce kernel: tanh runs in wasm on wasm and blas, sin
+      // does not (its loop is JavaScript, summing in wasm's order all the same). Sizes with 1 and 3 elements
+      // past the last whole group of four, one loop chunk and three.
+      const before = getBackend().name;
+      setBackend(backend);
+      setKernelMinimums(0);
+      try {
+        for (const g of [(v: Tensor) => sum(mul(tanh(v), v)), (v: Tensor) => sum(mul(sin(v), v))]) {
+          const j = jit(g);
+          for (const n of [1297, 33303]) {
+            const v = tensor(Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.37) * (1 + (i % 7))));
+            close(j(v), g(v), 0); // traces (the values are computed eagerly while recording)
+            const runs = compiledRuns.count;
+            for (const w of [mul(v, -1.5), add(v, 0.25)]) close(j(w), g(w), 0); // the compiled program
+            expect(compiledRuns.count - runs).toBe(2);
+            expect(j.lower(v).toText()).toMatch(/fused\[n=\d+\] \{[^}]*= sum\[axes=\[0\]/);
+          }
+        }
       } finally {
         setKernelMinimums(null);
         setBackend(before);

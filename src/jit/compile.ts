@@ -5,6 +5,7 @@ import { schedule, type Group, type Item } from "./schedule.js";
 import { kernels } from "../kernels/registry.js";
 import type { FusedOp, FusedRead, FusedSpec } from "../kernels/fused-loop.js";
 import { sizeOf } from "../core/shape.js";
+import { isSumPrim } from "./fusible.js";
 
 /** Thrown by a guard whose value differs from what tracing saw: the caller runs f eagerly instead. */
 export class GuardFailed extends Error {}
@@ -186,20 +187,25 @@ export function specOf(prog: Program, g: Group): FusedSpec {
     return { dtype: def.dtype, read: (m === g.size ? "full" : m === 1 ? "scalar" : "suffix") as FusedRead, period: m };
   });
   const k0 = inputs.length;
-  const ops = new Array<FusedOp>(g.members.length);
-  for (let j = 0; j < ops.length; j++) {
+  const ops: FusedOp[] = [];
+  const sums: number[] = [];
+  for (let j = 0; j < g.members.length; j++) {
     const s = prog.steps[g.members[j]!]!;
     if (s.kind === "guard") {
-      ops[j] = { op: "checkNaN", params: null, dtype: prog.values[s.arg]!.dtype, args: [reg[s.arg]!] };
+      ops.push({ op: "checkNaN", params: null, dtype: prog.values[s.arg]!.dtype, args: [reg[s.arg]!] });
+      continue;
+    }
+    if (g.sums.length > 0 && isSumPrim(s.prim)) {
+      sums.push(reg[s.args[0]!]!); // a full sum (schedule.ts): accumulated, no register of its own
       continue;
     }
     const n = s.args.length;
     const args = new Array<number>(n);
     for (let i = 0; i < n; i++) args[i] = reg[s.args[i]!]!;
-    reg[s.out] = k0 + j;
-    ops[j] = { op: s.prim.name, params: s.params, dtype: s.dtype, args };
+    reg[s.out] = k0 + ops.length;
+    ops.push({ op: s.prim.name, params: s.params, dtype: s.dtype, args });
   }
-  return { size: g.size, inputs, ops, outputs: g.outputs.map((v) => reg[v]!) };
+  return { size: g.size, inputs, ops, outputs: g.outputs.map((v) => reg[v]!), ...(sums.length > 0 ? { sums } : {}) };
 }
 
 let regScratch = new Int32Array(1024);
@@ -207,12 +213,12 @@ let regScratch = new Int32Array(1024);
 function groupRunner(prog: Program, g: Group, slotOf: readonly number[]): (f: FrameLike) => void {
   const run = kernels().fusedLoop(specOf(prog, g));
   const ins = new Array<TypedArray>(g.inputs.length);
-  const outs = new Array<TypedArray>(g.outputs.length);
-  const n = g.size;
-  const outDefs = g.outputs.map((v) => ({ v, slot: slotOf[v]!, def: prog.values[v]! }));
+  const outs = new Array<TypedArray>(g.outputs.length + g.sums.length);
+  // The elementwise outputs (n elements each), then the sums (one each, fresh storage: steps read them).
+  const outDefs = [...g.outputs, ...g.sums].map((v) => ({ v, slot: slotOf[v]!, def: prog.values[v]!, n: sizeOf(prog.values[v]!.shape) }));
   return (f) => {
     for (let k = 0; k < g.inputs.length; k++) ins[k] = f.data[g.inputs[k]!]!;
-    for (let k = 0; k < outDefs.length; k++) outs[k] = storeTarget(f, outDefs[k]!, n);
+    for (let k = 0; k < outDefs.length; k++) outs[k] = storeTarget(f, outDefs[k]!, outDefs[k]!.n);
     if (run(ins, outs) !== 0) throw new GuardFailed();
   };
 }

@@ -5,6 +5,7 @@ import { mathPrims } from "../ops/math.js";
 import { fusedGradPrims } from "../ops/fused-grad.js";
 import { castPrim, stopPrim, wherePrim } from "../ops/select.js";
 import { broadcastPrim, reshapePrim } from "../ops/layout.js";
+import { sumPrim } from "../ops/reduce.js";
 
 let fusible: Set<Primitive> | null = null;
 
@@ -21,4 +22,9 @@ export function isFusiblePrim(prim: Primitive): boolean {
     fusible = new Set(all.filter((p) => jsFusible(p.name)));
   }
   return fusible.has(prim);
+}
+
+/** Whether `prim` is the library's sum (by object, as above). */
+export function isSumPrim(prim: Primitive): boolean {
+  return prim === sumPrim;
 }

@@ -1,6 +1,6 @@
 import { sizeOf } from "../core/shape.js";
 import type { OpStep, Program } from "./program.js";
-import { isFusiblePrim } from "./fusible.js";
+import { isFusiblePrim, isSumPrim } from "./fusible.js";
 
 // Fusion: which steps run together in one loop. A group is a run of elementwise steps over the same number
 // of elements (an operand may also be a single element, read once); it runs as one pass over memory, and
@@ -16,14 +16,29 @@ export interface Group {
   readonly inputs: readonly number[];
   /** Member outputs used after the group or returned by the program. */
   readonly outputs: readonly number[];
+  /**
+   * Outputs of the members that are full sums (one element each): accumulated inside the loop and written
+   * out after it, in the order of their steps.
+   */
+  readonly sums: readonly number[];
 }
 
-/** The outputs of a group's op members that are read outside it. */
+/** The outputs of a group's elementwise members that are read outside it. */
 function writtenOut(steps: Program["steps"], members: readonly number[], escapes: Uint8Array): number[] {
   const out: number[] = [];
   for (const k of members) {
     const s = steps[k]!;
-    if (s.kind === "op" && escapes[s.out] === 1) out.push(s.out);
+    if (s.kind === "op" && !isSumPrim(s.prim) && escapes[s.out] === 1) out.push(s.out);
+  }
+  return out;
+}
+
+/** The outputs of a group's full-sum members (elementwise members are never sums: sum is not fusible). */
+function fullSums(steps: Program["steps"], members: readonly number[]): number[] {
+  const out: number[] = [];
+  for (const k of members) {
+    const s = steps[k]!;
+    if (s.kind === "op" && isSumPrim(s.prim)) out.push(s.out);
   }
   return out;
 }
@@ -72,9 +87,22 @@ export function isFusible(prog: Program, s: OpStep): boolean {
 }
 
 /**
+ * Whether step `s` is a sum of all the elements of a float32 value (to one element) that the loop could
+ * accumulate as it computes that value (XLA's reduction fusion): float64 accumulation in the order of the
+ * backend's reduce kernel, so the result is that kernel's to the bit (see FusedSpec.sums).
+ */
+function isFullSum(prog: Program, s: OpStep): boolean {
+  if (!isSumPrim(s.prim) || sizeOf(s.shape) !== 1) return false;
+  const x = prog.values[s.args[0]!]!;
+  return x.dtype === "float32" && sizeOf(x.shape) > 1;
+}
+
+/**
  * Orders the program into items. Greedy, in program order: an elementwise step joins the open group when it
- * has the group's size and reads nothing computed by a step that must wait for the group; any other step that
- * reads a value of the open group waits (it runs right after the group), and one that does not runs at once.
+ * has the group's size and reads nothing computed by a step that must wait for the group; so does a full sum
+ * of a value the group computes (its result is ready only after the loop: what reads it waits). Any other
+ * step that reads a value of the open group waits (it runs right after the group), and one that does not runs
+ * at once.
  * Linear in the program's size (typed arrays, no per-value sets): a scalar chain records ~10⁵ steps.
  */
 export function schedule(prog: Program): Item[] {
@@ -112,6 +140,12 @@ export function schedule(prog: Program): Item[] {
       groups[open]!.members.push(k);
       groupOfStep[k] = open;
       producedIn[s.out] = open;
+      continue;
+    }
+    if (s.kind === "op" && open >= 0 && producedIn[s.args[0]!] === open && isFullSum(prog, s)) {
+      groups[open]!.members.push(k); // accumulated inside the loop
+      groupOfStep[k] = open;
+      waitsFor[s.out] = open;
       continue;
     }
     if (s.kind === "guard" && s.test === "noNaN" && open >= 0 && producedIn[s.arg] === open) {
@@ -156,6 +190,7 @@ export function schedule(prog: Program): Item[] {
     size: g.size,
     inputs: inputs[id]!,
     outputs: writtenOut(steps, g.members, escapes),
+    sums: fullSums(steps, g.members),
   }));
   return plan.map((p) => (p.kind === "step" ? p : { kind: "group", group: done[p.id]! }));
 }

@@ -91,7 +91,7 @@ export function programText(c: Compiled, inputNames: readonly (string | undefine
       const s = prog.steps[k]!;
       lines.push(s.kind === "guard" ? `          check ${names.get(s.arg)!} has no NaN` : opLine(s, "          "));
     }
-    lines.push(`        } → ( ${it.group.outputs.map((v) => names.get(v)!).join(" ")} )`);
+    lines.push(`        } → ( ${[...it.group.outputs, ...it.group.sums].map((v) => names.get(v)!).join(" ")} )`);
   }
   lines.push(`  in ( ${prog.outputs.map((v) => names.get(v)!).join(" ")} ) }`);
   return lines.join("\n");

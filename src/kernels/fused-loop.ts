@@ -29,7 +29,21 @@ export interface FusedSpec {
   readonly ops: readonly FusedOp[];
   /** Registers written out, one output array each (of `size` elements, in the register's dtype). */
   readonly outputs: readonly number[];
+  /**
+   * Registers (float32) summed over all `size` elements, each into a one-element output array after those of
+   * `outputs`: accumulated in float64 in the order of the backend's reduce kernel (see SumOrder), so the result
+   * is that kernel's sum of the register's values to the bit.
+   */
+  readonly sums?: readonly number[];
 }
+
+/**
+ * The order a fused loop sums in, that of the backend's reduce kernel for a float32 full sum: "sequential",
+ * one running float64 sum from 0 (the js kernel, src/kernels/layout.ts's reduceInto); "lanes4", four running
+ * sums over elements ≡ 0, 1, 2, 3 (mod 4) of the whole groups of four, combined as (s0 + s2) + (s1 + s3), then
+ * the leftover elements in order (the wasm kernel, asm/layout.ts's reduceRun).
+ */
+export type SumOrder = "sequential" | "lanes4";
 
 /** A compiled fused loop: reads `inputs`, writes `outputs`; returns 1 if a checkNaN step met a NaN, else 0. */
 export type FusedRunner = (inputs: readonly TypedArray[], outputs: readonly TypedArray[]) => number;
@@ -152,7 +166,7 @@ function rounded(expr: string, dtype: DType): string {
 }
 
 /** The source of a spec's loop: the text depends only on the spec, so equal specs share one compiled function. */
-function loopSource(spec: FusedSpec): string {
+function loopSource(spec: FusedSpec, order: SumOrder): string {
   const head: string[] = [];
   const load: string[] = [];
   const name: string[] = [];
@@ -178,6 +192,25 @@ function loopSource(spec: FusedSpec): string {
   });
   spec.outputs.forEach((_, k) => head.push(`const O${k} = O[${k}];`));
   const store = spec.outputs.map((r, k) => `O${k}[i] = ${name[r]!};`);
+  const sums = spec.sums ?? [];
+  const nOut = spec.outputs.length;
+  const tail: string[] = [];
+  if (order === "sequential") {
+    sums.forEach((r, q) => {
+      head.push(`let s${q} = 0;`);
+      store.push(`s${q} += ${name[r]!};`);
+      tail.push(`O[${nOut + q}][0] = s${q};`);
+    });
+  } else if (sums.length > 0) {
+    head.push(`const whole = n - (n & 3);`);
+    sums.forEach((r, q) => {
+      head.push(`const S${q} = new Float64Array(4), T${q} = new Float64Array(3);`);
+      store.push(`if (i < whole) S${q}[i & 3] += ${name[r]!}; else T${q}[i - whole] = ${name[r]!};`);
+      tail.push(`let s${q} = 0 + ((S${q}[0] + S${q}[2]) + (S${q}[1] + S${q}[3]));`);
+      tail.push(`for (let j = 0; j < n - whole; j++) s${q} += T${q}[j];`);
+      tail.push(`O[${nOut + q}][0] = 0 + s${q};`);
+    });
+  }
   return [
     `"use strict";`,
     `const F = Math.fround;`,
@@ -189,6 +222,7 @@ function loopSource(spec: FusedSpec): string {
     ...body,
     ...store,
     `}`,
+    ...tail,
     `return bad;`,
     `};`,
   ].join("\n");
@@ -244,6 +278,7 @@ function scalarRunner(spec: FusedSpec): FusedRunner {
     abc[3 * j + 2] = args[2] ?? 0;
   }
   const outs = spec.outputs;
+  const sums = spec.sums ?? [];
   return (inputs, outputs) => {
     for (let i = 0; i < k; i++) regs[i] = inputs[i]![0]!;
     for (let j = 0; j < m; j++) {
@@ -254,6 +289,8 @@ function scalarRunner(spec: FusedSpec): FusedRunner {
       } else regs[k + j] = fn(a, regs[abc[3 * j + 1]!]!, regs[abc[3 * j + 2]!]!);
     }
     for (let o = 0; o < outs.length; o++) outputs[o]![0] = regs[outs[o]!]!;
+    // A sum of one element: 0 + x in either order (+0 for −0, as the reduce kernels' running sums from 0).
+    for (let q = 0; q < sums.length; q++) outputs[outs.length + q]![0] = 0 + regs[sums[q]!]!;
     return 0;
   };
 }
@@ -263,10 +300,13 @@ export function jsFusible(op: string): boolean {
   return op in SNIPPETS;
 }
 
-/** The js backend's fused loop: a generated JavaScript loop (or, for one element, calls on registers). */
-export function jsFusedLoop(spec: FusedSpec): FusedRunner {
+/**
+ * The js backend's fused loop: a generated JavaScript loop (or, for one element, calls on registers). Sums
+ * go in `order`: the js reduce kernel's by default; the wasm backend asks for its own when it runs a loop here.
+ */
+export function jsFusedLoop(spec: FusedSpec, order: SumOrder = "sequential"): FusedRunner {
   if (spec.size === 1) return scalarRunner(spec);
-  const src = loopSource(spec);
+  const src = loopSource(spec, order);
   let loop = loops.get(src);
   if (loop === undefined) {
     // Code generated from the spec's structure and our fixed snippets, never from user text.

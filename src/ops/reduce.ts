@@ -46,7 +46,8 @@ function expand(ct: Tensor, x: Tensor, p: ReduceParams): Tensor {
   return carryZeros(ct, broadcastTo(reshape(ct, kept), x.shape), (m) => broadcastTo(reshape(m, kept), x.shape));
 }
 
-const sumPrim: Primitive<ReduceParams> = {
+/** @internal The sum primitive (jit fuses full sums into its loops, recognising them by this object). */
+export const sumPrim: Primitive<ReduceParams> = {
   name: "sum",
   batch: leadingRule(shiftAxes),
   impl: reduceImpl("sum"),

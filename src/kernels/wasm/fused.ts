@@ -1,6 +1,7 @@
 import type { TypedArray } from "../../core/dtype.js";
 import type { FusedRunner, FusedSpec } from "../fused-loop.js";
-import { jsFusedLoop } from "../fused-loop.js";
+import { jsFusedLoop, type SumOrder } from "../fused-loop.js";
+import { wasmSumsInLanes } from "./layout.js";
 import { getWasm, reserve } from "./instance.js";
 import { minimumSize } from "../minimums.js";
 
@@ -21,7 +22,7 @@ const BINARY: Readonly<Record<string, number>> = {
   equal: 26, notEqual: 27, greater: 28, greaterEqual: 29, less: 30, lessEqual: 31, reluGrad: 32, squareGrad: 33,
 };
 const TERNARY: Readonly<Record<string, number>> = { where: 40, tanhGrad: 41, sigmoidGrad: 42 };
-const COPY = 0, TO_BOOL = 14, CHECK_NAN = 50;
+const COPY = 0, TO_BOOL = 14, CHECK_NAN = 50, SUM = 51;
 
 /** Elements per register: 512 float32 (2 KB), so a program's live registers stay in L1/L2. A multiple of 8 (the loops' step). */
 const TILE = 512;
@@ -46,15 +47,22 @@ function codeOf(op: string, params: unknown): number | null {
  * a long chain.
  */
 export function wasmFusedLoop(spec: FusedSpec): FusedRunner {
-  const js = jsFusedLoop(spec);
+  // Full sums go in the order of this backend's reduce kernel, which depends on the size and on wasm being
+  // there (see wasmSumsInLanes): loops run here sum in its four lanes, the js loop in either order.
+  const sums = spec.sums ?? [];
+  const jsIn: Partial<Record<SumOrder, FusedRunner>> = {};
+  const jsRunner = (order: SumOrder): FusedRunner => (jsIn[order] ??= jsFusedLoop(spec, order));
+  const js: FusedRunner =
+    sums.length === 0 ? jsRunner("sequential") : (inputs, outputs) => jsRunner(wasmSumsInLanes(spec.size) ? "lanes4" : "sequential")(inputs, outputs);
   const ok32 = (d: string): boolean => d === "float32" || d === "bool";
   if (spec.size < minimumSize(MIN_SIZE) || !spec.inputs.every((i) => ok32(i.dtype)) || !spec.ops.every((o) => ok32(o.dtype) && codeOf(o.op, o.params) !== null)) return js;
   const k = spec.inputs.length;
   const nVirtual = k + spec.ops.length;
-  // Liveness: the last op reading each virtual register; outputs and scalar inputs live to the end.
+  // Liveness: the last op reading each virtual register; outputs, summed registers and scalar inputs live to the end.
   const last = new Int32Array(nVirtual).fill(-1);
   spec.ops.forEach((o, j) => o.args.forEach((r) => (last[r] = j)));
   for (const r of spec.outputs) last[r] = spec.ops.length;
+  for (const r of sums) last[r] = spec.ops.length;
   spec.inputs.forEach((inp, i) => { if (inp.read === "scalar") last[i] = spec.ops.length; });
   const isOutput = new Uint8Array(nVirtual);
   for (const r of spec.outputs) isOutput[r] = 1;
@@ -63,7 +71,7 @@ export function wasmFusedLoop(spec: FusedSpec): FusedRunner {
   let nPhys = 0;
   const take = (): number => (free.length > 0 ? free.pop()! : nPhys++);
   for (let i = 0; i < k; i++) phys[i] = take();
-  const code = new Int32Array(5 * spec.ops.length);
+  const code = new Int32Array(5 * (spec.ops.length + sums.length));
   spec.ops.forEach((o, j) => {
     const args = o.args.map((r) => phys[r]!);
     // Operands dying here are freed before the result is placed: a result may overwrite an operand, since
@@ -74,10 +82,19 @@ export function wasmFusedLoop(spec: FusedSpec): FusedRunner {
     if (o.op !== "checkNaN" && last[k + j] < 0) free.push(d); // never read (dead): its register is free again
     code.set([codeOf(o.op, o.params)!, d, args[0] ?? 0, args[1] ?? 0, args[2] ?? 0], 5 * j);
   });
+  // Each sum accumulates into a register of its own (two f64x2 running sums, then the leftover elements'
+  // count and values), read after the last chunk: SUM ops after the others, at the end of each tile.
+  const accRegs = sums.map((r, q) => {
+    const acc = nPhys++;
+    code.set([SUM, acc, phys[r]!, 0, 0], 5 * (spec.ops.length + q));
+    return acc;
+  });
+  const count = spec.ops.length + sums.length;
   // Streams: inputs read in full or as a repeated row (expanded while copied in), then the outputs.
   const streamInputs = spec.inputs.map((_, i) => i).filter((i) => spec.inputs[i]!.read !== "scalar");
   const streamRegs = [...streamInputs.map((i) => phys[i]!), ...spec.outputs.map((r) => phys[r]!)];
   const nStreams = streamRegs.length;
+  const nOut = spec.outputs.length;
   const n = spec.size;
   const chunk = Math.min(CHUNK, n);
   const areaBytes = chunk * 4 + PAD;
@@ -93,9 +110,10 @@ export function wasmFusedLoop(spec: FusedSpec): FusedRunner {
 
   return (inputs: readonly TypedArray[], outputs: readonly TypedArray[]): number => {
     const w = getWasm();
-    const at = w === null ? -1 : reserve(w, areasAt + nStreams * areaBytes);
-    if (w === null || at < 0) return js(inputs, outputs);
+    const at = w === null || (sums.length > 0 && !wasmSumsInLanes(n)) ? -1 : reserve(w, areasAt + nStreams * areaBytes);
+    if (w === null || at < 0) return jsRunner("sequential")(inputs, outputs); // as the reduce kernel then
     const i32 = w.i32, f32 = w.f32;
+    for (const acc of accRegs) i32.fill(0, (at + addrTable[acc]!) >> 2, ((at + addrTable[acc]!) >> 2) + 10);
     i32.set(code, at >> 2);
     const addr = at + codeBytes, streams = addr + addrBytes;
     for (let r = 0; r < nPhys; r++) i32[(addr >> 2) + r] = at + addrTable[r]!;
@@ -122,12 +140,20 @@ export function wasmFusedLoop(spec: FusedSpec): FusedRunner {
           for (let j = 0; j < len; j++) f32[r + j] = x[(s + j) % p]!;
         }
       }
-      bad |= w.exports.fusedF32(at, spec.ops.length, addr, streams, nStreams, TILE, len);
-      for (let o = 0; o < outputs.length; o++) {
+      bad |= w.exports.fusedF32(at, count, addr, streams, nStreams, TILE, len);
+      for (let o = 0; o < nOut; o++) {
         const r = (at + streamTable[2 * (nIn + o) + 1]!) >> 2;
         outputs[o]!.set(f32.subarray(r, r + len), s);
       }
     }
+    accRegs.forEach((acc, q) => {
+      // reduceRun's finish: 0 + (lane 0 + lane 1) of s0 + s1, the leftovers in order, then 0 + that.
+      const b = (at + addrTable[acc]!) >> 3, f64 = w.f64;
+      let sum = 0 + ((f64[b]! + f64[b + 2]!) + (f64[b + 1]! + f64[b + 3]!));
+      const left = w.i32[(at + addrTable[acc]! + 32) >> 2]!;
+      for (let j = 0; j < left; j++) sum += f64[b + 5 + j]!;
+      outputs[nOut + q]![0] = 0 + sum;
+    });
     return bad;
   };
 }

@@ -69,6 +69,14 @@ export function collapseReduction(shape: Shape, axes: readonly number[]): { dims
 }
 
 /**
+ * Whether `wasmReduce` sums a float32 array of `n` elements to one in wasm (four running sums, asm/layout.ts's
+ * reduceRun) rather than in the js kernel's order: jit's fused loops sum in the same order (wasm/fused.ts).
+ */
+export function wasmSumsInLanes(n: number): boolean {
+  return n > 0 && n + 1 <= MAX_WHOLE && floatsFor(MIN_LAYOUT, n, new Float32Array(0)) !== null;
+}
+
+/**
  * The reduce kernel (any axes; sum, max, min, prod) for float32 and float64 in wasm, accumulating in float64
  * and rounding once: sums of a contiguous run use four running sums, everything else goes in the js kernel's
  * order for each output, so max/min (NaN propagating, the first of tied zeros) and products match it exactly
