@@ -59,8 +59,8 @@ const HELPERS = {
     const e = Math.exp(v);
     return e / (1 + e);
   },
-  tanhGrad: (x: number, y: number, ct: number): number => (Math.abs(y) <= SATURATION ? ct * (1 - y * y) : ct * sech2(x)),
-  sigmoidGrad: (x: number, y: number, ct: number): number => (y <= SATURATION ? ct * y * (1 - y) : ct * sigmoidSlope(x)),
+  sech2,
+  sigmoidSlope,
   round: (v: number): number => {
     const f = Math.floor(v);
     const d = v - f;
@@ -127,8 +127,10 @@ export const SNIPPETS: Readonly<Record<string, Snippet>> = {
   asinh: m("asinh"),
   acosh: m("acosh"),
   atanh: m("atanh"),
-  tanhGrad: h("tanhGrad"),
-  sigmoidGrad: h("sigmoidGrad"),
+  // The saturating gradients (src/kernels/fused.ts) written out, so that only their rare far-out branch is a
+  // call: a call V8 inlines counts against its inlining budget for the whole loop, which exp32 needs.
+  tanhGrad: ([x, y, ct]) => `(Math.abs(${y}) <= ${SATURATION} ? ${ct} * (1 - ${y} * ${y}) : ${ct} * H.sech2(${x}))`,
+  sigmoidGrad: ([x, y, ct]) => `(${y} <= ${SATURATION} ? ${ct} * ${y} * (1 - ${y}) : ${ct} * H.sigmoidSlope(${x}))`,
   reluGrad: (a) => `(${a[0]} <= 0 ? 0 : ${a[1]})`,
   squareGrad: (a) => `2 * ${a[0]} * ${a[1]}`,
   where: (a) => `(${a[0]} ? ${a[1]} : ${a[2]})`,
