@@ -106,6 +106,24 @@ describe("jit: the README's example", () => {
   });
 });
 
+describe("jit: grad's seed cotangent", () => {
+  it("is staged, so products by it leave the program; a closed-over tensor of ones is still read on every call", () => {
+    const ones = tensor([1, 1, 1]);
+    const f = (x: Tensor) => sum(mul(mul(x, x), ones));
+    const g = jit(grad(f));
+    const x = tensor([0.5, -1, 2]);
+    close(g(x), grad(f)(x), 0);
+    const text = g.lower(x).toText();
+    // The seed's broadcast and the products by it are gone; the closed-over ones are a constant the program reads.
+    expect(text).toMatch(/^\{ lambda c0:f32\[3\] ; x0:f32\[3\] \./);
+    // mul(x, x)'s pullback: the cotangent (seed·ones = ones, no step) times x, twice, then their sum.
+    expect(text.match(/ = mul /g)).toHaveLength(2);
+    ones.assign(tensor([2, 2, 2])); // updated in place: the program sees it, as eager evaluation does
+    close(g(x), grad(f)(x), 0);
+    expect(Array.from(g(x).data)).toEqual([2, -4, 8]);
+  });
+});
+
 describe("jit: fusion boundaries", () => {
   const groups = (text: string): string[] => text.split("\n").filter((l) => l.includes("fused[")).map((l) => l.trim());
 

@@ -3,6 +3,8 @@ import type { Primitive } from "../core/primitive.js";
 import { IMPERATIVE_TRACE, Trace, gradMode, scopeState } from "../autodiff/trace.js";
 import { bind } from "../autodiff/bind.js";
 import { sameShape } from "../core/shape.js";
+import { prims as elementwisePrims } from "../ops/elementwise.js";
+import { broadcastPrim, reshapePrim } from "../ops/layout.js";
 import { prune, type OpStep, type Program, type Step, type ValueDef } from "./program.js";
 
 /**
@@ -77,7 +79,7 @@ export class StageTrace extends Trace {
     for (let i = 0; i < x.length; i++) args[i] = this.idOf(x[i]!);
     const outPrimal = bind(prim, primals, params);
     if (this.ones.size > 0) {
-      const same = this.productByOne(prim.name, x, args, outPrimal);
+      const same = this.productByOne(prim as Primitive, x, args, outPrimal);
       if (same !== null) return same;
     }
     const out = Tensor._box(outPrimal, this);
@@ -100,12 +102,13 @@ export class StageTrace extends Trace {
    * ±0 included), as a new tracer of the same value, so nothing is recorded. Else null. A broadcast or
    * reshape of an all-ones value is all ones too: noted as it is recorded.
    */
-  private productByOne(name: string, x: Tensor[], args: number[], out: Tensor): Tensor | null {
-    if ((name === "broadcastTo" || name === "reshape") && this.ones.has(args[0]!)) {
+  private productByOne(prim: Primitive, x: Tensor[], args: number[], out: Tensor): Tensor | null {
+    // By the primitive object, never its name (a user's customVjp may be called "mul").
+    if ((prim === (broadcastPrim as Primitive) || prim === (reshapePrim as Primitive)) && this.ones.has(args[0]!)) {
       this.pendingOne = true;
       return null;
     }
-    if (name !== "mul") return null;
+    if (prim !== (elementwisePrims.mul as Primitive)) return null;
     const k = this.ones.has(args[1]!) ? 0 : this.ones.has(args[0]!) ? 1 : -1;
     if (k < 0) return null;
     const other = x[k]!, id = args[k]!;
