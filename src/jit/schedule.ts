@@ -23,24 +23,19 @@ export interface Group {
   readonly sums: readonly number[];
 }
 
-/** The outputs of a group's elementwise members that are read outside it. */
-function writtenOut(steps: Program["steps"], members: readonly number[], escapes: Uint8Array): number[] {
-  const out: number[] = [];
-  for (const k of members) {
-    const s = steps[k]!;
-    if (s.kind === "op" && !isSumPrim(s.prim) && escapes[s.out] === 1) out.push(s.out);
+/**
+ * What a group writes out: its elementwise members' outputs read outside it, and its full sums (elementwise
+ * members are never sums: sum is not fusible). One pass: a scalar chain's group has ~10⁵ members.
+ */
+function groupOutputs(steps: Program["steps"], members: readonly number[], escapes: Uint8Array): { outputs: number[]; sums: number[] } {
+  const outputs: number[] = [], sums: number[] = [];
+  for (let i = 0; i < members.length; i++) {
+    const s = steps[members[i]!]!;
+    if (s.kind !== "op") continue;
+    if (isSumPrim(s.prim)) sums.push(s.out);
+    else if (escapes[s.out] === 1) outputs.push(s.out);
   }
-  return out;
-}
-
-/** The outputs of a group's full-sum members (elementwise members are never sums: sum is not fusible). */
-function fullSums(steps: Program["steps"], members: readonly number[]): number[] {
-  const out: number[] = [];
-  for (const k of members) {
-    const s = steps[k]!;
-    if (s.kind === "op" && isSumPrim(s.prim)) out.push(s.out);
-  }
-  return out;
+  return { outputs, sums };
 }
 
 /** What the compiled program runs, in order: one primitive step, or one fused group. */
@@ -185,12 +180,6 @@ export function schedule(prog: Program): Item[] {
       }
     }
   }
-  const done: Group[] = groups.map((g, id) => ({
-    members: g.members,
-    size: g.size,
-    inputs: inputs[id]!,
-    outputs: writtenOut(steps, g.members, escapes),
-    sums: fullSums(steps, g.members),
-  }));
+  const done: Group[] = groups.map((g, id) => ({ members: g.members, size: g.size, inputs: inputs[id]!, ...groupOutputs(steps, g.members, escapes) }));
   return plan.map((p) => (p.kind === "step" ? p : { kind: "group", group: done[p.id]! }));
 }

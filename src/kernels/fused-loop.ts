@@ -240,7 +240,33 @@ const scalarOps = new Map<string, ScalarOp>();
 // or key string (a scalar chain of 10⁵ ops would allocate one per op).
 const scalarByOp = new Map<string, Map<string, Map<unknown, ScalarOp>[]>>();
 
+// The last few kinds looked up, compared by identity (op names are the primitives' own strings): a chain
+// cycles through a handful of kinds, so most lookups end here instead of in four maps.
+const RECENT = 8;
+const recentOp: (string | undefined)[] = new Array(RECENT).fill(undefined);
+const recentDtype: (string | undefined)[] = new Array(RECENT).fill(undefined);
+const recentArity = new Int32Array(RECENT);
+const recentParams: unknown[] = new Array(RECENT).fill(undefined);
+const recentFn: (ScalarOp | undefined)[] = new Array(RECENT).fill(undefined);
+let recentNext = 0;
+
 function scalarOp(s: FusedOp): ScalarOp {
+  const n = s.args.length;
+  for (let i = 0; i < RECENT; i++) {
+    if (recentOp[i] === s.op && recentDtype[i] === s.dtype && recentArity[i] === n && recentParams[i] === s.params) return recentFn[i]!;
+  }
+  const f = scalarOpLookup(s);
+  const i = recentNext;
+  recentNext = (recentNext + 1) % RECENT;
+  recentOp[i] = s.op;
+  recentDtype[i] = s.dtype;
+  recentArity[i] = n;
+  recentParams[i] = s.params;
+  recentFn[i] = f;
+  return f;
+}
+
+function scalarOpLookup(s: FusedOp): ScalarOp {
   let byDtype = scalarByOp.get(s.op);
   if (byDtype === undefined) scalarByOp.set(s.op, (byDtype = new Map()));
   let byArity = byDtype.get(s.dtype);
