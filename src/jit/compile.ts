@@ -3,7 +3,7 @@ import { allocate, type DType, type TypedArray } from "../core/dtype.js";
 import type { Program, ValueDef } from "./program.js";
 import { schedule, type Group, type Item } from "./schedule.js";
 import { kernels } from "../kernels/registry.js";
-import type { FusedOp, FusedRead, FusedSpec } from "../kernels/fused-loop.js";
+import { opsOfColumns, type FusedColumns, type FusedOp, type FusedRead, type FusedSpec } from "../kernels/fused-loop.js";
 import { sizeOf } from "../core/shape.js";
 import { isSumPrim } from "./fusible.js";
 
@@ -187,6 +187,7 @@ export function specOf(prog: Program, g: Group): FusedSpec {
     return { dtype: def.dtype, read: (m === g.size ? "full" : m === 1 ? "scalar" : "suffix") as FusedRead, period: m };
   });
   const k0 = inputs.length;
+  if (g.size === 1 && g.sums.length === 0) return scalarSpec(prog, g, reg, inputs);
   const ops: FusedOp[] = [];
   const sums: number[] = [];
   for (let j = 0; j < g.members.length; j++) {
@@ -209,6 +210,45 @@ export function specOf(prog: Program, g: Group): FusedSpec {
 }
 
 let regScratch = new Int32Array(1024);
+
+/**
+ * specOf for a one-element group: its ops as columns, with no object per op (a scalar chain's one group has
+ * ~10⁵ members); `ops` builds the objects only if a kernel asks (the js runner reads the columns).
+ */
+function scalarSpec(prog: Program, g: Group, reg: Int32Array, inputs: FusedSpec["inputs"]): FusedSpec {
+  const k0 = inputs.length, m = g.members.length;
+  const names = new Array<string>(m), dtypes = new Array<DType>(m), params = new Array<unknown>(m);
+  const arity = new Uint8Array(m), abc = new Int32Array(3 * m);
+  for (let j = 0; j < m; j++) {
+    const s = prog.steps[g.members[j]!]!;
+    if (s.kind === "guard") {
+      names[j] = "checkNaN";
+      dtypes[j] = prog.values[s.arg]!.dtype;
+      params[j] = null;
+      arity[j] = 1;
+      abc[3 * j] = reg[s.arg]!;
+      continue;
+    }
+    const args = s.args, n = args.length;
+    names[j] = s.prim.name;
+    dtypes[j] = s.dtype;
+    params[j] = s.params;
+    arity[j] = n;
+    for (let i = 0; i < n; i++) abc[3 * j + i] = reg[args[i]!]!;
+    reg[s.out] = k0 + j;
+  }
+  const columns: FusedColumns = { names, dtypes, params, arity, abc };
+  let ops: FusedOp[] | undefined;
+  return {
+    size: 1,
+    inputs,
+    get ops(): FusedOp[] {
+      return (ops ??= opsOfColumns(columns));
+    },
+    outputs: g.outputs.map((v) => reg[v]!),
+    columns,
+  };
+}
 
 function groupRunner(prog: Program, g: Group, slotOf: readonly number[]): (f: FrameLike) => void {
   const run = kernels().fusedLoop(specOf(prog, g));

@@ -35,6 +35,21 @@ export interface FusedSpec {
    * is that kernel's sum of the register's values to the bit.
    */
   readonly sums?: readonly number[];
+  /**
+   * The same ops as columns, which the producer of a long one-element program may give so that nothing is
+   * built per op (a scalar chain has ~10⁵): then `ops` may be a getter that builds its objects only when a
+   * kernel asks. The js one-element runner reads only the columns.
+   */
+  readonly columns?: FusedColumns;
+}
+
+/** A FusedSpec's ops as parallel arrays: op j is `names[j]` (or "checkNaN") with `params[j]`, result dtype `dtypes[j]`, on the `arity[j]` registers abc[3j…]. */
+export interface FusedColumns {
+  readonly names: readonly string[];
+  readonly dtypes: readonly DType[];
+  readonly params: readonly unknown[];
+  readonly arity: Uint8Array;
+  readonly abc: Int32Array;
 }
 
 /**
@@ -250,39 +265,38 @@ const recentParams: unknown[] = new Array(RECENT).fill(undefined);
 const recentFn: (ScalarOp | undefined)[] = new Array(RECENT).fill(undefined);
 let recentNext = 0;
 
-function scalarOp(s: FusedOp): ScalarOp {
-  const n = s.args.length;
+function scalarOp(op: string, dtype: DType, n: number, params: unknown): ScalarOp {
   for (let i = 0; i < RECENT; i++) {
-    if (recentOp[i] === s.op && recentDtype[i] === s.dtype && recentArity[i] === n && recentParams[i] === s.params) return recentFn[i]!;
+    if (recentOp[i] === op && recentDtype[i] === dtype && recentArity[i] === n && recentParams[i] === params) return recentFn[i]!;
   }
-  const f = scalarOpLookup(s);
+  const f = scalarOpLookup(op, dtype, n, params);
   const i = recentNext;
   recentNext = (recentNext + 1) % RECENT;
-  recentOp[i] = s.op;
-  recentDtype[i] = s.dtype;
+  recentOp[i] = op;
+  recentDtype[i] = dtype;
   recentArity[i] = n;
-  recentParams[i] = s.params;
+  recentParams[i] = params;
   recentFn[i] = f;
   return f;
 }
 
-function scalarOpLookup(s: FusedOp): ScalarOp {
-  let byDtype = scalarByOp.get(s.op);
-  if (byDtype === undefined) scalarByOp.set(s.op, (byDtype = new Map()));
-  let byArity = byDtype.get(s.dtype);
-  if (byArity === undefined) byDtype.set(s.dtype, (byArity = []));
-  let byParams = byArity[s.args.length];
-  if (byParams === undefined) byArity[s.args.length] = byParams = new Map();
-  let f = byParams.get(s.params);
+function scalarOpLookup(op: string, dtype: DType, n: number, params: unknown): ScalarOp {
+  let byDtype = scalarByOp.get(op);
+  if (byDtype === undefined) scalarByOp.set(op, (byDtype = new Map()));
+  let byArity = byDtype.get(dtype);
+  if (byArity === undefined) byDtype.set(dtype, (byArity = []));
+  let byParams = byArity[n];
+  if (byParams === undefined) byArity[n] = byParams = new Map();
+  let f = byParams.get(params);
   if (f !== undefined) return f;
-  const expr = rounded(snippet(s.op, s.dtype, ["a", "b", "c"].slice(0, s.args.length), s.params), s.dtype);
+  const expr = rounded(snippet(op, dtype, ["a", "b", "c"].slice(0, n), params), dtype);
   f = scalarOps.get(expr);
   if (f === undefined) {
     // Generated from our snippets only (see the file comment).
     f = (new Function("H", `"use strict"; const F = Math.fround; return (a, b, c) => ${expr};`) as (h: typeof HELPERS) => ScalarOp)(HELPERS);
     scalarOps.set(expr, f);
   }
-  byParams.set(s.params, f);
+  byParams.set(params, f);
   return f;
 }
 
@@ -292,19 +306,13 @@ function scalarOpLookup(s: FusedOp): ScalarOp {
  */
 function scalarRunner(spec: FusedSpec): FusedRunner {
   const k = spec.inputs.length;
-  const m = spec.ops.length;
+  const c = spec.columns ?? columnsOf(spec.ops);
+  const m = c.names.length;
   const regs = new Float64Array(k + m);
   // Parallel arrays, not an object per op: a scalar chain has ~10⁵ ops. A null function is a NaN check.
   const fns = new Array<ScalarOp | null>(m);
-  const abc = new Int32Array(3 * m);
-  for (let j = 0; j < m; j++) {
-    const s = spec.ops[j]!;
-    fns[j] = s.op === "checkNaN" ? null : scalarOp(s);
-    const args = s.args;
-    abc[3 * j] = args[0] ?? 0;
-    abc[3 * j + 1] = args[1] ?? 0;
-    abc[3 * j + 2] = args[2] ?? 0;
-  }
+  for (let j = 0; j < m; j++) fns[j] = c.names[j] === "checkNaN" ? null : scalarOp(c.names[j]!, c.dtypes[j]!, c.arity[j]!, c.params[j]);
+  const abc = c.abc;
   const outs = spec.outputs;
   const sums = spec.sums ?? [];
   return (inputs, outputs) => {
@@ -321,6 +329,22 @@ function scalarRunner(spec: FusedSpec): FusedRunner {
     for (let q = 0; q < sums.length; q++) outputs[outs.length + q]![0] = 0 + regs[sums[q]!]!;
     return 0;
   };
+}
+
+/** `ops` as columns (unused operand slots 0). */
+function columnsOf(ops: readonly FusedOp[]): FusedColumns {
+  const m = ops.length;
+  const abc = new Int32Array(3 * m), arity = new Uint8Array(m);
+  ops.forEach((o, j) => {
+    arity[j] = o.args.length;
+    for (let i = 0; i < o.args.length; i++) abc[3 * j + i] = o.args[i]!;
+  });
+  return { names: ops.map((o) => o.op), dtypes: ops.map((o) => o.dtype), params: ops.map((o) => o.params), arity, abc };
+}
+
+/** The ops of `columns` as objects (for a spec that gave columns only: see FusedSpec.columns). */
+export function opsOfColumns(c: FusedColumns): FusedOp[] {
+  return c.names.map((op, j) => ({ op, params: c.params[j], dtype: c.dtypes[j]!, args: Array.from(c.abc.subarray(3 * j, 3 * j + c.arity[j]!)) }));
 }
 
 /** Whether the js kernel can run `op` in a fused loop. */
