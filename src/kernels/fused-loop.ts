@@ -255,7 +255,7 @@ const scalarOps = new Map<string, ScalarOp>();
 // or key string (a scalar chain of 10⁵ ops would allocate one per op).
 const scalarByOp = new Map<string, Map<string, Map<unknown, ScalarOp>[]>>();
 
-// The last few kinds looked up, compared by identity (op names are the primitives' own strings): a chain
+// The last few kinds looked up, compared with === (params by identity, as the maps below): a chain
 // cycles through a handful of kinds, so most lookups end here instead of in four maps.
 const RECENT = 8;
 const recentOp: (string | undefined)[] = new Array(RECENT).fill(undefined);
