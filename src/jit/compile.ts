@@ -172,8 +172,9 @@ function storeTarget(f: FrameLike, o: { v: number; slot: number; def: ValueDef }
 }
 
 /**
- * The group as a backend-neutral fused loop: inputs are registers 0…k−1 in `g.inputs` order, member j writes
- * register k + j, operands read in full, once (one element) or as a repeated row (trailing dimensions).
+ * The group as a backend-neutral fused loop: inputs are registers 0…k−1 in `g.inputs` order, op j (the members
+ * in order, full sums left out: those are `sums`) writes register k + j, operands read in full, once (one
+ * element) or as a repeated row (trailing dimensions).
  */
 export function specOf(prog: Program, g: Group): FusedSpec {
   // Register of each value the group touches, by value number: a typed array, as a scalar chain makes one
@@ -186,47 +187,26 @@ export function specOf(prog: Program, g: Group): FusedSpec {
     const m = sizeOf(def.shape);
     return { dtype: def.dtype, read: (m === g.size ? "full" : m === 1 ? "scalar" : "suffix") as FusedRead, period: m };
   });
-  const k0 = inputs.length;
-  if (g.size === 1 && g.sums.length === 0) return scalarSpec(prog, g, reg, inputs);
-  const ops: FusedOp[] = [];
-  const sums: number[] = [];
-  for (let j = 0; j < g.members.length; j++) {
-    const s = prog.steps[g.members[j]!]!;
-    if (s.kind === "guard") {
-      ops.push({ op: "checkNaN", params: null, dtype: prog.values[s.arg]!.dtype, args: [reg[s.arg]!] });
-      continue;
-    }
-    if (g.sums.length > 0 && isSumPrim(s.prim)) {
-      sums.push(reg[s.args[0]!]!); // a full sum (schedule.ts): accumulated, no register of its own
-      continue;
-    }
-    const n = s.args.length;
-    const args = new Array<number>(n);
-    for (let i = 0; i < n; i++) args[i] = reg[s.args[i]!]!;
-    reg[s.out] = k0 + ops.length;
-    ops.push({ op: s.prim.name, params: s.params, dtype: s.dtype, args });
-  }
-  return { size: g.size, inputs, ops, outputs: g.outputs.map((v) => reg[v]!), ...(sums.length > 0 ? { sums } : {}) };
-}
-
-let regScratch = new Int32Array(1024);
-
-/**
- * specOf for a one-element group: its ops as columns, with no object per op (a scalar chain's one group has
- * ~10⁵ members); `ops` builds the objects only if a kernel asks (the js runner reads the columns).
- */
-function scalarSpec(prog: Program, g: Group, reg: Int32Array, inputs: FusedSpec["inputs"]): FusedSpec {
+  // The ops as columns, in one pass with nothing built per op (a scalar chain's one group has ~10⁵ members);
+  // `ops` builds the objects only if a kernel asks (the js one-element runner reads the columns).
   const k0 = inputs.length, m = g.members.length;
   const names = new Array<string>(m), dtypes = new Array<DType>(m), params = new Array<unknown>(m);
   const arity = new Uint8Array(m), abc = new Int32Array(3 * m);
-  for (let j = 0; j < m; j++) {
-    const s = prog.steps[g.members[j]!]!;
+  const sums: number[] = [];
+  let j = 0;
+  for (let q = 0; q < m; q++) {
+    const s = prog.steps[g.members[q]!]!;
     if (s.kind === "guard") {
       names[j] = "checkNaN";
       dtypes[j] = prog.values[s.arg]!.dtype;
       params[j] = null;
       arity[j] = 1;
       abc[3 * j] = reg[s.arg]!;
+      j++;
+      continue;
+    }
+    if (g.sums.length > 0 && isSumPrim(s.prim)) {
+      sums.push(reg[s.args[0]!]!); // a full sum (schedule.ts): accumulated, no register of its own
       continue;
     }
     const args = s.args, n = args.length;
@@ -236,19 +216,24 @@ function scalarSpec(prog: Program, g: Group, reg: Int32Array, inputs: FusedSpec[
     arity[j] = n;
     for (let i = 0; i < n; i++) abc[3 * j + i] = reg[args[i]!]!;
     reg[s.out] = k0 + j;
+    j++;
   }
-  const columns: FusedColumns = { names, dtypes, params, arity, abc };
+  names.length = dtypes.length = params.length = j;
+  const columns: FusedColumns = { names, dtypes, params, arity: arity.subarray(0, j), abc: abc.subarray(0, 3 * j) };
   let ops: FusedOp[] | undefined;
   return {
-    size: 1,
+    size: g.size,
     inputs,
     get ops(): FusedOp[] {
       return (ops ??= opsOfColumns(columns));
     },
     outputs: g.outputs.map((v) => reg[v]!),
     columns,
+    ...(sums.length > 0 ? { sums } : {}),
   };
 }
+
+let regScratch = new Int32Array(1024);
 
 function groupRunner(prog: Program, g: Group, slotOf: readonly number[]): (f: FrameLike) => void {
   const run = kernels().fusedLoop(specOf(prog, g));

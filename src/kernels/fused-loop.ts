@@ -36,9 +36,9 @@ export interface FusedSpec {
    */
   readonly sums?: readonly number[];
   /**
-   * The same ops as columns, which the producer of a long one-element program may give so that nothing is
-   * built per op (a scalar chain has ~10⁵): then `ops` may be a getter that builds its objects only when a
-   * kernel asks. The js one-element runner reads only the columns.
+   * The same ops as columns, which a producer may give so that nothing is built per op (jit's specOf does: a
+   * scalar chain has ~10⁵ ops): then `ops` may be a getter that builds its objects only when a kernel asks.
+   * The js one-element runner reads only the columns.
    */
   readonly columns?: FusedColumns;
 }
