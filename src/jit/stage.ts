@@ -29,7 +29,6 @@ export class StageTrace extends Trace {
   private readonly ones = new Set<number>();
   /** Constants made by `liftConstant`. */
   private readonly lifted = new Set<number>();
-  private pendingOne = false;
 
   constructor() {
     super("stage");
@@ -87,10 +86,8 @@ export class StageTrace extends Trace {
     const step: OpStep = { kind: "op", prim: prim as Primitive, params, args, out: id, shape: outPrimal.shape, dtype: outPrimal.dtype };
     this.values.push(step);
     out._id = id;
-    if (this.pendingOne) {
-      this.ones.add(id);
-      this.pendingOne = false;
-    }
+    // A broadcast or reshape of an all-ones value is all ones too (by the primitive object, never its name).
+    if (this.ones.size > 0 && (prim === (broadcastPrim as Primitive) || prim === (reshapePrim as Primitive)) && this.ones.has(args[0]!)) this.ones.add(id);
     this.steps.push(step);
     if (scopeState.current !== undefined) this.scopes.set(step, scopeState.current);
     return out;
@@ -99,15 +96,10 @@ export class StageTrace extends Trace {
   /**
    * x·1 where one factor is a staged all-ones value (a lifted seed, or a broadcast or reshape of one) and the
    * product has the other factor's shape and dtype: that factor, exactly (x·1 = x for every float, NaN and
-   * ±0 included), as a new tracer of the same value, so nothing is recorded. Else null. A broadcast or
-   * reshape of an all-ones value is all ones too: noted as it is recorded.
+   * ±0 included), as a new tracer of the same value, so nothing is recorded. Else null.
    */
   private productByOne(prim: Primitive, x: Tensor[], args: number[], out: Tensor): Tensor | null {
     // By the primitive object, never its name (a user's customVjp may be called "mul").
-    if ((prim === (broadcastPrim as Primitive) || prim === (reshapePrim as Primitive)) && this.ones.has(args[0]!)) {
-      this.pendingOne = true;
-      return null;
-    }
     if (prim !== (elementwisePrims.mul as Primitive)) return null;
     const k = this.ones.has(args[1]!) ? 0 : this.ones.has(args[0]!) ? 1 : -1;
     if (k < 0) return null;

@@ -73,8 +73,10 @@ export function collapseReduction(shape: Shape, axes: readonly number[]): { dims
  * reduceRun) rather than in the js kernel's order: jit's fused loops sum in the same order (wasm/fused.ts).
  */
 export function wasmSumsInLanes(n: number): boolean {
-  return n > 0 && n + 1 <= MAX_WHOLE && floatsFor(MIN_LAYOUT, n, new Float32Array(0)) !== null;
+  return n > 0 && n + 1 <= MAX_WHOLE && floatsFor(MIN_LAYOUT, n, FLOAT32) !== null;
 }
+/** A float32 operand for `floatsFor`'s type test (it reads only the array's type). */
+const FLOAT32 = new Float32Array(0);
 
 /**
  * The reduce kernel (any axes; sum, max, min, prod) for float32 and float64 in wasm, accumulating in float64
