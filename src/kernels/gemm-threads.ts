@@ -96,7 +96,10 @@ function readyHelpers(h0: ThreadHost, count: number): Helper[] {
 
 function ensureArena(bytes: number): SharedArrayBuffer {
   if (arena === null || arena.byteLength < bytes) {
-    arena = new SharedArrayBuffer(Math.max(bytes, arena === null ? 0 : Math.ceil(arena.byteLength * 1.5)));
+    // A whole number of float64s: the arena is viewed as a Float32Array or a Float64Array, whose constructors
+    // throw on a byte length that is not a multiple of their element size (1.5× of 4·odd is not).
+    const grown = Math.max(bytes, arena === null ? 0 : arena.byteLength * 1.5);
+    arena = new SharedArrayBuffer(Math.ceil(grown / 8) * 8);
     arenaGen++;
   }
   return arena;
